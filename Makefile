@@ -1,0 +1,98 @@
+# The portal's entry points. `make run` and `make test` do all the set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian's chromium drives the browser tests; Playwright never downloads one.
+CHROMIUM ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser))
+
+# Python 3.12 or newer: PYTHON=... wins; otherwise the first candidate that
+# really runs (pyenv shims exist for versions that are not selected, and fail).
+PYTHON_CANDIDATES := $(PYTHON) python3.13 python3.12 python3 \
+	$(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3)) \
+	$(wildcard /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9])
+FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
+	if "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
+
+.PHONY: help run test lint format check-migrations messages makemessages chromium \
+	install install-dev worker beat clean
+
+help:
+	@echo "make run    install, migrate, load the demo province and serve http://$(HOST):$(PORT)"
+	@echo "make test   install and run the whole test suite"
+	@echo "make lint   ruff (lint and format check) and mypy"
+	@echo "make worker / make beat   a Celery worker / the beat scheduler (need REDIS_URL)"
+
+$(BIN)/python:
+	@if [ -z "$(FOUND_PYTHON)" ]; then \
+	  echo "No Python 3.12 or newer found (tried: $(PYTHON_CANDIDATES))." >&2; \
+	  echo "Install python3.12 or python3.13, or run: make PYTHON=/path/to/python3.12 ..." >&2; \
+	  exit 1; fi
+	"$(FOUND_PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-install: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(VENV)/.stamp-install $@
+
+install: $(VENV)/.stamp-install messages
+install-dev: $(VENV)/.stamp-dev messages
+
+# Compiled catalogues are build output (.gitignore'd); Babel needs no system gettext.
+messages: $(VENV)/.stamp-install
+	@$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v '^compiling' || true
+
+# Developers: refresh the catalogues from the source (needs Debian's gettext).
+makemessages: $(VENV)/.stamp-install
+	$(BIN)/python manage.py makemessages --locale vi --locale en --no-obsolete \
+	  --ignore '.venv/*' --ignore 'bench/*' --ignore 'tests/*'
+
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+chromium:
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium (or CHROMIUM=/path)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install-dev chromium
+	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest $(PYTEST_ARGS); \
+	status=$$?; [ $$status -eq 5 ] && echo "pytest collected no tests" >&2; exit $$status
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/mypy .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-migrations: install
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: install
+	$(BIN)/celery -A cchc_portal worker --loglevel INFO
+
+beat: install
+	$(BIN)/celery -A cchc_portal beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache *.egg-info

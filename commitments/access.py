@@ -1,0 +1,110 @@
+"""Who may see and change which units. Every queryset a user can reach is
+filtered through here; an object outside the user's scope answers 404."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from commitments.models import SUBTREE_ROLES, Membership, Role, Unit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+ALL_ROLES = frozenset(Role)
+# Roles that may change a unit's own records (self-assessment, evidence, …).
+UNIT_EDIT_ROLES = frozenset({Role.UNIT_STAFF, Role.UNIT_HEAD})
+
+
+def user_roles(user: AnyUser) -> frozenset[str]:
+    """The roles a user holds in any unit (cached on the user for the request)."""
+    return frozenset(role for role, _ in _memberships(user))
+
+
+def units_q(
+    user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = ""
+) -> Q:
+    """A filter on Unit (or, with ``prefix="unit__"``, on anything with a unit
+    foreign key) matching the units the user reaches through ``roles``.
+
+    Superusers reach every unit. A user with no matching membership reaches none.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    for role, unit_path in _memberships(user):
+        if role not in roles:
+            continue
+        if role in SUBTREE_ROLES:
+            q |= Q(**{f"{prefix}path__startswith": unit_path})
+        else:
+            q |= Q(**{f"{prefix}path": unit_path})
+    return q
+
+
+def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
+    return Unit.objects.filter(units_q(user))
+
+
+def scope_queryset[M: Model](
+    user: AnyUser,
+    queryset: QuerySet[M],
+    *,
+    unit_field: str = "unit",
+    roles: frozenset[str] = ALL_ROLES,
+) -> QuerySet[M]:
+    """Restrict any queryset whose rows belong to a unit to what the user may see."""
+    return queryset.filter(units_q(user, roles=roles, prefix=f"{unit_field}__"))
+
+
+def get_scoped_or_404[M: Model](
+    user: AnyUser,
+    queryset: QuerySet[M],
+    *,
+    unit_field: str = "unit",
+    roles: frozenset[str] = ALL_ROLES,
+    **lookup: Any,
+) -> M:
+    """The object, or 404 when it does not exist *or* lies outside the user's
+    scope: another unit's object must not even be confirmed to exist."""
+    scoped = (
+        queryset.filter(units_q(user, roles=roles))
+        if queryset.model is Unit
+        else scope_queryset(user, queryset, unit_field=unit_field, roles=roles)
+    )
+    try:
+        return scoped.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def access_unit(user: AnyUser, code: str) -> Unit:
+    return get_scoped_or_404(user, Unit.objects.select_related("parent"), code=code)
+
+
+def can_edit_unit(user: AnyUser, unit: Unit) -> bool:
+    """Staff and heads change their own unit's records; reviewers oversee (and
+    change) those of their jurisdiction; superusers administer everything."""
+    return Unit.objects.filter(
+        units_q(user, roles=UNIT_EDIT_ROLES | {Role.REVIEWER}), pk=unit.pk
+    ).exists()
+
+
+def _memberships(user: AnyUser) -> list[tuple[str, str]]:
+    if not user.is_authenticated:
+        return []
+    cached: list[tuple[str, str]] | None = getattr(user, "_cchc_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user_id=user.pk).values_list(
+                "role", "unit__path"
+            )
+        )
+        user._cchc_memberships = cached  # type: ignore[union-attr]
+    return cached

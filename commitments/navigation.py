@@ -1,0 +1,58 @@
+"""The menu each role sees. One table, so the base layout and the home page
+agree on where a role's work is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from commitments.access import user_roles
+from commitments.models import Membership, Role
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url: str
+
+
+def navigation_for(user: AnyUser) -> list[NavItem]:
+    if not user.is_authenticated:
+        return []
+    roles = user_roles(user)
+    items: list[NavItem] = []
+    own_units = (
+        Membership.objects.filter(
+            user_id=user.pk, role__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]
+        )
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+    for membership in own_units:
+        item = NavItem(
+            key="my_unit",
+            label=membership.unit.name,
+            url=membership.unit.get_absolute_url(),
+        )
+        if item not in items:
+            items.append(item)
+    if user.is_superuser or roles & {Role.REVIEWER, Role.LEADER}:
+        items.append(NavItem("units", _("Units"), reverse("unit_list")))
+        items.append(NavItem("heads", _("Heads of units"), reverse("head_list")))
+    if user.is_superuser:
+        items.append(NavItem("admin", _("Administration"), reverse("admin:index")))
+    return items
+
+
+def home_url_for(user: AnyUser) -> str | None:
+    """Where a role's work starts; None when the account reaches nothing."""
+    items = navigation_for(user)
+    return items[0].url if items else None

@@ -1,0 +1,160 @@
+"""Spreadsheet import and export of units and heads (django-import-export).
+
+Rows refer to units by code, never by database id, so a file written by an
+official in Excel round-trips. Every problem becomes a row error in the dry-run
+preview: unknown parent or unit code, a code twice in one file, overlapping head
+tenures, a date that cannot be read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from commitments.models import Head, RankingGroup, Unit
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+class CodeWidget(widgets.ForeignKeyWidget):
+    """A foreign key written as the other row's code; an unknown code is a
+    validation error on the field, not a crash of the row."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist as exc:
+            raise ValueError(
+                _("No %(model)s has the code “%(code)s”.")
+                % {"model": self.model._meta.verbose_name, "code": value}
+            ) from exc
+
+
+class CodesWidget(widgets.ManyToManyWidget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        codes = [code.strip() for code in str(value or "").split(self.separator)]
+        codes = [code for code in codes if code]
+        found = self.model.objects.filter(**{f"{self.field}__in": codes})
+        missing = sorted(set(codes) - {getattr(obj, self.field) for obj in found})
+        if missing:
+            raise ValueError(
+                _("No unit has the code(s): %(codes)s.") % {"codes": ", ".join(missing)}
+            )
+        return found
+
+
+class DuplicateCodeCheck:
+    """Refuse a row whose key was already seen earlier in the same file: an
+    import would otherwise let the last of them win without a word."""
+
+    duplicate_key: tuple[str, ...] = ()
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        self._seen: dict[tuple[str, ...], int] = {}
+        super().before_import(dataset, **kwargs)  # type: ignore[misc]
+
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
+        key = tuple(str(row.get(column) or "").strip() for column in self.duplicate_key)
+        number = kwargs.get("row_number")
+        if all(key):
+            first = self._seen.setdefault(key, number)
+            if first != number:
+                raise ValidationError(
+                    {
+                        self.duplicate_key[0]: _(
+                            "“%(key)s” already appears in row %(row)s of this file."
+                        )
+                        % {"key": " / ".join(key), "row": first}
+                    }
+                )
+        super().before_import_row(row, **kwargs)  # type: ignore[misc]
+
+
+class UnitResource(DuplicateCodeCheck, resources.ModelResource):
+    duplicate_key = ("code",)
+
+    parent = fields.Field(
+        attribute="parent",
+        column_name="parent_code",
+        widget=CodeWidget(Unit, field="code"),
+    )
+    ranking_group = fields.Field(
+        attribute="ranking_group",
+        column_name="ranking_group",
+        widget=CodeWidget(RankingGroup, field="code"),
+    )
+    valid_from = fields.Field(
+        attribute="valid_from",
+        column_name="valid_from",
+        widget=widgets.DateWidget(format=DATE_FORMATS),
+    )
+    valid_to = fields.Field(
+        attribute="valid_to",
+        column_name="valid_to",
+        widget=widgets.DateWidget(format=DATE_FORMATS),
+    )
+    predecessors = fields.Field(
+        attribute="predecessors",
+        column_name="predecessor_codes",
+        widget=CodesWidget(Unit, field="code", separator=";"),
+    )
+
+    class Meta:
+        model = Unit
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "ranking_group",
+            "valid_from",
+            "valid_to",
+            "predecessors",
+        )
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def dehydrate_valid_from(self, unit: Unit) -> str:
+        return unit.valid_from.strftime("%d/%m/%Y") if unit.valid_from else ""
+
+    def dehydrate_valid_to(self, unit: Unit) -> str:
+        return unit.valid_to.strftime("%d/%m/%Y") if unit.valid_to else ""
+
+
+class HeadResource(DuplicateCodeCheck, resources.ModelResource):
+    duplicate_key = ("unit_code", "full_name", "position", "tenure_from")
+
+    unit = fields.Field(
+        attribute="unit", column_name="unit_code", widget=CodeWidget(Unit, field="code")
+    )
+    tenure_from = fields.Field(
+        attribute="tenure_from",
+        column_name="tenure_from",
+        widget=widgets.DateWidget(format=DATE_FORMATS),
+    )
+    tenure_to = fields.Field(
+        attribute="tenure_to",
+        column_name="tenure_to",
+        widget=widgets.DateWidget(format=DATE_FORMATS),
+    )
+
+    class Meta:
+        model = Head
+        # A tenure is identified by who holds which position where since when.
+        import_id_fields = ("unit", "full_name", "position", "tenure_from")
+        fields = ("unit", "full_name", "title", "position", "tenure_from", "tenure_to")
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def dehydrate_tenure_from(self, head: Head) -> str:
+        return head.tenure_from.strftime("%d/%m/%Y") if head.tenure_from else ""
+
+    def dehydrate_tenure_to(self, head: Head) -> str:
+        return head.tenure_to.strftime("%d/%m/%Y") if head.tenure_to else ""
