@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from commitments.models import SUBTREE_ROLES, Membership, Role, Unit
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
-    AnyUser = AbstractBaseUser | AnonymousUser
+    AnyUser = User | AnonymousUser
 
 ALL_ROLES = frozenset(Role)
 # Roles that may change a unit's own records (self-assessment, evidence, …).
@@ -25,9 +26,7 @@ def user_roles(user: AnyUser) -> frozenset[str]:
     return frozenset(role for role, _ in _memberships(user))
 
 
-def units_q(
-    user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = ""
-) -> Q:
+def units_q(user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = "") -> Q:
     """A filter on Unit (or, with ``prefix="unit__"``, on anything with a unit
     foreign key) matching the units the user reaches through ``roles``.
 
@@ -80,7 +79,7 @@ def get_scoped_or_404[M: Model](
     )
     try:
         return scoped.get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise Http404 from exc
 
 
@@ -102,9 +101,7 @@ def _memberships(user: AnyUser) -> list[tuple[str, str]]:
     cached: list[tuple[str, str]] | None = getattr(user, "_cchc_memberships", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user_id=user.pk).values_list(
-                "role", "unit__path"
-            )
+            Membership.objects.filter(user_id=user.pk).values_list("role", "unit__path")
         )
-        user._cchc_memberships = cached  # type: ignore[union-attr]
+        user._cchc_memberships = cached  # type: ignore[attr-defined]
     return cached

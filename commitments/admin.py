@@ -24,7 +24,15 @@ class HeadInline(admin.TabularInline):
 @admin.register(Unit)
 class UnitAdmin(ImportExportModelAdmin):
     resource_classes = [UnitResource]
-    list_display = ("code", "name", "kind", "parent", "ranking_group", "valid_from", "valid_to")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "ranking_group",
+        "valid_from",
+        "valid_to",
+    )
     list_filter = ("kind", "ranking_group")
     search_fields = ("code", "name")
     autocomplete_fields = ("parent", "predecessors")
@@ -35,7 +43,14 @@ class UnitAdmin(ImportExportModelAdmin):
 @admin.register(Head)
 class HeadAdmin(ImportExportModelAdmin):
     resource_classes = [HeadResource]
-    list_display = ("full_name", "title", "position", "unit", "tenure_from", "tenure_to")
+    list_display = (
+        "full_name",
+        "title",
+        "position",
+        "unit",
+        "tenure_from",
+        "tenure_to",
+    )
     list_filter = ("position", "unit__kind")
     search_fields = ("full_name", "unit__name", "unit__code")
     autocomplete_fields = ("unit", "user")

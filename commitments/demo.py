@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from commitments import services
@@ -153,7 +154,7 @@ def _unit(code: str) -> Unit:
     return Unit.objects.get(code=code)
 
 
-def build_organisation(out) -> None:  # type: ignore[no-untyped-def]
+def build_organisation(out: OutputWrapper) -> None:
     groups = {
         code: services.ranking_group_upsert(code=code, name=name)
         for code, name in RANKING_GROUPS.items()
@@ -211,7 +212,9 @@ def build_organisation(out) -> None:  # type: ignore[no-untyped-def]
             valid_from=ORGANISATION_START,
             valid_to=merged_to if suffix in MERGED_FROM else None,
         )
-        title = "Chủ tịch UBND phường" if name.startswith("Phường") else "Chủ tịch UBND xã"
+        title = (
+            "Chủ tịch UBND phường" if name.startswith("Phường") else "Chủ tịch UBND xã"
+        )
         _appoint(unit, title, ends=unit.valid_to)
 
     merged = services.unit_upsert(
@@ -267,7 +270,7 @@ def _appoint(
 
 
 DEMO_LOGINS = [
-    DemoLogin("admin", "Quản trị Hệ thống", "", "", "superuser: units, heads, accounts"),
+    DemoLogin("admin", "Quản trị Hệ thống", "", "", "superuser: units, heads, logins"),
     DemoLogin(
         "noivu.tinh", "Đỗ Thu Hằng", Role.REVIEWER, PROVINCE_CODE,
         "Sở Nội vụ: appraises the whole province",
@@ -303,7 +306,7 @@ DEMO_LOGINS = [
 ]  # fmt: skip
 
 
-def build_accounts(out) -> None:  # type: ignore[no-untyped-def]
+def build_accounts(out: OutputWrapper) -> None:
     password = settings.DEMO_PASSWORD
     today = timezone.localdate()
     rows = []

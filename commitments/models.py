@@ -103,7 +103,9 @@ class Unit(models.Model):
             self.path = self._compute_path()
             super().save(*args, **kwargs)
             return
-        old_path = Unit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+        old_path = (
+            Unit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+        )
         self.path = self._compute_path()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
@@ -116,6 +118,20 @@ class Unit(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("unit_detail", kwargs={"code": self.code})
+
+    def clean(self) -> None:
+        if self.parent_id and self.pk:
+            parent_path = (
+                Unit.objects.filter(pk=self.parent_id)
+                .values_list("path", flat=True)
+                .first()
+            )
+            if parent_path and f"{PATH_SEPARATOR}{self.pk}{PATH_SEPARATOR}" in (
+                parent_path
+            ):
+                raise ValidationError(
+                    {"parent": _("A unit cannot be placed inside its own subtree.")}
+                )
 
     def _compute_path(self) -> str:
         parent_path = self.parent.path if self.parent_id and self.parent else ""
@@ -174,7 +190,8 @@ class Head(models.Model):
         ordering = ["unit__path", "position", "-tenure_from"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(tenure_to__isnull=True) | Q(tenure_to__gte=F("tenure_from")),
+                condition=Q(tenure_to__isnull=True)
+                | Q(tenure_to__gte=F("tenure_from")),
                 name="head_tenure_to_after_tenure_from",
                 violation_error_message=_("A tenure cannot end before it starts."),
             ),

@@ -54,5 +54,8 @@ def navigation_for(user: AnyUser) -> list[NavItem]:
 
 def home_url_for(user: AnyUser) -> str | None:
     """Where a role's work starts; None when the account reaches nothing."""
+    if user.is_superuser and not user_roles(user):
+        # An administrator's work is units, heads and accounts.
+        return reverse("admin:index")
     items = navigation_for(user)
     return items[0].url if items else None

@@ -7,6 +7,7 @@ tenures, a date that cannot be read."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,30 @@ from import_export import fields, resources, widgets
 
 from commitments.models import Head, RankingGroup, Unit
 
+# Day first, as Vietnamese officials write; ISO as exported by other systems.
+# Never Django's default list, which would read 01/02/2020 as 2 January.
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+class DayFirstDateWidget(widgets.DateWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.formats = DATE_FORMATS
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> date | None:
+        if isinstance(value, datetime):  # an XLSX date cell
+            return value.date()
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError as exc:
+            raise ValueError(
+                _("“%(value)s” is not a date; write dd/mm/yyyy.") % {"value": value}
+            ) from exc
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return value.strftime("%d/%m/%Y") if value else ""
 
 
 class CodeWidget(widgets.ForeignKeyWidget):
@@ -57,7 +81,7 @@ class DuplicateCodeCheck:
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
         key = tuple(str(row.get(column) or "").strip() for column in self.duplicate_key)
-        number = kwargs.get("row_number")
+        number = kwargs.get("row_number", 0)
         if all(key):
             first = self._seen.setdefault(key, number)
             if first != number:
@@ -88,12 +112,12 @@ class UnitResource(DuplicateCodeCheck, resources.ModelResource):
     valid_from = fields.Field(
         attribute="valid_from",
         column_name="valid_from",
-        widget=widgets.DateWidget(format=DATE_FORMATS),
+        widget=DayFirstDateWidget(),
     )
     valid_to = fields.Field(
         attribute="valid_to",
         column_name="valid_to",
-        widget=widgets.DateWidget(format=DATE_FORMATS),
+        widget=DayFirstDateWidget(),
     )
     predecessors = fields.Field(
         attribute="predecessors",
@@ -119,12 +143,6 @@ class UnitResource(DuplicateCodeCheck, resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
 
-    def dehydrate_valid_from(self, unit: Unit) -> str:
-        return unit.valid_from.strftime("%d/%m/%Y") if unit.valid_from else ""
-
-    def dehydrate_valid_to(self, unit: Unit) -> str:
-        return unit.valid_to.strftime("%d/%m/%Y") if unit.valid_to else ""
-
 
 class HeadResource(DuplicateCodeCheck, resources.ModelResource):
     duplicate_key = ("unit_code", "full_name", "position", "tenure_from")
@@ -135,12 +153,12 @@ class HeadResource(DuplicateCodeCheck, resources.ModelResource):
     tenure_from = fields.Field(
         attribute="tenure_from",
         column_name="tenure_from",
-        widget=widgets.DateWidget(format=DATE_FORMATS),
+        widget=DayFirstDateWidget(),
     )
     tenure_to = fields.Field(
         attribute="tenure_to",
         column_name="tenure_to",
-        widget=widgets.DateWidget(format=DATE_FORMATS),
+        widget=DayFirstDateWidget(),
     )
 
     class Meta:
@@ -152,9 +170,3 @@ class HeadResource(DuplicateCodeCheck, resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
-
-    def dehydrate_tenure_from(self, head: Head) -> str:
-        return head.tenure_from.strftime("%d/%m/%Y") if head.tenure_from else ""
-
-    def dehydrate_tenure_to(self, head: Head) -> str:
-        return head.tenure_to.strftime("%d/%m/%Y") if head.tenure_to else ""

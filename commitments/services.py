@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from commitments.models import (
@@ -62,7 +61,7 @@ def head_upsert(
     tenure_to: date | None = None,
     title: str = "",
     position: HeadPosition | str = HeadPosition.HEAD,
-    user: AbstractUser | None = None,
+    user: User | None = None,
 ) -> Head:
     """Record a tenure, keyed by unit, person, position and start date.
 
@@ -91,11 +90,8 @@ def user_upsert(
     password: str,
     email: str = "",
     is_superuser: bool = False,
-) -> AbstractUser:
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=username).first() or user_model(
-        username=username
-    )
+) -> User:
+    user = User.objects.filter(username=username).first() or User(username=username)
     first, _, last = full_name.rpartition(" ")
     # Vietnamese names are family name first: the given name is the last word.
     user.last_name, user.first_name = first, last
@@ -105,10 +101,10 @@ def user_upsert(
     user.is_active = True
     user.set_password(password)
     user.save()
-    return user  # type: ignore[return-value]
+    return user
 
 
 @transaction.atomic
-def membership_grant(*, user: AbstractUser, unit: Unit, role: str) -> Membership:
+def membership_grant(*, user: User, unit: Unit, role: str) -> Membership:
     membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     return membership

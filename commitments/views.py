@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from commitments import selectors
-from commitments.selectors import units_visible_to
 from commitments.access import access_unit, scope_queryset, user_roles
 from commitments.models import HeadPosition, RankingGroup, Role, UnitKind
 from commitments.navigation import home_url_for
+from commitments.selectors import units_visible_to
 
 OVERSIGHT_ROLES = {Role.REVIEWER, Role.LEADER}
 

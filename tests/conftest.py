@@ -1,0 +1,99 @@
+"""Persona fixtures over a small province:
+
+province (PROV)
+├── department (PROV-DEP)
+└── city (CITY)
+    ├── commune A (CITY-A)
+    └── commune B (CITY-B)
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from commitments.models import Role, Unit, UnitKind
+from tests.factories import MembershipFactory, UnitFactory, UserFactory
+
+PASSWORD = "correct-horse-42"
+
+
+@dataclass
+class Province:
+    province: Unit
+    department: Unit
+    city: Unit
+    commune_a: Unit
+    commune_b: Unit
+
+
+@pytest.fixture
+def org(db):
+    province = UnitFactory(code="PROV", name="UBND tỉnh", kind=UnitKind.PROVINCE)
+    department = UnitFactory(
+        code="PROV-DEP", name="Sở Tư pháp", kind=UnitKind.DEPARTMENT, parent=province
+    )
+    city = UnitFactory(
+        code="CITY", name="UBND TP", kind=UnitKind.DISTRICT, parent=province
+    )
+    commune_a = UnitFactory(code="CITY-A", name="Phường A", parent=city)
+    commune_b = UnitFactory(code="CITY-B", name="Xã B", parent=city)
+    return Province(province, department, city, commune_a, commune_b)
+
+
+def _member(username: str, unit: Unit, role: str):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.fixture
+def commune_staff(org):
+    return _member("staff.a", org.commune_a, Role.UNIT_STAFF)
+
+
+@pytest.fixture
+def other_commune_staff(org):
+    return _member("staff.b", org.commune_b, Role.UNIT_STAFF)
+
+
+@pytest.fixture
+def commune_head(org):
+    return _member("head.a", org.commune_a, Role.UNIT_HEAD)
+
+
+@pytest.fixture
+def department_staff(org):
+    return _member("staff.dep", org.department, Role.UNIT_STAFF)
+
+
+@pytest.fixture
+def city_reviewer(org):
+    """Phòng Nội vụ of the city: oversees the city and its communes."""
+    return _member("reviewer.city", org.city, Role.REVIEWER)
+
+
+@pytest.fixture
+def reviewer(org):
+    """Sở Nội vụ: oversees the whole province."""
+    return _member("reviewer.prov", org.province, Role.REVIEWER)
+
+
+@pytest.fixture
+def leader(org):
+    return _member("leader.prov", org.province, Role.LEADER)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def no_unit_user(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at full strength is most of the demo's run time; tests do not need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
