@@ -31,7 +31,7 @@ def test_moving_a_unit_rewrites_the_paths_below_it(org):
 def test_a_unit_cannot_end_before_it_starts(db):
     unit = Unit(code="X", name="X", kind=UnitKind.COMMUNE, valid_from=date(2024, 1, 1))
     unit.valid_to = date(2023, 1, 1)
-    with pytest.raises(ValidationError, match="cannot end before it starts"):
+    with pytest.raises(ValidationError, match="không được trước ngày bắt đầu"):
         unit.full_clean()
 
 
@@ -117,7 +117,7 @@ def test_unit_upsert_updates_by_code(org):
 
 def test_a_unit_cannot_be_placed_under_its_own_descendant(org):
     org.city.parent = org.commune_a
-    with pytest.raises(ValidationError, match="inside its own subtree"):
+    with pytest.raises(ValidationError, match="đơn vị cấp dưới của chính nó"):
         org.city.full_clean()
 
 
@@ -125,7 +125,7 @@ def test_tenure_cannot_end_before_it_starts(org):
     head = HeadFactory.build(
         unit=org.commune_a, tenure_from=date(2024, 1, 1), tenure_to=date(2023, 1, 1)
     )
-    with pytest.raises(ValidationError, match="cannot end before it starts"):
+    with pytest.raises(ValidationError, match="không được trước ngày bắt đầu"):
         head.full_clean()
 
 
