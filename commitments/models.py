@@ -177,7 +177,7 @@ class Head(models.Model):
     tenure_to = models.DateField(_("tenure to"), null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("login"),
+        verbose_name=_("account"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -185,8 +185,8 @@ class Head(models.Model):
     )
 
     class Meta:
-        verbose_name = _("head")
-        verbose_name_plural = _("heads")
+        verbose_name = _("head or deputy")
+        verbose_name_plural = _("heads and deputies")
         ordering = ["unit__path", "position", "-tenure_from"]
         constraints = [
             models.CheckConstraint(
@@ -249,7 +249,7 @@ class Membership(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("login"),
+        verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="memberships",
     )

@@ -7,9 +7,16 @@ province (PROV)
     └── commune B (CITY-B)
 """
 
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from django.conf import settings
+from django.utils.translation.reloader import translation_file_changed
 
 from commitments.models import Role, Unit, UnitKind
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
@@ -97,3 +104,32 @@ def no_unit_user(db):
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength is most of the demo's run time; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """Compile each locale/*/LC_MESSAGES/django.po whose .mo is missing or stale.
+
+    Users read Vietnamese, so tests assert the Vietnamese texts; a bare `pytest`
+    on a fresh checkout (no `make messages` yet) must see them too."""
+    changed = None
+    for po in sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalogue = read_po(f)
+        # Written beside the target and renamed: a parallel run never reads half.
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write_mo(f, catalogue)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, mo)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        changed = mo
+    if changed is not None:
+        # Django caches catalogues per process; drop them as runserver does.
+        translation_file_changed(None, changed)
