@@ -13,6 +13,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 PATH_SEPARATOR = "/"
+# Ids are zero-padded so that sorting by path lists a parent before its children
+# and siblings in the order they were created ("/…/10/" would sort before "/…/2/").
+PATH_DIGITS = 8
 
 
 class UnitKind(models.TextChoices):
@@ -126,16 +129,17 @@ class Unit(models.Model):
                 .values_list("path", flat=True)
                 .first()
             )
-            if parent_path and f"{PATH_SEPARATOR}{self.pk}{PATH_SEPARATOR}" in (
-                parent_path
-            ):
+            own = f"{PATH_SEPARATOR}{self.pk:0{PATH_DIGITS}d}{PATH_SEPARATOR}"
+            if parent_path and own in parent_path:
                 raise ValidationError(
                     {"parent": _("A unit cannot be placed inside its own subtree.")}
                 )
 
     def _compute_path(self) -> str:
         parent_path = self.parent.path if self.parent_id and self.parent else ""
-        return f"{parent_path or PATH_SEPARATOR}{self.pk}{PATH_SEPARATOR}"
+        return (
+            f"{parent_path or PATH_SEPARATOR}{self.pk:0{PATH_DIGITS}d}{PATH_SEPARATOR}"
+        )
 
     @property
     def depth(self) -> int:

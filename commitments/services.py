@@ -92,9 +92,9 @@ def user_upsert(
     is_superuser: bool = False,
 ) -> User:
     user = User.objects.filter(username=username).first() or User(username=username)
-    first, _, last = full_name.rpartition(" ")
-    # Vietnamese names are family name first: the given name is the last word.
-    user.last_name, user.first_name = first, last
+    # Django joins first and last name Western style; a Vietnamese name is kept
+    # whole, family name first, so that it reads the way officials write it.
+    user.first_name, user.last_name = full_name, ""
     user.email = email
     user.is_superuser = is_superuser
     user.is_staff = is_superuser

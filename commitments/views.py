@@ -40,6 +40,11 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         today=today,
     )
     page = Paginator(units, 100).get_page(request.GET.get("page"))
+    # Indent relative to the shallowest unit listed: a city's reviewer sees the
+    # city flush left, not one step in from a province they cannot see.
+    top = min((unit.depth for unit in page), default=0)
+    for unit in page:
+        unit.indent = unit.depth - top
     return render(
         request,
         "commitments/unit_list.html",

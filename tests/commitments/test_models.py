@@ -13,7 +13,7 @@ from tests.factories import HeadFactory, UnitFactory
 
 def test_unit_path_is_its_ancestry(org):
     assert org.commune_a.path == (
-        f"/{org.province.pk}/{org.city.pk}/{org.commune_a.pk}/"
+        f"/{org.province.pk:08d}/{org.city.pk:08d}/{org.commune_a.pk:08d}/"
     )
     assert org.commune_a.is_descendant_of(org.city)
     assert not org.city.is_descendant_of(org.commune_a)
@@ -23,8 +23,13 @@ def test_moving_a_unit_rewrites_the_paths_below_it(org):
     org.city.parent = org.department
     org.city.save()
     org.commune_a.refresh_from_db()
-    assert org.commune_a.path == (
-        f"/{org.province.pk}/{org.department.pk}/{org.city.pk}/{org.commune_a.pk}/"
+    assert (
+        org.commune_a.path
+        == "".join(
+            f"/{unit.pk:08d}"
+            for unit in (org.province, org.department, org.city, org.commune_a)
+        )
+        + "/"
     )
 
 
@@ -131,4 +136,14 @@ def test_tenure_cannot_end_before_it_starts(org):
 
 def test_factory_unit_has_a_path(db):
     unit = UnitFactory()
-    assert unit.path == f"/{unit.pk}/"
+    assert unit.path == f"/{unit.pk:08d}/"
+
+
+def test_units_sort_parent_first_and_siblings_in_creation_order(org):
+    """Even past id 10, whose unpadded path would sort before id 2's."""
+    for n in range(12):
+        UnitFactory(code=f"CITY-X{n:02d}", parent=org.city)
+    listed = [u.code for u in Unit.objects.filter(path__startswith=org.city.path)]
+    assert listed == ["CITY", "CITY-A", "CITY-B"] + [
+        f"CITY-X{n:02d}" for n in range(12)
+    ]

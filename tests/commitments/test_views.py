@@ -173,3 +173,21 @@ def test_dates_are_shown_day_first(client, org, commune_staff):
     HeadFactory(unit=org.commune_a, tenure_from="2023-07-01")
     client.force_login(commune_staff)
     assert "01/07/2023" in client.get("/units/CITY-A/").content.decode()
+
+
+def test_not_found_page_is_the_portals_in_vietnamese(client, commune_staff):
+    client.force_login(commune_staff)
+    response = client.get("/units/CITY-B/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Không tìm thấy trang" in page
+    assert 'data-nav="my_unit"' in page  # the portal's own layout and menu
+
+
+def test_full_name_reads_family_name_first(db):
+    from commitments import services
+
+    user = services.user_upsert(
+        username="thu", full_name="Nguyễn Thị Thu", password="Mat-khau-2026"
+    )
+    assert user.get_full_name() == "Nguyễn Thị Thu"

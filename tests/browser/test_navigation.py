@@ -1,0 +1,144 @@
+"""Logging in as each demo account lands on that role's work, with that role's
+menu and nothing outside its jurisdiction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from commitments.demo import DEMO_LOGINS, DemoLogin
+from commitments.models import Role, Unit
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
+
+UNIT_ROLES = {Role.UNIT_STAFF, Role.UNIT_HEAD}
+OVERSIGHT_ROLES = {Role.REVIEWER, Role.LEADER}
+
+LogIn = Callable[..., None]  # the log_in fixture: (username, password=demo)
+Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
+
+
+def expected_nav(login: DemoLogin) -> set[str]:
+    if login.role in UNIT_ROLES:
+        return {"my_unit"}
+    if login.role in OVERSIGHT_ROLES:
+        return {"units", "heads"}
+    return {"units", "heads", "admin"}  # the superuser, who has no unit
+
+
+def nav_keys(page: Page) -> set[str]:
+    links = page.locator("[data-testid=main-nav] a[data-nav]")
+    return set(links.evaluate_all("links => links.map(a => a.dataset.nav)"))
+
+
+def url_of(live_server: LiveServer, name: str, **kwargs: str) -> str:
+    return f"{live_server.url}{reverse(name, kwargs=kwargs or None)}"
+
+
+@pytest.mark.parametrize("login", DEMO_LOGINS, ids=lambda login: login.username)
+def test_demo_login_lands_on_role_work(
+    login: DemoLogin,
+    page: Page,
+    live_server: LiveServer,
+    log_in: LogIn,
+    screenshot: Screenshot,
+) -> None:
+    """Each demo account lands on its role's work: staff and heads on their own
+    unit's page, reviewers and leaders on the unit list, the superuser (who has
+    no unit) on the Django admin index; the portal's main menu then holds
+    exactly the role's items."""
+    log_in(login.username)
+    screenshot(login.username)
+
+    if login.role in UNIT_ROLES:
+        unit = Unit.objects.get(code=login.unit_code)
+        expect(page).to_have_url(url_of(live_server, "unit_detail", code=unit.code))
+        expect(page.get_by_test_id("unit-name")).to_have_text(unit.name)
+    elif login.role in OVERSIGHT_ROLES:
+        expect(page).to_have_url(url_of(live_server, "unit_list"))
+        expect(page.get_by_test_id("unit-table")).to_be_visible()
+    else:
+        expect(page).to_have_url(url_of(live_server, "admin:index"))
+        expect(page.locator("body.dashboard")).to_be_visible()
+        # The admin has its own layout; the portal menu is on the portal's pages.
+        page.goto(url_of(live_server, "unit_list"))
+
+    assert nav_keys(page) == expected_nav(login)
+
+
+def test_city_reviewer_sees_only_the_city(
+    page: Page, live_server: LiveServer, log_in: LogIn
+) -> None:
+    """Chí Linh's Home Affairs office lists the city, its offices and its
+    communes, and no unit of the rest of the province."""
+    log_in("noivu.chilinh")
+
+    table = page.get_by_test_id("unit-table")
+    for name in (
+        "UBND thành phố Chí Linh",
+        "Phòng Nội vụ",
+        "Phường Phả Lại",
+        "Xã Hưng Đạo",
+    ):
+        expect(table).to_contain_text(name)
+    for name in ("Sở Tư pháp", "UBND tỉnh Hải Dương", "UBND thành phố Hải Dương"):
+        expect(table).not_to_contain_text(name)
+    codes = table.locator("tbody td.code").all_inner_texts()
+    assert codes, "the unit table is empty"
+    assert all(code.strip().startswith("HD-CL") for code in codes), codes
+
+
+def test_commune_staff_gets_404_for_another_commune(
+    page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
+) -> None:
+    """Staff of Phường Phả Lại get a 404 page for Xã Hưng Đạo's unit page: another
+    commune's unit is not even confirmed to exist."""
+    log_in("canbo.phalai")
+
+    response = page.goto(url_of(live_server, "unit_detail", code="HD-CL-HUNGDAO"))
+    screenshot("canbo.phalai")
+
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_test_id("unit-name")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Hưng Đạo")
+
+
+def test_wrong_password_shows_error(
+    page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
+) -> None:
+    """A wrong password keeps the browser on /login/ with an error, the user name
+    still filled in, and no portal menu."""
+    log_in("noivu.chilinh", "not-the-password")
+    screenshot("noivu.chilinh")
+
+    expect(page).to_have_url(url_of(live_server, "login"))
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("alert")).not_to_have_text(re.compile(r"^\s*$"))
+    expect(page.locator("#id_username")).to_have_value("noivu.chilinh")
+    expect(page.get_by_test_id("main-nav")).to_have_count(0)
+
+
+def test_logout_returns_to_login(
+    page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
+) -> None:
+    """Logging out from the top bar lands on the login page, and the portal then
+    asks for a login again."""
+    log_in("canbo.phalai")
+    expect(page.get_by_test_id("main-nav")).to_be_visible()
+
+    with page.expect_navigation():
+        page.locator(f"form[action='{reverse('logout')}'] button").click()
+    screenshot("canbo.phalai")
+
+    expect(page).to_have_url(url_of(live_server, "login"))
+    expect(page.locator("#id_username")).to_be_visible()
+    expect(page.get_by_test_id("main-nav")).to_have_count(0)
+    page.goto(url_of(live_server, "home"))
+    expect(page).to_have_url(re.compile(re.escape(reverse("login")) + r"\?next="))
