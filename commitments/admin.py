@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
 
 from commitments.models import Head, Membership, RankingGroup, Unit
 from commitments.resources import HeadResource, UnitResource
@@ -21,8 +22,14 @@ class HeadInline(admin.TabularInline):
     autocomplete_fields = ("user",)
 
 
+class SpreadsheetAdmin(ImportExportModelAdmin):
+    """Import and export the two formats officials use: CSV and Excel."""
+
+    formats = [base_formats.CSV, base_formats.XLSX]
+
+
 @admin.register(Unit)
-class UnitAdmin(ImportExportModelAdmin):
+class UnitAdmin(SpreadsheetAdmin):
     resource_classes = [UnitResource]
     list_display = (
         "code",
@@ -41,7 +48,7 @@ class UnitAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Head)
-class HeadAdmin(ImportExportModelAdmin):
+class HeadAdmin(SpreadsheetAdmin):
     resource_classes = [HeadResource]
     list_display = (
         "full_name",

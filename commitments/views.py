@@ -43,13 +43,12 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     # Indent relative to the shallowest unit listed: a city's reviewer sees the
     # city flush left, not one step in from a province they cannot see.
     top = min((unit.depth for unit in page), default=0)
-    for unit in page:
-        unit.indent = unit.depth - top
     return render(
         request,
         "commitments/unit_list.html",
         {
             "page": page,
+            "rows": [(unit, unit.depth - top) for unit in page],
             "kinds": UnitKind.choices,
             "groups": RankingGroup.objects.filter(
                 units__in=units_visible_to(request.user)
