@@ -1,0 +1,215 @@
+"""The procedure catalogue (TTHC), case records (hồ sơ) from the one-stop-shop
+systems, and the record of every import."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from commitments.models import Unit
+
+
+class ProcedureLevel(models.TextChoices):
+    CENTRAL = "central", _("Central")
+    PROVINCE = "province", _("Province")
+    DISTRICT = "district", _("District")
+    COMMUNE = "commune", _("Commune")
+
+
+class OnlineLevel(models.TextChoices):
+    NONE = "none", _("Not online")
+    PARTIAL = "partial", _("Partly online (level 3)")
+    FULL = "full", _("Fully online (level 4)")
+
+
+class Procedure(models.Model):
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=500)
+    field = models.CharField(_("field"), max_length=200, blank=True)
+    level = models.CharField(
+        _("level"), max_length=10, choices=ProcedureLevel.choices, blank=True
+    )
+    online_level = models.CharField(
+        _("online service level"),
+        max_length=10,
+        choices=OnlineLevel.choices,
+        default=OnlineLevel.NONE,
+    )
+    publicly_listed = models.BooleanField(_("publicly listed"), default=True)
+    fee_required = models.BooleanField(_("fee-bearing"), default=False)
+
+    class Meta:
+        verbose_name = _("administrative procedure")
+        verbose_name_plural = _("administrative procedures")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class CaseStatus(models.TextChoices):
+    RECEIVED = "da_tiep_nhan", _("Received")
+    PROCESSING = "dang_xu_ly", _("Processing")
+    WAITING = "cho_bo_sung", _("Waiting for the applicant")
+    FINISHED = "da_xu_ly_xong", _("Finished")
+    RETURNED = "da_tra_ket_qua", _("Result returned")
+    REJECTED = "tu_choi", _("Rejected or stopped")
+    WITHDRAWN = "rut_ho_so", _("Withdrawn")
+
+
+# A case in one of these states has ended and carries its finish time.
+CLOSED_STATUSES = frozenset(
+    {CaseStatus.FINISHED, CaseStatus.RETURNED, CaseStatus.REJECTED}
+)
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "truc_tiep", _("In person")
+    POST = "buu_chinh", _("By post")
+    ONLINE_PARTIAL = "truc_tuyen_mot_phan", _("Partly online")
+    ONLINE_FULL = "truc_tuyen_toan_trinh", _("Fully online")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "hai_long", _("Satisfied")
+    NEUTRAL = "binh_thuong", _("Neutral")
+    DISSATISFIED = "khong_hai_long", _("Dissatisfied")
+
+
+class CaseRecord(models.Model):
+    """One dossier. Written only by the import engine (procedures.importer),
+    which upserts on case_code."""
+
+    case_code = models.CharField(_("case code"), max_length=100, unique=True)
+    procedure = models.ForeignKey(
+        Procedure,
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="cases"
+    )
+    received_at = models.DateTimeField(_("received at"))
+    due_at = models.DateTimeField(_("due at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices)
+    channel = models.CharField(_("channel"), max_length=30, choices=Channel.choices)
+    digitized = models.BooleanField(_("digitised"), default=False)
+    fee_required = models.BooleanField(_("fee-bearing"), default=False)
+    paid_online = models.BooleanField(_("paid online"), default=False)
+    supplement_requests = models.PositiveSmallIntegerField(
+        _("requests for more documents"), default=0
+    )
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    complaint = models.BooleanField(_("complaint or petition"), default=False)
+    officer = models.CharField(_("handling officer"), max_length=200, blank=True)
+    last_import = models.ForeignKey(
+        "ImportRun",
+        verbose_name=_("last changed by import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("case record")
+        verbose_name_plural = _("case records")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("received_at")),
+                name="case_due_not_before_received",
+                violation_error_message=_("The due date is before the receipt."),
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(finished_at__gte=F("received_at")),
+                name="case_finished_not_before_received",
+                violation_error_message=_("The finish is before the receipt."),
+            ),
+        ]
+        indexes = [
+            # Metrics: a unit's cases received in a period, and those still open
+            # at its start (received earlier, finished later or never).
+            models.Index(fields=["unit", "received_at"], name="case_unit_received"),
+            models.Index(fields=["unit", "finished_at"], name="case_unit_finished"),
+            models.Index(fields=["unit", "due_at"], name="case_unit_due"),
+            models.Index(fields=["officer"], name="case_officer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_code
+
+
+class ImportSource(models.TextChoices):
+    COMMAND = "command", _("Command line")
+    UPLOAD = "upload", _("Upload page")
+    API = "api", _("REST API")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class ImportRun(models.Model):
+    """Every import of case records, whichever door it came through."""
+
+    source = models.CharField(_("source"), max_length=10, choices=ImportSource.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_imports",
+    )
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    file = models.FileField(_("uploaded file"), upload_to="imports/", blank=True)
+    atomic = models.BooleanField(_("all or nothing"), default=False)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ImportStatus.choices,
+        default=ImportStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_new = models.PositiveIntegerField(_("new"), default=0)
+    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # Row errors, capped (the first ERROR_LIMIT); the counts above are complete.
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("case import")
+        verbose_name_plural = _("case imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(started_at__isnull=False, finished_at__gte=F("started_at")),
+                name="import_finished_after_started",
+            )
+        ]
+
+    def __str__(self) -> str:
+        label = self.file_name or self.get_source_display()
+        return f"{label} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,341 @@
+"""The import engine: one engine behind the command, the page and the API."""
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.backends.utils import CursorWrapper
+from openpyxl import Workbook
+
+from procedures import importer
+from procedures.importer import run_import
+from procedures.models import (
+    CaseRecord,
+    ImportRun,
+    ImportSource,
+    ImportStatus,
+    Procedure,
+)
+from procedures.parsing import FileError
+
+HEADER = (
+    "case_code,procedure_code,unit_code,received_at,due_at,finished_at,status,"
+    "channel,digitized,fee_required,paid_online,supplement_requests,satisfaction,"
+    "complaint,officer"
+)
+VI_HEADER = (
+    "ma_ho_so,ma_thu_tuc,ma_don_vi,ngay_tiep_nhan,ngay_hen_tra,ngay_hoan_thanh,"
+    "trang_thai,kenh,so_hoa,co_phi,thanh_toan_truc_tuyen,so_lan_bo_sung,danh_gia,"
+    "phan_anh,can_bo_xu_ly"
+)
+
+
+def case(code, unit="CITY-A", **overrides):
+    values = {
+        "procedure_code": "P1",
+        "received_at": "02/03/2025 08:00",
+        "due_at": "10/03/2025 17:00",
+        "finished_at": "09/03/2025 10:00",
+        "status": "da_tra_ket_qua",
+        "channel": "truc_tuyen_toan_trinh",
+        "digitized": "1",
+        "fee_required": "1",
+        "paid_online": "1",
+        "supplement_requests": "0",
+        "satisfaction": "hai_long",
+        "complaint": "0",
+        "officer": "Nguyễn Văn A",
+    }
+    values.update(overrides)
+    return ",".join(
+        [code, values["procedure_code"], unit]
+        + [
+            values[k]
+            for k in (
+                "received_at",
+                "due_at",
+                "finished_at",
+                "status",
+                "channel",
+                "digitized",
+                "fee_required",
+                "paid_online",
+                "supplement_requests",
+                "satisfaction",
+                "complaint",
+                "officer",
+            )
+        ]
+    )
+
+
+def csv_bytes(*lines, header=HEADER, newline="\n", bom=False):
+    text = newline.join([header, *lines]) + newline
+    return (("\ufeff" if bom else "") + text).encode("utf-8")
+
+
+def do_import(data: bytes, *, atomic=False, allowed=None, name="cases.csv"):
+    run = ImportRun.objects.create(
+        source=ImportSource.COMMAND, file_name=name, atomic=atomic
+    )
+    return run_import(run, io.BytesIO(data), allowed_unit_ids=allowed)
+
+
+def errors_by_row(run):
+    return {e["row"]: (e["column"], e["message"]) for e in run.errors}
+
+
+@pytest.fixture
+def catalogue(org):
+    Procedure.objects.create(code="P1", name="Cấp giấy khai sinh")
+    Procedure.objects.create(code="P2", name="Đăng ký kết hôn", fee_required=True)
+
+
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
+def test_clean_file_loads_every_row(org):
+    run = do_import(csv_bytes(case("HS-1"), case("HS-2", unit="CITY-B")))
+    assert run.status == ImportStatus.SUCCEEDED
+    assert (run.rows_total, run.rows_new, run.rows_rejected) == (2, 2, 0)
+    record = CaseRecord.objects.get(case_code="HS-1")
+    assert record.unit == org.commune_a
+    assert record.officer == "Nguyễn Văn A"
+    assert record.satisfaction == "hai_long"
+    assert record.digitized
+    assert record.paid_online
+    assert not record.complaint
+    assert record.last_import_id == run.pk
+
+
+def test_importing_the_same_file_twice_changes_nothing():
+    data = csv_bytes(case("HS-1"), case("HS-2"))
+    do_import(data)
+    before = list(CaseRecord.objects.order_by("pk").values())
+    again = do_import(data)
+    assert (again.rows_new, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
+    after = list(CaseRecord.objects.order_by("pk").values())
+    assert after == before  # not even last_import moves
+
+
+def test_a_newer_export_of_a_dossier_updates_it():
+    do_import(csv_bytes(case("HS-1", finished_at="", status="dang_xu_ly")))
+    run = do_import(csv_bytes(case("HS-1"), case("HS-3")))
+    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (1, 1, 0)
+    record = CaseRecord.objects.get(case_code="HS-1")
+    assert record.status == "da_tra_ket_qua"
+    assert record.last_import_id == run.pk
+
+
+def test_vietnamese_headers_bom_crlf_and_semicolons_are_read():
+    data = csv_bytes(
+        case("HS-1").replace(",", ";"),
+        header=VI_HEADER.replace(",", ";"),
+        newline="\r\n",
+        bom=True,
+    )
+    run = do_import(data)
+    assert run.rows_new == 1, run.errors
+
+
+def test_local_dates_are_vietnam_time_and_iso_is_accepted():
+    """06:00 on 1 January local time is 23:00 UTC on 31 December."""
+    do_import(
+        csv_bytes(
+            case("HS-1", received_at="01/01/2025 06:00", due_at="2025-01-05T17:00:00"),
+            case("HS-2", received_at="2025-01-01 06:00:00+07:00", due_at="05/01/2025"),
+        )
+    )
+    for code in ("HS-1", "HS-2"):
+        record = CaseRecord.objects.get(case_code=code)
+        assert record.received_at == datetime(2024, 12, 31, 23, 0, tzinfo=UTC)
+
+
+def test_affected_units_and_months_are_reported(org):
+    run = do_import(
+        csv_bytes(
+            case("HS-1", received_at="01/01/2025 06:00", due_at="05/01/2025"),
+            case("HS-2", unit="CITY-B"),
+        )
+    )
+    assert run.affected == {(org.commune_a.pk, 2025, 1), (org.commune_b.pk, 2025, 3)}
+
+
+def test_xlsx_export_is_read_by_content_not_name():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(VI_HEADER.split(","))
+    sheet.append(
+        [
+            "HS-X",
+            "P1",
+            "CITY-A",
+            datetime(2025, 3, 2, 8, 0),
+            "10/03/2025 17:00",
+            None,
+            "dang_xu_ly",
+            "truc_tiep",
+            0,
+            1,
+            0,
+            2,
+            None,
+            1,
+            "Trần B",
+        ]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    run = do_import(buffer.getvalue(), name="export.csv")
+    assert run.rows_new == 1, run.errors
+    record = CaseRecord.objects.get(case_code="HS-X")
+    assert record.finished_at is None
+    assert record.supplement_requests == 2
+    assert record.complaint
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "words"),
+    [
+        (case("HS-9", unit="NOWHERE"), "unit_code", "NOWHERE"),
+        (case("HS-9", procedure_code="P404"), "procedure_code", "P404"),
+        (case("HS-9", received_at="32/13/2025"), "received_at", "32/13/2025"),
+        (case("HS-9", finished_at="01/03/2025 07:00"), "finished_at", "trước"),
+        (case("HS-9", due_at="01/03/2025"), "due_at", "trước"),
+        (case("HS-9", status="xong"), "status", "xong"),
+        (case("HS-9", channel="zalo"), "channel", "zalo"),
+        (case("HS-9", digitized="maybe"), "digitized", "maybe"),
+        (case("HS-9", supplement_requests="-1"), "supplement_requests", "-1"),
+        (case("HS-9", satisfaction="tuyet_voi"), "satisfaction", "tuyet_voi"),
+        (case("HS-9", finished_at=""), "finished_at", ""),
+        (case(""), "case_code", ""),
+    ],
+)
+def test_bad_rows_are_reported_by_row_and_column_and_the_rest_loads(
+    line, column, words
+):
+    run = do_import(csv_bytes(case("HS-1"), line, case("HS-2")))
+    assert run.status == ImportStatus.SUCCEEDED
+    assert (run.rows_new, run.rows_rejected) == (2, 1)
+    reported_column, message = errors_by_row(run)[3]  # header is row 1
+    assert reported_column == column
+    assert words in message
+    assert not CaseRecord.objects.filter(case_code="HS-9").exists()
+
+
+def test_a_code_repeated_in_one_file_is_rejected_after_its_first_row():
+    run = do_import(csv_bytes(case("HS-1"), case("HS-2"), case("HS-1", officer="X")))
+    column, message = errors_by_row(run)[4]
+    assert column == "case_code"
+    assert "HS-1" in message
+    assert "2" in message  # the row it repeats
+    assert CaseRecord.objects.get(case_code="HS-1").officer == "Nguyễn Văn A"
+    assert run.rows_new == 2
+
+
+def test_staff_may_import_only_for_their_own_unit(org):
+    run = do_import(
+        csv_bytes(case("HS-1"), case("HS-2", unit="CITY-B")),
+        allowed={org.commune_a.pk},
+    )
+    assert run.rows_new == 1
+    assert errors_by_row(run)[3][0] == "unit_code"
+    assert not CaseRecord.objects.filter(unit=org.commune_b).exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00binary",
+        b"just some words\nand more words\n",
+        b"PK\x03\x04not really a workbook",
+    ],
+)
+def test_empty_or_non_tabular_files_are_refused_whole(data):
+    with pytest.raises(FileError):
+        do_import(data)
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert run.error
+    assert not CaseRecord.objects.exists()
+
+
+def test_missing_required_column_names_it():
+    header = HEADER.replace("due_at,", "")
+    with pytest.raises(FileError, match="due_at"):
+        do_import(csv_bytes("HS-1", header=header))
+
+
+def test_atomic_import_loads_nothing_when_a_row_is_bad():
+    run = do_import(csv_bytes(case("HS-1"), case("HS-2", unit="NOWHERE")), atomic=True)
+    assert run.status == ImportStatus.FAILED
+    assert run.rows_rejected == 1
+    assert not CaseRecord.objects.exists()
+
+
+def test_a_crash_keeps_earlier_batches_and_undoes_the_current_one(monkeypatch):
+    """A worker killed in the second batch: the first stays, the second is
+    undone, and the run records the failure with what was committed."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    upserts = []
+    real_execute = CursorWrapper.execute
+
+    def execute(self, sql, params=None):
+        if sql.lstrip().startswith("INSERT INTO procedures_caserecord"):
+            upserts.append(sql)
+            if len(upserts) == 2:
+                raise RuntimeError("worker killed")
+        return real_execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", execute)
+    with pytest.raises(RuntimeError):
+        do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 6)]))
+    codes = sorted(CaseRecord.objects.values_list("case_code", flat=True))
+    assert codes == ["HS-1", "HS-2"]
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert "worker killed" in run.error
+    assert (run.rows_total, run.rows_new) == (5, 2)
+
+
+def test_import_run_cannot_be_taken_twice():
+    run = ImportRun.objects.create(source=ImportSource.COMMAND)
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
+    again = run_import(run, io.BytesIO(csv_bytes(case("HS-1"))))
+    assert again.status == ImportStatus.RUNNING
+    assert not CaseRecord.objects.exists()
+
+
+def test_command_prints_errors_and_summary(tmp_path):
+    path = tmp_path / "mot_cua.csv"
+    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2", channel="fax")))
+    out = io.StringIO()
+    call_command("import_cases", str(path), stdout=out, stderr=io.StringIO())
+    text = out.getvalue()
+    assert "row 3, column channel “fax”" in text
+    assert "2 rows read, 1 new, 0 updated, 0 unchanged, 1 rejected" in text
+
+
+def test_command_atomic_fails_loudly(tmp_path):
+    path = tmp_path / "mot_cua.csv"
+    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2", channel="fax")))
+    with pytest.raises(CommandError, match="1 rejected"):
+        call_command(
+            "import_cases",
+            str(path),
+            "--atomic",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    assert not CaseRecord.objects.exists()
+
+
+def test_command_refuses_an_unreadable_file(tmp_path):
+    path = tmp_path / "anh.csv"
+    path.write_bytes(b"")
+    with pytest.raises(CommandError, match=r"anh\.csv"):
+        call_command(
+            "import_cases", str(path), stdout=io.StringIO(), stderr=io.StringIO()
+        )
