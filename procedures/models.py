@@ -124,13 +124,15 @@ class CaseRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(due_at__gte=F("received_at")),
                 name="case_due_not_before_received",
-                violation_error_message=_("The due date is before the receipt."),
+                violation_error_message=_("The due date is before the receipt date."),
             ),
             models.CheckConstraint(
                 condition=Q(finished_at__isnull=True)
                 | Q(finished_at__gte=F("received_at")),
                 name="case_finished_not_before_received",
-                violation_error_message=_("The finish is before the receipt."),
+                violation_error_message=_(
+                    "The finish date is before the receipt date."
+                ),
             ),
         ]
         indexes = [
@@ -155,7 +157,7 @@ class ImportSource(models.TextChoices):
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Finished")
+    SUCCEEDED = "succeeded", _("Completed")
     FAILED = "failed", _("Failed")
 
 
@@ -171,7 +173,7 @@ class ImportRun(models.Model):
         blank=True,
         related_name="case_imports",
     )
-    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
     file = models.FileField(_("uploaded file"), upload_to="imports/", blank=True)
     atomic = models.BooleanField(_("all or nothing"), default=False)
     status = models.CharField(
@@ -182,7 +184,7 @@ class ImportRun(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     rows_total = models.PositiveIntegerField(_("rows read"), default=0)
     rows_new = models.PositiveIntegerField(_("new"), default=0)
     rows_updated = models.PositiveIntegerField(_("updated"), default=0)

@@ -244,9 +244,9 @@ def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
     finished_at = when("finished_at") if cell("finished_at") else None
     status = choice("status", STATUS_VALUES) if cell("status") else required("status")
     if due_at < received_at:
-        raise CellError("due_at", _("The due date is before the receipt."))
+        raise CellError("due_at", _("The due date is before the receipt date."))
     if finished_at is not None and finished_at < received_at:
-        raise CellError("finished_at", _("The finish is before the receipt."))
+        raise CellError("finished_at", _("The finish date is before the receipt date."))
     if status in CLOSED and finished_at is None:
         raise CellError(
             "finished_at",
@@ -260,7 +260,8 @@ def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
     except ValueError as exc:
         raise CellError(
             "supplement_requests",
-            _("“%(value)s” is not a whole number.") % {"value": requests_text},
+            _("“%(value)s” is not a whole number from 0 to 32767.")
+            % {"value": requests_text},
         ) from exc
     return ParsedCase(
         case_code=required("case_code"),
