@@ -4,6 +4,7 @@ hand (DOMAIN.md section 7)."""
 from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +33,7 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2025):
 
 
 def case(received, due, finished=None, **overrides) -> CaseFacts:
-    values = {
+    values: dict[str, Any] = {
         "status": CaseStatus.PROCESSING if finished is None else CaseStatus.RETURNED,
         "channel": Channel.IN_PERSON,
     }
