@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# Menu items of the apps above commitments, in menu order (see
+# commitments.navigation): each a function user -> list[NavItem].
+NAVIGATION_PROVIDERS: list[str] = []
+
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 
 DEMO_STEPS = [

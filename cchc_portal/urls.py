@@ -23,6 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", commitment_views.home, name="home"),
     path("", include("commitments.urls")),
+    path("", include("procedures.urls")),
+    path("api/v1/", include("procedures.api.urls")),
 ]
 
 if settings.DEBUG:

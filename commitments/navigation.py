@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from commitments.access import user_roles
@@ -25,6 +27,20 @@ class NavItem:
 
 
 def navigation_for(user: AnyUser) -> list[NavItem]:
+    """The organisation's items, then those of each app in
+    settings.NAVIGATION_PROVIDERS (higher apps add theirs without this module
+    importing them)."""
+    if not user.is_authenticated:
+        return []
+    items = organisation_items(user)
+    for dotted in settings.NAVIGATION_PROVIDERS:
+        items.extend(import_string(dotted)(user))
+    if user.is_superuser:
+        items.append(NavItem("admin", _("Administration"), reverse("admin:index")))
+    return items
+
+
+def organisation_items(user: AnyUser) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     roles = user_roles(user)
@@ -47,8 +63,6 @@ def navigation_for(user: AnyUser) -> list[NavItem]:
     if user.is_superuser or roles & {Role.REVIEWER, Role.LEADER}:
         items.append(NavItem("units", _("Units"), reverse("unit_list")))
         items.append(NavItem("heads", _("Heads of units"), reverse("head_list")))
-    if user.is_superuser:
-        items.append(NavItem("admin", _("Administration"), reverse("admin:index")))
     return items
 
 

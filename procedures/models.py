@@ -185,6 +185,10 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # Progress while running: rows expected (counted before the import starts,
+    # for the progress bar) and rows processed so far.
+    rows_expected = models.PositiveIntegerField(_("rows expected"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
     rows_total = models.PositiveIntegerField(_("rows read"), default=0)
     rows_new = models.PositiveIntegerField(_("new"), default=0)
     rows_updated = models.PositiveIntegerField(_("updated"), default=0)
