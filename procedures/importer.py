@@ -462,6 +462,12 @@ def run_import(
         else "",
     )
     run.affected = result.affected  # type: ignore[attr-defined]
+    if result.affected:
+        # Imported here: tasks import this module.
+        from procedures.tasks import recompute_metrics_task
+
+        affected = sorted([list(key) for key in result.affected])
+        transaction.on_commit(lambda: recompute_metrics_task.delay(affected))
     return run
 
 

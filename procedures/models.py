@@ -219,3 +219,55 @@ class ImportRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+
+
+class UnitMetric(models.Model):
+    """The 766 counts of one unit for one local calendar period, computed by SQL
+    aggregation (procedures.metrics). Rates are derived from the counts by
+    procedures.rules.metrics when read, never stored."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="metrics"
+    )
+    period_kind = models.CharField(
+        _("period"), max_length=10, choices=PeriodKind.choices
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    # Month 1–12, quarter 1–4, or 1 for the year.
+    number = models.PositiveSmallIntegerField(_("number"))
+    received = models.PositiveIntegerField(default=0)
+    in_scope = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    overdue_open = models.PositiveIntegerField(default=0)
+    online = models.PositiveIntegerField(default=0)
+    online_full = models.PositiveIntegerField(default=0)
+    digitized = models.PositiveIntegerField(default=0)
+    fee_required = models.PositiveIntegerField(default=0)
+    paid_online = models.PositiveIntegerField(default=0)
+    complaint_or_dissatisfied = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("unit metric")
+        verbose_name_plural = _("unit metrics")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "period_kind", "year", "number"],
+                name="unit_metric_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(on_time__lte=F("in_scope"), late__lte=F("in_scope")),
+                name="unit_metric_counts_within_scope",
+            ),
+        ]
+        indexes = [models.Index(fields=["period_kind", "year", "number"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period_kind} {self.year}/{self.number}"

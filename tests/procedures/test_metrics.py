@@ -1,0 +1,188 @@
+"""Metrics by SQL aggregation agree with the plain rules, per unit and period."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from procedures import metrics, rules
+from procedures.importer import run_import
+from procedures.metrics import PeriodRef, periods_between, periods_of_year
+from procedures.models import (
+    CaseRecord,
+    CaseStatus,
+    Channel,
+    ImportRun,
+    ImportSource,
+    PeriodKind,
+    Procedure,
+    UnitMetric,
+)
+from procedures.parsing import LOCAL_TZ
+
+STATUSES = list(CaseStatus)
+CHANNELS = list(Channel)
+
+
+def local(*args):
+    return datetime(*args, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def cases(org):
+    """A deterministic spread of dossiers around the first quarter of 2025:
+    open and finished, early and late, withdrawn, several supplements, at the
+    month and year boundaries."""
+    procedure = Procedure.objects.create(code="P1", name="Thủ tục 1")
+    records = []
+    base = local(2024, 12, 20, 8, 0)
+    for n in range(240):
+        unit = org.commune_a if n % 3 else org.commune_b
+        received = base + timedelta(hours=7 * n + (n % 5) * 13)
+        due = received + timedelta(days=(n % 7) + 1, hours=n % 4)
+        finished = None if n % 6 == 0 else received + timedelta(days=(n % 9), hours=3)
+        status = CaseStatus.PROCESSING if finished is None else CaseStatus.RETURNED
+        if n % 17 == 0:
+            status = CaseStatus.WITHDRAWN
+        records.append(
+            CaseRecord(
+                case_code=f"HS-{n:04d}",
+                procedure=procedure,
+                unit=unit,
+                received_at=received,
+                due_at=due,
+                finished_at=finished,
+                status=status,
+                channel=CHANNELS[n % 4],
+                digitized=n % 2 == 0,
+                fee_required=n % 3 == 0,
+                paid_online=n % 5 == 0,
+                supplement_requests=(0, 0, 1, 2)[n % 4],
+                satisfaction=("", "hai_long", "binh_thuong", "khong_hai_long")[n % 4],
+                complaint=n % 11 == 0,
+            )
+        )
+    # The year boundary: 06:00 on 1 January local is 23:00 UTC on 31 December.
+    records.append(
+        CaseRecord(
+            case_code="HS-NEWYEAR",
+            procedure=procedure,
+            unit=org.commune_a,
+            received_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC),
+            due_at=local(2025, 1, 3, 17, 0),
+            status=CaseStatus.RECEIVED,
+            channel=Channel.IN_PERSON,
+        )
+    )
+    CaseRecord.objects.bulk_create(records)
+    return org
+
+
+def facts(record):
+    return rules.CaseFacts(
+        received_at=record.received_at,
+        due_at=record.due_at,
+        finished_at=record.finished_at,
+        status=record.status,
+        channel=record.channel,
+        digitized=record.digitized,
+        fee_required=record.fee_required,
+        paid_online=record.paid_online,
+        supplement_requests=record.supplement_requests,
+        satisfaction=record.satisfaction,
+        complaint=record.complaint,
+    )
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        PeriodRef(PeriodKind.MONTH, 2024, 12),
+        PeriodRef(PeriodKind.MONTH, 2025, 1),
+        PeriodRef(PeriodKind.MONTH, 2025, 2),
+        PeriodRef(PeriodKind.QUARTER, 2025, 1),
+        PeriodRef(PeriodKind.YEAR, 2025, 1),
+        PeriodRef(PeriodKind.YEAR, 2024, 1),
+    ],
+)
+def test_sql_counts_equal_the_rules_for_every_unit(cases, ref):
+    by_sql = metrics.aggregate([cases.commune_a.pk, cases.commune_b.pk], ref)
+    for unit in (cases.commune_a, cases.commune_b):
+        expected = rules.count(
+            (facts(r) for r in CaseRecord.objects.filter(unit=unit)), ref.period
+        )
+        assert by_sql.get(unit.pk, rules.Counts()) == expected, unit.code
+
+
+def test_a_dossier_received_at_six_on_new_years_morning_counts_in_january(cases):
+    jan = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2025, 1))
+    dec = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2024, 12))
+    newyear = CaseRecord.objects.get(case_code="HS-NEWYEAR")
+    in_jan = rules.classify(facts(newyear), PeriodRef("month", 2025, 1).period)
+    in_dec = rules.classify(facts(newyear), PeriodRef("month", 2024, 12).period)
+    assert in_jan.received_in_period
+    assert not in_dec.received_in_period
+    assert jan[cases.commune_a.pk].received >= 1
+    assert dec[cases.commune_a.pk].received >= 1
+
+
+def test_recompute_stores_counts_and_is_idempotent(cases):
+    as_of = local(2025, 3, 31, 23, 0)
+    periods = periods_of_year(2025)
+    first = metrics.metrics_recompute(
+        unit_ids=[cases.commune_a.pk, cases.commune_b.pk], periods=periods, as_of=as_of
+    )
+    snapshot = sorted(UnitMetric.objects.values_list(*metrics.COUNT_FIELDS, "year"))
+    second = metrics.metrics_recompute(
+        unit_ids=[cases.commune_a.pk, cases.commune_b.pk], periods=periods, as_of=as_of
+    )
+    assert first == second > 0
+    assert (
+        sorted(UnitMetric.objects.values_list(*metrics.COUNT_FIELDS, "year"))
+        == snapshot
+    )
+    quarter = metrics.unit_counts(
+        cases.commune_a.pk, PeriodRef(PeriodKind.QUARTER, 2025, 1)
+    )
+    assert (
+        quarter
+        == metrics.aggregate(
+            [cases.commune_a.pk], PeriodRef(PeriodKind.QUARTER, 2025, 1)
+        )[cases.commune_a.pk]
+    )
+
+
+def test_recompute_after_an_import_covers_the_touched_units_up_to_now(
+    org, django_capture_on_commit_callbacks
+):
+    Procedure.objects.create(code="P1", name="Thủ tục 1")
+    header = (
+        "case_code,procedure_code,unit_code,received_at,due_at,finished_at,status,"
+        "channel,digitized,fee_required,paid_online,supplement_requests,"
+        "satisfaction,complaint,officer"
+    )
+    line = (
+        "HS-1,P1,CITY-A,05/11/2026 08:00,10/11/2026 17:00,,dang_xu_ly,truc_tiep,"
+        "1,0,0,0,,0,"
+    )
+    run = ImportRun.objects.create(source=ImportSource.COMMAND)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(run, io.BytesIO(f"{header}\n{line}\n".encode()))
+    stored = UnitMetric.objects.filter(unit=org.commune_a, year=2026)
+    kinds = {(m.period_kind, m.number) for m in stored}
+    assert ("month", 11) in kinds
+    assert ("quarter", 4) in kinds
+    assert ("year", 1) in kinds
+    november = stored.get(period_kind="month", number=11)
+    assert (november.received, november.in_scope) == (1, 1)
+    assert not UnitMetric.objects.filter(unit=org.commune_b).exists()
+
+
+def test_periods_between_runs_from_the_first_touched_month_to_now():
+    refs = periods_between((2025, 11), local(2026, 2, 10, 9, 0))
+    months = [(r.year, r.number) for r in refs if r.kind == "month"]
+    assert months == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+    quarters = [(r.year, r.number) for r in refs if r.kind == "quarter"]
+    assert quarters == [(2025, 4), (2026, 1)]
+    years = [r.year for r in refs if r.kind == "year"]
+    assert years == [2025, 2026]
