@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from commitments.models import Unit
 from procedures.models import CaseRecord, ImportRun, ImportStatus, Procedure
 from procedures.parsing import (
+    COLUMNS,
     CellError,
     FileError,
     ParsedCase,
@@ -422,8 +423,52 @@ def run_import(
     allowed_unit_ids: set[int] | None = None,
     progress: Progress | None = None,
 ) -> ImportRun:
-    """Run an import and record its outcome on ``run``. A file-level error or a
-    crash marks the run failed; rows already committed stay (not with atomic)."""
+    """Import a file (``stream``, or the file stored on the run) and record the
+    outcome on ``run``. A file-level error or a crash marks the run failed; rows
+    already committed stay (not with atomic)."""
+
+    def load(result: ImportResult) -> None:
+        options = {
+            "run": run,
+            "allowed_unit_ids": allowed_unit_ids,
+            "progress": progress,
+            "result": result,
+        }
+        if stream is None:
+            with run.file.open("rb") as handle:
+                import_file(handle, **options)  # type: ignore[arg-type]
+        else:
+            import_file(stream, **options)  # type: ignore[arg-type]
+
+    return _run(run, load)
+
+
+def run_import_records(
+    run: ImportRun,
+    rows: Iterable[tuple[int, list[str]]],
+    *,
+    allowed_unit_ids: set[int] | None = None,
+) -> ImportRun:
+    """Import numbered rows laid out in the canonical column order (the REST
+    door) and record the outcome on ``run``, as run_import does for a file."""
+    positions = {column: index for index, column in enumerate(COLUMNS)}
+
+    def load(result: ImportResult) -> None:
+        import_rows(
+            rows,
+            positions,
+            run=run,
+            allowed_unit_ids=allowed_unit_ids,
+            result=result,
+        )
+
+    return _run(run, load)
+
+
+def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
+    """The life of an import run, whichever door it came through: claim it
+    (compare-and-set, so a second delivery does nothing), load, record the
+    outcome, and have the touched metrics recomputed once committed."""
     started = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.PENDING).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()
     )
@@ -432,18 +477,8 @@ def run_import(
         return run  # already taken by another worker
     run.refresh_from_db()
     result = ImportResult()
-    options = {
-        "run": run,
-        "allowed_unit_ids": allowed_unit_ids,
-        "progress": progress,
-        "result": result,
-    }
     try:
-        if stream is None:
-            with run.file.open("rb") as handle:
-                import_file(handle, **options)  # type: ignore[arg-type]
-        else:
-            import_file(stream, **options)  # type: ignore[arg-type]
+        load(result)
     except FileError as error:
         _finish(run, ImportStatus.FAILED, result, str(error))
         raise
@@ -529,7 +564,11 @@ def _finish(run: ImportRun, status: str, result: ImportResult, error: str) -> No
     run.rows_updated = result.rows_updated
     run.rows_unchanged = result.rows_unchanged
     run.rows_rejected = result.rows_rejected
-    run.errors = [e.as_dict() for e in result.errors]
+    # Repeated codes are found after every row is read: sort so that the
+    # report reads in the file's order.
+    run.errors = [
+        e.as_dict() for e in sorted(result.errors, key=lambda e: (e.row, e.column))
+    ]
     run.error = error
     run.save(
         update_fields=[

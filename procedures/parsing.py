@@ -39,6 +39,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "complaint": ("complaint", "phan_anh"),
     "officer": ("officer", "can_bo_xu_ly"),
 }
+# The widths of the text columns in the case table (procedures.models), checked
+# here so that a long value is a row error, not a failed batch.
+TEXT_WIDTHS = {"case_code": 100, "procedure_code": 50, "unit_code": 50, "officer": 200}
 REQUIRED = (
     "case_code",
     "procedure_code",
@@ -206,6 +209,14 @@ def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
         if not value:
             raise CellError(column, _("This column is required."))
         return value
+
+    for column, width in TEXT_WIDTHS.items():
+        if len(cell(column)) > width:
+            raise CellError(
+                column,
+                _("At most %(width)s characters (this value has %(length)s).")
+                % {"width": width, "length": len(cell(column))},
+            )
 
     def when(column: str) -> datetime:
         value = required(column)

@@ -1,1 +1,13 @@
-urlpatterns: list = []
+from django.urls import path
+
+from procedures.api import views
+
+app_name = "procedures_api"
+
+urlpatterns = [
+    path("cases/", views.CaseListView.as_view(), name="case-list"),
+    # Before the detail route, which would otherwise take "batch" for a code.
+    path("cases/batch/", views.CasePushView.as_view(), name="case-push"),
+    # <path:…>: some one-stop systems put slashes in their case codes.
+    path("cases/<path:case_code>/", views.CaseDetailView.as_view(), name="case-detail"),
+]

@@ -210,6 +210,8 @@ def test_xlsx_export_is_read_by_content_not_name():
         (case("HS-9", satisfaction="tuyet_voi"), "satisfaction", "tuyet_voi"),
         (case("HS-9", finished_at=""), "finished_at", ""),
         (case(""), "case_code", ""),
+        (case("HS-9", officer="x" * 201), "officer", "200"),
+        (case("H" * 101), "case_code", "100"),
     ],
 )
 def test_bad_rows_are_reported_by_row_and_column_and_the_rest_loads(

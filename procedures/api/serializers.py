@@ -1,0 +1,214 @@
+"""Shapes of the case-record API: the push envelope and its result, and case
+records as they are read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from procedures.importer import ERROR_LIMIT
+from procedures.models import CaseRecord, Channel, ImportRun, Satisfaction
+from procedures.parsing import COLUMNS, STATUS_VALUES
+
+MAX_PUSH_RECORDS = 10_000
+# Envelope errors listed before the rest are summed up in one line.
+MAX_RECORD_ERRORS = 20
+SCALARS = (str, int, float, bool, type(None))
+
+
+class CasePushRecordSerializer(serializers.Serializer):
+    """One pushed record, for the OpenAPI schema only. Records are not validated
+    by this serializer but row by row by the import engine, which reports each
+    bad value with its row and column instead of refusing the whole batch."""
+
+    case_code = serializers.CharField(max_length=100)
+    procedure_code = serializers.CharField(max_length=50)
+    unit_code = serializers.CharField(max_length=50)
+    received_at = serializers.DateTimeField(
+        help_text=gettext_lazy(
+            "ISO 8601; without an offset, local time (+07:00). dd/mm/yyyy HH:MM is "
+            "accepted too."
+        )
+    )
+    due_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Required when the status is da_xu_ly_xong, da_tra_ket_qua or tu_choi."
+        ),
+    )
+    # A string rather than an enum: the English aliases are accepted as well.
+    status = serializers.CharField(
+        help_text=format_lazy(
+            gettext_lazy("One of: {values}."), values=", ".join(sorted(STATUS_VALUES))
+        )
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    digitized = serializers.BooleanField(required=False, default=False)
+    fee_required = serializers.BooleanField(required=False, default=False)
+    paid_online = serializers.BooleanField(required=False, default=False)
+    supplement_requests = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=32767
+    )
+    satisfaction = serializers.ChoiceField(
+        choices=Satisfaction.choices, required=False, allow_blank=True, default=""
+    )
+    complaint = serializers.BooleanField(required=False, default=False)
+    officer = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+
+
+@extend_schema_field(CasePushRecordSerializer(many=True))
+class CasePushRecordsField(serializers.ListField):
+    """A list of JSON objects, documented as CasePushRecord items."""
+
+
+class CasePushSerializer(serializers.Serializer):
+    atomic = serializers.BooleanField(
+        default=False,
+        help_text=gettext_lazy(
+            "All or nothing: if any record is rejected, none is written."
+        ),
+    )
+    records = CasePushRecordsField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=MAX_PUSH_RECORDS,
+        error_messages={
+            "max_length": gettext_lazy(
+                "At most {max_length} records may be pushed in one request; "
+                "send the rest in further requests."
+            )
+        },
+        help_text=format_lazy(
+            gettext_lazy(
+                "At most {limit} records. Errors name a record by its position in "
+                "this list, counting from 1."
+            ),
+            limit=MAX_PUSH_RECORDS,
+        ),
+    )
+
+    def validate_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Refuse what is not a case record at all (unknown fields, nested values,
+        an empty object). Bad values are left to the engine, row by row."""
+        known = set(COLUMNS)
+        errors: list[str] = []
+        count = 0
+        for number, record in enumerate(records, start=1):
+            message = self._record_error(record, known)
+            if message is None:
+                continue
+            count += 1
+            if len(errors) < MAX_RECORD_ERRORS:
+                errors.append(
+                    _("Record %(row)s: %(message)s")
+                    % {"row": number, "message": message}
+                )
+        if count > len(errors):
+            errors.append(
+                _("… and %(count)s more record(s) like these.")
+                % {"count": count - len(errors)}
+            )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return records
+
+    @staticmethod
+    def _record_error(record: dict[str, Any], known: set[str]) -> str | None:
+        unknown = sorted(key for key in record if key not in known)
+        if unknown:
+            return _("unknown field(s) %(fields)s; the fields are: %(known)s.") % {
+                "fields": ", ".join(f"“{key}”" for key in unknown),
+                "known": ", ".join(COLUMNS),
+            }
+        nested = sorted(
+            key for key, value in record.items() if not isinstance(value, SCALARS)
+        )
+        if nested:
+            return _("%(fields)s must be a string, a number, true/false or null.") % {
+                "fields": ", ".join(f"“{key}”" for key in nested)
+            }
+        if all(value is None or value == "" for value in record.values()):
+            return _("the record is empty.")
+        return None
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        help_text=gettext_lazy("The record's position in records, counting from 1.")
+    )
+    column = serializers.CharField(help_text=gettext_lazy("The field at fault."))
+    value = serializers.CharField(help_text=gettext_lazy("The value as received."))
+    message = serializers.CharField()
+
+
+class CasePushResultSerializer(serializers.ModelSerializer):
+    import_id = serializers.IntegerField(
+        source="pk", help_text=gettext_lazy("The import run recording this push.")
+    )
+    # DRF's metaclass takes declared fields off the class, so this does not hide
+    # Serializer.errors at run time; mypy only sees the class body.
+    errors = RowErrorSerializer(  # type: ignore[assignment]
+        many=True,
+        help_text=format_lazy(
+            gettext_lazy(
+                "The rejected records (the first {limit}; rows_rejected counts "
+                "them all)."
+            ),
+            limit=ERROR_LIMIT,
+        ),
+    )
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "import_id",
+            "status",
+            "rows_total",
+            "rows_new",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_rejected",
+            "errors",
+        ]
+        read_only_fields = fields
+
+
+class CaseRecordSerializer(serializers.ModelSerializer):
+    """A case record as its source system knows it: by codes, not ids."""
+
+    procedure_code = serializers.CharField(source="procedure.code", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    # Declared so that the schema lets it be blank (no rating given).
+    satisfaction = serializers.ChoiceField(
+        choices=Satisfaction.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = CaseRecord
+        fields = [
+            "case_code",
+            "procedure_code",
+            "unit_code",
+            "received_at",
+            "due_at",
+            "finished_at",
+            "status",
+            "channel",
+            "digitized",
+            "fee_required",
+            "paid_online",
+            "supplement_requests",
+            "satisfaction",
+            "complaint",
+            "officer",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,83 @@
+"""The REST door of the import engine: another system pushes case records as
+JSON, and they go through the same engine (procedures.importer) as a file.
+
+Here until procedures has a services module of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from commitments.access import UNIT_EDIT_ROLES, units_q
+from commitments.models import Role, Unit
+from procedures.importer import run_import_records
+from procedures.models import ImportRun, ImportSource
+from procedures.parsing import COLUMNS
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+# Who may write case records for a unit: the same roles as the upload page.
+PUSH_ROLES = UNIT_EDIT_ROLES | {Role.REVIEWER}
+
+
+def case_push_unit_ids(user: AnyUser) -> set[int] | None:
+    """The units whose case records ``user`` may push; None means every unit."""
+    if user.is_superuser and user.is_active:
+        return None
+    return set(
+        Unit.objects.filter(units_q(user, roles=PUSH_ROLES)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def may_push_cases(user: AnyUser) -> bool:
+    """Whether ``user`` may push case records for at least one unit."""
+    if user.is_superuser and user.is_active:
+        return True
+    return Unit.objects.filter(units_q(user, roles=PUSH_ROLES)).exists()
+
+
+def record_cells(record: Mapping[str, object]) -> list[str]:
+    """One pushed record as the row of strings the engine parses: booleans as
+    1/0, null or missing as an empty cell."""
+    return [_cell(record.get(column)) for column in COLUMNS]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def cases_push(
+    *, user: AnyUser, records: Sequence[Mapping[str, object]], atomic: bool
+) -> ImportRun:
+    """Import pushed records through the engine and record the outcome on a new
+    ImportRun.
+
+    Errors name the record by its position in ``records``, from 1. A rejected
+    record does not stop the others unless ``atomic``: then nothing is written
+    and the run is marked failed. Records for units outside the user's reach
+    are rejected one by one; a user who may push for no unit at all is refused
+    before anything is recorded."""
+    allowed = case_push_unit_ids(user)
+    if allowed is not None and not allowed:
+        raise PermissionDenied(_("You may not import case records for any unit."))
+    run = ImportRun.objects.create(
+        source=ImportSource.API,
+        user=user if user.is_authenticated else None,
+        file_name="api",
+        atomic=atomic,
+        rows_expected=len(records),
+    )
+    rows = (
+        (number, record_cells(record)) for number, record in enumerate(records, start=1)
+    )
+    return run_import_records(run, rows, allowed_unit_ids=allowed)
