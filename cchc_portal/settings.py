@@ -224,12 +224,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Import / export --------------------------------------------------------------
 
+# Largest case-record file the upload page accepts (a year of a province's
+# dossiers as CSV is a few hundred MB).
+CASE_IMPORT_MAX_UPLOAD_BYTES = env.int("CASE_IMPORT_MAX_UPLOAD_MB", default=200) * (
+    1024 * 1024
+)
+
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Menu items of the apps above commitments, in menu order (see
 # commitments.navigation): each a function user -> list[NavItem].
-NAVIGATION_PROVIDERS: list[str] = []
+NAVIGATION_PROVIDERS: list[str] = ["procedures.navigation.items"]
 
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 

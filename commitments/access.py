@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 ALL_ROLES = frozenset(Role)
 # Roles that may change a unit's own records (self-assessment, evidence, …).
 UNIT_EDIT_ROLES = frozenset({Role.UNIT_STAFF, Role.UNIT_HEAD})
+# Roles that may write records for a unit: its own people, and the reviewers
+# whose jurisdiction it lies in (case imports, and later appraisal).
+RECORD_WRITE_ROLES = UNIT_EDIT_ROLES | {Role.REVIEWER}
 
 
 def user_roles(user: AnyUser) -> frozenset[str]:
@@ -91,8 +94,20 @@ def can_edit_unit(user: AnyUser, unit: Unit) -> bool:
     """Staff and heads change their own unit's records; reviewers oversee (and
     change) those of their jurisdiction; superusers administer everything."""
     return Unit.objects.filter(
-        units_q(user, roles=UNIT_EDIT_ROLES | {Role.REVIEWER}), pk=unit.pk
+        units_q(user, roles=RECORD_WRITE_ROLES), pk=unit.pk
     ).exists()
+
+
+def unit_ids_writable_by(user: AnyUser) -> set[int] | None:
+    """The ids of the units whose records ``user`` may write; None for all
+    (a superuser)."""
+    if user.is_superuser and user.is_active:
+        return None
+    return set(
+        Unit.objects.filter(units_q(user, roles=RECORD_WRITE_ROLES)).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def _memberships(user: AnyUser) -> list[tuple[str, str]]:

@@ -404,8 +404,6 @@ def _upsert(result: ImportResult, run: ImportRun, progress: Progress | None) -> 
             result.rows_unchanged += total - new - updated
             result.affected.update(affected)
             start = end
-            if progress:
-                progress(min(end - low, result.rows_total))
 
 
 class _NoTransaction:
@@ -509,19 +507,13 @@ def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
 def run_import_by_id(run_id: int) -> ImportRun | None:
     """The upload door: the file is stored on the run, and the rows a user may
     import are decided by the user recorded on it."""
-    from commitments.access import UNIT_EDIT_ROLES, units_q
-    from commitments.models import Role
+    from commitments.access import unit_ids_writable_by
 
     run = ImportRun.objects.select_related("user").filter(pk=run_id).first()
     if run is None:
         return None
-    allowed: set[int] | None = None
-    if run.user is not None and not run.user.is_superuser:
-        allowed = set(
-            Unit.objects.filter(
-                units_q(run.user, roles=UNIT_EDIT_ROLES | {Role.REVIEWER})
-            ).values_list("pk", flat=True)
-        )
+    # A run without a user (its account deleted) imports for no unit.
+    allowed = unit_ids_writable_by(run.user) if run.user is not None else set()
     if run.file and not run.rows_expected:
         ImportRun.objects.filter(pk=run.pk).update(rows_expected=_count_rows(run))
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from commitments.access import UNIT_EDIT_ROLES, units_q
-from commitments.models import Role, Unit
+from commitments.access import RECORD_WRITE_ROLES, unit_ids_writable_by, units_q
+from commitments.models import Unit
 from procedures.importer import run_import_records
 from procedures.models import ImportRun, ImportSource
 from procedures.parsing import COLUMNS
@@ -21,18 +21,12 @@ if TYPE_CHECKING:
     from commitments.access import AnyUser
 
 # Who may write case records for a unit: the same roles as the upload page.
-PUSH_ROLES = UNIT_EDIT_ROLES | {Role.REVIEWER}
+PUSH_ROLES = RECORD_WRITE_ROLES
 
 
 def case_push_unit_ids(user: AnyUser) -> set[int] | None:
     """The units whose case records ``user`` may push; None means every unit."""
-    if user.is_superuser and user.is_active:
-        return None
-    return set(
-        Unit.objects.filter(units_q(user, roles=PUSH_ROLES)).values_list(
-            "pk", flat=True
-        )
-    )
+    return unit_ids_writable_by(user)
 
 
 def may_push_cases(user: AnyUser) -> bool:

@@ -25,11 +25,14 @@ Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
 
 
 def expected_nav(login: DemoLogin) -> set[str]:
+    """Staff, heads and reviewers import case records; leaders only read."""
     if login.role in UNIT_ROLES:
-        return {"my_unit"}
-    if login.role in OVERSIGHT_ROLES:
+        return {"my_unit", "imports"}
+    if login.role == Role.REVIEWER:
+        return {"units", "heads", "imports"}
+    if login.role == Role.LEADER:
         return {"units", "heads"}
-    return {"units", "heads", "admin"}  # the superuser, who has no unit
+    return {"units", "heads", "imports", "admin"}  # the superuser, no unit
 
 
 def nav_keys(page: Page) -> set[str]:

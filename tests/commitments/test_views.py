@@ -22,14 +22,14 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
     client.force_login(commune_staff)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/CITY-A/"
-    assert nav_keys(response) == ["my_unit"]
+    assert nav_keys(response) == ["my_unit", "imports"]
 
 
 def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
     client.force_login(city_reviewer)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/"
-    assert nav_keys(response) == ["units", "heads"]
+    assert nav_keys(response) == ["units", "heads", "imports"]
     listed = {unit.code for unit in response.context["page"]}
     assert listed == {"CITY", "CITY-A", "CITY-B"}
 
@@ -38,7 +38,7 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
     client.force_login(superuser)
     response = client.get("/")
     assert response["Location"] == "/admin/"
-    assert nav_keys(client.get("/units/")) == ["units", "heads", "admin"]
+    assert nav_keys(client.get("/units/")) == ["units", "heads", "imports", "admin"]
 
 
 def test_account_without_unit_gets_an_explanation(client, no_unit_user):
