@@ -133,3 +133,17 @@ def compiled_catalogues() -> None:
     if changed is not None:
         # Django caches catalogues per process; drop them as runserver does.
         translation_file_changed(None, changed)
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks(settings):
+    """Run Celery tasks in process even where REDIS_URL is set (CI): the app
+    read its configuration once, so the setting alone would not reach it. A
+    test that needs a real worker says so by overriding this fixture."""
+    from cchc_portal.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -18,19 +18,6 @@ from tests.procedures.test_importer import case, csv_bytes
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks(settings):
-    """Run Celery tasks in process even where REDIS_URL is set (CI): the app
-    read its configuration once, so the setting alone would not reach it."""
-    from cchc_portal.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Uploaded files go to a temporary directory, not the checkout's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
