@@ -194,21 +194,6 @@ class CaseRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CaseRecord
-        fields = [
-            "case_code",
-            "procedure_code",
-            "unit_code",
-            "received_at",
-            "due_at",
-            "finished_at",
-            "status",
-            "channel",
-            "digitized",
-            "fee_required",
-            "paid_online",
-            "supplement_requests",
-            "satisfaction",
-            "complaint",
-            "officer",
-        ]
+        # The interchange columns: a case reads back as it is pushed.
+        fields = list(COLUMNS)
         read_only_fields = fields
