@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from commitments.access import UNIT_EDIT_ROLES
+from commitments.models import Membership
 from commitments.navigation import NavItem
 from procedures.selectors import import_upload_allowed
 
@@ -15,7 +17,24 @@ if TYPE_CHECKING:
 
 
 def items(user: AnyUser) -> list[NavItem]:
-    """Importing case records for the roles the upload page admits."""
-    if not import_upload_allowed(user=user):
-        return []
-    return [NavItem("imports", _("Import case records"), reverse("import_list"))]
+    """Staff and heads: their unit's dossier figures. Importing case records
+    for the roles the upload page admits."""
+    found: list[NavItem] = []
+    if not user.is_authenticated:
+        return found
+    own = Membership.objects.filter(
+        user_id=user.pk, role__in=UNIT_EDIT_ROLES
+    ).values_list("unit__code", flat=True)
+    for code in sorted(set(own)):
+        found.append(
+            NavItem(
+                "metrics",
+                _("Dossier figures"),
+                reverse("unit_metrics", kwargs={"code": code}),
+            )
+        )
+    if import_upload_allowed(user=user):
+        found.append(
+            NavItem("imports", _("Import case records"), reverse("import_list"))
+        )
+    return found

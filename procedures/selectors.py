@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from commitments.access import RECORD_WRITE_ROLES, user_roles
-from procedures.models import ImportRun
+from commitments.models import Unit
+from procedures import rules
+from procedures.metrics import COUNT_FIELDS, periods_of_year
+from procedures.models import ImportRun, UnitMetric
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
@@ -65,4 +69,46 @@ def import_run_progress(*, user: AnyUser) -> QuerySet[ImportRun]:
         "rows_updated",
         "rows_unchanged",
         "rows_rejected",
+    )
+
+
+# --- Metrics -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One period of a unit's 766 figures: the stored counts and the rates
+    derived from them (rules.metrics), None where a denominator is zero."""
+
+    kind: str
+    number: int
+    counts: rules.Counts
+    figures: rules.Metrics
+
+
+def unit_metric_rows(*, unit: Unit, year: int) -> list[MetricRow]:
+    """The unit's months, quarters and year, in one query. A period without a
+    stored row has no dossier at all: every rate is "no data"."""
+    stored = {
+        (m.period_kind, m.number): m
+        for m in UnitMetric.objects.filter(unit=unit, year=year)
+    }
+    rows = []
+    for ref in periods_of_year(year):
+        metric = stored.get((ref.kind, ref.number))
+        counts = (
+            rules.Counts(**{name: getattr(metric, name) for name in COUNT_FIELDS})
+            if metric
+            else rules.Counts()
+        )
+        rows.append(MetricRow(ref.kind, ref.number, counts, rules.metrics(counts)))
+    return rows
+
+
+def metric_years(*, unit: Unit) -> list[int]:
+    return list(
+        UnitMetric.objects.filter(unit=unit)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
     )

@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from commitments.access import access_unit
 from procedures import selectors
 from procedures.forms import ImportUploadForm, max_upload_bytes
 from procedures.models import (
@@ -173,3 +175,25 @@ def _columns() -> list[Column]:
 def _cell(value: object) -> str:
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+@login_required
+def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's 766 figures for a year, by month, quarter and the year."""
+    unit = access_unit(request.user, code)
+    years = selectors.metric_years(unit=unit)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or (years[0] if years else this_year))
+    except ValueError as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "procedures/unit_metrics.html",
+        {
+            "unit": unit,
+            "year": year,
+            "years": sorted({*years, this_year}, reverse=True),
+            "rows": selectors.unit_metric_rows(unit=unit, year=year),
+        },
+    )

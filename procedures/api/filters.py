@@ -13,7 +13,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from procedures.models import CaseRecord, CaseStatus, Channel
+from procedures.models import CaseRecord, CaseStatus, Channel, PeriodKind, UnitMetric
 
 
 def local_midnight(day: date) -> datetime:
@@ -97,3 +97,15 @@ class StableOrderingFilter(OrderingFilter):
         if not any(key.lstrip("-") == "case_code" for key in ordering):
             ordering.append("case_code")
         return ordering
+
+
+class UnitMetricFilter(django_filters.FilterSet):
+    unit = django_filters.CharFilter(
+        field_name="unit__code", help_text=_("Unit code (exactly that unit).")
+    )
+    year = django_filters.NumberFilter()
+    period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
+
+    class Meta:
+        model = UnitMetric
+        fields = ["unit", "year", "period_kind"]

@@ -3,6 +3,7 @@ records as they are read back."""
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from django.utils.text import format_lazy
@@ -11,8 +12,10 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from procedures import rules
 from procedures.importer import ERROR_LIMIT
-from procedures.models import CaseRecord, Channel, ImportRun, Satisfaction
+from procedures.metrics import COUNT_FIELDS
+from procedures.models import CaseRecord, Channel, ImportRun, Satisfaction, UnitMetric
 from procedures.parsing import COLUMNS, STATUS_VALUES
 
 MAX_PUSH_RECORDS = 10_000
@@ -197,3 +200,42 @@ class CaseRecordSerializer(serializers.ModelSerializer):
         # The interchange columns: a case reads back as it is pushed.
         fields = list(COLUMNS)
         read_only_fields = fields
+
+
+class UnitMetricSerializer(serializers.ModelSerializer[UnitMetric]):
+    """One unit's 766 counts for one period, with the rates derived from them
+    (null where a denominator is zero: no data, never 0 % or 100 %)."""
+
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    rates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UnitMetric
+        fields = ["unit_code", "period_kind", "year", "number", *COUNT_FIELDS]
+        fields += ["rates", "computed_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                name: {
+                    "type": "boolean" if name == "digitization_meets_766" else "string",
+                    "nullable": True,
+                }
+                for name in (f.name for f in dataclass_fields(rules.Metrics))
+            },
+        }
+    )
+    def get_rates(self, metric: UnitMetric) -> dict[str, object]:
+        counts = rules.Counts(**{name: getattr(metric, name) for name in COUNT_FIELDS})
+        figures = rules.metrics(counts)
+        return {
+            f.name: (
+                str(value)
+                if (value := getattr(figures, f.name)) is not None
+                and not isinstance(value, bool)
+                else value
+            )
+            for f in dataclass_fields(rules.Metrics)
+        }

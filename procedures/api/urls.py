@@ -6,6 +6,7 @@ app_name = "procedures_api"
 
 urlpatterns = [
     path("cases/", views.CaseListView.as_view(), name="case-list"),
+    path("metrics/", views.UnitMetricListView.as_view(), name="metric-list"),
     # Before the detail route, which would otherwise take "batch" for a code.
     path("cases/batch/", views.CasePushView.as_view(), name="case-push"),
     # <path:…>: some one-stop systems put slashes in their case codes.

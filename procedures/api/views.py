@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, ParseError
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -23,15 +24,20 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from commitments.access import scope_queryset
-from procedures.api.filters import CaseRecordFilter, StableOrderingFilter
+from procedures.api.filters import (
+    CaseRecordFilter,
+    StableOrderingFilter,
+    UnitMetricFilter,
+)
 from procedures.api.serializers import (
     MAX_PUSH_RECORDS,
     CasePushResultSerializer,
     CasePushSerializer,
     CaseRecordSerializer,
+    UnitMetricSerializer,
 )
 from procedures.api.services import cases_push, may_push_cases
-from procedures.models import CaseRecord, ImportStatus
+from procedures.models import CaseRecord, ImportStatus, UnitMetric
 
 # A full batch of MAX_PUSH_RECORDS is some 4 MB of JSON; this leaves room for
 # long names and pretty-printing (about 1.6 KB a record).
@@ -215,3 +221,29 @@ class CaseDetailView(CaseReadView, generics.RetrieveAPIView[CaseRecord]):
     lookup_field = "case_code"
     # Query-string filters narrow lists only.
     filter_backends: list[Any] = []
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="metrics_list",
+        tags=["metrics"],
+        summary="766 figures per unit and period",
+        description=(
+            "Counts per unit and month, quarter or year (local time), with the "
+            "rates derived from them; null rates mean no data. Only the units "
+            "the caller may see."
+        ),
+    )
+)
+class UnitMetricListView(generics.ListAPIView[UnitMetric]):
+    serializer_class = UnitMetricSerializer
+    # (unit, year, period kind, number) is unique: the default order is stable.
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = UnitMetricFilter
+    ordering_fields = ["year", "number", "period_kind"]
+    ordering = ["unit__code", "year", "period_kind", "number"]
+
+    def get_queryset(self) -> QuerySet[UnitMetric]:
+        return scope_queryset(
+            self.request.user, UnitMetric.objects.select_related("unit")
+        )

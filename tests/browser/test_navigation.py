@@ -27,7 +27,7 @@ Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
 def expected_nav(login: DemoLogin) -> set[str]:
     """Staff, heads and reviewers import case records; leaders only read."""
     if login.role in UNIT_ROLES:
-        return {"my_unit", "imports"}
+        return {"my_unit", "metrics", "imports"}
     if login.role == Role.REVIEWER:
         return {"units", "heads", "imports"}
     if login.role == Role.LEADER:

@@ -22,7 +22,7 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
     client.force_login(commune_staff)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/CITY-A/"
-    assert nav_keys(response) == ["my_unit", "imports"]
+    assert nav_keys(response) == ["my_unit", "metrics", "imports"]
 
 
 def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
