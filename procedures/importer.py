@@ -1,31 +1,34 @@
 """The one import engine behind the command, the upload page and the REST endpoint.
 
-1. Stream the rows, validate each (procedures.parsing), resolve unit and procedure
-   codes, and check that the importing user may write for the unit.
-2. Stage the valid rows in a temporary table: PostgreSQL COPY, or batched inserts
-   on SQLite. Python holds one batch at a time.
-3. Reject the later occurrences of a case code repeated inside the file (in SQL,
-   so no set of a million codes is kept in memory).
-4. Upsert staged rows on case_code, batch by batch, each batch in its own
-   transaction: a crash leaves the database as it was before that batch. With
-   ``atomic`` any rejected row means nothing is written, and the whole upsert is
-   one transaction.
+1. A reader thread streams the rows, validates each (procedures.parsing),
+   resolves unit and procedure codes, checks that the importing user may write
+   for the unit, and hands over batches of valid rows with their row errors.
+   It never touches the database; Python holds a few batches at a time.
+2. This thread loads each batch, in its own transaction: stage it in a
+   temporary table (PostgreSQL COPY, batched inserts on SQLite); reject the
+   rows whose case code came earlier in the file (first occurrence wins);
+   compare with the case table to count new, updated and unchanged rows and
+   find the months they touch; upsert on case_code, writing only rows that
+   differ. A crash leaves the database as it was before that batch.
+3. With ``atomic`` the whole import is one transaction, rolled back if any row
+   was rejected.
 
-New, updated and unchanged rows are counted by comparing with the table before
-each batch is written, so importing the same file twice reports it unchanged.
+Importing the same file twice writes nothing and reports every row unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from queue import Full, Queue
 from typing import IO, Any
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from commitments.models import Unit
@@ -35,12 +38,13 @@ from procedures.parsing import (
     CellError,
     FileError,
     ParsedCase,
+    RowParser,
     header_map,
     iter_table,
-    parse_row,
 )
 
-BATCH_SIZE = 20_000
+BATCH_SIZE = 50_000
+COPY_CHUNK = 4 << 20
 ERROR_LIMIT = 1_000
 STAGING = "procedures_case_staging"
 
@@ -144,47 +148,41 @@ def import_rows(
     result: ImportResult | None = None,
 ) -> ImportResult:
     """Validate, stage and upsert numbered rows (row number as the official
-    counts it in the file, header = 1)."""
+    counts it in the file, header = 1).
+
+    Two threads share the work: one reads and validates rows (Python), the
+    other, this one, stages and upserts the previous batch (the database). The
+    reader never touches the database; it hands over whole batches through a
+    short queue, so memory holds at most a few batches."""
     result = result if result is not None else ImportResult()
     resolver = _Resolver(allowed_unit_ids)
+    batches = _in_background(
+        _read_batches(rows, positions, resolver, as_text=_postgres()),
+        translation.get_language(),
+    )
     _create_staging()
+    analyzed = False
     try:
-        batch: list[tuple[Any, ...]] = []
-        for number, cells in rows:
-            if not any(cell.strip() for cell in cells):
-                continue  # blank line
-            result.rows_total += 1
-            try:
-                case = parse_row(cells, positions)
-                unit_id, procedure_id = resolver.resolve(case)
-            except CellError as error:
-                index = positions.get(error.column)
-                value = cells[index] if index is not None and index < len(cells) else ""
-                result.reject(RowError(number, error.column, error.message, value))
-                continue
-            batch.append(_staging_row(number, case, unit_id, procedure_id))
-            if len(batch) >= BATCH_SIZE:
-                _stage(batch)
-                batch.clear()
+        with transaction.atomic() if run.atomic else nullcontext():
+            for batch in batches:
+                result.rows_total += batch.read
+                for error in batch.errors:
+                    result.reject(error)
+                if run.atomic and result.rows_rejected:
+                    continue  # nothing will be written; read on for the report
+                _load(batch, result, run, first=not analyzed)
+                analyzed = analyzed or batch.size > 0
                 if progress:
                     progress(result.rows_total)
-        _stage(batch)
-        for number, code, first in _duplicates():
-            result.reject(
-                RowError(
-                    number,
-                    "case_code",
-                    _("The case code “%(code)s” already appears in row %(row)s.")
-                    % {"code": code, "row": first},
-                    code,
-                )
-            )
-        if run.atomic and result.rows_rejected:
-            return result
-        _upsert(result, run, progress)
-        return result
+            if run.atomic and result.rows_rejected:
+                raise _Rejected
+    except _Rejected:
+        result.rows_new = result.rows_updated = result.rows_unchanged = 0
+        result.affected.clear()
     finally:
+        batches.close()
         _drop_staging()
+    return result
 
 
 def import_file(
@@ -211,32 +209,124 @@ def import_file(
     )
 
 
-# --- staging -------------------------------------------------------------------
+class _Rejected(Exception):
+    """An all-or-nothing import with rejected rows: roll everything back."""
+
+
+# --- reading (the background thread) -------------------------------------------
+
+
+@dataclass
+class _Batch:
+    # Valid rows in staging column order: as COPY csv text for PostgreSQL, as
+    # tuples for SQLite.
+    rows: str | list[tuple[Any, ...]]
+    size: int
+    read: int
+    errors: list[RowError]
+
+
+def _read_batches(
+    rows: Iterable[tuple[int, list[str]]],
+    positions: dict[str, int],
+    resolver: _Resolver,
+    *,
+    as_text: bool,
+) -> Iterator[_Batch]:
+    parse = RowParser(positions).parse
+    resolve = resolver.resolve
+    staged: list[tuple[Any, ...]] = []
+    errors: list[RowError] = []
+    read = 0
+    for number, cells in rows:
+        if not cells or not (cells[0].strip() or "".join(cells).strip()):
+            continue  # blank line
+        read += 1
+        try:
+            case = parse(cells)
+            unit_id, procedure_id = resolve(case)
+        except CellError as error:
+            index = positions.get(error.column)
+            value = cells[index] if index is not None and index < len(cells) else ""
+            errors.append(RowError(number, error.column, error.message, value))
+            continue
+        staged.append((number, case[0], procedure_id, unit_id, *case[3:]))
+        if len(staged) >= BATCH_SIZE:
+            yield _batch(staged, read, errors, as_text=as_text)
+            staged, errors, read = [], [], 0
+    if staged or errors or read:
+        yield _batch(staged, read, errors, as_text=as_text)
+
+
+def _batch(
+    staged: list[tuple[Any, ...]], read: int, errors: list[RowError], *, as_text: bool
+) -> _Batch:
+    if not as_text:
+        return _Batch(staged, len(staged), read, errors)
+    buffer = io.StringIO()
+    # Quoted empty is an empty string, unquoted empty is NULL in COPY csv.
+    csv.writer(buffer, quoting=csv.QUOTE_NOTNULL).writerows(staged)
+    return _Batch(buffer.getvalue(), len(staged), read, errors)
+
+
+_END = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
+    """Run ``items`` in a thread, a couple of items ahead of the consumer.
+    Closing the generator stops the thread; its exceptions surface here."""
+    queue: Queue[object] = Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        if language:
+            translation.activate(language)
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as error:  # handed to the consumer
+            put(_Failed(error))
+
+    thread = threading.Thread(target=work, name="case-import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- staging and upsert (this thread) -------------------------------------------
+#
+# Two temporary tables live for one import: BATCH holds the batch being loaded,
+# SEEN every case code loaded so far with its row, to reject a code repeated in
+# the file after its first row (the first occurrence wins).
 
 STAGING_COLUMNS = ("row_number", *CASE_COLUMNS)
-
-
-def _staging_row(
-    number: int, case: ParsedCase, unit_id: int, procedure_id: int
-) -> tuple[Any, ...]:
-    return (
-        number,
-        case.case_code,
-        procedure_id,
-        unit_id,
-        case.received_at,
-        case.due_at,
-        case.finished_at,
-        case.status,
-        case.channel,
-        case.digitized,
-        case.fee_required,
-        case.paid_online,
-        case.supplement_requests,
-        case.satisfaction,
-        case.complaint,
-        case.officer,
-    )
+SEEN = "procedures_case_seen"
+PLANNER_SETTINGS = ("enable_hashjoin", "enable_mergejoin")
 
 
 def _postgres() -> bool:
@@ -246,8 +336,8 @@ def _postgres() -> bool:
 def _create_staging() -> None:
     timestamp = "timestamptz" if _postgres() else "datetime"
     boolean = "boolean" if _postgres() else "bool"
+    _drop_staging()
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         cursor.execute(
             f"""CREATE TEMPORARY TABLE {STAGING} (
                 row_number integer NOT NULL,
@@ -268,150 +358,186 @@ def _create_staging() -> None:
                 officer varchar(200) NOT NULL
             )"""
         )
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {SEEN} (
+                case_code varchar(100) PRIMARY KEY,
+                row_number integer NOT NULL
+            )"""
+        )
+        if _postgres():
+            # A batch meets the case table and the codes seen so far through
+            # their unique indexes; without fresh statistics after a big load
+            # the planner would hash-join by reading those tables whole.
+            cursor.execute("; ".join(f"SET {name} = off" for name in PLANNER_SETTINGS))
 
 
 def _drop_staging() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-
-
-def _stage(batch: list[tuple[Any, ...]]) -> None:
-    if not batch:
-        return
-    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SEEN}")
         if _postgres():
-            buffer = io.StringIO()
-            # Quoted empty is an empty string, unquoted empty is NULL in COPY csv.
-            writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL)
-            for row in batch:
-                writer.writerow(
-                    value.isoformat() if isinstance(value, datetime) else value
-                    for value in row
-                )
-            buffer.seek(0)
-            cursor.cursor.copy_expert(
-                f"COPY {STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN "
-                "WITH (FORMAT csv)",
-                buffer,
-            )
-        else:
-            # Stored the way Django stores datetimes on SQLite (UTC text), or
-            # comparisons with the case table would be between different forms.
-            adapt = connection.ops.adapt_datetimefield_value
-            placeholders = ", ".join(["%s"] * len(STAGING_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {STAGING} ({', '.join(STAGING_COLUMNS)}) "
-                f"VALUES ({placeholders})",
-                [
-                    tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
-                    for row in batch
-                ],
-            )
+            cursor.execute(f"RESET {PLANNER_SETTINGS[0]}; RESET {PLANNER_SETTINGS[1]}")
 
 
-def _duplicates() -> list[tuple[int, str, int]]:
-    """(row, code, first row) for every repeat of a code after its first row;
-    the repeats are removed from staging."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT s.row_number, s.case_code, f.first_row
-                FROM {STAGING} s JOIN (
-                    SELECT case_code, MIN(row_number) AS first_row FROM {STAGING}
-                    GROUP BY case_code HAVING COUNT(*) > 1
-                ) f ON f.case_code = s.case_code AND s.row_number > f.first_row
-                ORDER BY s.row_number"""
-        )
-        repeats = cursor.fetchall()
-        if repeats:
-            cursor.execute(
-                f"""DELETE FROM {STAGING} WHERE row_number IN (
-                    SELECT s.row_number FROM {STAGING} s JOIN (
-                        SELECT case_code, MIN(row_number) AS first_row
-                        FROM {STAGING} GROUP BY case_code HAVING COUNT(*) > 1
-                    ) f ON f.case_code = s.case_code AND s.row_number > f.first_row
-                )"""
-            )
-    return [(row, code, first) for row, code, first in repeats]
-
-
-# --- upsert ----------------------------------------------------------------------
-
-
-def _upsert(result: ImportResult, run: ImportRun, progress: Progress | None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MIN(row_number), MAX(row_number) FROM {STAGING}")
-        low, high = cursor.fetchone()
-    if low is None:
+def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -> None:
+    """Stage one batch and upsert it, in one transaction: a crash leaves the
+    database as it was before the batch."""
+    if not batch.size:
         return
+    with transaction.atomic(), connection.cursor() as cursor:
+        _stage(cursor, batch, analyze=first)
+        repeats = _repeats(cursor)
+        for number, code, first_row in repeats:
+            result.reject(
+                RowError(
+                    number,
+                    "case_code",
+                    _("The case code “%(code)s” already appears in row %(row)s.")
+                    % {"code": code, "row": first_row},
+                    code,
+                )
+            )
+        remember = (
+            f"INSERT INTO {SEEN} (case_code, row_number) "
+            f"SELECT case_code, row_number FROM {STAGING}"
+        )
+        if run.atomic and result.rows_rejected:
+            cursor.execute(remember)
+            return
+        new, updated, affected = _changes(cursor, before=remember)
+        _upsert(cursor, run)
+    # Counted only once the batch is committed: a crash undoes both.
+    result.rows_new += new
+    result.rows_updated += updated
+    result.rows_unchanged += batch.size - len(repeats) - new - updated
+    result.affected.update(affected)
+
+
+def _stage(cursor: Any, batch: _Batch, *, analyze: bool) -> None:
+    # TRUNCATE leaves no dead rows behind for the next batch to scan.
+    cursor.execute(f"{'TRUNCATE' if _postgres() else 'DELETE FROM'} {STAGING}")
+    if isinstance(batch.rows, str):
+        # Datetimes are UTC text; Django keeps the connection's time zone UTC.
+        cursor.cursor.copy_expert(
+            f"COPY {STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN "
+            "WITH (FORMAT csv)",
+            io.StringIO(batch.rows),
+            # In large pieces: each read from the buffer waits for the reader
+            # thread to let go of the interpreter lock.
+            size=COPY_CHUNK,
+        )
+        if analyze:
+            # Without statistics the planner may join a batch to the case
+            # table by scanning all of it.
+            cursor.execute(f"ANALYZE {STAGING}")
+    else:
+        placeholders = ", ".join(["%s"] * len(STAGING_COLUMNS))
+        cursor.executemany(
+            f"INSERT INTO {STAGING} ({', '.join(STAGING_COLUMNS)}) "
+            f"VALUES ({placeholders})",
+            batch.rows,
+        )
+
+
+def _repeats(cursor: Any) -> list[tuple[int, str, int]]:
+    """(row, code, first row) for every row of the batch whose code came
+    earlier in the file; they leave the batch."""
+    later_in_batch = f"""SELECT row_number, case_code, first_row FROM (
+            SELECT row_number, case_code,
+                MIN(row_number) OVER (PARTITION BY case_code) AS first_row
+            FROM {STAGING}
+        ) w WHERE row_number > first_row"""
+    cursor.execute(
+        f"""SELECT s.row_number, s.case_code, p.row_number
+            FROM {STAGING} s JOIN {SEEN} p ON p.case_code = s.case_code
+            UNION ALL {later_in_batch}"""
+    )
+    found: dict[int, tuple[str, int]] = {}
+    for number, code, first in cursor.fetchall():
+        # A code both loaded before and repeated in this batch: the earliest.
+        if number not in found or first < found[number][1]:
+            found[number] = (code, first)
+    if found:
+        cursor.execute(
+            f"""DELETE FROM {STAGING} WHERE case_code IN (
+                    SELECT case_code FROM {SEEN}
+                ) OR row_number IN (SELECT row_number FROM ({later_in_batch}) l)"""
+        )
+    return [(number, code, first) for number, (code, first) in sorted(found.items())]
+
+
+def _local_month(alias: str) -> str:
+    if _postgres():
+        zoned = f"{alias}.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+        return f"EXTRACT(YEAR FROM {zoned})::int, EXTRACT(MONTH FROM {zoned})::int"
+    return (
+        f"CAST(strftime('%%Y', {alias}.received_at, '+7 hours') AS integer), "
+        f"CAST(strftime('%%m', {alias}.received_at, '+7 hours') AS integer)"
+    )
+
+
+def _differs(old: str, new: str) -> str:
     distinct = "IS DISTINCT FROM" if _postgres() else "IS NOT"
+    return (
+        f"({', '.join(f'{old}.{c}' for c in COMPARED)}) {distinct} "
+        f"({', '.join(f'{new}.{c}' for c in COMPARED)})"
+    )
+
+
+def _changes(cursor: Any, *, before: str) -> tuple[int, int, set[tuple[int, int, int]]]:
+    """New and changed rows of the batch against the table as it is, and the
+    (unit, local year, month) they touch: the new values' and, for a changed
+    row, the old ones' (a dossier moved to another unit or month). ``before``
+    is run first, in the same round trip where the database allows it."""
     table = CaseRecord._meta.db_table
-    differs = (
-        f"({', '.join(f't.{c}' for c in COMPARED)}) {distinct} "
-        f"({', '.join(f's.{c}' for c in COMPARED)})"
+    if _postgres():
+        before += ";"
+    else:
+        cursor.execute(before)
+        before = ""
+    cursor.execute(
+        f"""{before} SELECT t.id IS NULL, s.unit_id, {_local_month("s")},
+                t.unit_id, {_local_month("t")}, COUNT(*)
+            FROM {STAGING} s LEFT JOIN {table} t ON t.case_code = s.case_code
+            WHERE t.id IS NULL OR {_differs("t", "s")}
+            GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+        [],  # with parameters, "%%" reaches SQLite as "%"
     )
-    conflict_differs = (
-        f"({', '.join(f'{table}.{c}' for c in COMPARED)}) {distinct} "
-        f"({', '.join(f'excluded.{c}' for c in COMPARED)})"
-    )
-    local_month = (
-        "EXTRACT(YEAR FROM s.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::int, "
-        "EXTRACT(MONTH FROM s.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::int"
-        if _postgres()
-        else "CAST(strftime('%%Y', s.received_at, '+7 hours') AS integer), "
-        "CAST(strftime('%%m', s.received_at, '+7 hours') AS integer)"
-    )
-    context = transaction.atomic() if run.atomic else _NoTransaction()
-    with context:
-        start = low
-        while start <= high:
-            end = start + BATCH_SIZE
-            with transaction.atomic(), connection.cursor() as cursor:
-                window = f"s.row_number >= {int(start)} AND s.row_number < {int(end)}"
-                cursor.execute(
-                    f"""SELECT
-                        SUM(CASE WHEN t.id IS NULL THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN t.id IS NOT NULL AND {differs}
-                            THEN 1 ELSE 0 END),
-                        COUNT(*)
-                        FROM {STAGING} s
-                        LEFT JOIN {table} t ON t.case_code = s.case_code
-                        WHERE {window}"""
-                )
-                new, updated, total = (value or 0 for value in cursor.fetchone())
-                # The months a new or changed row touches, for the metrics.
-                cursor.execute(
-                    f"""SELECT DISTINCT s.unit_id, {local_month}
-                        FROM {STAGING} s
-                        LEFT JOIN {table} t ON t.case_code = s.case_code
-                        WHERE {window} AND (t.id IS NULL OR {differs})""",
-                    [],  # with parameters, "%%" reaches SQLite as "%"
-                )
-                affected = cursor.fetchall()
-                columns = ", ".join(CASE_COLUMNS)
-                cursor.execute(
-                    f"""INSERT INTO {table} ({columns}, last_import_id)
-                        SELECT {", ".join(f"s.{c}" for c in CASE_COLUMNS)}, %s
-                        FROM {STAGING} s WHERE {window}
-                        ON CONFLICT (case_code) DO UPDATE SET
-                        {", ".join(f"{c} = excluded.{c}" for c in COMPARED)},
-                        last_import_id = excluded.last_import_id
-                        WHERE {conflict_differs}""",
-                    [run.pk],
-                )
-            # Counted only once the batch is committed: a crash undoes both.
-            result.rows_new += new
-            result.rows_updated += updated
-            result.rows_unchanged += total - new - updated
-            result.affected.update(affected)
-            start = end
+    new = updated = 0
+    affected: set[tuple[int, int, int]] = set()
+    for (
+        is_new,
+        unit,
+        year,
+        month,
+        old_unit,
+        old_year,
+        old_month,
+        count,
+    ) in cursor.fetchall():
+        affected.add((unit, year, month))
+        if is_new:
+            new += count
+        else:
+            updated += count
+            affected.add((old_unit, old_year, old_month))
+    return new, updated, affected
 
 
-class _NoTransaction:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def _upsert(cursor: Any, run: ImportRun) -> None:
+    table = CaseRecord._meta.db_table
+    columns = ", ".join(CASE_COLUMNS)
+    conflict_differs = _differs(table, "excluded")
+    cursor.execute(
+        f"""INSERT INTO {table} ({columns}, last_import_id)
+            SELECT {", ".join(f"s.{c}" for c in CASE_COLUMNS)}, %s
+            FROM {STAGING} s WHERE true
+            ON CONFLICT (case_code) DO UPDATE SET
+            {", ".join(f"{c} = excluded.{c}" for c in COMPARED)},
+            last_import_id = excluded.last_import_id
+            WHERE {conflict_differs}""",
+        [run.pk],
+    )
 
 
 def run_import(

@@ -10,9 +10,8 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from typing import IO, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -42,6 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # The widths of the text columns in the case table (procedures.models), checked
 # here so that a long value is a row error, not a failed batch.
 TEXT_WIDTHS = {"case_code": 100, "procedure_code": 50, "unit_code": 50, "officer": 200}
+_CODE_WIDTH, _PROCEDURE_WIDTH, _UNIT_WIDTH, _OFFICER_WIDTH = TEXT_WIDTHS.values()
 REQUIRED = (
     "case_code",
     "procedure_code",
@@ -81,14 +81,14 @@ class CellError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedCase:
+class ParsedCase(NamedTuple):
     case_code: str
     procedure_code: str
     unit_code: str
-    received_at: datetime
-    due_at: datetime
-    finished_at: datetime | None
+    # UTC text, see utc_text
+    received_at: str
+    due_at: str
+    finished_at: str | None
     status: str
     channel: str
     digitized: bool
@@ -195,101 +195,224 @@ def parse_datetime(value: str) -> datetime:
     return moment
 
 
-def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
-    """One data row → ParsedCase, or CellError naming the column at fault."""
+# --- UTC text -------------------------------------------------------------------
+#
+# The importer handles a million rows a minute, so a row's dates do not become
+# datetime objects: they become the UTC text that both databases read
+# ("YYYY-MM-DD HH:MM:SS", what Django stores on SQLite and what PostgreSQL reads
+# in the connection's UTC time zone). Text in one form compares as the moments
+# do, which is all the checks below need. Calendar days and clock times repeat
+# across rows, so each is checked once and remembered. Vietnam has kept UTC+7
+# without daylight saving since 1975; any other offset, an explicit offset or
+# fractions of a second go through parse_datetime.
 
-    def cell(column: str) -> str:
-        index = positions.get(column)
-        if index is None or index >= len(cells):
-            return ""
-        return cells[index].strip()
+UTC_OFFSET_HOURS = 7
+_FAST_SINCE_YEAR = 1976
+_CACHE_LIMIT = 200_000
+# local "YYYY-MM-DD" → (that day, the day before), or None: not a date.
+_days: dict[str, tuple[str, str] | None] = {}
+# "HH:MM[:SS]" → (on the day before in UTC?, "HH:MM:SS" in UTC), or None.
+_clocks: dict[str, tuple[bool, str] | None] = {}
 
-    def required(column: str) -> str:
-        value = cell(column)
-        if not value:
-            raise CellError(column, _("This column is required."))
-        return value
 
-    for column, width in TEXT_WIDTHS.items():
-        if len(cell(column)) > width:
-            raise CellError(
-                column,
-                _("At most %(width)s characters (this value has %(length)s).")
-                % {"width": width, "length": len(cell(column))},
-            )
-
-    def when(column: str) -> datetime:
-        value = required(column)
+def _day(year: str, month: str, day: str) -> tuple[str, str] | None:
+    key = f"{year}-{month}-{day}"
+    if key in _days:
+        return _days[key]
+    found: tuple[str, str] | None = None
+    if year.isdigit() and month.isdigit() and day.isdigit():
         try:
-            return parse_datetime(value)
-        except ValueError as exc:
-            raise CellError(
-                column,
-                _("“%(value)s” is not a date; write dd/mm/yyyy HH:MM or ISO 8601.")
-                % {"value": value},
-            ) from exc
+            local = date(int(year), int(month), int(day))
+        except ValueError:
+            local = None
+        if local is not None and local.year >= _FAST_SINCE_YEAR:
+            found = (local.isoformat(), (local - timedelta(days=1)).isoformat())
+    if len(_days) > _CACHE_LIMIT:
+        _days.clear()
+    _days[key] = found
+    return found
 
-    def flag(column: str) -> bool:
-        value = cell(column).lower()
-        if value in TRUE_VALUES:
-            return True
-        if value in FALSE_VALUES:
-            return False
-        raise CellError(
-            column, _("“%(value)s” is not 1/0 (có/không).") % {"value": cell(column)}
-        )
 
-    def choice(column: str, values: dict[str, str]) -> str:
-        value = cell(column)
-        found = values.get(value.lower())
-        if found is None:
-            raise CellError(
-                column,
-                _("Unknown value “%(value)s”; expected one of: %(allowed)s.")
-                % {"value": value, "allowed": ", ".join(sorted(set(values.values())))},
+def _clock(text: str) -> tuple[bool, str] | None:
+    if text in _clocks:
+        return _clocks[text]
+    found: tuple[bool, str] | None = None
+    parts = text.split(":") if text else ["0", "0"]
+    if len(parts) in (2, 3) and all(p.isdigit() and len(p) <= 2 for p in parts):
+        hour, minute, second = (*(int(p) for p in parts), 0)[:3]
+        if hour < 24 and minute < 60 and second < 60:
+            utc_hour = hour - UTC_OFFSET_HOURS
+            found = (
+                utc_hour < 0,
+                f"{utc_hour % 24:02d}:{minute:02d}:{second:02d}",
             )
-        return found
+    if len(_clocks) > _CACHE_LIMIT:
+        _clocks.clear()
+    _clocks[text] = found
+    return found
 
-    received_at = when("received_at")
-    due_at = when("due_at")
-    finished_at = when("finished_at") if cell("finished_at") else None
-    status = choice("status", STATUS_VALUES) if cell("status") else required("status")
-    if due_at < received_at:
-        raise CellError("due_at", _("The due date is before the receipt date."))
-    if finished_at is not None and finished_at < received_at:
-        raise CellError("finished_at", _("The finish date is before the receipt date."))
-    if status in CLOSED and finished_at is None:
-        raise CellError(
-            "finished_at",
-            _("A finished, returned or rejected case needs its finish date."),
+
+def utc_text(value: str) -> str:
+    """A date as the case table stores it in UTC: "YYYY-MM-DD HH:MM:SS" (with
+    ".ffffff" when it has fractions of a second). ValueError if not a date."""
+    value = value.strip()
+    days = clock = None
+    if len(value) >= 10 and value[2] == "/" and value[5] == "/":
+        days = _day(value[6:10], value[3:5], value[0:2])
+        rest = value[10:]
+        if days is not None and (not rest or rest[0] == " "):
+            clock = _clock(rest.strip())
+    elif len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        days = _day(value[0:4], value[5:7], value[8:10])
+        rest = value[10:]
+        if days is not None and (not rest or rest[0] in " T"):
+            clock = _clock(rest[1:])
+    if days is not None and clock is not None:
+        day_before, time_text = clock
+        return f"{days[1] if day_before else days[0]} {time_text}"
+    moment = parse_datetime(value).astimezone(UTC).replace(tzinfo=None)
+    return str(moment)
+
+
+class RowParser:
+    """Data rows → ParsedCase, or CellError naming the column at fault. Built
+    once per file from its header positions: a million rows go through parse."""
+
+    def __init__(self, positions: dict[str, int]) -> None:
+        self.positions = positions
+        # Canonical column order; -1 for a column the file does not have.
+        self.index = [positions.get(column, -1) for column in COLUMNS]
+
+    def parse(self, cells: list[str]) -> ParsedCase:
+        size = len(cells)
+        (
+            case_code,
+            procedure_code,
+            unit_code,
+            received_text,
+            due_text,
+            finished_text,
+            status_text,
+            channel_text,
+            digitized_text,
+            fee_text,
+            paid_text,
+            requests_text,
+            satisfaction_text,
+            complaint_text,
+            officer,
+        ) = [cells[i].strip() if 0 <= i < size else "" for i in self.index]
+        if not (case_code and procedure_code and unit_code):
+            column = next(
+                column
+                for column, value in (
+                    ("case_code", case_code),
+                    ("procedure_code", procedure_code),
+                    ("unit_code", unit_code),
+                )
+                if not value
+            )
+            raise CellError(column, _("This column is required."))
+        if (
+            len(case_code) > _CODE_WIDTH
+            or len(procedure_code) > _PROCEDURE_WIDTH
+            or len(unit_code) > _UNIT_WIDTH
+            or len(officer) > _OFFICER_WIDTH
+        ):
+            for column, value in (
+                ("case_code", case_code),
+                ("procedure_code", procedure_code),
+                ("unit_code", unit_code),
+                ("officer", officer),
+            ):
+                if len(value) > TEXT_WIDTHS[column]:
+                    raise CellError(
+                        column,
+                        _("At most %(width)s characters (this value has %(length)s).")
+                        % {"width": TEXT_WIDTHS[column], "length": len(value)},
+                    )
+        received_at = _when("received_at", received_text)
+        due_at = _when("due_at", due_text)
+        finished_at = _when("finished_at", finished_text) if finished_text else None
+        status = _choice("status", status_text, STATUS_VALUES)
+        if due_at < received_at:
+            raise CellError("due_at", _("The due date is before the receipt date."))
+        if finished_at is not None and finished_at < received_at:
+            raise CellError(
+                "finished_at", _("The finish date is before the receipt date.")
+            )
+        if finished_at is None and status in CLOSED:
+            raise CellError(
+                "finished_at",
+                _("A finished, returned or rejected case needs its finish date."),
+            )
+        requests_text = requests_text or "0"
+        if not (requests_text.isdigit() and int(requests_text) <= 32767):
+            raise CellError(
+                "supplement_requests",
+                _("“%(value)s” is not a whole number from 0 to 32767.")
+                % {"value": requests_text},
+            )
+        return ParsedCase(
+            case_code,
+            procedure_code,
+            unit_code,
+            received_at,
+            due_at,
+            finished_at,
+            status,
+            _choice("channel", channel_text, CHANNEL_VALUES),
+            _flag("digitized", digitized_text),
+            _flag("fee_required", fee_text),
+            _flag("paid_online", paid_text),
+            int(requests_text),
+            _choice("satisfaction", satisfaction_text, SATISFACTION_VALUES),
+            _flag("complaint", complaint_text),
+            officer,
         )
-    requests_text = cell("supplement_requests") or "0"
+
+
+def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
+    """One data row → ParsedCase (RowParser for many rows)."""
+    return RowParser(positions).parse(cells)
+
+
+def _when(column: str, value: str) -> str:
+    if not value:
+        raise CellError(column, _("This column is required."))
     try:
-        supplement_requests = int(requests_text)
-        if not 0 <= supplement_requests <= 32767:
-            raise ValueError(requests_text)
+        return utc_text(value)
     except ValueError as exc:
         raise CellError(
-            "supplement_requests",
-            _("“%(value)s” is not a whole number from 0 to 32767.")
-            % {"value": requests_text},
+            column,
+            _("“%(value)s” is not a date; write dd/mm/yyyy HH:MM or ISO 8601.")
+            % {"value": value},
         ) from exc
-    return ParsedCase(
-        case_code=required("case_code"),
-        procedure_code=required("procedure_code"),
-        unit_code=required("unit_code"),
-        received_at=received_at,
-        due_at=due_at,
-        finished_at=finished_at,
-        status=status,
-        channel=choice("channel", CHANNEL_VALUES)
-        if cell("channel")
-        else required("channel"),
-        digitized=flag("digitized"),
-        fee_required=flag("fee_required"),
-        paid_online=flag("paid_online"),
-        supplement_requests=supplement_requests,
-        satisfaction=choice("satisfaction", SATISFACTION_VALUES),
-        complaint=flag("complaint"),
-        officer=cell("officer"),
+
+
+def _flag(column: str, value: str) -> bool:
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    lowered = value.lower()
+    if lowered in TRUE_VALUES:
+        return True
+    if lowered in FALSE_VALUES:
+        return False
+    raise CellError(column, _("“%(value)s” is not 1/0 (có/không).") % {"value": value})
+
+
+def _choice(column: str, value: str, values: dict[str, str]) -> str:
+    found = values.get(value)
+    if found is None:
+        found = values.get(value.lower())
+    if found is not None:
+        return found
+    if not value and "" not in values:
+        raise CellError(column, _("This column is required."))
+    raise CellError(
+        column,
+        _("Unknown value “%(value)s”; expected one of: %(allowed)s.")
+        % {"value": value, "allowed": ", ".join(sorted(set(values.values())))},
     )

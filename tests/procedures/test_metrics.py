@@ -114,6 +114,22 @@ def test_sql_counts_equal_the_rules_for_every_unit(cases, ref):
         assert by_sql.get(unit.pk, rules.Counts()) == expected, unit.code
 
 
+@pytest.mark.parametrize(
+    "ref",
+    [PeriodRef(PeriodKind.MONTH, 2025, 2), PeriodRef(PeriodKind.YEAR, 2025, 1)],
+)
+def test_count_filters_alone_agree_with_the_rules_over_all_cases(cases, ref):
+    """aggregate narrows to the candidates first; each filter must also hold
+    over the whole table (the late-dossier list and lateness counts use them)."""
+    unit = cases.commune_a
+    for name, condition in metrics.count_filters(ref.period).items():
+        by_filter = CaseRecord.objects.filter(condition, unit=unit).count()
+        expected = rules.count(
+            (facts(r) for r in CaseRecord.objects.filter(unit=unit)), ref.period
+        )
+        assert by_filter == getattr(expected, name), name
+
+
 def test_a_dossier_received_at_six_on_new_years_morning_counts_in_january(cases):
     jan = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2025, 1))
     dec = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2024, 12))
