@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "axes",
+    "simple_history",
     "commitments",
     "procedures",
     "scoring",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records the request's user on every history row (the audit trail).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
@@ -242,8 +245,12 @@ NAVIGATION_PROVIDERS: list[str] = ["procedures.navigation.items"]
 DEMO_STEPS = [
     "commitments.demo.build_organisation",
     "commitments.demo.build_accounts",
+    "procedures.demo.build_catalogue",
+    "procedures.demo.build_cases",
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="cchc-demo-2026")
+# Case records of the demo province, 2022–2025 (the tests load a few thousand).
+DEMO_CASES = env.int("DEMO_CASES", default=300_000)
 
 # --- Security (production: DEBUG off) ---------------------------------------------
 

@@ -26,7 +26,7 @@ RECORD_WRITE_ROLES = UNIT_EDIT_ROLES | {Role.REVIEWER}
 
 def user_roles(user: AnyUser) -> frozenset[str]:
     """The roles a user holds in any unit (cached on the user for the request)."""
-    return frozenset(role for role, _ in _memberships(user))
+    return frozenset(role for role, _ in memberships(user))
 
 
 def units_q(user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = "") -> Q:
@@ -40,7 +40,7 @@ def units_q(user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = "
     if user.is_superuser:
         return Q()
     q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    for role, unit_path in _memberships(user):
+    for role, unit_path in memberships(user):
         if role not in roles:
             continue
         if role in SUBTREE_ROLES:
@@ -110,7 +110,8 @@ def unit_ids_writable_by(user: AnyUser) -> set[int] | None:
     )
 
 
-def _memberships(user: AnyUser) -> list[tuple[str, str]]:
+def memberships(user: AnyUser) -> list[tuple[str, str]]:
+    """(role, unit path) of each of the user's memberships, read once per request."""
     if not user.is_authenticated:
         return []
     cached: list[tuple[str, str]] | None = getattr(user, "_cchc_memberships", None)

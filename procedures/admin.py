@@ -1,8 +1,15 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from commitments.admin import SpreadsheetAdmin
-from procedures.models import CaseRecord, ImportRun, Procedure
-from procedures.resources import ProcedureResource
+from procedures.models import CaseRecord, ImportRun, Procedure, Reminder
+from procedures.resources import (
+    ADMIN_EXPORT_MAX_ROWS,
+    ADMIN_IMPORT_MAX_ROWS,
+    CaseRecordResource,
+    ProcedureResource,
+)
 
 
 @admin.register(Procedure)
@@ -14,9 +21,18 @@ class ProcedureAdmin(SpreadsheetAdmin):
 
 
 @admin.register(CaseRecord)
-class CaseRecordAdmin(admin.ModelAdmin):
-    """Read only: case records change through imports, so that every change is
-    traceable to the file it came from."""
+class CaseRecordAdmin(SpreadsheetAdmin):
+    """Read only but for spreadsheet import and export: case records change
+    through imports, so that every change is traceable to a file (the engine's
+    runs, or the admin's log for this import).
+
+    The import here is for small files, a few thousand rows at most
+    (resources.ADMIN_IMPORT_MAX_ROWS): a correction, one commune's late export.
+    The files of a province go through the engine (the import page, the
+    import_cases command, the REST door), which streams them."""
+
+    resource_classes = [CaseRecordResource]
+    import_template_name = "procedures/admin_case_import.html"
 
     list_display = (
         "case_code",
@@ -43,6 +59,37 @@ class CaseRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_import_context_data(self, **kwargs):
+        return {
+            **super().get_import_context_data(**kwargs),
+            "max_rows": ADMIN_IMPORT_MAX_ROWS,
+        }
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # The permissions the model grants, not the admin's refusals above,
+        # which only keep the change form read-only.
+        user = request.user
+        return user.has_perm("procedures.add_caserecord") and user.has_perm(
+            "procedures.change_caserecord"
+        )
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("procedures.view_caserecord")
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # A ValueError here is shown on the export form (django-import-export).
+        rows = queryset.count()
+        if rows > ADMIN_EXPORT_MAX_ROWS:
+            raise ValueError(
+                gettext(
+                    "The list holds %(rows)s case records; the administration "
+                    "exports at most %(limit)s. Filter the list first (date, "
+                    "status, channel, search)."
+                )
+                % {"rows": rows, "limit": ADMIN_EXPORT_MAX_ROWS}
+            )
+        return super().get_data_for_export(request, queryset, **kwargs)
+
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
@@ -68,3 +115,23 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Reminders (nhắc nhở) about late dossiers. The portal's page
+    (/reminders/) is where reviewers record them; here an administrator
+    corrects one."""
+
+    list_display = ("issued_on", "year", "unit", "officer", "issued_by", "created_at")
+    list_filter = ("year",)
+    search_fields = ("unit__code", "unit__name", "officer", "reason")
+    autocomplete_fields = ("unit",)
+    list_select_related = ("unit", "issued_by")
+    readonly_fields = ("issued_by", "created_at")
+    date_hierarchy = "issued_on"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.issued_by = request.user
+        super().save_model(request, obj, form, change)

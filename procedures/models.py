@@ -4,6 +4,7 @@ systems, and the record of every import."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -271,3 +272,131 @@ class UnitMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.period_kind} {self.year}/{self.number}"
+
+
+class YearOf(models.Func):
+    """The calendar year of a date column, with the database's own functions:
+    Django's ExtractYear calls a function of its own on SQLite, which a check
+    constraint would then need in every client that writes the table."""
+
+    output_field = models.IntegerField()
+    arity = 1
+    template = "EXTRACT(YEAR FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # "%%%%" survives the template and the parameter substitution as "%".
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%Y', %(expressions)s) AS integer)",
+            **extra_context,
+        )
+
+
+class Reminder(models.Model):
+    """A reminder (nhắc nhở) about late dossiers, issued to a unit as a whole or
+    to one of its handling officers. Reminders of year Y−1 decide who is
+    "repeatedly late" in year Y (seed 003, procedures.rules.repeatedly_late).
+    Written through procedures.services."""
+
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
+    # Blank: the unit as a whole. Otherwise the handling officer exactly as the
+    # case records name them (CaseRecord.officer), so that their dossiers can be
+    # counted; hence the same width.
+    officer = models.CharField(
+        _("handling officer"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Leave empty for the unit as a whole; otherwise the officer's name or "
+            "code exactly as in the case records."
+        ),
+    )
+    issued_on = models.DateField(_("date issued"))
+    # The year whose late dossiers the reminder is about: the year of the date,
+    # or the year before for a reminder issued in January about December.
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        blank=True,
+        help_text=_(
+            "The year whose late dossiers it concerns; empty for the year of the date."
+        ),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reminders_issued",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            # The same reminder entered twice (a double click, a form sent again).
+            models.UniqueConstraint(
+                fields=["unit", "officer", "issued_on"],
+                name="reminder_one_per_unit_officer_day",
+                violation_error_message=_(
+                    "This unit or officer already has a reminder on this date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__lte=YearOf("issued_on"))
+                & Q(year__gte=YearOf("issued_on") - 1),
+                name="reminder_year_of_date_or_before",
+                violation_error_message=_(
+                    "The year must be that of the date or the year before."
+                ),
+            ),
+        ]
+        indexes = [
+            # Repeated lateness: the reminders of one year, by unit.
+            models.Index(fields=["year", "unit"], name="reminder_year_unit"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.officer or str(self.unit)
+        return f"{who} ({self.issued_on:%d/%m/%Y})"
+
+    def save(self, *args, **kwargs) -> None:
+        self._default_year()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the constraints are validated, which compare the year with
+        # the date.
+        self._default_year()
+        # A name that no case record carries would never count a dossier: say
+        # so now rather than never flag the officer.
+        if (
+            self.officer
+            and self.unit_id
+            and not CaseRecord.objects.filter(
+                unit_id=self.unit_id, officer=self.officer
+            ).exists()
+        ):
+            raise ValidationError(
+                {
+                    "officer": _(
+                        "No dossier of this unit names the handling officer "
+                        "“%(officer)s”; write the name or code exactly as in the "
+                        "case records."
+                    )
+                    % {"officer": self.officer}
+                }
+            )
+
+    def _default_year(self) -> None:
+        if self.year is None and self.issued_on is not None:
+            self.year = self.issued_on.year

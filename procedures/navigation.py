@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from commitments.access import UNIT_EDIT_ROLES
+from commitments.access import UNIT_EDIT_ROLES, user_roles
 from commitments.models import Membership
 from commitments.navigation import NavItem
-from procedures.selectors import import_upload_allowed
+from procedures.selectors import import_upload_allowed, reminder_allowed
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
 
 
 def items(user: AnyUser) -> list[NavItem]:
-    """Staff and heads: their unit's dossier figures. Importing case records
-    for the roles the upload page admits."""
+    """Staff and heads: their unit's dossier figures. Every role: the late
+    dossiers it may see. Reviewers and leaders: reminders and repeated
+    lateness. Importing case records for the roles the upload page admits."""
     found: list[NavItem] = []
     if not user.is_authenticated:
         return found
@@ -31,6 +32,17 @@ def items(user: AnyUser) -> list[NavItem]:
                 "metrics",
                 _("Dossier figures"),
                 reverse("unit_metrics", kwargs={"code": code}),
+            )
+        )
+    if user.is_superuser or user_roles(user):
+        found.append(NavItem("late_cases", _("Late dossiers"), reverse("late_cases")))
+    if reminder_allowed(user=user):
+        found.append(NavItem("reminders", _("Reminders"), reverse("reminder_list")))
+        found.append(
+            NavItem(
+                "repeated_lateness",
+                _("Repeated lateness"),
+                reverse("repeated_lateness"),
             )
         )
     if import_upload_allowed(user=user):

@@ -1,10 +1,37 @@
-"""Spreadsheet import and export of the procedure catalogue (django-import-export,
-for the admin). Case records have their own engine: procedures.importer."""
+"""Spreadsheet import and export for the admin (django-import-export): the
+procedure catalogue, and case records in small files.
 
+Case records have their own engine (procedures.importer) for the files of a
+province, hundreds of thousands of rows: the upload page, the import_cases
+command and the REST door. The admin's import reads the same columns and the
+same values for a few thousand rows (a correction, a late export of one
+commune), validates each row as a model (so the database's check constraints
+become row errors in the preview) and has the touched figures recomputed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from commitments.resources import DuplicateCodeCheck
-from procedures.models import Procedure
+from commitments.models import Unit
+from commitments.resources import CodeWidget, DuplicateCodeCheck
+from procedures.models import CLOSED_STATUSES, CaseRecord, Procedure
+from procedures.parsing import (
+    ALIASES,
+    CHANNEL_VALUES,
+    FALSE_VALUES,
+    LOCAL_TZ,
+    SATISFACTION_VALUES,
+    STATUS_VALUES,
+    TRUE_VALUES,
+    parse_datetime,
+)
 
 
 class ProcedureResource(DuplicateCodeCheck, resources.ModelResource):
@@ -37,3 +64,312 @@ class ProcedureResource(DuplicateCodeCheck, resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+
+# Beyond this the admin (which holds the file in memory and validates row by
+# row, several queries each) is the wrong door: the import page streams.
+ADMIN_IMPORT_MAX_ROWS = 5_000
+# The admin's export builds the whole file in memory: a filtered list, not a
+# province's year (the REST API pages through those).
+ADMIN_EXPORT_MAX_ROWS = 50_000
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class LocalDateTimeWidget(widgets.Widget):
+    """A date and time as the interchange format writes it
+    (procedures.parsing.parse_datetime): ISO 8601 or dd/mm/yyyy[ HH:MM[:SS]],
+    local (Asia/Ho_Chi_Minh) when no offset is given. Rendered day first, in
+    local time, to the second, so that an export imports back unchanged."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> datetime | None:
+        if isinstance(value, datetime):  # an XLSX date cell: local wall time
+            return value if timezone.is_aware(value) else value.replace(tzinfo=LOCAL_TZ)
+        if isinstance(value, date):
+            return datetime.combine(value, time.min, tzinfo=LOCAL_TZ)
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            return parse_datetime(text)
+        except ValueError as exc:
+            raise ValueError(
+                _("“%(value)s” is not a date; write dd/mm/yyyy HH:MM or ISO 8601.")
+                % {"value": text}
+            ) from exc
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(value, datetime):
+            return ""
+        local = timezone.localtime(value, LOCAL_TZ)
+        if kwargs.get("force_native_type"):  # XLSX cells hold no time zone
+            return local.replace(tzinfo=None)
+        return local.strftime("%d/%m/%Y %H:%M:%S")
+
+
+class FlagWidget(widgets.Widget):
+    """1/0, có/không, true/false, yes/no, x; empty is no."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = _text(value).lower()
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise ValueError(_("“%(value)s” is not 1/0 (có/không).") % {"value": value})
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "1" if value else "0"
+
+
+class CodeChoiceWidget(widgets.Widget):
+    """One of the interchange format's values (case-insensitive, with the
+    English aliases the engine accepts for the status)."""
+
+    def __init__(self, values: dict[str, str], *, required: bool = True) -> None:
+        super().__init__()
+        self.values = values
+        self.required = required
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        text = _text(value)
+        if not text and self.required:
+            raise ValueError(_("This column is required."))
+        found = self.values.get(text.lower())
+        if found is None:
+            raise ValueError(
+                _("Unknown value “%(value)s”; expected one of: %(allowed)s.")
+                % {
+                    "value": text,
+                    "allowed": ", ".join(sorted(set(self.values.values()) - {""})),
+                }
+            )
+        return found
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return value or ""
+
+
+class CountWidget(widgets.Widget):
+    """A whole number from 0 to 32767 (the column's range); empty is 0."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> int:
+        if isinstance(value, float) and value.is_integer():  # an XLSX number
+            value = int(value)
+        text = _text(value) or "0"
+        try:
+            number = int(text)
+        except ValueError:
+            number = -1
+        if not 0 <= number <= 32767:
+            raise ValueError(
+                _("“%(value)s” is not a whole number from 0 to 32767.")
+                % {"value": text}
+            )
+        return number
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return str(value or 0)
+
+
+class TextWidget(widgets.CharWidget):
+    """Text with the surrounding blanks removed, as the engine reads cells."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        return _text(value)
+
+
+class StrippedCodeWidget(CodeWidget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        return super().clean(_text(value), row, **kwargs)
+
+
+def _local_month(moment: datetime) -> tuple[int, int]:
+    local = timezone.localtime(moment, LOCAL_TZ)
+    return local.year, local.month
+
+
+class CaseRecordResource(DuplicateCodeCheck, resources.ModelResource):
+    """Case records in the interchange format's columns (English headers, or
+    the Vietnamese aliases), keyed by case code: importing a file again changes
+    nothing, a later export of the same dossier updates it.
+
+    Rows are saved one by one after ``full_clean`` (never in bulk), so the
+    check constraints on the dates become row errors in the preview. Once the
+    import is committed, the figures of the touched units are recomputed from
+    the earliest month touched (before and after the change)."""
+
+    duplicate_key = ("case_code",)
+
+    case_code = fields.Field(
+        attribute="case_code", column_name="case_code", widget=TextWidget()
+    )
+    procedure = fields.Field(
+        attribute="procedure",
+        column_name="procedure_code",
+        widget=StrippedCodeWidget(Procedure, field="code"),
+    )
+    unit = fields.Field(
+        attribute="unit",
+        column_name="unit_code",
+        widget=StrippedCodeWidget(Unit, field="code"),
+    )
+    received_at = fields.Field(
+        attribute="received_at", column_name="received_at", widget=LocalDateTimeWidget()
+    )
+    due_at = fields.Field(
+        attribute="due_at", column_name="due_at", widget=LocalDateTimeWidget()
+    )
+    finished_at = fields.Field(
+        attribute="finished_at", column_name="finished_at", widget=LocalDateTimeWidget()
+    )
+    status = fields.Field(
+        attribute="status", column_name="status", widget=CodeChoiceWidget(STATUS_VALUES)
+    )
+    channel = fields.Field(
+        attribute="channel",
+        column_name="channel",
+        widget=CodeChoiceWidget(CHANNEL_VALUES),
+    )
+    digitized = fields.Field(
+        attribute="digitized", column_name="digitized", widget=FlagWidget()
+    )
+    fee_required = fields.Field(
+        attribute="fee_required", column_name="fee_required", widget=FlagWidget()
+    )
+    paid_online = fields.Field(
+        attribute="paid_online", column_name="paid_online", widget=FlagWidget()
+    )
+    supplement_requests = fields.Field(
+        attribute="supplement_requests",
+        column_name="supplement_requests",
+        widget=CountWidget(),
+    )
+    satisfaction = fields.Field(
+        attribute="satisfaction",
+        column_name="satisfaction",
+        widget=CodeChoiceWidget(SATISFACTION_VALUES, required=False),
+    )
+    complaint = fields.Field(
+        attribute="complaint", column_name="complaint", widget=FlagWidget()
+    )
+    officer = fields.Field(
+        attribute="officer", column_name="officer", widget=TextWidget()
+    )
+
+    class Meta:
+        model = CaseRecord
+        import_id_fields = ("case_code",)
+        fields = (
+            "case_code",
+            "procedure",
+            "unit",
+            "received_at",
+            "due_at",
+            "finished_at",
+            "status",
+            "channel",
+            "digitized",
+            "fee_required",
+            "paid_online",
+            "supplement_requests",
+            "satisfaction",
+            "complaint",
+            "officer",
+        )
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+        use_bulk = False
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        self._touched: set[tuple[int, int, int]] = set()
+        rows = len(dataset)
+        if rows > ADMIN_IMPORT_MAX_ROWS:
+            # django-import-export reports this error and then goes on with the
+            # rows: leave it none to go through.
+            headers = dataset.headers
+            dataset.wipe()
+            dataset.headers = headers
+            raise ValueError(
+                _(
+                    "The file has %(rows)s rows; the administration imports at "
+                    "most %(limit)s. Import larger files on the import page or "
+                    "with the import_cases command."
+                )
+                % {"rows": rows, "limit": ADMIN_IMPORT_MAX_ROWS}
+            )
+        # The Vietnamese header names the engine accepts, as their English
+        # column.
+        if dataset.headers:
+            dataset.headers = [
+                ALIASES.get(_text(header).lstrip("\ufeff").lower(), header)
+                for header in dataset.headers
+            ]
+        super().before_import(dataset, **kwargs)
+
+    def after_init_instance(
+        self, instance: CaseRecord, new: bool, row: Any, **kwargs: Any
+    ) -> None:
+        # Where the dossier counted before this row changes it: a move to
+        # another unit or month changes the old one's figures too.
+        if not new:
+            instance._counted_in = (  # type: ignore[attr-defined]
+                instance.unit_id,
+                *_local_month(instance.received_at),
+            )
+        super().after_init_instance(instance, new, row, **kwargs)
+
+    def import_instance(self, instance: CaseRecord, row: Any, **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        # As the engine (procedures.parsing.parse_row): the metrics read a
+        # dossier's end from its finish date alone.
+        if (
+            not {"status", "finished_at"} & errors.keys()
+            and instance.status in CLOSED_STATUSES
+            and instance.finished_at is None
+        ):
+            errors["finished_at"] = [
+                _("A finished, returned or rejected case needs its finish date.")
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def before_save_instance(
+        self, instance: CaseRecord, row: Any, **kwargs: Any
+    ) -> None:
+        # The row no longer is as that import run left it.
+        instance.last_import = None
+        super().before_save_instance(instance, row, **kwargs)
+
+    def after_save_instance(
+        self, instance: CaseRecord, row: Any, **kwargs: Any
+    ) -> None:
+        self._touched.add((instance.unit_id, *_local_month(instance.received_at)))
+        before = getattr(instance, "_counted_in", None)
+        if before is not None:
+            self._touched.add(before)
+        super().after_save_instance(instance, row, **kwargs)
+
+    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
+        super().after_import(dataset, result, **kwargs)
+        touched = sorted([list(key) for key in getattr(self, "_touched", ())])
+        if kwargs.get("dry_run") or not touched:
+            return
+        # Imported here: tasks import the engine, which imports this app's
+        # models; and only once the rows are committed (a rolled-back import
+        # drops the callback).
+        from procedures.tasks import recompute_metrics_task
+
+        transaction.on_commit(lambda: recompute_metrics_task.delay(touched))

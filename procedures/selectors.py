@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from commitments.access import RECORD_WRITE_ROLES, user_roles
-from commitments.models import Unit
+from commitments.access import (
+    RECORD_WRITE_ROLES,
+    scope_queryset,
+    units_q,
+    user_roles,
+)
+from commitments.models import SUBTREE_ROLES, Unit
 from procedures import rules
-from procedures.metrics import COUNT_FIELDS, periods_of_year
-from procedures.models import ImportRun, UnitMetric
+from procedures.metrics import COUNT_FIELDS, count_filters, periods_of_year
+from procedures.models import (
+    CaseRecord,
+    CaseStatus,
+    ImportRun,
+    Reminder,
+    UnitMetric,
+)
+from procedures.parsing import LOCAL_TZ
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
@@ -112,3 +128,256 @@ def metric_years(*, unit: Unit) -> list[int]:
         .values_list("year", flat=True)
         .distinct()
     )
+
+
+# --- Late and overdue dossiers -----------------------------------------------------
+
+
+class LateKind:
+    """Which late dossiers to list (the ``kind`` filter)."""
+
+    ALL = ""
+    FINISHED = "finished"
+    OPEN = "open"
+
+    choices = (
+        (ALL, _("All late dossiers")),
+        (FINISHED, _("Finished late")),
+        (OPEN, _("Still open and overdue")),
+    )
+
+
+@dataclass(frozen=True)
+class LateCaseFilters:
+    """The late list's filters. Receipt bounds are aware datetimes, the start
+    included and the end excluded (local calendar days and months, built by
+    the filter form); ``late_in_year`` keeps the dossiers 766 counts late in
+    that year (see year_so_far)."""
+
+    unit: Unit | None = None
+    procedure_code: str = ""
+    officer: str = ""
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    kind: str = LateKind.ALL
+    channel: str = ""
+    late_in_year: int | None = None
+
+
+def year_so_far(year: int, as_of: datetime | None) -> rules.Period | None:
+    """The local calendar year, ending at ``as_of`` while it runs.
+
+    The rules read an open dossier's state at the period's end from its dates
+    alone, so for the whole of a running year an open dossier due in a few days
+    would already count late; cut at ``as_of`` it counts late only once past
+    due. None for a year that has not begun."""
+    period = rules.Period.year(year, LOCAL_TZ)
+    if as_of is None or as_of >= period.end:
+        return period
+    if as_of <= period.start:
+        return None
+    return rules.Period(period.start, as_of)
+
+
+def late_in_period_q(period: rules.Period | None) -> Q:
+    """In scope and not on time for the period, as procedures.metrics counts
+    "late" (nothing for a period that has not begun)."""
+    if period is None:
+        return Q(pk__in=[])
+    return count_filters(period)["late"]
+
+
+def late_or_overdue_q(*, now: datetime, kind: str = LateKind.ALL) -> Q:
+    """Late as of ``now`` (procedures.rules): finished after the due time, or
+    still open past it, or with more than MAX_SUPPLEMENT_REQUESTS requests for
+    more documents whatever the dates. Withdrawn dossiers are never late."""
+    too_many_requests = Q(supplement_requests__gt=rules.MAX_SUPPLEMENT_REQUESTS)
+    finished = Q(finished_at__isnull=False) & (
+        Q(finished_at__gt=F("due_at")) | too_many_requests
+    )
+    still_open = Q(finished_at__isnull=True) & (Q(due_at__lt=now) | too_many_requests)
+    chosen = {
+        LateKind.FINISHED: finished,
+        LateKind.OPEN: still_open,
+    }.get(kind, finished | still_open)
+    return chosen & ~Q(status=CaseStatus.WITHDRAWN)
+
+
+def late_cases(
+    *, user: AnyUser, now: datetime, filters: LateCaseFilters
+) -> QuerySet[CaseRecord]:
+    """The late and open-overdue dossiers the user may see, with their unit and
+    procedure in the same query.
+
+    Open overdue dossiers are listed longest overdue first (the backlog to
+    clear); otherwise the most recent due dates come first."""
+    cases = scope_queryset(user, CaseRecord.objects.all()).filter(
+        late_or_overdue_q(now=now, kind=filters.kind)
+    )
+    if filters.late_in_year is not None:
+        cases = cases.filter(late_in_period_q(year_so_far(filters.late_in_year, now)))
+    if filters.unit is not None:
+        cases = cases.filter(unit=filters.unit)
+    if filters.procedure_code:
+        cases = cases.filter(procedure__code=filters.procedure_code)
+    if filters.officer:
+        cases = cases.filter(officer=filters.officer)
+    if filters.received_from is not None:
+        cases = cases.filter(received_at__gte=filters.received_from)
+    if filters.received_before is not None:
+        cases = cases.filter(received_at__lt=filters.received_before)
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    order = ("due_at", "pk") if filters.kind == LateKind.OPEN else ("-due_at", "-pk")
+    return (
+        cases.select_related("unit", "procedure")
+        .only(
+            "case_code",
+            "received_at",
+            "due_at",
+            "finished_at",
+            "status",
+            "channel",
+            "supplement_requests",
+            "officer",
+            "unit__code",
+            "unit__name",
+            "procedure__code",
+            "procedure__name",
+        )
+        .order_by(*order)
+    )
+
+
+def days_late(case: CaseRecord, now: datetime) -> int:
+    """Whole days (rounded up) past the due time: at the finish, or ``now`` for
+    an open dossier. 0 for a dossier late only by its requests for more
+    documents."""
+    end = case.finished_at or now
+    overdue = (end - case.due_at).total_seconds()
+    return math.ceil(overdue / 86400) if overdue > 0 else 0
+
+
+# --- Reminders and repeated lateness -----------------------------------------------
+
+# Who records reminders (nhắc nhở): the reviewers and leaders whose
+# jurisdiction the unit lies in; superusers anywhere. A unit's own staff and
+# heads read theirs but do not issue them.
+REMINDER_ROLES = SUBTREE_ROLES
+
+
+def reminder_allowed(*, user: AnyUser) -> bool:
+    """Whether the user may record reminders for at least some unit."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(user_roles(user) & REMINDER_ROLES)
+
+
+def reminder_units(*, user: AnyUser) -> QuerySet[Unit]:
+    """The units the user may record (and withdraw) reminders for."""
+    return Unit.objects.filter(units_q(user, roles=REMINDER_ROLES))
+
+
+def reminder_allowed_for(*, user: AnyUser, unit: Unit) -> bool:
+    return reminder_units(user=user).filter(pk=unit.pk).exists()
+
+
+def reminder_list(
+    *, user: AnyUser, year: int | None = None, unit: Unit | None = None
+) -> QuerySet[Reminder]:
+    reminders = scope_queryset(user, Reminder.objects.all()).select_related(
+        "unit", "issued_by"
+    )
+    if year is not None:
+        reminders = reminders.filter(year=year)
+    if unit is not None:
+        reminders = reminders.filter(unit=unit)
+    return reminders.order_by("-issued_on", "-pk")
+
+
+def reminder_years(*, user: AnyUser) -> list[int]:
+    return list(
+        scope_queryset(user, Reminder.objects.all())
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class RepeatedLateness:
+    """A unit (``officer`` empty) or one of its officers, reminded in the year
+    before and late at least the threshold number of times this year."""
+
+    unit: Unit
+    officer: str
+    late_count: int
+    reminders: tuple[Reminder, ...]
+
+
+def repeated_lateness(
+    year: int,
+    *,
+    user: AnyUser,
+    threshold: int = rules.REPEATED_LATENESS_THRESHOLD,
+    as_of: datetime | None = None,
+) -> list[RepeatedLateness]:
+    """Seed 003: the units and officers reminded in ``year`` − 1 and late at
+    least ``threshold`` times in ``year`` (rules.repeatedly_late), among those
+    the user may see. Three queries whatever the number of units: the
+    reminders, then the late counts of the reminded units and of the reminded
+    officers, each grouped in the database.
+
+    A unit's count is all its late dossiers; an officer's, those of that unit
+    that name them. A reminder to an officer is not one to the unit as a whole,
+    nor the other way round. "Late" is counted as procedures.metrics counts it
+    for the year, cut at ``as_of`` while the year runs (year_so_far)."""
+    reminders = (
+        scope_queryset(user, Reminder.objects.filter(year=year - 1))
+        .select_related("unit", "issued_by")
+        .order_by("unit__path", "officer", "issued_on", "pk")
+    )
+    by_target: dict[tuple[int, str], list[Reminder]] = defaultdict(list)
+    for reminder in reminders:
+        by_target[(reminder.unit_id, reminder.officer)].append(reminder)
+    if not by_target:
+        return []
+
+    late = CaseRecord.objects.filter(late_in_period_q(year_so_far(year, as_of)))
+    unit_ids = {unit_id for unit_id, officer in by_target if not officer}
+    counts: dict[tuple[int, str], int] = {}
+    if unit_ids:
+        rows = (
+            late.filter(unit_id__in=unit_ids)
+            .values_list("unit_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        counts.update(((unit_id, ""), n) for unit_id, n in rows)
+    officers = {key for key in by_target if key[1]}
+    if officers:
+        rows = (
+            late.filter(
+                unit_id__in={unit_id for unit_id, _officer in officers},
+                officer__in={officer for _unit, officer in officers},
+            )
+            .values_list("unit_id", "officer")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        # The query pairs every unit with every officer asked; keep the pairs
+        # that were reminded.
+        counts.update(
+            ((unit_id, officer), n)
+            for unit_id, officer, n in rows
+            if (unit_id, officer) in officers
+        )
+
+    flagged = []
+    for key, issued in by_target.items():
+        late_count = counts.get(key, 0)
+        if rules.repeatedly_late(True, late_count, threshold):
+            flagged.append(
+                RepeatedLateness(issued[0].unit, key[1], late_count, tuple(issued))
+            )
+    return flagged

@@ -9,4 +9,9 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("imports/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+    path("cases/late/", views.late_case_list, name="late_cases"),
+    path("cases/late/export.csv", views.late_case_csv, name="late_cases_csv"),
+    path("reminders/", views.reminder_list, name="reminder_list"),
+    path("reminders/<int:pk>/delete/", views.reminder_delete, name="reminder_delete"),
+    path("repeated-lateness/", views.repeated_lateness, name="repeated_lateness"),
 ]

@@ -1,30 +1,54 @@
-"""The upload door of the case-record import: a form, the run's page with its
-live progress, and its row errors as a spreadsheet."""
+"""The upload door of the case-record import (a form, the run's page with its
+live progress, and its row errors as a spreadsheet); a unit's figures; the late
+and overdue dossiers; reminders (nhắc nhở) and repeated lateness."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Field
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from commitments.access import access_unit
-from procedures import selectors
-from procedures.forms import ImportUploadForm, max_upload_bytes
+from commitments.access import access_unit, get_scoped_or_404, units_visible_to
+from procedures import rules, selectors, services
+from procedures.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ImportUploadForm,
+    LateCaseFilterForm,
+    ReminderFilterForm,
+    ReminderForm,
+    max_upload_bytes,
+)
 from procedures.models import (
     CaseRecord,
     CaseStatus,
     Channel,
     ImportStatus,
+    Reminder,
     Satisfaction,
 )
 from procedures.parsing import COLUMNS, REQUIRED
@@ -35,6 +59,8 @@ if TYPE_CHECKING:
 
 ERRORS_SHOWN = 100
 RUNS_PER_PAGE = 50
+LATE_CASES_PER_PAGE = 50
+REMINDERS_PER_PAGE = 50
 FINISHED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
 # Columns named after a code whose meaning is that of a case-record field.
 COLUMN_FIELDS = {"procedure_code": "procedure", "unit_code": "unit"}
@@ -195,5 +221,259 @@ def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
             "year": year,
             "years": sorted({*years, this_year}, reverse=True),
             "rows": selectors.unit_metric_rows(unit=unit, year=year),
+        },
+    )
+
+
+# --- Late and overdue dossiers -------------------------------------------------------
+
+
+def _late_filters(
+    request: HttpRequest,
+) -> tuple[LateCaseFilterForm, selectors.LateCaseFilters | None]:
+    """The filter form, and its filters when valid. A unit outside the user's
+    scope answers 404, as its page would."""
+    form = LateCaseFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    code = form.cleaned_data["unit"]
+    unit = access_unit(request.user, code) if code else None
+    return form, form.filters(unit=unit)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query: QueryDict = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def late_case_list(request: HttpRequest) -> HttpResponse:
+    """Dossiers finished late or still open past due (as of now), of the units
+    the user sees, filtered and paginated."""
+    now = timezone.now()
+    form, filters = _late_filters(request)
+    cases = (
+        selectors.late_cases(user=request.user, now=now, filters=filters)
+        if filters is not None
+        else CaseRecord.objects.none()
+    )
+    page = Paginator(cases, LATE_CASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "procedures/late_case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(case, selectors.days_late(case, now)) for case in page],
+            "units": units_visible_to(request.user).only("code", "name"),
+            "query": _query_without_page(request),
+            "now": now,
+        },
+    )
+
+
+# Headers of the CSV download: the interchange format's names where a column is
+# one of its columns (procedures.parsing.COLUMNS).
+LATE_CSV_HEADER = [
+    "case_code",
+    "procedure_code",
+    "procedure_name",
+    "unit_code",
+    "unit_name",
+    "officer",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "days_late",
+    "supplement_requests",
+    "status",
+    "status_label",
+    "channel",
+]
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each line back."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+@login_required
+@require_GET
+def late_case_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered late list as CSV, streamed in chunks: a province's list
+    can run to tens of thousands of rows."""
+    now = timezone.now()
+    form, filters = _late_filters(request)
+    if filters is None:
+        return HttpResponseBadRequest(
+            "; ".join(
+                f"{name}: {' '.join(str(e) for e in errors)}"
+                for name, errors in form.errors.items()
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
+    cases = selectors.late_cases(user=request.user, now=now, filters=filters)
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        # The byte-order mark tells Excel the file is UTF-8 (Vietnamese letters).
+        yield "\ufeff" + writer.writerow(LATE_CSV_HEADER)
+        for case in cases.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    _cell(case.case_code),
+                    _cell(case.procedure.code),
+                    _cell(case.procedure.name),
+                    _cell(case.unit.code),
+                    _cell(case.unit.name),
+                    _cell(case.officer),
+                    _local(case.received_at),
+                    _local(case.due_at),
+                    _local(case.finished_at),
+                    selectors.days_late(case, now),
+                    case.supplement_requests,
+                    case.status,
+                    _cell(case.get_status_display()),
+                    case.channel,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="late-cases-{stamp}.csv"'
+    return response
+
+
+# --- Reminders and repeated lateness -------------------------------------------------
+
+
+def _year_param(request: HttpRequest, default: int) -> int:
+    try:
+        year = int(request.GET.get("year") or default)
+    except ValueError as exc:
+        raise Http404 from exc
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Http404
+    return year
+
+
+def _logged_in(request: HttpRequest) -> User:
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    return user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reminder_list(request: HttpRequest) -> HttpResponse:
+    """The reminders of the units the user sees, and (for reviewers, leaders
+    and superusers) the form to record one."""
+    user = _logged_in(request)
+    allowed = selectors.reminder_allowed(user=user)
+    form: ReminderForm | None = None
+    if allowed:
+        units = selectors.reminder_units(user=user).only("code", "name")
+        form = ReminderForm(
+            request.POST if request.method == "POST" else None, units=units
+        )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                reminder = services.reminder_issue(user=user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    gettext("Reminder recorded for %(who)s.")
+                    % {"who": reminder.officer or reminder.unit.name},
+                )
+                return redirect(f"{reverse('reminder_list')}?year={reminder.year}")
+    filters = ReminderFilterForm(request.GET)
+    year = unit = None
+    if filters.is_valid():
+        year = filters.cleaned_data["year"]
+        code = filters.cleaned_data["unit"]
+        unit = access_unit(user, code) if code else None
+    reminders = selectors.reminder_list(user=user, year=year, unit=unit)
+    page = Paginator(reminders, REMINDERS_PER_PAGE).get_page(request.GET.get("page"))
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "procedures/reminder_list.html",
+        {
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "year": year,
+            "unit": unit,
+            "years": sorted(
+                {*selectors.reminder_years(user=user), this_year}, reverse=True
+            ),
+            "units": units_visible_to(user).only("code", "name"),
+            "writable": (
+                set(selectors.reminder_units(user=user).values_list("pk", flat=True))
+                if allowed
+                else set()
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def reminder_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _logged_in(request)
+    reminder = get_scoped_or_404(user, Reminder.objects.select_related("unit"), pk=pk)
+    services.reminder_withdraw(user=user, reminder=reminder)
+    messages.success(request, gettext("The reminder was withdrawn."))
+    return redirect(f"{reverse('reminder_list')}?year={reminder.year}")
+
+
+@login_required
+@require_GET
+def repeated_lateness(request: HttpRequest) -> HttpResponse:
+    """Units and officers reminded last year and late again this year (seed
+    003), with the reminders behind each flag and the late count."""
+    now = timezone.now()
+    this_year = timezone.localtime(now).year
+    year = _year_param(request, this_year)
+    try:
+        threshold = int(
+            request.GET.get("threshold") or rules.REPEATED_LATENESS_THRESHOLD
+        )
+    except ValueError as exc:
+        raise Http404 from exc
+    if threshold < 1:
+        raise Http404
+    return render(
+        request,
+        "procedures/repeated_lateness.html",
+        {
+            "year": year,
+            "previous_year": year - 1,
+            "threshold": threshold,
+            "default_threshold": rules.REPEATED_LATENESS_THRESHOLD,
+            "years": sorted(
+                {
+                    this_year,
+                    year,
+                    *(y + 1 for y in selectors.reminder_years(user=request.user)),
+                },
+                reverse=True,
+            ),
+            "rows": selectors.repeated_lateness(
+                year, user=request.user, threshold=threshold, as_of=now
+            ),
         },
     )

@@ -67,7 +67,7 @@ def test_staff_upload_shows_progress_summary_and_error_report(
     with page.expect_navigation():
         page.get_by_test_id("import-form").locator("button[type=submit]").click()
 
-    run = ImportRun.objects.get()
+    run = ImportRun.objects.get(source=ImportSource.UPLOAD)
     expect(page).to_have_url(f"{live_server.url}/imports/{run.pk}/")
     summary = page.get_by_test_id("import-summary")
     expect(summary).to_be_visible()

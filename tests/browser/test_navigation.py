@@ -25,14 +25,17 @@ Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
 
 
 def expected_nav(login: DemoLogin) -> set[str]:
-    """Staff, heads and reviewers import case records; leaders only read."""
+    """Staff, heads and reviewers import case records; leaders only read.
+    Everyone lists late dossiers; reviewers and leaders record reminders and
+    read repeated lateness."""
+    oversight = {"late_cases", "reminders", "repeated_lateness"}
     if login.role in UNIT_ROLES:
-        return {"my_unit", "metrics", "imports"}
+        return {"my_unit", "metrics", "late_cases", "imports"}
     if login.role == Role.REVIEWER:
-        return {"units", "heads", "imports"}
+        return {"units", "heads", "imports", *oversight}
     if login.role == Role.LEADER:
-        return {"units", "heads"}
-    return {"units", "heads", "imports", "admin"}  # the superuser, no unit
+        return {"units", "heads", *oversight}
+    return {"units", "heads", "imports", "admin", *oversight}  # the superuser
 
 
 def nav_keys(page: Page) -> set[str]:

@@ -22,14 +22,21 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
     client.force_login(commune_staff)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/CITY-A/"
-    assert nav_keys(response) == ["my_unit", "metrics", "imports"]
+    assert nav_keys(response) == ["my_unit", "metrics", "late_cases", "imports"]
 
 
 def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
     client.force_login(city_reviewer)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/"
-    assert nav_keys(response) == ["units", "heads", "imports"]
+    assert nav_keys(response) == [
+        "units",
+        "heads",
+        "late_cases",
+        "reminders",
+        "repeated_lateness",
+        "imports",
+    ]
     listed = {unit.code for unit in response.context["page"]}
     assert listed == {"CITY", "CITY-A", "CITY-B"}
 
@@ -38,7 +45,15 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
     client.force_login(superuser)
     response = client.get("/")
     assert response["Location"] == "/admin/"
-    assert nav_keys(client.get("/units/")) == ["units", "heads", "imports", "admin"]
+    assert nav_keys(client.get("/units/")) == [
+        "units",
+        "heads",
+        "late_cases",
+        "reminders",
+        "repeated_lateness",
+        "imports",
+        "admin",
+    ]
 
 
 def test_account_without_unit_gets_an_explanation(client, no_unit_user):
@@ -67,6 +82,24 @@ def test_unit_page_lists_heads_and_only_visible_children(client, org, commune_st
     page = client.get("/units/CITY-A/").content.decode()
     assert "Chủ tịch Phường A" in page
     assert "Chủ tịch Thành phố" not in page
+
+
+def test_unit_list_links_each_unit_to_its_dossier_figures(client, city_reviewer):
+    client.force_login(city_reviewer)
+    page = client.get("/units/").content.decode()
+    for code in ("CITY", "CITY-A", "CITY-B"):
+        assert f'href="/units/{code}/metrics/"' in page
+    assert 'href="/units/PROV-DEP/metrics/"' not in page  # out of the reviewer's scope
+    assert client.get("/units/CITY-B/metrics/").status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["commune_staff", "leader"])
+def test_unit_page_links_to_the_units_dossier_figures(client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get("/units/CITY-A/").content.decode()
+    assert 'href="/units/CITY-A/metrics/"' in page
+    assert "Chỉ số hồ sơ" in page
+    assert client.get("/units/CITY-A/metrics/").status_code == 200
 
 
 def test_unit_list_filters_by_kind_and_search(client, reviewer):
