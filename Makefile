@@ -19,13 +19,14 @@ FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
 
 .PHONY: help run test lint format check-migrations messages makemessages chromium \
-	install install-dev worker beat clean
+	install install-dev worker beat bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo province and serve http://$(HOST):$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff (lint and format check) and mypy"
 	@echo "make worker / make beat   a Celery worker / the beat scheduler (need REDIS_URL)"
+	@echo "make bench  the case-record benchmark on PostgreSQL (bench/README.md)"
 
 $(BIN)/python:
 	@if [ -z "$(FOUND_PYTHON)" ]; then \
@@ -93,6 +94,10 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A cchc_portal beat --loglevel INFO
+
+# Drops and recreates its own database (cchc_bench, or BENCH_DATABASE_URL).
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache *.egg-info
