@@ -80,13 +80,16 @@ def local_text(moment: datetime) -> str:
 
 def case_row(rng: random.Random, code: str, units: list[str], received: datetime):
     """One dossier as a one-stop-shop export writes it (Vietnamese headers,
-    dd/mm/yyyy local time). About 1 in 8 late, 1 in 12 still open."""
+    dd/mm/yyyy local time). About 1 in 8 late; still open at the end of 2025:
+    a third of the last month's, fewer of older ones, a few stuck for years."""
     due = received + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
+    age = (AS_OF - received).days
+    open_share = 0.35 if age < 30 else 0.08 if age < 90 else 0.003
     roll = rng.random()
-    if roll < 0.08:
+    if roll < open_share:
         finished, status = None, rng.choice(["dang_xu_ly", "cho_bo_sung"])
     else:
-        late = roll > 0.88
+        late = rng.random() > 0.88
         span = (due - received).total_seconds()
         offset = span * rng.uniform(0.2, 1.0) + (
             rng.uniform(3600, 20 * 86400) if late else 0

@@ -46,6 +46,7 @@ from procedures.models import (
     Procedure,
     ProcedureLevel,
     Satisfaction,
+    UnitMetric,
 )
 from procedures.parsing import COLUMNS
 
@@ -1368,6 +1369,16 @@ def _finish(
 # --- The seed_demo step -------------------------------------------------------------
 
 
+def _figures(as_of: datetime) -> int:
+    return metrics_recompute(
+        unit_ids=Unit.objects.filter(
+            code__in=[u.code for u in demo_units()]
+        ).values_list("pk", flat=True),
+        periods=[ref for year in YEARS for ref in periods_of_year(year)],
+        as_of=as_of,
+    )
+
+
 def build_cases(out: OutputWrapper) -> None:
     cases_load(size=settings.DEMO_CASES, out=out)
 
@@ -1388,6 +1399,11 @@ def cases_load(
     if loaded >= size and not force:
         if out:
             out.write(f"  case records: the demo's {loaded} are already loaded")
+        if not UnitMetric.objects.exists():
+            # The figures were dropped (a migration changed what they hold).
+            written = _figures(timezone.now())
+            if out:
+                out.write(f"  {written} unit figures for {FIRST_YEAR}–{LAST_YEAR}")
         return None
     started = timezone.now()
     run = ImportRun.objects.create(
@@ -1424,13 +1440,7 @@ def cases_load(
     loaded_at = timezone.now()
     if show:
         show.write(f"  case records: {size}; computing the unit figures…", ending="\r")
-    written = metrics_recompute(
-        unit_ids=Unit.objects.filter(
-            code__in=[u.code for u in demo_units()]
-        ).values_list("pk", flat=True),
-        periods=[ref for year in YEARS for ref in periods_of_year(year)],
-        as_of=loaded_at,
-    )
+    written = _figures(loaded_at)
     if out:
         out.write(
             f"  case records: {result.rows_total} ({result.rows_new} new, "

@@ -122,7 +122,20 @@ def count_filters(period: rules.Period) -> dict[str, Q]:
         "paid_online": received & Q(fee_required=True, paid_online=True),
         "complaint_or_dissatisfied": received
         & (Q(complaint=True) | Q(satisfaction="khong_hai_long")),
+        "carried_in": in_scope & ~received,
+        "finished_on_time": in_scope & finished_by_due(period),
     }
+
+
+def finished_by_due(period: rules.Period) -> Q:
+    """Finished within the period's end and by the due time, with at most
+    MAX_SUPPLEMENT_REQUESTS requests: the part of "on time" that no later
+    period can change."""
+    return Q(
+        supplement_requests__lte=rules.MAX_SUPPLEMENT_REQUESTS,
+        finished_at__lt=period.end,
+        finished_at__lte=F("due_at"),
+    )
 
 
 def candidates(period: rules.Period) -> Q:
@@ -150,6 +163,8 @@ def aggregate(unit_ids: Iterable[int], ref: PeriodRef) -> dict[int, rules.Counts
         "on_time": not_withdrawn & timely(period),
         "overdue_open": not_withdrawn & open_overdue_at_end(period),
         **{name: filters[name] for name in RECEIVED_COUNTS},
+        "carried_in": not_withdrawn & Q(received_at__lt=period.start),
+        "finished_on_time": not_withdrawn & finished_by_due(period),
     }
     rows = (
         CaseRecord.objects.filter(candidates(period), unit_id__in=list(unit_ids))
@@ -170,32 +185,89 @@ def metrics_recompute(
     *, unit_ids: Iterable[int], periods: Iterable[PeriodRef], as_of: datetime
 ) -> int:
     """Replace the stored counts of these units for these periods. Returns the
-    number of rows written. Safe to run twice: it replaces, never adds."""
+    number of rows written. Safe to run twice: it replaces, never adds.
+
+    Months are aggregated from the cases, one query each; quarters and years
+    are then combined from the stored months (rules.combine), which gives the
+    same counts as aggregating their cases and reads a few hundred rows
+    instead of a year of dossiers."""
     unit_ids = sorted(set(unit_ids))
+    periods = sorted(
+        set(periods),
+        key=lambda ref: (ref.kind != PeriodKind.MONTH, ref.year, ref.number),
+    )
     written = 0
     for ref in periods:
-        counts = aggregate(unit_ids, ref)
-        with transaction.atomic():
-            UnitMetric.objects.filter(
-                unit_id__in=unit_ids,
-                period_kind=ref.kind,
-                year=ref.year,
-                number=ref.number,
-            ).delete()
-            UnitMetric.objects.bulk_create(
-                UnitMetric(
-                    unit_id=unit_id,
-                    period_kind=ref.kind,
-                    year=ref.year,
-                    number=ref.number,
-                    computed_at=as_of,
-                    **{name: getattr(c, name) for name in COUNT_FIELDS},
-                )
-                for unit_id, c in counts.items()
-                if c.received or c.in_scope
-            )
-        written += sum(1 for c in counts.values() if c.received or c.in_scope)
+        if ref.kind == PeriodKind.MONTH:
+            counts = aggregate(unit_ids, ref)
+        else:
+            counts = _combined(unit_ids, ref, as_of)
+        written += _store(unit_ids, ref, counts, as_of)
     return written
+
+
+def _store(
+    unit_ids: list[int],
+    ref: PeriodRef,
+    counts: dict[int, rules.Counts],
+    as_of: datetime,
+) -> int:
+    rows = [
+        UnitMetric(
+            unit_id=unit_id,
+            period_kind=ref.kind,
+            year=ref.year,
+            number=ref.number,
+            computed_at=as_of,
+            **{name: getattr(c, name) for name in COUNT_FIELDS},
+        )
+        for unit_id, c in counts.items()
+        if c.received or c.in_scope
+    ]
+    with transaction.atomic():
+        UnitMetric.objects.filter(
+            unit_id__in=unit_ids,
+            period_kind=ref.kind,
+            year=ref.year,
+            number=ref.number,
+        ).delete()
+        UnitMetric.objects.bulk_create(rows)
+    return len(rows)
+
+
+def months_of(ref: PeriodRef) -> list[int]:
+    if ref.kind == PeriodKind.MONTH:
+        return [ref.number]
+    if ref.kind == PeriodKind.QUARTER:
+        return [3 * ref.number - 2, 3 * ref.number - 1, 3 * ref.number]
+    return list(range(1, 13))
+
+
+def _combined(
+    unit_ids: list[int], ref: PeriodRef, as_of: datetime
+) -> dict[int, rules.Counts]:
+    """A quarter or year from its stored months. While it runs, its months up
+    to the one containing ``as_of``: the figures so far, as at that month's end."""
+    local = as_of.astimezone(LOCAL_TZ)
+    months = [m for m in months_of(ref) if (ref.year, m) <= (local.year, local.month)]
+    stored: dict[tuple[int, int], rules.Counts] = {
+        (row["unit_id"], row["number"]): rules.Counts(
+            **{name: row[name] for name in COUNT_FIELDS}
+        )
+        for row in UnitMetric.objects.filter(
+            unit_id__in=unit_ids,
+            period_kind=PeriodKind.MONTH,
+            year=ref.year,
+            number__in=months,
+        ).values("unit_id", "number", *COUNT_FIELDS)
+    }
+    units = {unit for unit, _ in stored}
+    return {
+        unit: rules.combine(
+            [stored.get((unit, month), rules.Counts()) for month in months]
+        )
+        for unit in units
+    }
 
 
 def metrics_recompute_affected(

@@ -253,6 +253,9 @@ class UnitMetric(models.Model):
     fee_required = models.PositiveIntegerField(default=0)
     paid_online = models.PositiveIntegerField(default=0)
     complaint_or_dissatisfied = models.PositiveIntegerField(default=0)
+    # What a quarter or year is combined from (procedures.rules.combine).
+    carried_in = models.PositiveIntegerField(default=0)
+    finished_on_time = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -15,7 +15,7 @@ into rates and 766 scores.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -186,6 +186,11 @@ class CaseClass:
     paid_online: bool
     complaint_or_dissatisfied: bool
     rated: bool
+    # The parts that let a quarter or a year be counted from its months
+    # (see combine): in scope because open at the start, and on time because
+    # finished by the due time within the period.
+    carried_in: bool = False
+    finished_on_time: bool = False
 
 
 def is_open_at(case: CaseFacts, moment: datetime) -> bool:
@@ -260,6 +265,8 @@ def classify(case: CaseFacts, period: Period) -> CaseClass:
         complaint_or_dissatisfied=received
         and (case.complaint or case.satisfaction == Satisfaction.DISSATISFIED),
         rated=received and case.satisfaction != "",
+        carried_in=in_scope and not received,
+        finished_on_time=on_time and not is_open_at(case, period.end),
     )
 
 
@@ -280,6 +287,8 @@ class Counts:
     fee_required: int = 0
     paid_online: int = 0
     complaint_or_dissatisfied: int = 0
+    carried_in: int = 0
+    finished_on_time: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         if not isinstance(other, Counts):
@@ -309,7 +318,51 @@ def count(cases: Iterable[CaseFacts], period: Period) -> Counts:
         tally["fee_required"] += kind.fee_required
         tally["paid_online"] += kind.paid_online
         tally["complaint_or_dissatisfied"] += kind.complaint_or_dissatisfied
+        tally["carried_in"] += kind.carried_in
+        tally["finished_on_time"] += kind.finished_on_time
     return Counts(**tally)
+
+
+# Counts over the dossiers received in the period: they add across its months.
+RECEIVED_FIELDS = (
+    "received",
+    "online",
+    "online_full",
+    "digitized",
+    "fee_required",
+    "paid_online",
+    "complaint_or_dissatisfied",
+)
+
+
+def combine(months: Sequence[Counts]) -> Counts:
+    """The counts of a quarter or a year from those of its consecutive months,
+    exactly as ``count`` would give them over the cases:
+
+    - what was received adds up;
+    - in scope: each month's own receipts (in scope minus carried in) plus what
+      was carried into the first month;
+    - on time: every dossier finished by its due time within the period, plus
+      the dossiers still open and not yet due at the end of the last month;
+    - still open past due at the end: the last month's.
+
+    A month with no row is ``Counts()``."""
+    if not months:
+        return Counts()
+    first, last = months[0], months[-1]
+    total = {name: sum(getattr(m, name) for m in months) for name in RECEIVED_FIELDS}
+    in_scope = first.carried_in + sum(m.in_scope - m.carried_in for m in months)
+    finished_on_time = sum(m.finished_on_time for m in months)
+    on_time = finished_on_time + (last.on_time - last.finished_on_time)
+    return Counts(
+        **total,
+        in_scope=in_scope,
+        on_time=on_time,
+        late=in_scope - on_time,
+        overdue_open=last.overdue_open,
+        carried_in=first.carried_in,
+        finished_on_time=finished_on_time,
+    )
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,63 @@ def test_count_filters_alone_agree_with_the_rules_over_all_cases(cases, ref):
         assert by_filter == getattr(expected, name), name
 
 
+@pytest.mark.parametrize(
+    "ref",
+    [
+        PeriodRef(PeriodKind.QUARTER, 2025, 1),
+        PeriodRef(PeriodKind.QUARTER, 2024, 4),
+        PeriodRef(PeriodKind.YEAR, 2025, 1),
+        PeriodRef(PeriodKind.YEAR, 2024, 1),
+    ],
+)
+def test_quarters_and_years_combined_from_months_equal_the_rules(cases, ref):
+    """rules.combine over the months gives what counting the cases over the
+    whole quarter or year gives, field by field."""
+    for unit in (cases.commune_a, cases.commune_b):
+        facts_of = [facts(r) for r in CaseRecord.objects.filter(unit=unit)]
+        months = [
+            rules.count(facts_of, PeriodRef(PeriodKind.MONTH, ref.year, m).period)
+            for m in metrics.months_of(ref)
+        ]
+        assert rules.combine(months) == rules.count(facts_of, ref.period), unit.code
+
+
+def test_recompute_stores_quarters_and_years_equal_to_direct_aggregation(cases):
+    """Stored quarters and years (combined from stored months) agree with one
+    aggregate query over the cases."""
+    units = [cases.commune_a.pk, cases.commune_b.pk]
+    as_of = local(2026, 3, 1)
+    metrics.metrics_recompute(
+        unit_ids=units,
+        periods=[*periods_of_year(2024), *periods_of_year(2025)],
+        as_of=as_of,
+    )
+    for ref in (
+        PeriodRef(PeriodKind.QUARTER, 2025, 1),
+        PeriodRef(PeriodKind.QUARTER, 2025, 2),
+        PeriodRef(PeriodKind.YEAR, 2025, 1),
+        PeriodRef(PeriodKind.YEAR, 2024, 1),
+    ):
+        direct = metrics.aggregate(units, ref)
+        for unit in units:
+            stored = metrics.unit_counts(unit, ref) or rules.Counts()
+            assert stored == direct.get(unit, rules.Counts()), (ref, unit)
+
+
+def test_combine_of_no_months_is_zero_and_one_month_is_itself():
+    month = rules.Counts(
+        received=3,
+        in_scope=4,
+        on_time=2,
+        late=2,
+        carried_in=1,
+        finished_on_time=1,
+        overdue_open=1,
+    )
+    assert rules.combine([]) == rules.Counts()
+    assert rules.combine([month]) == month
+
+
 def test_a_dossier_received_at_six_on_new_years_morning_counts_in_january(cases):
     jan = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2025, 1))
     dec = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2024, 12))
