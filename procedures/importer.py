@@ -43,7 +43,7 @@ from procedures.parsing import (
     iter_table,
 )
 
-BATCH_SIZE = 50_000
+BATCH_SIZE = 25_000
 COPY_CHUNK = 4 << 20
 ERROR_LIMIT = 1_000
 STAGING = "procedures_case_staging"
@@ -218,9 +218,9 @@ class _Rejected(Exception):
 
 @dataclass
 class _Batch:
-    # Valid rows in staging column order: as COPY csv text for PostgreSQL, as
+    # Valid rows in staging column order: as COPY csv in UTF-8 for PostgreSQL, as
     # tuples for SQLite.
-    rows: str | list[tuple[Any, ...]]
+    rows: bytes | list[tuple[Any, ...]]
     size: int
     read: int
     errors: list[RowError]
@@ -266,7 +266,7 @@ def _batch(
     buffer = io.StringIO()
     # Quoted empty is an empty string, unquoted empty is NULL in COPY csv.
     csv.writer(buffer, quoting=csv.QUOTE_NOTNULL).writerows(staged)
-    return _Batch(buffer.getvalue(), len(staged), read, errors)
+    return _Batch(buffer.getvalue().encode(), len(staged), read, errors)
 
 
 _END = object()
@@ -416,12 +416,12 @@ def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -
 def _stage(cursor: Any, batch: _Batch, *, analyze: bool) -> None:
     # TRUNCATE leaves no dead rows behind for the next batch to scan.
     cursor.execute(f"{'TRUNCATE' if _postgres() else 'DELETE FROM'} {STAGING}")
-    if isinstance(batch.rows, str):
+    if isinstance(batch.rows, bytes):
         # Datetimes are UTC text; Django keeps the connection's time zone UTC.
         cursor.cursor.copy_expert(
             f"COPY {STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN "
             "WITH (FORMAT csv)",
-            io.StringIO(batch.rows),
+            io.BytesIO(batch.rows),
             # In large pieces: each read from the buffer waits for the reader
             # thread to let go of the interpreter lock.
             size=COPY_CHUNK,
