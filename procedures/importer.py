@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from queue import Full, Queue
 from typing import IO, Any
 
-from django.db import connection, transaction
+import psycopg2
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +42,7 @@ from procedures.parsing import (
     RowParser,
     header_map,
     iter_table,
+    local_month,
 )
 
 BATCH_SIZE = 25_000
@@ -157,7 +159,7 @@ def import_rows(
     result = result if result is not None else ImportResult()
     resolver = _Resolver(allowed_unit_ids)
     batches = _in_background(
-        _read_batches(rows, positions, resolver, as_text=_postgres()),
+        _read_batches(rows, positions, resolver, as_text=_postgres(), run_id=run.pk),
         translation.get_language(),
     )
     _create_staging()
@@ -224,6 +226,10 @@ class _Batch:
     size: int
     read: int
     errors: list[RowError]
+    # (unit, local year, month) of every row
+    months: set[tuple[int, int, int]]
+    # PostgreSQL: the rows in the case table's own columns, see _write.
+    direct: bytes | None = None
 
 
 def _read_batches(
@@ -232,11 +238,16 @@ def _read_batches(
     resolver: _Resolver,
     *,
     as_text: bool,
+    run_id: int,
 ) -> Iterator[_Batch]:
     parse = RowParser(positions).parse
     resolve = resolver.resolve
     staged: list[tuple[Any, ...]] = []
     errors: list[RowError] = []
+    # This batch's codes (a repeat inside it is rejected here; one of an
+    # earlier batch in SQL, see _repeats) and the (unit, month)s it touches.
+    first_rows: dict[str, int] = {}
+    months: set[tuple[int, int, int]] = set()
     read = 0
     for number, cells in rows:
         if not cells or not (cells[0].strip() or "".join(cells).strip()):
@@ -250,23 +261,59 @@ def _read_batches(
             value = cells[index] if index is not None and index < len(cells) else ""
             errors.append(RowError(number, error.column, error.message, value))
             continue
-        staged.append((number, case[0], procedure_id, unit_id, *case[3:]))
+        code = case[0]
+        first = first_rows.setdefault(code, number)
+        if first != number:
+            errors.append(_repeat_error(number, code, first))
+            continue
+        months.add((unit_id, *local_month(case.received_at)))
+        staged.append((number, code, procedure_id, unit_id, *case[3:]))
         if len(staged) >= BATCH_SIZE:
-            yield _batch(staged, read, errors, as_text=as_text)
+            yield _batch(staged, read, errors, months, as_text=as_text, run_id=run_id)
             staged, errors, read = [], [], 0
+            first_rows, months = {}, set()
     if staged or errors or read:
-        yield _batch(staged, read, errors, as_text=as_text)
+        yield _batch(staged, read, errors, months, as_text=as_text, run_id=run_id)
+
+
+def _repeat_error(number: int, code: str, first: int) -> RowError:
+    return RowError(
+        number,
+        "case_code",
+        _("The case code “%(code)s” already appears in row %(row)s.")
+        % {"code": code, "row": first},
+        code,
+    )
 
 
 def _batch(
-    staged: list[tuple[Any, ...]], read: int, errors: list[RowError], *, as_text: bool
+    staged: list[tuple[Any, ...]],
+    read: int,
+    errors: list[RowError],
+    months: set[tuple[int, int, int]],
+    *,
+    as_text: bool,
+    run_id: int,
 ) -> _Batch:
     if not as_text:
-        return _Batch(staged, len(staged), read, errors)
-    buffer = io.StringIO()
+        return _Batch(staged, len(staged), read, errors, months)
     # Quoted empty is an empty string, unquoted empty is NULL in COPY csv.
+    buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_NOTNULL).writerows(staged)
-    return _Batch(buffer.getvalue().encode(), len(staged), read, errors)
+    # The same rows as the case table takes them (no row number, this run as
+    # their last import), for a batch of new dossiers only.
+    direct = io.StringIO()
+    csv.writer(direct, quoting=csv.QUOTE_NOTNULL).writerows(
+        (*row[1:], run_id) for row in staged
+    )
+    return _Batch(
+        buffer.getvalue().encode(),
+        len(staged),
+        read,
+        errors,
+        months,
+        direct.getvalue().encode(),
+    )
 
 
 _END = object()
@@ -388,15 +435,7 @@ def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -
         _stage(cursor, batch, analyze=first)
         repeats = _repeats(cursor)
         for number, code, first_row in repeats:
-            result.reject(
-                RowError(
-                    number,
-                    "case_code",
-                    _("The case code “%(code)s” already appears in row %(row)s.")
-                    % {"code": code, "row": first_row},
-                    code,
-                )
-            )
+            result.reject(_repeat_error(number, code, first_row))
         remember = (
             f"INSERT INTO {SEEN} (case_code, row_number) "
             f"SELECT case_code, row_number FROM {STAGING}"
@@ -404,8 +443,9 @@ def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -
         if run.atomic and result.rows_rejected:
             cursor.execute(remember)
             return
-        new, updated, affected = _changes(cursor, before=remember)
-        _upsert(cursor, run)
+        staged = batch.size - len(repeats)
+        new, updated, affected = _changes(cursor, before=remember, batch=batch)
+        _write(cursor, batch, run, all_new=new == staged)
     # Counted only once the batch is committed: a crash undoes both.
     result.rows_new += new
     result.rows_updated += updated
@@ -440,30 +480,20 @@ def _stage(cursor: Any, batch: _Batch, *, analyze: bool) -> None:
 
 
 def _repeats(cursor: Any) -> list[tuple[int, str, int]]:
-    """(row, code, first row) for every row of the batch whose code came
-    earlier in the file; they leave the batch."""
-    later_in_batch = f"""SELECT row_number, case_code, first_row FROM (
-            SELECT row_number, case_code,
-                MIN(row_number) OVER (PARTITION BY case_code) AS first_row
-            FROM {STAGING}
-        ) w WHERE row_number > first_row"""
+    """(row, code, first row) for every row of the batch whose code an earlier
+    batch had; they leave the batch. (Repeats inside the batch were already
+    rejected while reading.)"""
     cursor.execute(
         f"""SELECT s.row_number, s.case_code, p.row_number
             FROM {STAGING} s JOIN {SEEN} p ON p.case_code = s.case_code
-            UNION ALL {later_in_batch}"""
+            ORDER BY s.row_number"""
     )
-    found: dict[int, tuple[str, int]] = {}
-    for number, code, first in cursor.fetchall():
-        # A code both loaded before and repeated in this batch: the earliest.
-        if number not in found or first < found[number][1]:
-            found[number] = (code, first)
+    found = [(number, code, first) for number, code, first in cursor.fetchall()]
     if found:
         cursor.execute(
-            f"""DELETE FROM {STAGING} WHERE case_code IN (
-                    SELECT case_code FROM {SEEN}
-                ) OR row_number IN (SELECT row_number FROM ({later_in_batch}) l)"""
+            f"DELETE FROM {STAGING} WHERE case_code IN (SELECT case_code FROM {SEEN})"
         )
-    return [(number, code, first) for number, (code, first) in sorted(found.items())]
+    return found
 
 
 def _local_month(alias: str) -> str:
@@ -484,7 +514,9 @@ def _differs(old: str, new: str) -> str:
     )
 
 
-def _changes(cursor: Any, *, before: str) -> tuple[int, int, set[tuple[int, int, int]]]:
+def _changes(
+    cursor: Any, *, before: str, batch: _Batch
+) -> tuple[int, int, set[tuple[int, int, int]]]:
     """New and changed rows of the batch against the table as it is, and the
     (unit, local year, month) they touch: the new values' and, for a changed
     row, the old ones' (a dossier moved to another unit or month). ``before``
@@ -495,8 +527,18 @@ def _changes(cursor: Any, *, before: str) -> tuple[int, int, set[tuple[int, int,
     else:
         cursor.execute(before)
         before = ""
+    # Most batches are new dossiers only: one probe per row that stops at the
+    # first known code, and the months from the batch alone.
     cursor.execute(
-        f"""{before} SELECT t.id IS NULL, s.unit_id, {_local_month("s")},
+        f"""{before} SELECT EXISTS (
+                SELECT 1 FROM {STAGING} s JOIN {table} t ON t.case_code = s.case_code
+            )"""
+    )
+    if not cursor.fetchone()[0]:
+        cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
+        return cursor.fetchone()[0], 0, set(batch.months)
+    cursor.execute(
+        f"""SELECT t.id IS NULL, s.unit_id, {_local_month("s")},
                 t.unit_id, {_local_month("t")}, COUNT(*)
             FROM {STAGING} s LEFT JOIN {table} t ON t.case_code = s.case_code
             WHERE t.id IS NULL OR {_differs("t", "s")}
@@ -522,6 +564,30 @@ def _changes(cursor: Any, *, before: str) -> tuple[int, int, set[tuple[int, int,
             updated += count
             affected.add((old_unit, old_year, old_month))
     return new, updated, affected
+
+
+def _write(cursor: Any, batch: _Batch, run: ImportRun, *, all_new: bool) -> None:
+    """Write the staged batch to the case table.
+
+    A batch of new dossiers only (a first import, a day's new export) is copied
+    straight into the table: COPY inserts rows many at a time, which an INSERT
+    … SELECT does not, and this is most of an import's time. Should another
+    import have added one of these codes since they were compared, the copy
+    fails on the unique code and the batch goes through the upsert instead."""
+    if all_new and batch.direct is not None:
+        try:
+            with transaction.atomic():
+                cursor.cursor.copy_expert(
+                    f"COPY {CaseRecord._meta.db_table} "
+                    f"({', '.join(CASE_COLUMNS)}, last_import_id) FROM STDIN "
+                    "WITH (FORMAT csv)",
+                    io.BytesIO(batch.direct),
+                    size=COPY_CHUNK,
+                )
+            return
+        except (IntegrityError, psycopg2.IntegrityError):
+            pass  # the copy went through the driver alone: its own error class
+    _upsert(cursor, run)
 
 
 def _upsert(cursor: Any, run: ImportRun) -> None:

@@ -372,6 +372,23 @@ class RowParser:
         )
 
 
+_local_months: dict[str, tuple[int, int]] = {}
+
+
+def local_month(utc: str) -> tuple[int, int]:
+    """(year, month) in local time of a moment in UTC text (utc_text)."""
+    hour = utc[:13]
+    found = _local_months.get(hour)
+    if found is None:
+        moment = datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC)
+        local = moment.astimezone(LOCAL_TZ)
+        found = (local.year, local.month)
+        if len(_local_months) > _CACHE_LIMIT:
+            _local_months.clear()
+        _local_months[hour] = found
+    return found
+
+
 def parse_row(cells: list[str], positions: dict[str, int]) -> ParsedCase:
     """One data row → ParsedCase (RowParser for many rows)."""
     return RowParser(positions).parse(cells)

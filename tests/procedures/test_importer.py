@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.backends.utils import CursorWrapper
 from openpyxl import Workbook
 
+from commitments.models import Unit
 from procedures import importer
 from procedures.importer import run_import
 from procedures.models import (
@@ -236,6 +236,31 @@ def test_a_code_repeated_in_one_file_is_rejected_after_its_first_row():
     assert run.rows_new == 2
 
 
+@pytest.mark.parametrize("batch_size", [2, 3, 100])
+def test_a_repeat_is_rejected_in_the_same_batch_or_a_later_one(monkeypatch, batch_size):
+    """Rows 2–7: HS-1, HS-2, HS-1, HS-3, HS-2, HS-1. Whatever the batches, the
+    first occurrence loads and each repeat names an earlier row of its code."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", batch_size)
+    run = do_import(
+        csv_bytes(
+            case("HS-1"),
+            case("HS-2"),
+            case("HS-1", officer="X"),
+            case("HS-3"),
+            case("HS-2", officer="Y"),
+            case("HS-1", officer="Z"),
+        )
+    )
+    errors = errors_by_row(run)
+    assert sorted(errors) == [4, 6, 7]
+    firsts = {4: {"2"}, 6: {"3"}, 7: {"2", "4"}}
+    for row, (column, message) in errors.items():
+        assert column == "case_code"
+        assert message.rstrip(".").rsplit(" ", 1)[-1] in firsts[row], message
+    assert (run.rows_new, run.rows_rejected) == (3, 3)
+    assert set(CaseRecord.objects.values_list("officer", flat=True)) == {"Nguyễn Văn A"}
+
+
 def test_staff_may_import_only_for_their_own_unit(org):
     run = do_import(
         csv_bytes(case("HS-1"), case("HS-2", unit="CITY-B")),
@@ -281,17 +306,16 @@ def test_a_crash_keeps_earlier_batches_and_undoes_the_current_one(monkeypatch):
     """A worker killed in the second batch: the first stays, the second is
     undone, and the run records the failure with what was committed."""
     monkeypatch.setattr(importer, "BATCH_SIZE", 2)
-    upserts = []
-    real_execute = CursorWrapper.execute
+    writes = []
+    real_write = importer._write
 
-    def execute(self, sql, params=None):
-        if sql.lstrip().startswith("INSERT INTO procedures_caserecord"):
-            upserts.append(sql)
-            if len(upserts) == 2:
-                raise RuntimeError("worker killed")
-        return real_execute(self, sql, params)
+    def write(*args, **kwargs):
+        writes.append(args)
+        if len(writes) == 2:
+            raise RuntimeError("worker killed")
+        return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(CursorWrapper, "execute", execute)
+    monkeypatch.setattr(importer, "_write", write)
     with pytest.raises(RuntimeError):
         do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 6)]))
     codes = sorted(CaseRecord.objects.values_list("case_code", flat=True))
@@ -302,6 +326,35 @@ def test_a_crash_keeps_earlier_batches_and_undoes_the_current_one(monkeypatch):
     # Rows read: those of the batches handed to the database, the failed one
     # included; the fifth row was never loaded.
     assert (run.rows_total, run.rows_new) == (4, 2)
+
+
+def test_a_code_added_meanwhile_sends_the_batch_through_the_upsert(monkeypatch):
+    """Between comparing a batch and copying it, another import may add one of
+    its codes: the copy fails on the unique code and the upsert writes it."""
+    real_changes = importer._changes
+
+    def changes_then_a_rival_import(cursor, **kwargs):
+        found = real_changes(cursor, **kwargs)
+        if not CaseRecord.objects.filter(case_code="HS-2").exists():
+            first = CaseRecord.objects.first()
+            CaseRecord.objects.create(
+                case_code="HS-2",
+                procedure=Procedure.objects.get(code="P1"),
+                unit=first.unit if first else Unit.objects.get(code="CITY-A"),
+                received_at=datetime(2025, 3, 2, 1, 0, tzinfo=UTC),
+                due_at=datetime(2025, 3, 10, 10, 0, tzinfo=UTC),
+                status="dang_xu_ly",
+                channel="truc_tiep",
+                officer="Người khác",
+            )
+        return found
+
+    monkeypatch.setattr(importer, "_changes", changes_then_a_rival_import)
+    run = do_import(csv_bytes(case("HS-1"), case("HS-2")))
+    assert run.status == ImportStatus.SUCCEEDED
+    record = CaseRecord.objects.get(case_code="HS-2")
+    assert record.officer == "Nguyễn Văn A"  # this import's version, upserted
+    assert CaseRecord.objects.count() == 2
 
 
 def test_import_run_cannot_be_taken_twice():
