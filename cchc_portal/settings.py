@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "commitments.context_processors.navigation",
+                "scoring.context_processors.notices",
             ],
         },
     },
@@ -136,6 +138,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables each time beat starts (the times are
+# CELERY_TIMEZONE, local time); an entry disabled in the admin stays disabled.
+CELERY_BEAT_SCHEDULE = {
+    "scoring-deadline-reminders": {
+        "task": "scoring.tasks.deadline_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
 # With late acknowledgement Redis hands an unacknowledged task to another worker
 # after the visibility timeout: keep it well above the longest a task may run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
@@ -223,6 +233,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Units, case records and PAR-index results of the CCHC portal.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Frameworks and assessments both have a "state": name the two sets.
+    "ENUM_NAME_OVERRIDES": {
+        "FrameworkStateEnum": "scoring.models.FrameworkState",
+        "AssessmentStateEnum": "scoring.models.AssessmentState",
+    },
 }
 
 # --- Import / export --------------------------------------------------------------
@@ -233,12 +248,18 @@ CASE_IMPORT_MAX_UPLOAD_BYTES = env.int("CASE_IMPORT_MAX_UPLOAD_MB", default=200)
     1024 * 1024
 )
 
+# Largest evidence document (tài liệu kiểm chứng) a unit may upload, in MB.
+EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=20)
+
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Menu items of the apps above commitments, in menu order (see
 # commitments.navigation): each a function user -> list[NavItem].
-NAVIGATION_PROVIDERS: list[str] = ["procedures.navigation.items"]
+NAVIGATION_PROVIDERS: list[str] = [
+    "procedures.navigation.items",
+    "scoring.navigation.items",
+]
 
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 
@@ -247,6 +268,7 @@ DEMO_STEPS = [
     "commitments.demo.build_accounts",
     "procedures.demo.build_catalogue",
     "procedures.demo.build_cases",
+    "scoring.demo.build_frameworks",
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="cchc-demo-2026")
 # Case records of the demo province, 2022–2025 (the tests load a few thousand).

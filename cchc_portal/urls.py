@@ -24,7 +24,9 @@ urlpatterns = [
     path("", commitment_views.home, name="home"),
     path("", include("commitments.urls")),
     path("", include("procedures.urls")),
+    path("", include("scoring.urls")),
     path("api/v1/", include("procedures.api.urls")),
+    path("api/v1/", include("scoring.api.urls")),
 ]
 
 if settings.DEBUG:

@@ -26,16 +26,18 @@ Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
 
 def expected_nav(login: DemoLogin) -> set[str]:
     """Staff, heads and reviewers import case records; leaders only read.
-    Everyone lists late dossiers; reviewers and leaders record reminders and
-    read repeated lateness."""
-    oversight = {"late_cases", "reminders", "repeated_lateness"}
+    Everyone lists late dossiers and the assessments in their reach; reviewers
+    and leaders record reminders and read repeated lateness; reviewers (and
+    the superuser) define the frameworks."""
+    oversight = {"late_cases", "reminders", "repeated_lateness", "assessments"}
     if login.role in UNIT_ROLES:
-        return {"my_unit", "metrics", "late_cases", "imports"}
+        return {"my_unit", "metrics", "late_cases", "imports", "assessments"}
     if login.role == Role.REVIEWER:
-        return {"units", "heads", "imports", *oversight}
+        return {"units", "heads", "imports", "frameworks", *oversight}
     if login.role == Role.LEADER:
         return {"units", "heads", *oversight}
-    return {"units", "heads", "imports", "admin", *oversight}  # the superuser
+    # the superuser
+    return {"units", "heads", "imports", "frameworks", "admin", *oversight}
 
 
 def nav_keys(page: Page) -> set[str]:

@@ -22,7 +22,13 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
     client.force_login(commune_staff)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == "/units/CITY-A/"
-    assert nav_keys(response) == ["my_unit", "metrics", "late_cases", "imports"]
+    assert nav_keys(response) == [
+        "my_unit",
+        "metrics",
+        "late_cases",
+        "imports",
+        "assessments",
+    ]
 
 
 def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
@@ -36,6 +42,8 @@ def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
         "reminders",
         "repeated_lateness",
         "imports",
+        "assessments",
+        "frameworks",
     ]
     listed = {unit.code for unit in response.context["page"]}
     assert listed == {"CITY", "CITY-A", "CITY-B"}
@@ -52,6 +60,8 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
         "reminders",
         "repeated_lateness",
         "imports",
+        "assessments",
+        "frameworks",
         "admin",
     ]
 

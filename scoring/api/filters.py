@@ -1,0 +1,52 @@
+"""Query-string filters of the index API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from commitments.models import UnitKind
+from scoring.models import Assessment, AssessmentState, Framework, FrameworkState
+from scoring.reminders import NOT_STARTED_Q
+
+
+class FrameworkFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter()
+    unit_kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
+    state = django_filters.ChoiceFilter(choices=FrameworkState.choices)
+
+    class Meta:
+        model = Framework
+        fields = ["year", "unit_kind", "state"]
+
+
+class AssessmentFilter(django_filters.FilterSet):
+    framework = django_filters.NumberFilter(
+        field_name="framework", label=_("Framework id.")
+    )
+    year = django_filters.NumberFilter(
+        field_name="framework__year", label=_("Year of the framework.")
+    )
+    unit = django_filters.CharFilter(
+        field_name="unit__code", label=_("Unit code (exactly that unit).")
+    )
+    state = django_filters.ChoiceFilter(choices=AssessmentState.choices)
+    not_started = django_filters.BooleanFilter(
+        method="filter_not_started",
+        label=_(
+            "A draft without any self score (true), or any other assessment (false)."
+        ),
+    )
+
+    class Meta:
+        model = Assessment
+        fields: list[str] = []
+
+    def filter_not_started(
+        self, queryset: QuerySet[Assessment], name: str, value: bool
+    ) -> QuerySet[Assessment]:
+        # The view annotates "started" (scoring.reminders.with_started).
+        if value:
+            return queryset.filter(NOT_STARTED_Q)
+        return queryset.exclude(NOT_STARTED_Q)

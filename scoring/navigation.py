@@ -1,0 +1,35 @@
+"""The scoring app's menu items (settings.NAVIGATION_PROVIDERS)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from commitments.access import user_roles
+from commitments.models import Role
+from commitments.navigation import NavItem
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+ASSESSMENT_ROLES = frozenset(
+    {Role.UNIT_STAFF, Role.UNIT_HEAD, Role.REVIEWER, Role.LEADER}
+)
+
+
+def items(user: AnyUser) -> list[NavItem]:
+    """Every role: the assessments it fills in, appraises or reads. Reviewers
+    and superusers: the year's frameworks, which they define."""
+    found: list[NavItem] = []
+    if not user.is_authenticated:
+        return found
+    roles = user_roles(user)
+    if user.is_superuser or roles & ASSESSMENT_ROLES:
+        found.append(
+            NavItem("assessments", _("Assessments"), reverse("assessment_list"))
+        )
+    if user.is_superuser or Role.REVIEWER in roles:
+        found.append(NavItem("frameworks", _("Frameworks"), reverse("framework_list")))
+    return found

@@ -1,0 +1,135 @@
+"""The index's arithmetic as plain functions: no ORM, no clock.
+
+Points are Decimals with two places. A metric leaf's points come from a rate
+(procedures.rules.Metrics) through its scoring function; a tree's totals are
+the sums of its children, each capped at its own maximum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+def points(value: Decimal | int | float | str) -> Decimal:
+    """Two decimals, half up (as officials round by hand)."""
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- metric scoring functions -----------------------------------------------------
+
+
+class ScoringError(ValueError):
+    """The parameters of a scoring function are not usable."""
+
+
+def linear(
+    rate: Decimal | None, maximum: Decimal, *, full_at: Decimal
+) -> Decimal | None:
+    """Full points from ``full_at`` percent, proportionally below it; no data
+    (None) gives no points to show rather than 0."""
+    if rate is None:
+        return None
+    if full_at <= 0:
+        raise ScoringError("full_at must be above 0")
+    share = min(Decimal(1), max(ZERO, Decimal(rate) / Decimal(full_at)))
+    return points(maximum * share)
+
+
+def banded(
+    rate: Decimal | None,
+    maximum: Decimal,
+    *,
+    bands: Sequence[tuple[Decimal, Decimal]],
+) -> Decimal | None:
+    """The share of the maximum of the highest band the rate reaches:
+    bands [(95, 1), (80, 0.5)] give full points from 95%, half from 80%, else 0."""
+    if rate is None:
+        return None
+    for threshold, share in sorted(bands, key=lambda band: band[0], reverse=True):
+        if not ZERO <= Decimal(share) <= 1:
+            raise ScoringError("a band's share must be between 0 and 1")
+        if Decimal(rate) >= Decimal(threshold):
+            return points(maximum * Decimal(share))
+    return points(ZERO)
+
+
+def metric_points(
+    function: str, params: Mapping[str, object], rate: Decimal | None, maximum: Decimal
+) -> Decimal | None:
+    """Dispatch on the leaf's scoring function and its JSON parameters."""
+    if function == "linear":
+        full_at = params.get("full_at", 100)
+        return linear(rate, maximum, full_at=Decimal(str(full_at)))
+    if function == "banded":
+        raw = params.get("bands")
+        if not isinstance(raw, list) or not raw:
+            raise ScoringError("banded scoring needs a list of [rate, share] bands")
+        bands = [(Decimal(str(t)), Decimal(str(s))) for t, s in raw]
+        return banded(rate, maximum, bands=bands)
+    raise ScoringError(f"unknown scoring function {function!r}")
+
+
+# --- the tree ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    key: int
+    parent: int | None
+    max_points: Decimal
+
+
+def totals(
+    nodes: Iterable[TreeNode], leaf_points: Mapping[int, Decimal | None]
+) -> dict[int, Decimal]:
+    """Points of every node: a leaf's own (capped to its maximum, never below
+    0; no score counts 0), an inner node the capped sum of its children."""
+    nodes = list(nodes)
+    children: dict[int | None, list[TreeNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent, []).append(node)
+    result: dict[int, Decimal] = {}
+
+    def visit(node: TreeNode) -> Decimal:
+        kids = children.get(node.key, [])
+        if kids:
+            raw = sum((visit(kid) for kid in kids), ZERO)
+        else:
+            raw = leaf_points.get(node.key) or ZERO
+        value = min(node.max_points, max(ZERO, raw))
+        result[node.key] = value
+        return value
+
+    for root in children.get(None, []):
+        visit(root)
+    return result
+
+
+def sum_mismatches(nodes: Iterable[TreeNode]) -> list[tuple[int, Decimal, Decimal]]:
+    """(node, its maximum, the sum of its children's) wherever they differ."""
+    nodes = list(nodes)
+    sums: dict[int, Decimal] = {}
+    for node in nodes:
+        if node.parent is not None:
+            sums[node.parent] = sums.get(node.parent, ZERO) + node.max_points
+    return [
+        (node.key, node.max_points, sums[node.key])
+        for node in nodes
+        if node.key in sums and sums[node.key] != node.max_points
+    ]
+
+
+# --- tiers ---------------------------------------------------------------------
+
+
+def tier_for(index: Decimal, tiers: Iterable[tuple[str, Decimal]]) -> str | None:
+    """The code of the highest tier whose lower bound the index reaches."""
+    for code, floor in sorted(tiers, key=lambda tier: tier[1], reverse=True):
+        if index >= floor:
+            return code
+    return None

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("scoring.urls_frameworks")),
+    path("", include("scoring.urls_assessments")),
+    path("", include("scoring.urls_notices")),
+]
