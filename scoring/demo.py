@@ -31,6 +31,9 @@ from scoring.frameworks import FrameworkData, NodeData, TierData
 from scoring.models import Assessment, Framework, FrameworkState, Method
 
 FIRST_YEAR, OPEN_YEAR = 2024, 2025
+# The cycle under way (self-assessments due on 7 January of the next year):
+# the demo's logins can fill it in today.
+CURRENT_YEAR = 2026
 # Sở Nội vụ: the demo reviewer who builds the province's frameworks.
 BUILDER = "noivu.tinh"
 
@@ -509,9 +512,19 @@ def build_frameworks(out: OutputWrapper) -> None:
             )
         if current.state != FrameworkState.PUBLISHED:
             frameworks.framework_open(user=builder, framework=current, today=today)
+        running = Framework.objects.filter(year=CURRENT_YEAR, unit_kind=kind).first()
+        if running is None:
+            running = frameworks.framework_copy(
+                user=builder, source=current, year=CURRENT_YEAR
+            )
+        if running.state != FrameworkState.PUBLISHED:
+            frameworks.framework_open(user=builder, framework=running, today=today)
     states = ", ".join(
         f"{f.year} {f.unit_kind} {f.state}"
         for f in Framework.objects.order_by("year", "unit_kind")
     )
-    count = Assessment.objects.filter(framework__year=OPEN_YEAR).count()
-    out.write(f"  frameworks: {states}; {count} assessments for {OPEN_YEAR}")
+    counts = ", ".join(
+        f"{Assessment.objects.filter(framework__year=year).count()} for {year}"
+        for year in (OPEN_YEAR, CURRENT_YEAR)
+    )
+    out.write(f"  frameworks: {states}; assessments: {counts}")

@@ -720,6 +720,18 @@ def test_the_demo_opens_2025_for_every_department_and_commune(demo):
     }
 
 
+def test_the_demo_also_runs_this_years_cycle_for_the_logins_to_fill_in(demo):
+    """2026, copied from 2025, due on 07/01/2027: open for self-assessment."""
+    for kind in (UnitKind.DEPARTMENT, UnitKind.COMMUNE):
+        framework = Framework.objects.get(year=2026, unit_kind=kind)
+        assert framework.state == FrameworkState.OPEN
+        assert framework.copied_from.year == 2025
+        assert framework.deadline == date(2027, 1, 7)
+        assert framework.assessments.exists()
+    phalai = Assessment.objects.get(framework__year=2026, unit__code="HD-CL-PHALAI")
+    assert phalai.state == "draft"
+
+
 def test_running_the_demo_again_changes_nothing(demo):
     before = snapshot()
     call_command("seed_demo", stdout=io.StringIO())
