@@ -133,3 +133,87 @@ def tier_for(index: Decimal, tiers: Iterable[tuple[str, Decimal]]) -> str | None
         if index >= floor:
             return code
     return None
+
+
+# --- the index, ranks and their change -------------------------------------------
+#
+# Points stay exact Decimals until the index: each index (and field index) is
+# rounded once, half up to two decimals, and ranks compare those rounded values
+# (DOMAIN.md: equal indices to two decimals share a rank).
+
+
+def final_points(
+    *, obtained: Decimal, adjustments: Iterable[Decimal], maximum: Decimal
+) -> Decimal:
+    """Appraised and survey points plus bonuses minus deductions (adjustments
+    carry their sign), never below 0 nor above the framework's maximum."""
+    total = obtained + sum(adjustments, ZERO)
+    return min(maximum, max(ZERO, total))
+
+
+def index_of(points_obtained: Decimal, maximum: Decimal) -> Decimal | None:
+    """Points ÷ maximum × 100, two decimals half up. A framework without a
+    survey has a smaller maximum, so its points are rescaled to 100 by the
+    same division (Hà Nội practice). No maximum, no index."""
+    if maximum <= 0:
+        return None
+    return points(points_obtained * HUNDRED / maximum)
+
+
+def ranks[K](indices: Mapping[K, Decimal]) -> dict[K, int]:
+    """Competition ranking within a group: highest index first; equal indices
+    share a rank and the next rank skips (1, 2, 2, 4)."""
+    ordered = sorted(indices.values(), reverse=True)
+    first_place: dict[Decimal, int] = {}
+    for place, value in enumerate(ordered, start=1):
+        first_place.setdefault(value, place)
+    return {key: first_place[value] for key, value in indices.items()}
+
+
+@dataclass(frozen=True)
+class Change:
+    """Against the previous year: a positive rank change is a climb (rank 5 →
+    rank 3 is +2). None where there is nothing to compare with."""
+
+    previous_rank: int | None
+    previous_index: Decimal | None
+    rank_change: int | None
+    index_change: Decimal | None
+
+
+def changes[K](
+    *,
+    current_ranks: Mapping[K, int],
+    current_indices: Mapping[K, Decimal],
+    previous_ranks: Mapping[K, int],
+    previous_indices: Mapping[K, Decimal],
+    predecessors: Mapping[K, Sequence[K]],
+) -> dict[K, Change]:
+    """Each unit's change of rank and index against the previous year. A unit
+    that existed then compares with itself; a unit formed from others (a
+    merger, a split) with its predecessors: their mean index (two decimals
+    half up) and their best rank. A unit with neither has no change."""
+    found: dict[K, Change] = {}
+    for unit, rank in current_ranks.items():
+        if unit in previous_ranks:
+            before = [unit]
+        else:
+            before = [p for p in predecessors.get(unit, ()) if p in previous_ranks]
+        if not before:
+            found[unit] = Change(None, None, None, None)
+            continue
+        previous_rank = min(previous_ranks[p] for p in before)
+        known = [previous_indices[p] for p in before if p in previous_indices]
+        previous_index = points(sum(known, ZERO) / len(known)) if known else None
+        index = current_indices.get(unit)
+        found[unit] = Change(
+            previous_rank=previous_rank,
+            previous_index=previous_index,
+            rank_change=previous_rank - rank,
+            index_change=(
+                None
+                if index is None or previous_index is None
+                else index - previous_index
+            ),
+        )
+    return found

@@ -114,3 +114,118 @@ def test_tiers_by_their_lower_bounds(index, tier):
 def test_points_round_half_up():
     assert rules.points("2.345") == D("2.35")
     assert rules.points("2.344") == D("2.34")
+
+
+# --- the index, ranks and their change ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("obtained", "adjustments", "maximum", "expected"),
+    [
+        (D("72.50"), [], D(100), D("72.50")),
+        (D("72.50"), [D(-1), D(-2)], D(100), D("69.50")),  # two deductions
+        (D("72.50"), [D(-1), D("0.5")], D(100), D("72.00")),  # and a bonus
+        (D("1.00"), [D(-2), D(-1)], D(100), D(0)),  # never below 0
+        (D("99.50"), [D(2)], D(100), D(100)),  # nor above the maximum
+    ],
+)
+def test_final_points_add_adjustments_within_zero_and_the_maximum(
+    obtained, adjustments, maximum, expected
+):
+    assert (
+        rules.final_points(obtained=obtained, adjustments=adjustments, maximum=maximum)
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("obtained", "maximum", "expected"),
+    [
+        (D("85.25"), D(100), D("85.25")),
+        # No survey: 56 of 70 appraised points is 80 on 100 (rescaled).
+        (D(56), D(70), D("80.00")),
+        # 2/3 of 100 = 66.666… → 66.67 (half up, once, at the index)
+        (D("46.666"), D(70), D("66.67")),
+        # A half exactly rounds up: 80.005 → 80.01
+        (D("0.80005"), D(1), D("80.01")),
+        (D(0), D(100), D("0.00")),
+    ],
+)
+def test_index_is_points_over_maximum_rounded_half_up_once(obtained, maximum, expected):
+    assert rules.index_of(obtained, maximum) == expected
+
+
+def test_no_maximum_gives_no_index():
+    assert rules.index_of(D(0), D(0)) is None
+
+
+@pytest.mark.parametrize(
+    ("indices", "expected"),
+    [
+        ({}, {}),  # an empty group
+        ({"A": D("91.20")}, {"A": 1}),
+        (
+            {"A": D("91.20"), "B": D("88.00"), "C": D("88.00"), "D": D("75.10")},
+            {"A": 1, "B": 2, "C": 2, "D": 4},
+        ),
+        (
+            {"A": D(80), "B": D(80), "C": D(80)},
+            {"A": 1, "B": 1, "C": 1},
+        ),
+        (
+            {"A": D("70.01"), "B": D("70.00"), "C": D("95.5"), "D": D("95.50")},
+            {"C": 1, "D": 1, "A": 3, "B": 4},
+        ),
+    ],
+)
+def test_equal_indices_share_a_rank_and_the_next_rank_skips(indices, expected):
+    assert rules.ranks(indices) == expected
+
+
+def test_change_against_last_year_for_a_unit_that_existed_then():
+    got = rules.changes(
+        current_ranks={"X": 3, "Y": 1},
+        current_indices={"X": D("84.00"), "Y": D("90.10")},
+        previous_ranks={"X": 1, "Y": 4},
+        previous_indices={"X": D("90.00"), "Y": D("80.00")},
+        predecessors={},
+    )
+    # Seed 000: "3rd, down from 1st" is a change of −2.
+    assert got["X"] == rules.Change(1, D("90.00"), -2, D("-6.00"))
+    assert got["Y"] == rules.Change(4, D("80.00"), 3, D("10.10"))
+
+
+def test_a_unit_without_a_previous_year_has_no_change():
+    got = rules.changes(
+        current_ranks={"NEW": 2},
+        current_indices={"NEW": D(85)},
+        previous_ranks={"OLD": 1},
+        previous_indices={"OLD": D(90)},
+        predecessors={},
+    )
+    assert got["NEW"] == rules.Change(None, None, None, None)
+
+
+def test_a_merged_unit_compares_with_its_predecessors():
+    """Phường Chí Linh (2025) = Sao Đỏ + Chí Minh + Thái Học (2024): their mean
+    index, their best rank."""
+    got = rules.changes(
+        current_ranks={"CHILINH": 2},
+        current_indices={"CHILINH": D("86.00")},
+        previous_ranks={"SAODO": 5, "CHIMINH": 3, "THAIHOC": 9},
+        previous_indices={"SAODO": D("82.10"), "CHIMINH": D("85.00"), "THAIHOC": D(79)},
+        predecessors={"CHILINH": ["SAODO", "CHIMINH", "THAIHOC"]},
+    )
+    # mean 246.10 / 3 = 82.0333… → 82.03; best rank 3 → now 2: +1
+    assert got["CHILINH"] == rules.Change(3, D("82.03"), 1, D("3.97"))
+
+
+def test_a_predecessor_missing_last_year_is_left_out_of_the_comparison():
+    got = rules.changes(
+        current_ranks={"M": 1},
+        current_indices={"M": D(90)},
+        previous_ranks={"A": 2},
+        previous_indices={"A": D(88)},
+        predecessors={"M": ["A", "B"]},
+    )
+    assert got["M"] == rules.Change(2, D("88.00"), 1, D("2.00"))
