@@ -217,3 +217,70 @@ def changes[K](
             ),
         )
     return found
+
+
+# --- deductions and bonuses (DOMAIN.md section 6, seed 004) ------------------------
+
+
+@dataclass(frozen=True)
+class AdjustmentRule:
+    """One rule of a framework's catalogue: points per case (negative for a
+    deduction), an optional cap on the total it may add or take away in a
+    year, and the kinds of unit it applies to (empty: every kind)."""
+
+    code: str
+    points_per_case: Decimal
+    cap: Decimal | None = None
+    unit_kinds: frozenset[str] = frozenset()
+
+    def applies_to(self, unit_kind: str) -> bool:
+        return not self.unit_kinds or unit_kind in self.unit_kinds
+
+
+# The default catalogue; a framework copies it and may change any points.
+DEFAULT_ADJUSTMENT_RULES = (
+    AdjustmentRule("harassment_complaint", Decimal(-1)),
+    AdjustmentRule("head_disciplined", Decimal(-2)),
+    AdjustmentRule("deputy_disciplined", Decimal(-1)),
+    AdjustmentRule("press_poor_management", Decimal(-1)),
+    AdjustmentRule(
+        "criterion_rank_improved",
+        Decimal("0.5"),
+        cap=Decimal(2),
+        unit_kinds=frozenset({"department"}),
+    ),
+    AdjustmentRule(
+        "communes_satisfaction_above_85",
+        Decimal(1),
+        cap=Decimal(1),
+        unit_kinds=frozenset({"district"}),
+    ),
+)
+COMMUNES_SATISFACTION_THRESHOLD = Decimal(85)  # percent, *default*
+
+
+def adjustment_points(rule: AdjustmentRule, cases: int, unit_kind: str) -> Decimal:
+    """What ``cases`` cases of ``rule`` add (or take away) for one unit in a
+    year: points per case, within the rule's cap; nothing where the rule does
+    not apply to the unit's kind."""
+    if cases < 0:
+        raise ValueError("a count of cases cannot be negative")
+    if not rule.applies_to(unit_kind):
+        return ZERO
+    total = rule.points_per_case * cases
+    if rule.cap is not None:
+        total = max(-rule.cap, min(rule.cap, total))
+    return total
+
+
+def communes_satisfaction_bonus(
+    satisfaction_rates: Iterable[Decimal | None],
+    threshold: Decimal = COMMUNES_SATISFACTION_THRESHOLD,
+) -> bool:
+    """A district earns the bonus when the satisfaction of its communes,
+    taken together (their mean rate), is above the threshold. Communes without
+    data are left out; none with data, no bonus."""
+    known = [rate for rate in satisfaction_rates if rate is not None]
+    if not known:
+        return False
+    return sum(known, ZERO) / len(known) > threshold

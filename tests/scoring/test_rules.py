@@ -229,3 +229,57 @@ def test_a_predecessor_missing_last_year_is_left_out_of_the_comparison():
         predecessors={"M": ["A", "B"]},
     )
     assert got["M"] == rules.Change(2, D("88.00"), 1, D("2.00"))
+
+
+# --- deductions and bonuses ---------------------------------------------------
+
+RULES = {rule.code: rule for rule in rules.DEFAULT_ADJUSTMENT_RULES}
+
+
+@pytest.mark.parametrize(
+    ("code", "cases", "kind", "expected"),
+    [
+        ("harassment_complaint", 3, "commune", D(-3)),
+        ("head_disciplined", 1, "department", D(-2)),
+        ("deputy_disciplined", 2, "district", D(-2)),
+        ("press_poor_management", 0, "commune", D(0)),
+        ("criterion_rank_improved", 3, "department", D("1.5")),
+        ("criterion_rank_improved", 5, "department", D(2)),  # at most +2
+        ("criterion_rank_improved", 3, "commune", D(0)),  # departments only
+        ("communes_satisfaction_above_85", 1, "district", D(1)),
+        ("communes_satisfaction_above_85", 1, "department", D(0)),
+    ],
+)
+def test_adjustment_points_per_case_within_the_cap_for_the_kinds_it_applies_to(
+    code, cases, kind, expected
+):
+    assert rules.adjustment_points(RULES[code], cases, kind) == expected
+
+
+def test_a_negative_count_is_refused():
+    with pytest.raises(ValueError, match="negative"):
+        rules.adjustment_points(RULES["harassment_complaint"], -1, "commune")
+
+
+@pytest.mark.parametrize(
+    ("rates", "expected"),
+    [
+        ([D(90), D(84)], True),  # mean 87
+        ([D(85), D(85)], False),  # not above 85
+        ([D(95), None, D(76)], True),  # no data left out: mean 85.5
+        ([None, None], False),
+        ([], False),
+    ],
+)
+def test_a_district_earns_the_satisfaction_bonus_above_85_percent(rates, expected):
+    assert rules.communes_satisfaction_bonus(rates) is expected
+
+
+def test_deductions_can_take_the_final_score_to_zero_but_not_below():
+    deductions = [
+        rules.adjustment_points(RULES["harassment_complaint"], 4, "commune"),
+        rules.adjustment_points(RULES["head_disciplined"], 1, "commune"),
+    ]
+    assert rules.final_points(
+        obtained=D("5.00"), adjustments=deductions, maximum=D(100)
+    ) == D(0)
