@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
 from commitments.models import Head, RankingGroup, Unit
 
 # Day first, as Vietnamese officials write; ISO as exported by other systems.
 # Never Django's default list, which would read 01/02/2020 as 2 January.
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
 
 class DayFirstDateWidget(widgets.DateWidget):

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # enough that a typo (20255) is an error rather than an empty page.
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
-DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 
 def max_upload_bytes() -> int:
@@ -103,12 +102,8 @@ class LateCaseFilterForm(forms.Form):
         empty_value=None,
         choices=[("", "—"), *((m, str(m)) for m in range(1, 13))],
     )
-    received_from = forms.DateField(
-        label=_("Received from"), required=False, input_formats=DATE_FORMATS
-    )
-    received_to = forms.DateField(
-        label=_("Received to"), required=False, input_formats=DATE_FORMATS
-    )
+    received_from = forms.DateField(label=_("Received from"), required=False)
+    received_to = forms.DateField(label=_("Received to"), required=False)
     kind = forms.ChoiceField(
         label=_("Type of lateness"), required=False, choices=LateKind.choices
     )
@@ -179,9 +174,7 @@ class ReminderForm(forms.Form):
             "code exactly as in the case records."
         ),
     )
-    issued_on = forms.DateField(
-        label=_("Date issued"), input_formats=DATE_FORMATS, initial=timezone.localdate
-    )
+    issued_on = forms.DateField(label=_("Date issued"), initial=timezone.localdate)
     year = _year_field(_("Year concerned"))
     reason = forms.CharField(
         label=_("Reason"),

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from scoring.models import AssessmentState, Framework
 from scoring.selectors import NOT_STARTED, QueueFilters
 
-DATE_FORMATS = ["%d/%m/%Y"]
 COMMENT_PREFIX = "comment-"
 
 
@@ -63,7 +62,6 @@ class AnswerForm(forms.Form):
 class ExtensionForm(forms.Form):
     until = forms.DateField(
         label=_("Extended until"),
-        input_formats=DATE_FORMATS,
         widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "size": 10}),
     )
 

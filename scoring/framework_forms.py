@@ -20,7 +20,6 @@ from scoring import frameworks
 from scoring.frameworks import NodeData, TierData
 from scoring.models import Method, MetricName, Node, ScoringFunction
 
-DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 # A framework's workbook is a few dozen kilobytes; anything near this is not one.
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
 
@@ -58,7 +57,6 @@ def _date_field(label: Any, *, required: bool = False) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
-        input_formats=DATE_FORMATS,
         widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"}),
         help_text=_("dd/mm/yyyy"),
     )

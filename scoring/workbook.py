@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
 from commitments.models import Unit, UnitKind
 from scoring import frameworks
 from scoring.frameworks import FrameworkData, NodeData, TierData, normalise
@@ -164,7 +165,6 @@ UNIT_KIND_VALUES = {
 TRUE_VALUES = frozenset({"1", "co", "true", "yes", "x"})
 FALSE_VALUES = frozenset({"0", "khong", "false", "no", ""})
 YES, NO = "có", "không"
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 # Nobody writes a framework of this many rows; a larger sheet is a wrong file.
 MAX_ROWS = 5000
 
