@@ -145,7 +145,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.deadline_reminders_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "scoring-provisional-results": {
+        "task": "scoring.tasks.provisional_results_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
+# A computation run with no sign of life for this long is taken for dead (its
+# worker was killed) and marked interrupted when the next run of its year starts.
+SCORING_RUN_STALE_SECONDS = env.int("SCORING_RUN_STALE_SECONDS", default=600)
+# Tests only: hold a run at a stage for some seconds, {"writing": 5}, to kill it there.
+SCORING_COMPUTE_PAUSE = env.json("SCORING_COMPUTE_PAUSE", default={})
 # With late acknowledgement Redis hands an unacknowledged task to another worker
 # after the visibility timeout: keep it well above the longest a task may run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}

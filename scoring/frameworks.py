@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from commitments.access import units_q, user_roles
 from commitments.models import Role, Unit, UnitKind
-from scoring import rules, services
+from scoring import catalogue, rules, services
 from scoring.models import (
     Assessment,
     Framework,
@@ -825,6 +825,7 @@ def framework_create(
         reminder_days=sorted(set(reminder_days), reverse=True),
     )
     _tiers_create(framework, (TierData(*tier) for tier in DEFAULT_TIERS))
+    catalogue.defaults_create(framework)
     return framework
 
 
@@ -1203,6 +1204,7 @@ def framework_copy(*, user: AnyUser, source: Framework, year: int) -> Framework:
         framework,
         [NodeData.of(node) for node in source.nodes.select_related("owner_unit")],
     )
+    catalogue.copy_catalogue(source, framework)
     return framework
 
 
@@ -1269,6 +1271,8 @@ def framework_load(
     framework.save()
     _tiers_create(framework, data.tiers)
     _nodes_create(framework, data.nodes)
+    if not framework.adjustment_rules.exists():
+        catalogue.defaults_create(framework)
     return framework
 
 

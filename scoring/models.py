@@ -534,3 +534,377 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment} (−{self.days_before})"
+
+
+# --- deductions and bonuses (DOMAIN.md section 6) ----------------------------------
+
+
+class AdjustmentRule(models.Model):
+    """One rule of a framework's catalogue of deductions and bonuses: points
+    per case (negative for a deduction) and an optional cap on what the rule
+    may add or take away for one unit in the year. A new framework starts
+    from rules.DEFAULT_ADJUSTMENT_RULES for its kind of unit; the year's copy
+    keeps last year's points."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="adjustment_rules"
+    )
+    code = models.SlugField(_("code"), max_length=50)
+    title = models.CharField(_("rule"), max_length=255)
+    points_per_case = models.DecimalField(
+        _("points per case"), max_digits=5, decimal_places=2
+    )
+    cap = models.DecimalField(
+        _("at most per year"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("deduction or bonus rule")
+        verbose_name_plural = _("deduction and bonus rules")
+        ordering = ["framework", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "code"], name="adjustment_rule_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(points_per_case=0), name="adjustment_rule_points_not_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(cap__gt=0),
+                name="adjustment_rule_cap_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.points_per_case > 0
+
+
+class AdjustmentState(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Adjustment(models.Model):
+    """A deduction or bonus for one unit in one year: entered by a reviewer
+    or proposed by the computation from the data, and counted only once
+    another reviewer has approved it (four eyes: whoever entered a record
+    cannot approve it)."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="adjustments")
+    rule = models.ForeignKey(
+        AdjustmentRule,
+        verbose_name=_("rule"),
+        on_delete=models.PROTECT,
+        related_name="adjustments",
+    )
+    cases = models.PositiveSmallIntegerField(
+        _("cases"), default=1, validators=[MinValueValidator(1)]
+    )
+    # The rule's points per case × cases when entered; the rule's cap applies
+    # to the year's total of the rule in the computation.
+    points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    # A decision, an inspection conclusion, a newspaper article: where to find it.
+    evidence = models.CharField(_("evidence"), max_length=500, blank=True)
+    # True when the computation proposed it from the data.
+    proposed_by_computation = models.BooleanField(
+        _("proposed by the computation"), default=False
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=AdjustmentState.choices,
+        default=AdjustmentState.PROPOSED,
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("deduction or bonus")
+        verbose_name_plural = _("deductions and bonuses")
+        ordering = ["framework", "unit__path", "rule__position", "entered_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(points=0), name="adjustment_points_not_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="proposed") | Q(decided_at__isnull=False),
+                name="adjustment_decided_has_a_date",
+            ),
+            # The computation proposes a rule once per unit and year.
+            models.UniqueConstraint(
+                fields=["framework", "unit", "rule"],
+                condition=Q(proposed_by_computation=True),
+                name="adjustment_one_proposal_per_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} – {self.rule} ({self.points})"
+
+
+class CriterionRank(models.Model):
+    """The province's rank on one criterion of a national index (PAR INDEX,
+    PCI) in a year, and the department responsible for it: a department
+    whose criterion climbs earns a bonus (seed 004)."""
+
+    class IndexName(models.TextChoices):
+        PAR = "par", _("PAR INDEX")
+        PCI = "pci", _("PCI")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    index = models.CharField(_("index"), max_length=5, choices=IndexName.choices)
+    code = models.CharField(_("criterion code"), max_length=20)
+    title = models.CharField(_("criterion"), max_length=255)
+    rank = models.PositiveSmallIntegerField(
+        _("rank of the province"), validators=[MinValueValidator(1)]
+    )
+    owner_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("responsible unit"),
+        on_delete=models.PROTECT,
+        related_name="criterion_ranks",
+    )
+
+    class Meta:
+        verbose_name = _("criterion rank of the province")
+        verbose_name_plural = _("criterion ranks of the province")
+        ordering = ["-year", "index", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "index", "code"], name="criterion_rank_once_a_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(rank__gte=1), name="criterion_rank_from_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_index_display()} {self.year} {self.code}: {self.rank}"
+
+
+# --- the computation and its results ---------------------------------------------
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+    # Its worker stopped without a word: no sign of life for too long.
+    INTERRUPTED = "interrupted", _("Interrupted")
+
+
+class ComputationRun(models.Model):
+    """One computation of a year's results. The results it writes replace
+    the year's provisional results in one transaction, so a run that dies
+    halfway leaves the previous ones as they were."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=RunState.choices, default=RunState.QUEUED
+    )
+    # "manual" (the results page), "schedule" (celery beat), "command",
+    # "publication".
+    trigger = models.CharField(_("started by"), max_length=12)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("requested at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=30, blank=True)
+    frameworks = models.PositiveSmallIntegerField(_("frameworks"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    proposals = models.PositiveIntegerField(_("proposals"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    # Per framework: the tree, tiers and catalogue the results were computed
+    # with (what an explanation reads beside each unit's detail).
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("computation run")
+        verbose_name_plural = _("computation runs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["year", "state"], name="run_year_state")]
+
+    def __str__(self) -> str:
+        return f"{self.year} #{self.pk} ({self.state})"
+
+
+class ResultColumns(models.Model):
+    """What a results table shows of one unit: the same columns for
+    provisional and published results."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey(
+        "commitments.RankingGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Only approved assessments are ranked; the others are listed unranked.
+    approved = models.BooleanField(_("approved"), default=False)
+    obtained = models.DecimalField(_("points obtained"), max_digits=7, decimal_places=2)
+    adjustments = models.DecimalField(
+        _("deductions and bonuses"), max_digits=7, decimal_places=2
+    )
+    final = models.DecimalField(_("final points"), max_digits=7, decimal_places=2)
+    maximum = models.DecimalField(_("maximum"), max_digits=7, decimal_places=2)
+    index = models.DecimalField(
+        _("index"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # {"1": "87.50", …}: each field's points ÷ its maximum × 100.
+    field_indices = models.JSONField(_("field indices"), default=dict)
+    tier = models.CharField(_("tier"), max_length=10, blank=True)
+    tier_label = models.CharField(_("tier label"), max_length=100, blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    previous_rank = models.PositiveIntegerField(
+        _("last year's rank"), null=True, blank=True
+    )
+    previous_index = models.DecimalField(
+        _("last year's index"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    rank_change = models.IntegerField(_("change of rank"), null=True, blank=True)
+    index_change = models.DecimalField(
+        _("change of index"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    # Leaf by leaf and the adjustments: what the explanation shows
+    # (scoring.computation.Detail as JSON).
+    detail = models.JSONField(_("detail"), default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class Result(ResultColumns):
+    """A unit's provisional result: replaced by every run of its year."""
+
+    run = models.ForeignKey(
+        ComputationRun, on_delete=models.PROTECT, related_name="results"
+    )
+
+    class Meta:
+        verbose_name = _("provisional result")
+        verbose_name_plural = _("provisional results")
+        ordering = ["framework", "rank", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "unit"], name="result_one_per_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.framework.year}: {self.index}"
+
+
+class FrozenError(Exception):
+    """A published snapshot is never changed nor deleted."""
+
+
+class Immutable(models.Model):
+    """Written once; the database refuses updates too (migration 0003)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise FrozenError(f"{self._meta.verbose_name} is published: frozen")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise FrozenError(f"{self._meta.verbose_name} is published: frozen")
+
+
+class Publication(Immutable):
+    """A year's results as published: version 1, 2, … Each holds the rule
+    parameters it was computed with and a checksum over those and every
+    unit's published result (scoring.publication.checksum)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveSmallIntegerField(_("version"))
+    run = models.ForeignKey(
+        ComputationRun, on_delete=models.PROTECT, related_name="publications"
+    )
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    parameters = models.JSONField(_("parameters"))
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("publication of results")
+        verbose_name_plural = _("publications of results")
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "version"], name="publication_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="publication_version_from_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} v{self.version}"
+
+
+class PublishedResult(Immutable, ResultColumns):
+    publication = models.ForeignKey(
+        Publication, on_delete=models.PROTECT, related_name="results"
+    )
+
+    class Meta:
+        verbose_name = _("published result")
+        verbose_name_plural = _("published results")
+        ordering = ["publication", "framework", "rank", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "unit"], name="published_result_one_per_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.publication}: {self.index}"

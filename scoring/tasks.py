@@ -5,6 +5,7 @@ from dataclasses import asdict
 from celery import shared_task
 from django.utils import timezone
 
+from scoring import computation
 from scoring.reminders import deadline_reminders_send
 
 
@@ -17,3 +18,29 @@ def deadline_reminders_task() -> dict[str, int]:
     now = timezone.now()
     counts = deadline_reminders_send(today=timezone.localdate(now), now=now)
     return asdict(counts)
+
+
+@shared_task(
+    time_limit=60 * 60,
+    soft_time_limit=55 * 60,
+    acks_late=True,
+    # A worker killed halfway: the message goes back to the queue and the
+    # run starts again (its results were never half-written).
+    reject_on_worker_lost=True,
+)
+def compute_year_task(run_id: int) -> dict[str, object]:
+    """Carry out a queued ComputationRun (scoring.computation.run)."""
+    run = computation.run(run_id)
+    return {"run": run.pk, "state": run.state, "units": run.units}
+
+
+@shared_task(time_limit=60 * 60, soft_time_limit=55 * 60, acks_late=True)
+def provisional_results_task() -> list[int]:
+    """Nightly (celery beat): recompute the provisional results of every year
+    whose frameworks are not all published and that has approved
+    assessments. Returns the years queued."""
+    years = computation.years_to_refresh()
+    for year in years:
+        requested = computation.run_request(year=year, trigger="schedule")
+        compute_year_task.delay(requested.pk)
+    return years

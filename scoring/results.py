@@ -1,0 +1,393 @@
+"""Reading results: who sees which, and the explanation of a unit's points.
+
+- Published results (the latest version of a year, or a named one) are the
+  province's public rankings: every signed-in user and API client reads them.
+  Their explanation, leaf by leaf, is for the unit itself and those above it.
+- Provisional results are the reviewers' working figures: only a reviewer
+  (Home Affairs) sees them, for the units they review.
+
+An explanation is built from what the results were computed with (the run's
+or the publication's parameters) and the unit's stored detail, never from
+today's framework: a published explanation stays what was published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from commitments.access import units_q, user_roles
+from commitments.models import Role, Unit
+from scoring import access, rules
+from scoring.models import (
+    ComputationRun,
+    Publication,
+    PublishedResult,
+    Result,
+    RunState,
+)
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+ZERO = rules.ZERO
+
+
+# --- who sees what --------------------------------------------------------------
+
+
+def may_see_provisional(user: AnyUser) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or Role.REVIEWER in user_roles(user)
+
+
+def published_years() -> list[int]:
+    return sorted(
+        set(Publication.objects.order_by().values_list("year", flat=True).distinct()),
+        reverse=True,
+    )
+
+
+def provisional_years(user: AnyUser) -> list[int]:
+    if not may_see_provisional(user):
+        return []
+    return sorted(
+        set(
+            ComputationRun.objects.filter(state=RunState.SUCCEEDED)
+            .order_by()
+            .values_list("year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )
+
+
+def publication_of(year: int, version: int | None = None) -> Publication | None:
+    found = Publication.objects.filter(year=year)
+    if version is not None:
+        found = found.filter(version=version)
+    return found.select_related("published_by", "run").order_by("-version").first()
+
+
+def published_results(publication: Publication) -> QuerySet[PublishedResult]:
+    return PublishedResult.objects.filter(publication=publication).select_related(
+        "unit", "group", "framework"
+    )
+
+
+def provisional_results(user: AnyUser, year: int) -> QuerySet[Result]:
+    """The year's provisional results of the units the user reviews."""
+    if not may_see_provisional(user):
+        return Result.objects.none()
+    return (
+        Result.objects.filter(framework__year=year)
+        .filter(access.reviewer_q(user))
+        .select_related("unit", "group", "framework", "run")
+    )
+
+
+def may_explain_published(user: AnyUser, unit: Unit) -> bool:
+    """The unit's own people and those above it (leaders, reviewers)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return Unit.objects.filter(units_q(user), pk=unit.pk).exists()
+
+
+# --- the explanation -------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One node of the framework for one unit."""
+
+    code: str
+    title: str
+    level: str
+    depth: int
+    maximum: Decimal
+    points: Decimal
+    is_leaf: bool
+    method: str = ""
+    self_score: Decimal | None = None
+    appraised: Decimal | None = None
+    reason: str = ""
+    metric: dict[str, Any] | None = None
+    scoring: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)
+    # The plain sum of the children before the cap (inner nodes).
+    children_sum: Decimal | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.children_sum is not None and self.children_sum > self.maximum
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "level": self.level,
+            "max_points": str(self.maximum),
+            "points": str(self.points),
+            "is_leaf": self.is_leaf,
+            "method": self.method or None,
+            "self_score": _str(self.self_score),
+            "appraised_score": _str(self.appraised),
+            "appraisal_reason": self.reason,
+            "metric": self.metric,
+            "scoring": self.scoring or None,
+            "scoring_params": self.params or None,
+            "children_sum": _str(self.children_sum),
+        }
+
+
+def _str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@dataclass
+class Explanation:
+    year: int
+    unit: Unit
+    framework_name: str
+    published: bool
+    version: int | None
+    published_at: datetime | None
+    checksum: str
+    computed_at: datetime | None
+    approved: bool
+    lines: list[Line]
+    adjustments: list[dict[str, Any]]
+    adjustments_by_rule: list[dict[str, Any]]
+    adjustments_entered: Decimal
+    obtained: Decimal
+    adjustments_counted: Decimal
+    final: Decimal
+    maximum: Decimal
+    index: Decimal | None
+    field_indices: dict[str, str | None]
+    tier: str
+    tier_label: str
+    rank: int | None
+    group: str
+    group_size: int
+    previous_rank: int | None
+    previous_index: Decimal | None
+    rank_change: int | None
+    index_change: Decimal | None
+
+    def problems(self) -> list[str]:
+        """Where the explanation does not add up to the result (an empty
+        list: every point is accounted for)."""
+        found = []
+        by_code = {line.code: line for line in self.lines}
+        for line in self.lines:
+            if line.is_leaf:
+                if not ZERO <= line.points <= line.maximum:
+                    found.append(f"{line.code}: {line.points} outside 0–{line.maximum}")
+                continue
+            total = sum((by_code[c].points for c in line.children), ZERO)
+            if line.points != min(line.maximum, total):
+                found.append(
+                    f"{line.code}: {line.points} ≠ min({line.maximum}, {total})"
+                )
+        obtained = sum((line.points for line in self.lines if line.depth == 0), ZERO)
+        if obtained != self.obtained:
+            found.append(f"fields add up to {obtained}, not {self.obtained}")
+        counted = sum((Decimal(r["counted"]) for r in self.adjustments_by_rule), ZERO)
+        if counted != self.adjustments_entered:
+            found.append(f"rules add up to {counted}, not {self.adjustments_entered}")
+        final = rules.final_points(
+            obtained=obtained, adjustments=[counted], maximum=self.maximum
+        )
+        if final != self.final:
+            found.append(f"final {final} ≠ {self.final}")
+        if rules.index_of(final, self.maximum) != self.index:
+            found.append(f"index {rules.index_of(final, self.maximum)} ≠ {self.index}")
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "unit": {"code": self.unit.code, "name": self.unit.name},
+            "framework": self.framework_name,
+            "status": "published" if self.published else "provisional",
+            "version": self.version,
+            "published_at": self.published_at,
+            "checksum": self.checksum or None,
+            "computed_at": self.computed_at,
+            "approved": self.approved,
+            "points_obtained": str(self.obtained),
+            "adjustments": self.adjustments,
+            "adjustments_by_rule": self.adjustments_by_rule,
+            "adjustments_total": str(self.adjustments_entered),
+            "final_points": str(self.final),
+            "max_points": str(self.maximum),
+            "index": _str(self.index),
+            "field_indices": self.field_indices,
+            "tier": self.tier or None,
+            "tier_label": self.tier_label or None,
+            "rank": self.rank,
+            "ranking_group": self.group or None,
+            "group_size": self.group_size,
+            "previous_rank": self.previous_rank,
+            "previous_index": _str(self.previous_index),
+            "rank_change": self.rank_change,
+            "index_change": _str(self.index_change),
+            "lines": [line.as_json() for line in self.lines],
+        }
+
+
+def explain(
+    result: Result | PublishedResult,
+    parameters: dict[str, Any],
+    *,
+    publication: Publication | None = None,
+    group_size: int = 0,
+) -> Explanation:
+    """A unit's result node by node, from the parameters it was computed with
+    (``parameters`` is the run's or the publication's, keyed by framework)."""
+    framework = parameters[str(result.framework_id)]
+    detail = result.detail
+    leaves = detail.get("leaves", {})
+    nodes = detail.get("nodes", {})
+    children: dict[str | None, list[str]] = {}
+    for node in framework["nodes"]:
+        children.setdefault(node["parent"], []).append(node["code"])
+    depth: dict[str, int] = {}
+    lines = []
+    for node in framework["nodes"]:
+        code = node["code"]
+        depth[code] = 0 if node["parent"] is None else depth[node["parent"]] + 1
+        kids = children.get(code, [])
+        line = Line(
+            code=code,
+            title=node["title"],
+            level=node["level"],
+            depth=depth[code],
+            maximum=Decimal(node["max"]),
+            points=ZERO,
+            is_leaf=not kids,
+            children=kids,
+        )
+        if kids:
+            line.points = Decimal(nodes.get(code, "0"))
+        else:
+            entry = leaves.get(code, {})
+            line.points = Decimal(entry.get("p", "0"))
+            line.method = node["method"]
+            line.self_score = _dec(entry.get("s"))
+            line.appraised = _dec(entry.get("a"))
+            line.reason = entry.get("r", "")
+            line.metric = entry.get("m")
+            line.scoring = node["scoring"]
+            line.params = node["params"]
+        lines.append(line)
+    by_code = {line.code: line for line in lines}
+    for line in lines:
+        if not line.is_leaf:
+            line.children_sum = sum((by_code[c].points for c in line.children), ZERO)
+    rule_titles = {rule["code"]: rule for rule in framework.get("rules", [])}
+    by_rule = [
+        {
+            "rule": code,
+            "title": rule_titles.get(code, {}).get("title", code),
+            "points_per_case": rule_titles.get(code, {}).get("points_per_case"),
+            "cap": rule_titles.get(code, {}).get("cap"),
+            "entered": values["entered"],
+            "counted": values["counted"],
+        }
+        for code, values in sorted(detail.get("adjustments_by_rule", {}).items())
+    ]
+    adjustments = [
+        {**entry, "title": rule_titles.get(entry["rule"], {}).get("title", "")}
+        for entry in detail.get("adjustments", [])
+    ]
+    run = getattr(result, "run", None)
+    return Explanation(
+        year=framework["year"],
+        unit=result.unit,
+        framework_name=framework["name"],
+        published=publication is not None,
+        version=publication.version if publication else None,
+        published_at=publication.published_at if publication else None,
+        checksum=publication.checksum if publication else "",
+        computed_at=(
+            publication.run.finished_at
+            if publication
+            else (run.finished_at if run else None)
+        ),
+        approved=result.approved,
+        lines=lines,
+        adjustments=adjustments,
+        adjustments_by_rule=by_rule,
+        adjustments_entered=Decimal(detail.get("adjustments_entered") or "0"),
+        obtained=result.obtained,
+        adjustments_counted=result.adjustments,
+        final=result.final,
+        maximum=result.maximum,
+        index=result.index,
+        field_indices=result.field_indices,
+        tier=result.tier,
+        tier_label=result.tier_label,
+        rank=result.rank,
+        group=result.group.name if result.group else "",
+        group_size=group_size,
+        previous_rank=result.previous_rank,
+        previous_index=result.previous_index,
+        rank_change=result.rank_change,
+        index_change=result.index_change,
+    )
+
+
+def group_size(result: Result | PublishedResult) -> int:
+    """How many units were ranked in the result's group."""
+    same: QuerySet[Any]
+    if isinstance(result, PublishedResult):
+        same = PublishedResult.objects.filter(publication_id=result.publication_id)
+    else:
+        same = Result.objects.filter(framework__year=result.framework.year)
+    same = same.filter(rank__isnull=False)
+    if result.group_id:
+        return same.filter(group_id=result.group_id).count()
+    return same.filter(framework_id=result.framework_id, group__isnull=True).count()
+
+
+def explanation_published(
+    year: int, unit: Unit, version: int | None = None
+) -> Explanation | None:
+    publication = publication_of(year, version)
+    if publication is None:
+        return None
+    result = (
+        PublishedResult.objects.filter(publication=publication, unit=unit)
+        .select_related("unit", "group", "framework")
+        .first()
+    )
+    if result is None:
+        return None
+    return explain(
+        result,
+        publication.parameters,
+        publication=publication,
+        group_size=group_size(result),
+    )
+
+
+def explanation_provisional(year: int, unit: Unit) -> Explanation | None:
+    result = (
+        Result.objects.filter(framework__year=year, unit=unit)
+        .select_related("unit", "group", "framework", "run")
+        .first()
+    )
+    if result is None:
+        return None
+    return explain(result, result.run.parameters, group_size=group_size(result))
