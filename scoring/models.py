@@ -716,7 +716,7 @@ class CriterionRank(models.Model):
 class RunState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Finished")
+    SUCCEEDED = "succeeded", _("Completed")
     FAILED = "failed", _("Failed")
     # Its worker stopped without a word: no sign of life for too long.
     INTERRUPTED = "interrupted", _("Interrupted")

@@ -3,9 +3,11 @@
 from dataclasses import asdict
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from scoring import computation
+from scoring.models import ComputationRun, RunState
 from scoring.reminders import deadline_reminders_send
 
 
@@ -41,6 +43,15 @@ def provisional_results_task() -> list[int]:
     assessments. Returns the years queued."""
     years = computation.years_to_refresh()
     for year in years:
-        requested = computation.run_request(year=year, trigger="schedule")
-        compute_year_task.delay(requested.pk)
+        compute_queue(year=year, trigger="schedule")
     return years
+
+
+def compute_queue(*, year: int, trigger: str, user: object = None) -> ComputationRun:
+    """Request a run of the year and hand it to a worker once the request is
+    committed (in the quick start the task runs in process right then). A
+    run already queued or under way is returned instead of a second one."""
+    requested = computation.run_request(year=year, trigger=trigger, user=user)
+    if requested.state == RunState.QUEUED:
+        transaction.on_commit(lambda: compute_year_task.delay(requested.pk))
+    return requested

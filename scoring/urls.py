@@ -4,4 +4,6 @@ urlpatterns = [
     path("", include("scoring.urls_frameworks")),
     path("", include("scoring.urls_assessments")),
     path("", include("scoring.urls_notices")),
+    path("", include("scoring.urls_results")),
+    path("", include("scoring.urls_adjustments")),
 ]
