@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Finished'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], default='queued', max_length=12, verbose_name='state')),
+                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Completed'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], default='queued', max_length=12, verbose_name='state')),
                 ('trigger', models.CharField(max_length=12, verbose_name='started by')),
                 ('created_at', models.DateTimeField(verbose_name='requested at')),
                 ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
