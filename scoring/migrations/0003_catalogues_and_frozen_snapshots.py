@@ -17,7 +17,8 @@ $$ LANGUAGE plpgsql;
 def frozen_on(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION)
+        # No parameters: the "%" of RAISE is not a placeholder.
+        schema_editor.execute(POSTGRES_FUNCTION, params=None)
         for table in TABLES:
             # TRUNCATE (a test database being emptied) is not an UPDATE or a
             # DELETE: only rows changed one by one are refused.

@@ -68,3 +68,13 @@ def framework(db):
 @pytest.fixture
 def assessment(framework, org):
     return services.assessment_open(framework=framework, unit=org.commune_a)
+
+
+@pytest.fixture
+def year(framework):
+    """The framework with the national tiers and the default catalogue of
+    deductions and bonuses, as frameworks.framework_create makes them."""
+    from tests.scoring.results_helpers import add_tiers_and_catalogue
+
+    add_tiers_and_catalogue(framework)
+    return framework
