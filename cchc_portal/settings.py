@@ -158,6 +158,18 @@ SCORING_COMPUTE_PAUSE = env.json("SCORING_COMPUTE_PAUSE", default={})
 # With late acknowledgement Redis hands an unacknowledged task to another worker
 # after the visibility timeout: keep it well above the longest a task may run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+# The queue this deployment's web, beat and workers share (one Redis may serve several).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# A worker on this machine without Redis: kombu's filesystem transport in this
+# folder (the killed-worker test uses it where no REDIS_URL is set).
+CELERY_BROKER_FOLDER = env.str("CELERY_BROKER_FOLDER", default="")
+if CELERY_BROKER_FOLDER:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": CELERY_BROKER_FOLDER,
+        "data_folder_out": CELERY_BROKER_FOLDER,
+    }
 
 # --- Authentication -------------------------------------------------------------
 
@@ -278,6 +290,7 @@ DEMO_STEPS = [
     "procedures.demo.build_catalogue",
     "procedures.demo.build_cases",
     "scoring.demo.build_frameworks",
+    "scoring.demo_results.build_results",
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="cchc-demo-2026")
 # Case records of the demo province, 2022–2025 (the tests load a few thousand).
