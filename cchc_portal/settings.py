@@ -169,6 +169,7 @@ if CELERY_BROKER_FOLDER:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": CELERY_BROKER_FOLDER,
         "data_folder_out": CELERY_BROKER_FOLDER,
+        "control_folder": CELERY_BROKER_FOLDER,
     }
 
 # --- Authentication -------------------------------------------------------------

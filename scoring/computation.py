@@ -15,24 +15,26 @@ depends on the clock or on the order rows come back in."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments.models import Unit, UnitKind
 from procedures.models import PeriodKind, UnitMetric
-from procedures.rules import Counts
+from procedures.rules import Counts, Metrics
 from procedures.rules import metrics as rates_of
 from scoring import rules
 from scoring.models import (
@@ -56,7 +58,8 @@ from scoring.models import (
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # assessments read at a time
-ZERO = rules.ZERO
+# Two places, like every stored point: sums keep them, so texts need no rounding.
+ZERO = Decimal("0.00")
 
 # The counts each rate is computed from (procedures.rules.metrics), shown
 # beside a metric leaf's points.
@@ -79,11 +82,49 @@ class ComputationError(Exception):
 
 
 def text(value: Decimal | None) -> str | None:
-    return None if value is None else str(rules.points(value))
+    """Points as "12.50". A value that already has two places (scores read
+    from the database, sums of them) is written as it is; anything else is
+    rounded half up first."""
+    if value is None:
+        return None
+    written = str(value)
+    dot = written.find(".")
+    if dot != -1 and len(written) - dot == 3 and "E" not in written:
+        return written
+    return str(rules.points(value))
 
 
-def number(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+# Inside a unit's computation points are whole hundredths (ints): exactly the
+# Decimals of two places every score and maximum is stored with, and many times
+# faster to add and compare. They become Decimals again for the index. A year
+# has few distinct scores, so their conversions are cached.
+
+
+@functools.cache
+def cents(written: str | None) -> int | None:
+    """Points as the database writes them as text ("2.5", "2.50", "2") in
+    hundredths of a point."""
+    if written is None:
+        return None
+    negative = written.startswith("-")
+    whole, _dot, fraction = written.lstrip("-").partition(".")
+    if len(fraction) > 2:
+        exact = (Decimal(written) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return int(exact)
+    value = int(whole or "0") * 100 + int((fraction + "00")[:2])
+    return -value if negative else value
+
+
+@functools.cache
+def shown(hundredths: int) -> str:
+    """Hundredths as "12.50"."""
+    sign = "-" if hundredths < 0 else ""
+    whole, part = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def decimal(hundredths: int) -> Decimal:
+    return Decimal(hundredths).scaleb(-2)
 
 
 # --- parameters: what the results are computed with -------------------------------
@@ -144,12 +185,16 @@ class Tree:
     codes: list[str]
     parents: list[int | None]  # index of the parent in the lists, or None
     maxima: list[Decimal]
+    maxima_cents: list[int]
     leaves: list[bool]
+    leaf_indices: list[int]
+    metric_nodes: dict[int, Node]  # index → the metric leaf
     nodes_by_id: dict[int, Node]
     maximum: Decimal
     tiers: list[tuple[str, Decimal]]
     tier_labels: dict[str, str]
     rules: dict[str, AdjustmentRule]
+    has_metrics: bool
 
     @classmethod
     def of(cls, framework: Framework) -> Tree:
@@ -166,27 +211,39 @@ class Tree:
                 place[node.parent_id] if node.parent_id else None for node in nodes
             ],
             maxima=[node.max_points for node in nodes],
+            maxima_cents=[int(node.max_points * 100) for node in nodes],
             leaves=[node.pk not in has_children for node in nodes],
+            leaf_indices=[
+                i for i, node in enumerate(nodes) if node.pk not in has_children
+            ],
+            metric_nodes={
+                i: node
+                for i, node in enumerate(nodes)
+                if node.method == Method.METRIC and node.pk not in has_children
+            },
             nodes_by_id={node.pk: node for node in nodes},
             maximum=Decimal(params["maximum"]),
             tiers=[(t.code, t.min_index) for t in framework.tiers.all()],
             tier_labels={t.code: t.label for t in framework.tiers.all()},
             rules={rule.code: rule for rule in rule_rows},
+            has_metrics=any(node.method == Method.METRIC for node in nodes),
         )
 
-    def totals(self, leaf_points: Mapping[int, Decimal]) -> list[Decimal]:
-        """Every node's points (rules.totals, on the pre-ordered lists: a
-        child always comes after its parent, so one backward pass sums)."""
-        raw = [ZERO] * len(self.codes)
-        for i, node_id in enumerate(self.node_ids):
-            if self.leaves[i]:
-                raw[i] = leaf_points.get(node_id, ZERO)
-        value = [ZERO] * len(self.codes)
-        for i in range(len(self.codes) - 1, -1, -1):
-            value[i] = min(self.maxima[i], max(ZERO, raw[i]))
-            parent = self.parents[i]
+    def totals(self, leaf_points: Sequence[int]) -> list[int]:
+        """Every node's points in hundredths, as rules.totals adds them: a
+        leaf's own within 0 and its maximum, an inner node the sum of its
+        children within its maximum. The lists are in pre-order (a child
+        always after its parent), so one backward pass sums."""
+        raw = list(leaf_points)
+        value = [0] * len(raw)
+        maxima, parents = self.maxima_cents, self.parents
+        for i in range(len(raw) - 1, -1, -1):
+            got = raw[i]
+            got = 0 if got < 0 else maxima[i] if got > maxima[i] else got
+            value[i] = got
+            parent = parents[i]
             if parent is not None:
-                raw[parent] += value[i]
+                raw[parent] += got
         return value
 
 
@@ -249,13 +306,13 @@ def columns_of(result: Any) -> dict[str, Any]:
 
 
 def metric_leaf(
-    node: Node, counts: Counts | None, maximum: Decimal
+    node: Node, counts: Counts | None, rates: Metrics | None, maximum: Decimal
 ) -> tuple[Decimal, dict[str, Any]]:
     """A metric leaf's points and the inputs they came from."""
     rate = None
     inputs: dict[str, Any] = {"name": node.metric}
-    if counts is not None:
-        rate = getattr(rates_of(counts), node.metric)
+    if counts is not None and rates is not None:
+        rate = getattr(rates, node.metric)
         for name in METRIC_INPUTS.get(node.metric, ()):
             inputs[name] = getattr(counts, name)
     inputs["rate"] = text(rate)
@@ -317,38 +374,44 @@ def unit_row(
     *,
     tree: Tree,
     assessment: Mapping[str, Any],
-    scores: Sequence[tuple[int, Decimal | None, Decimal | None, str]],
+    scores: Sequence[tuple[int, str | None, str | None, str]],
     counts: Counts | None,
     adjustments: Sequence[Adjustment],
 ) -> Row:
     """One unit: its leaves (appraised and survey points as the reviewer
     set them; metric leaves from the year's dossier figures), the capped
-    totals, the approved adjustments within their caps, the index."""
-    leaf_points: dict[int, Decimal] = {}
+    totals, the approved adjustments within their caps, the index.
+    ``scores`` holds (node id, self score, appraised score, reason), the
+    scores as the database writes them as text."""
+    points = [0] * len(tree.codes)
     leaves: dict[str, dict[str, Any]] = {}
+    rates = rates_of(counts) if counts is not None and tree.has_metrics else None
     by_node = {node_id: (s, a, r) for node_id, s, a, r in scores}
-    for i, node_id in enumerate(tree.node_ids):
-        if not tree.leaves[i]:
-            continue
-        node = tree.nodes_by_id[node_id]
+    nothing = (None, None, "")
+    for i in tree.leaf_indices:
         entry: dict[str, Any] = {}
-        if node.method == Method.METRIC:
-            got, entry["m"] = metric_leaf(node, counts, tree.maxima[i])
+        metric = tree.metric_nodes.get(i)
+        if metric is not None:
+            got_points, entry["m"] = metric_leaf(metric, counts, rates, tree.maxima[i])
+            got = int(got_points * 100)
         else:
-            self_score, appraised, reason = by_node.get(node_id, (None, None, ""))
-            got = appraised if appraised is not None else ZERO
+            self_score, appraised, reason = by_node.get(tree.node_ids[i], nothing)
+            got = 0
             if self_score is not None:
-                entry["s"] = text(self_score)
+                entry["s"] = shown(cents(self_score) or 0)
             if appraised is not None:
-                entry["a"] = text(appraised)
+                got = cents(appraised) or 0
+                entry["a"] = shown(got)
             if reason:
                 entry["r"] = reason
-        leaf_points[node_id] = got
-        entry["p"] = text(min(tree.maxima[i], max(ZERO, got)))
+        most = tree.maxima_cents[i]
+        got = 0 if got < 0 else most if got > most else got
+        points[i] = got
+        entry["p"] = shown(got)
         leaves[tree.codes[i]] = entry
-    values = tree.totals(leaf_points)
-    obtained = sum(
-        (values[i] for i, parent in enumerate(tree.parents) if parent is None), ZERO
+    values = tree.totals(points)
+    obtained = decimal(
+        sum(values[i] for i, parent in enumerate(tree.parents) if parent is None)
     )
     adjustment_total, per_rule = counted_adjustments(tree, adjustments)
     final = rules.final_points(
@@ -356,7 +419,7 @@ def unit_row(
     )
     index = rules.index_of(final, tree.maximum)
     field_indices = {
-        tree.codes[i]: text(rules.index_of(values[i], tree.maxima[i]))
+        tree.codes[i]: text(rules.index_of(decimal(values[i]), tree.maxima[i]))
         for i, parent in enumerate(tree.parents)
         if parent is None
     }
@@ -380,7 +443,7 @@ def unit_row(
             "state": assessment["state"],
             "leaves": leaves,
             "nodes": {
-                tree.codes[i]: text(values[i])
+                tree.codes[i]: shown(values[i])
                 for i in range(len(values))
                 if not tree.leaves[i]
             },
@@ -631,19 +694,24 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
     done = 0
     for batch in _batches(assessments, BATCH):
         ids = [row["id"] for row in batch]
-        scores: dict[int, list[tuple[int, Decimal | None, Decimal | None, str]]] = (
-            defaultdict(list)
+        scores: dict[int, list[tuple[int, str | None, str | None, str]]] = defaultdict(
+            list
         )
-        for assessment_id, *score in Score.objects.filter(
-            assessment_id__in=ids
-        ).values_list(
-            "assessment_id",
-            "node_id",
-            "self_score",
-            "appraised_score",
-            "appraisal_reason",
+        for assessment_id, *score in (
+            Score.objects.filter(assessment_id__in=ids)
+            .annotate(
+                self_text=Cast("self_score", TextField()),
+                appraised_text=Cast("appraised_score", TextField()),
+            )
+            .values_list(
+                "assessment_id",
+                "node_id",
+                "self_text",
+                "appraised_text",
+                "appraisal_reason",
+            )
         ):
-            scores[assessment_id].append(tuple(score))  # type: ignore[arg-type]
+            scores[assessment_id].append(tuple(score))
         counts: dict[int, Counts] = {}
         if metric_names:
             for row in UnitMetric.objects.filter(

@@ -5,6 +5,7 @@ contests of an appraised score, and the history of every change."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -765,6 +766,30 @@ class ComputationRun(models.Model):
         return f"{self.year} #{self.pk} ({self.state})"
 
 
+class JSONText(models.TextField):
+    """JSON kept as plain text. A year's results carry a few kilobytes of
+    detail per unit that is written at once and read whole, never queried
+    into: PostgreSQL parses jsonb several times slower than it stores text."""
+
+    # What django-stubs reads as the attribute's types.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: dict[str, Any]
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return self.get_prep_value(self.value_from_object(obj))
+
+
 class ResultColumns(models.Model):
     """What a results table shows of one unit: the same columns for
     provisional and published results."""
@@ -805,8 +830,8 @@ class ResultColumns(models.Model):
         _("change of index"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     # Leaf by leaf and the adjustments: what the explanation shows
-    # (scoring.computation.Detail as JSON).
-    detail = models.JSONField(_("detail"), default=dict)
+    # (built by scoring.computation.unit_row).
+    detail = JSONText(_("detail"), default=dict)
 
     class Meta:
         abstract = True

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from scoring.api import views
+from scoring.api import results_views, views
 
 app_name = "scoring_api"
 
@@ -21,5 +21,31 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "assessments/<int:pk>/scores/<str:node_code>/",
         views.SelfScoreSaveView.as_view(),
         name="assessment-score",
+    ),
+    path("results/", results_views.ResultYearsView.as_view(), name="result-years"),
+    path(
+        "results/<int:year>/",
+        results_views.RankingView.as_view(),
+        name="result-ranking",
+    ),
+    path(
+        "results/<int:year>/units/<str:code>/",
+        results_views.ExplanationView.as_view(),
+        name="result-explanation",
+    ),
+    path(
+        "results/<int:year>/runs/",
+        results_views.RunListView.as_view(),
+        name="result-runs",
+    ),
+    path(
+        "results/<int:year>/runs/<int:run_id>/",
+        results_views.RunDetailView.as_view(),
+        name="result-run",
+    ),
+    path(
+        "publications/<int:year>/<int:version>/",
+        results_views.PublicationView.as_view(),
+        name="publication-detail",
     ),
 ]

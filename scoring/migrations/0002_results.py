@@ -6,6 +6,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import scoring.models
+
 
 class Migration(migrations.Migration):
 
@@ -169,7 +171,7 @@ class Migration(migrations.Migration):
                 ('previous_index', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name="last year's index")),
                 ('rank_change', models.IntegerField(blank=True, null=True, verbose_name='change of rank')),
                 ('index_change', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='change of index')),
-                ('detail', models.JSONField(default=dict, verbose_name='detail')),
+                ('detail', scoring.models.JSONText(default=dict, verbose_name='detail')),
                 ('framework', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.framework')),
                 ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='commitments.rankinggroup')),
                 ('publication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='scoring.publication')),
@@ -199,7 +201,7 @@ class Migration(migrations.Migration):
                 ('previous_index', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name="last year's index")),
                 ('rank_change', models.IntegerField(blank=True, null=True, verbose_name='change of rank')),
                 ('index_change', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='change of index')),
-                ('detail', models.JSONField(default=dict, verbose_name='detail')),
+                ('detail', scoring.models.JSONText(default=dict, verbose_name='detail')),
                 ('framework', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scoring.framework')),
                 ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='commitments.rankinggroup')),
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='scoring.computationrun')),

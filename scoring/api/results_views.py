@@ -1,0 +1,621 @@
+"""Results and rankings over REST.
+
+Published results are the province's public rankings: every signed-in caller
+reads them. Their explanation, leaf by leaf, is for the unit's own people and
+those above it. Provisional results and the computation runs are the
+reviewers' working figures (scoring.results); starting a run is for those who
+manage the frameworks. Every answer is read through scoring.results and
+scoring.publication, so the API shows exactly what the pages show."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from commitments.models import Unit
+from scoring import access, adjustments, frameworks, publication, results, tasks
+from scoring.api.results_serializers import (
+    PROVISIONAL,
+    ComputationRunPageSerializer,
+    ComputationRunSerializer,
+    ExplanationQuerySerializer,
+    ExplanationSerializer,
+    PublicationSerializer,
+    RankingPageSerializer,
+    RankingQuerySerializer,
+    ResultYearSerializer,
+)
+from scoring.models import (
+    ComputationRun,
+    Framework,
+    Publication,
+    PublishedResult,
+    Result,
+)
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+TAGS = ["results"]
+
+YEAR = OpenApiParameter(
+    "year", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("Year.")
+)
+PAGE = OpenApiParameter(
+    "page",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description=gettext_lazy("Page number, from 1 (50 rows a page)."),
+)
+NOT_AUTHENTICATED = OpenApiResponse(description=gettext_lazy("Not authenticated."))
+
+
+def _provisional_refused() -> PermissionDenied:
+    return PermissionDenied(
+        _(
+            "Provisional results are only for the Home Affairs reviewers; the "
+            "published results are for everyone."
+        )
+    )
+
+
+def _no_version_for_provisional() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        {
+            "version": [
+                _(
+                    "Provisional results have no version: leave out version, "
+                    "or ask for the published results."
+                )
+            ]
+        }
+    )
+
+
+def _no_framework(year: int) -> NotFound:
+    return NotFound(_("There is no index framework for %(year)d.") % {"year": year})
+
+
+def _paginate(
+    view: APIView, request: Request, rows: QuerySet[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """A page of rows as the other list endpoints give it (PAGE_SIZE a page,
+    ?page=N), and its count and links."""
+    paginator = PageNumberPagination()
+    rows_of_page = paginator.paginate_queryset(rows, request, view=view)
+    page = paginator.page
+    if rows_of_page is None or page is None:
+        raise ImproperlyConfigured("REST_FRAMEWORK['PAGE_SIZE'] is not set.")
+    return list(rows_of_page), {
+        "count": page.paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+    }
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+def _units_in(publication_ref: Any) -> Coalesce:
+    """How many units a publication holds, as a subquery: a join and GROUP BY
+    would group on the publication's parameters, a large JSON column."""
+    counted = (
+        PublishedResult.objects.filter(publication=publication_ref)
+        .order_by()
+        .values("publication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+
+
+def _latest_publications() -> dict[int, Publication]:
+    latest = (
+        Publication.objects.filter(year=OuterRef("year"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    return {
+        found.year: found
+        for found in Publication.objects.filter(version=Subquery(latest))
+        .defer("parameters")
+        .annotate(units=_units_in(OuterRef("pk")))
+        .order_by()
+    }
+
+
+def _latest_runs(years: list[int]) -> dict[int, ComputationRun]:
+    latest = (
+        ComputationRun.objects.filter(year=OuterRef("year"))
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    return {
+        run.year: run
+        for run in ComputationRun.objects.filter(year__in=years, pk=Subquery(latest))
+        .select_related("requested_by")
+        .defer("parameters")
+        .order_by()
+    }
+
+
+def result_years(user: AnyUser) -> list[dict[str, Any]]:
+    """Each year with published results, and for reviewers each year with
+    provisional ones, newest first: a fixed number of queries."""
+    published = _latest_publications()
+    provisional = results.provisional_years(user)
+    runs = _latest_runs(provisional) if provisional else {}
+    in_scope: dict[int, int] = {}
+    if provisional:
+        in_scope = dict(
+            Result.objects.filter(framework__year__in=provisional)
+            .filter(access.reviewer_q(user))
+            .order_by()
+            .values("framework__year")
+            .annotate(n=Count("pk"))
+            .values_list("framework__year", "n")
+        )
+    years = []
+    for year in sorted(set(published) | set(provisional), reverse=True):
+        found = published.get(year)
+        years.append(
+            {
+                "year": year,
+                "published": (
+                    {
+                        "version": found.version,
+                        "published_at": found.published_at,
+                        "checksum": found.checksum,
+                        "units": found.units,  # type: ignore[attr-defined]
+                    }
+                    if found is not None
+                    else None
+                ),
+                "provisional": (
+                    {"units": in_scope.get(year, 0), "latest_run": runs.get(year)}
+                    if year in provisional
+                    else None
+                ),
+            }
+        )
+    return years
+
+
+def _publication(year: int, version: int | None) -> Publication | None:
+    """As results.publication_of, without the rule parameters (large JSON)
+    that a ranking does not show."""
+    found = Publication.objects.filter(year=year)
+    if version is not None:
+        found = found.filter(version=version)
+    return (
+        found.select_related("run")
+        .defer("parameters", "run__parameters")
+        .order_by("-version")
+        .first()
+    )
+
+
+def ranking_rows(
+    rows: QuerySet[Any], *, group: str | None, unit_kind: str | None
+) -> QuerySet[Any]:
+    """Filtered, and in the order of the ranking: by group, then rank (the
+    unranked last), then unit code. Units without a group are ranked within
+    their framework, so they are listed framework by framework."""
+    if group:
+        rows = rows.filter(group__code=group)
+    if unit_kind:
+        rows = rows.filter(framework__unit_kind=unit_kind)
+    return (
+        rows.select_related(None)
+        .select_related("unit", "group", "framework")
+        # The leaf-by-leaf detail is the explanation's, not the list's.
+        .defer("detail")
+        .order_by(
+            F("group__code").asc(nulls_last=True),
+            Case(
+                When(group__isnull=True, then=F("framework__unit_kind")),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+            F("rank").asc(nulls_last=True),
+            "unit__code",
+        )
+    )
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+class ResultYearsView(APIView):
+    @extend_schema(
+        operation_id="results_years_list",
+        tags=TAGS,
+        summary=gettext_lazy("Years with results"),
+        description=gettext_lazy(
+            "Every year whose results are published, newest first, with its "
+            "latest version, checksum and number of units. Reviewers also see "
+            "the years computed but not yet published, with the number of "
+            "their units and the latest computation run. Not paginated: one "
+            "entry per year."
+        ),
+        responses={200: ResultYearSerializer(many=True), 403: NOT_AUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        years = result_years(request.user)
+        return Response(
+            ResultYearSerializer(years, many=True, context={"request": request}).data
+        )
+
+
+class RankingView(APIView):
+    @extend_schema(
+        operation_id="results_ranking_list",
+        tags=TAGS,
+        summary=gettext_lazy("The ranking of a year"),
+        description=gettext_lazy(
+            "The rows of the year's latest published version (version=N for an "
+            "earlier one), by ranking group, then rank (equal indices share a "
+            "rank; units not approved have none and come last), then unit "
+            "code; 50 a page. status=provisional gives the latest computation "
+            "instead: only for reviewers, and only the units they review."
+        ),
+        parameters=[YEAR, RankingQuerySerializer, PAGE],
+        responses={
+            200: RankingPageSerializer,
+            400: OpenApiResponse(
+                description=gettext_lazy(
+                    'A bad query value: {"field": ["message"]}; version with '
+                    "status=provisional."
+                )
+            ),
+            403: OpenApiResponse(
+                description=gettext_lazy(
+                    "Not authenticated, or provisional results asked for by "
+                    "someone who is not a reviewer."
+                )
+            ),
+            404: OpenApiResponse(
+                description=gettext_lazy(
+                    "Nothing published for the year (or no such version); "
+                    "provisional: the year has not been computed, or no such page."
+                )
+            ),
+        },
+    )
+    def get(self, request: Request, year: int) -> Response:
+        query = RankingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        rows: QuerySet[Any]
+        if wanted["status"] == PROVISIONAL:
+            if not results.may_see_provisional(request.user):
+                raise _provisional_refused()
+            if "version" in wanted:
+                raise _no_version_for_provisional()
+            run = publication.latest_run(year)
+            if run is None:
+                raise NotFound(
+                    _("%(year)d has not been computed yet.") % {"year": year}
+                )
+            rows = results.provisional_results(request.user, year)
+            meta: dict[str, Any] = {
+                "version": None,
+                "published_at": None,
+                "checksum": None,
+                "computed_at": run.finished_at,
+            }
+        else:
+            found = _publication(year, wanted.get("version"))
+            if found is None:
+                raise NotFound(
+                    _("No results are published for %(year)d.") % {"year": year}
+                    if "version" not in wanted
+                    else _("%(year)d has no published version %(version)d.")
+                    % {"year": year, "version": wanted["version"]}
+                )
+            rows = results.published_results(found)
+            meta = {
+                "version": found.version,
+                "published_at": found.published_at,
+                "checksum": found.checksum,
+                "computed_at": found.run.finished_at,
+            }
+        rows = ranking_rows(
+            rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
+        )
+        page, links = _paginate(self, request, rows)
+        body = {
+            "status": wanted["status"],
+            "year": year,
+            **meta,
+            **links,
+            "results": page,
+        }
+        return Response(RankingPageSerializer(body).data)
+
+
+class ExplanationView(APIView):
+    @extend_schema(
+        operation_id="results_explanation_retrieve",
+        tags=TAGS,
+        summary=gettext_lazy("How a unit's result adds up"),
+        description=gettext_lazy(
+            "The unit's result node by node as it was computed: each leaf's "
+            "self, appraised or metric points, each field's and criterion's "
+            "total within its maximum, the deductions and bonuses rule by rule, "
+            "the index, tier and rank. Published (the latest version, or "
+            "version=N): for the unit's own people and those above it. "
+            "status=provisional: for a reviewer of the unit. Anyone else gets "
+            "404, as for a unit that does not exist."
+        ),
+        parameters=[
+            YEAR,
+            OpenApiParameter(
+                "code",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("The unit's code."),
+            ),
+            ExplanationQuerySerializer,
+        ],
+        responses={
+            200: ExplanationSerializer,
+            400: OpenApiResponse(description=gettext_lazy("A bad query value.")),
+            403: OpenApiResponse(
+                description=gettext_lazy(
+                    "Not authenticated, or provisional results asked for by "
+                    "someone who is not a reviewer."
+                )
+            ),
+            404: OpenApiResponse(
+                description=gettext_lazy(
+                    "No such unit among those the caller may see, or no result "
+                    "of it for the year (or version)."
+                )
+            ),
+        },
+    )
+    def get(self, request: Request, year: int, code: str) -> Response:
+        query = ExplanationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        user = request.user
+        unit = Unit.objects.filter(code=code).first()
+        hidden = NotFound(_("No such unit among those whose results you may see."))
+        if wanted["status"] == PROVISIONAL:
+            if not results.may_see_provisional(user):
+                raise _provisional_refused()
+            if "version" in wanted:
+                raise _no_version_for_provisional()
+            if unit is None or not adjustments.may_enter(user, unit):
+                raise hidden
+            explanation = results.explanation_provisional(year, unit)
+        else:
+            if unit is None or not results.may_explain_published(user, unit):
+                raise hidden
+            explanation = results.explanation_published(
+                year, unit, wanted.get("version")
+            )
+        if explanation is None:
+            raise NotFound(
+                _("%(unit)s has no results for %(year)d.")
+                % {"unit": code, "year": year}
+            )
+        return Response(ExplanationSerializer(explanation.as_json()).data)
+
+
+class RunRequestThrottle(ScopedRateThrottle):
+    """Ten requests a minute per user: a run reads the whole year. A run
+    already queued or under way is returned rather than started twice, so
+    this only bounds the polling of a runaway client. The settings may
+    override it with DEFAULT_THROTTLE_RATES["results_compute"]."""
+
+    rate = "10/min"
+
+    def get_rate(self) -> str:
+        configured = (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope or "")
+        return str(configured or type(self).rate)
+
+
+def _runs_readable(request: Request) -> None:
+    if not results.may_see_provisional(request.user):
+        raise PermissionDenied(
+            _("Computation runs are only for the Home Affairs reviewers.")
+        )
+
+
+class RunListView(APIView):
+    throttle_scope = "results_compute"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Reading the list is not throttled; asking for a run is.
+        return [RunRequestThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        operation_id="results_runs_list",
+        tags=TAGS,
+        summary=gettext_lazy("Computation runs of a year"),
+        description=gettext_lazy(
+            "The year's computations, newest first, 50 a page: state, stage, "
+            "times, counts and the error of a failed one. For reviewers."
+        ),
+        parameters=[YEAR, PAGE],
+        responses={
+            200: ComputationRunPageSerializer,
+            403: OpenApiResponse(
+                description=gettext_lazy("Not authenticated, or not a reviewer.")
+            ),
+            404: OpenApiResponse(
+                description=gettext_lazy("No index framework for the year.")
+            ),
+        },
+    )
+    def get(self, request: Request, year: int) -> Response:
+        _runs_readable(request)
+        if not Framework.objects.filter(year=year).exists():
+            raise _no_framework(year)
+        runs = (
+            ComputationRun.objects.filter(year=year)
+            .select_related("requested_by")
+            .defer("parameters")
+            .order_by("-created_at", "-pk")
+        )
+        page, links = _paginate(self, request, runs)
+        return Response(
+            ComputationRunPageSerializer(
+                {**links, "results": page}, context={"request": request}
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="results_runs_create",
+        tags=TAGS,
+        summary=gettext_lazy("Compute a year's results again"),
+        description=gettext_lazy(
+            "Queue a computation of the year's provisional results and answer "
+            "202 with the run; follow links.run until its state is succeeded "
+            "or failed. A run already queued or under way is answered instead "
+            "of a second one. Published results never change: publishing the "
+            "new ones is done on the results page. For those who manage the "
+            "frameworks."
+        ),
+        parameters=[YEAR],
+        request=None,
+        responses={
+            202: ComputationRunSerializer,
+            403: OpenApiResponse(
+                description=gettext_lazy(
+                    "Not authenticated, or not allowed to start a computation."
+                )
+            ),
+            404: OpenApiResponse(
+                description=gettext_lazy("No index framework for the year.")
+            ),
+            429: OpenApiResponse(description=gettext_lazy("Too many requests.")),
+        },
+    )
+    def post(self, request: Request, year: int) -> Response:
+        if not frameworks.may_manage(request.user):
+            raise PermissionDenied(
+                _("Only Home Affairs reviewers may start a computation of the results.")
+            )
+        if not Framework.objects.filter(year=year).exists():
+            raise _no_framework(year)
+        # The task is handed over once the run is committed (in the quick
+        # start it runs right then, in this process).
+        with transaction.atomic():
+            run = tasks.compute_queue(year=year, trigger="api", user=request.user)
+        run.refresh_from_db()
+        data = ComputationRunSerializer(run, context={"request": request}).data
+        return Response(
+            data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": data["links"]["run"]},
+        )
+
+
+class RunDetailView(APIView):
+    @extend_schema(
+        operation_id="results_runs_retrieve",
+        tags=TAGS,
+        summary=gettext_lazy("One computation run"),
+        description=gettext_lazy("A run's state, to follow it. For reviewers."),
+        parameters=[
+            YEAR,
+            OpenApiParameter(
+                "run_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("The run's id."),
+            ),
+        ],
+        responses={
+            200: ComputationRunSerializer,
+            403: OpenApiResponse(
+                description=gettext_lazy("Not authenticated, or not a reviewer.")
+            ),
+            404: OpenApiResponse(description=gettext_lazy("No such run of the year.")),
+        },
+    )
+    def get(self, request: Request, year: int, run_id: int) -> Response:
+        _runs_readable(request)
+        run = (
+            ComputationRun.objects.filter(year=year, pk=run_id)
+            .select_related("requested_by")
+            .defer("parameters")
+            .first()
+        )
+        if run is None:
+            raise NotFound(_("No such computation run of %(year)d.") % {"year": year})
+        return Response(
+            ComputationRunSerializer(run, context={"request": request}).data
+        )
+
+
+class PublicationView(APIView):
+    @extend_schema(
+        operation_id="publications_retrieve",
+        tags=TAGS,
+        summary=gettext_lazy("One published version"),
+        description=gettext_lazy(
+            "Who published the version and when, its note, the SHA-256 "
+            "checksum over its parameters and every unit's result, and whether "
+            "the stored snapshot still matches it (verified, recomputed on "
+            "each request)."
+        ),
+        parameters=[
+            YEAR,
+            OpenApiParameter(
+                "version",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("The version, from 1."),
+            ),
+        ],
+        responses={
+            200: PublicationSerializer,
+            403: NOT_AUTHENTICATED,
+            404: OpenApiResponse(description=gettext_lazy("No such version.")),
+        },
+    )
+    def get(self, request: Request, year: int, version: int) -> Response:
+        found = (
+            Publication.objects.filter(year=year, version=version)
+            .select_related("published_by")
+            .annotate(units=_units_in(OuterRef("pk")))
+            .first()
+        )
+        if found is None:
+            raise NotFound(
+                _("%(year)d has no published version %(version)d.")
+                % {"year": year, "version": version}
+            )
+        found.verified = publication.verify(found)  # type: ignore[attr-defined]
+        return Response(PublicationSerializer(found, context={"request": request}).data)

@@ -1,0 +1,121 @@
+"""A deduction through its four eyes, in the browser: Phòng Nội vụ Chí Linh
+records a verified harassment complaint against Phường Phả Lại and cannot
+approve its own entry; Sở Nội vụ approves it, and the list shows it approved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from commitments.models import Unit
+from scoring.models import (
+    Adjustment,
+    AdjustmentRule,
+    AdjustmentState,
+    Framework,
+    FrameworkState,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
+
+LogIn = Callable[..., None]
+Screenshot = Callable[[str], Path]
+UNIT = "HD-CL-PHALAI"
+REASON = (
+    "Công dân phản ánh công chức bộ phận một cửa gây phiền hà khi tiếp nhận hồ sơ "
+    "đăng ký kinh doanh; đã xác minh đúng"
+)
+EVIDENCE = "Kết luận xác minh số 27/KL-UBND ngày 12/03/2026"
+
+
+def click_and_wait(page: Page, target: Locator) -> None:
+    with page.expect_navigation():
+        target.click()
+
+
+def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
+    page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
+) -> None:
+    unit = Unit.objects.get(code=UNIT)
+    # The latest year of the communes' index still open to records.
+    framework = (
+        Framework.objects.filter(unit_kind=unit.kind)
+        .exclude(state=FrameworkState.PUBLISHED)
+        .latest("year")
+    )
+    harassment = AdjustmentRule.objects.get(
+        framework=framework, code="harassment_complaint"
+    )
+
+    # 1. Phòng Nội vụ Chí Linh enters the deduction.
+    log_in("noivu.chilinh")
+    page.goto(f"{live_server.url}/adjustments/")
+    expect(page.get_by_test_id("adjustments-title")).to_have_text(
+        "Điểm trừ, điểm thưởng"
+    )
+    click_and_wait(page, page.get_by_test_id("adjustment-new-link"))
+    page.locator("#id_framework").select_option(str(framework.pk))
+    click_and_wait(page, page.get_by_test_id("framework-choose"))
+    expect(page.get_by_test_id("chosen-framework")).to_contain_text(framework.name)
+    page.locator("#id_unit").select_option(UNIT)
+    page.locator("#id_rule").select_option(str(harassment.pk))
+    page.locator("#id_cases").fill("1")
+    # Without a reason the form says so beside the field and keeps the rest.
+    click_and_wait(page, page.get_by_test_id("adjustment-save"))
+    expect(page.get_by_test_id("error-reason")).to_contain_text("Nêu lý do")
+    expect(page.locator("#id_unit")).to_have_value(UNIT)
+    page.locator("#id_reason").fill(REASON)
+    page.locator("#id_evidence").fill(EVIDENCE)
+    screenshot("1-entered")
+    click_and_wait(page, page.get_by_test_id("adjustment-save"))
+
+    record = Adjustment.objects.get(unit=unit, reason=REASON)
+    assert (record.points, record.state) == (-1, AdjustmentState.PROPOSED)
+    assert record.entered_by is not None
+    assert record.entered_by.username == "noivu.chilinh"
+    expect(page.locator(".messages")).to_contain_text("Đã ghi nhận cho Phường Phả Lại")
+    expect(page.get_by_test_id("adjustment-state")).to_have_text("Chờ phê duyệt")
+    expect(page.get_by_test_id("adjustment-points")).to_contain_text("-1")
+
+    # 2. The entrant cannot approve their own entry, and is told why.
+    expect(page.get_by_test_id("adjustment-approve")).to_have_count(0)
+    expect(page.get_by_test_id("adjustment-why-not")).to_have_text(
+        "Bạn là người nhập bản ghi này: một người thẩm định khác phê duyệt hoặc "
+        "từ chối."
+    )
+    screenshot("2-entrant-cannot-decide")
+
+    # 3. Sở Nội vụ finds it awaiting approval and approves it.
+    log_in("noivu.tinh")
+    page.goto(f"{live_server.url}/adjustments/")
+    page.locator("#id_state").select_option("proposed")
+    page.locator("#id_unit").fill(UNIT)
+    click_and_wait(page, page.get_by_test_id("adjustment-filter-submit"))
+    row = page.locator(
+        f"[data-testid=adjustment-row][data-unit='{UNIT}'][data-state=proposed]"
+    ).filter(has_text=REASON[:40])
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("adjustment-points")).to_have_text("-1")
+    click_and_wait(page, row.get_by_test_id("adjustment-open"))
+    expect(page.get_by_test_id("adjustment-reason")).to_contain_text(REASON)
+    click_and_wait(page, page.get_by_test_id("adjustment-approve"))
+    expect(page.get_by_test_id("adjustment-state")).to_have_text("Đã phê duyệt")
+    expect(page.get_by_test_id("adjustment-decided")).to_contain_text("Đỗ Thu Hằng")
+    record.refresh_from_db()
+    assert record.state == AdjustmentState.APPROVED
+    assert record.decided_by is not None
+    assert record.decided_by.username == "noivu.tinh"
+
+    # 4. The list shows it approved, to both reviewers.
+    for username in ("noivu.tinh", "noivu.chilinh"):
+        log_in(username)
+        page.goto(f"{live_server.url}/adjustments/?unit={UNIT}")
+        row = page.locator(f"[data-testid=adjustment-row][data-unit='{UNIT}']").filter(
+            has_text=REASON[:40]
+        )
+        expect(row.get_by_test_id("adjustment-state")).to_have_text("Đã phê duyệt")
+    screenshot("3-approved")
