@@ -537,3 +537,77 @@ def test_the_command_computes_and_reports(year, org, capsys):
     assert "1 units in 1 frameworks" in capsys.readouterr().out
     with pytest.raises(CommandError, match="2030"):
         call_command("compute_year", "2030")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_hundredths_add_up_exactly_as_the_rules_decimals(seed):
+    """The computation's integer totals equal rules.totals on random trees
+    with random (over- and under-range) leaf points."""
+    import random
+
+    from scoring import rules
+
+    rng = random.Random(seed)
+    nodes = [rules.TreeNode(0, None, D(rng.randint(0, 3000)) / 100)]
+    for key in range(1, 40):
+        nodes.append(
+            rules.TreeNode(key, rng.randrange(key), D(rng.randint(0, 3000)) / 100)
+        )
+    children = {n.parent for n in nodes}
+    leaf_points = {
+        n.key: D(rng.randint(-500, 4000)) / 100 for n in nodes if n.key not in children
+    }
+    # Pre-order, as Node.position orders them.
+    order: list[int] = []
+
+    def visit(key: int) -> None:
+        order.append(key)
+        for n in nodes:
+            if n.parent == key:
+                visit(n.key)
+
+    visit(0)
+    place = {key: i for i, key in enumerate(order)}
+    by_key = {n.key: n for n in nodes}
+    tree = computation.Tree(
+        params={},
+        node_ids=order,
+        codes=[str(k) for k in order],
+        parents=[
+            None if by_key[k].parent is None else place[by_key[k].parent] for k in order
+        ],
+        maxima=[by_key[k].max_points for k in order],
+        maxima_cents=[int(by_key[k].max_points * 100) for k in order],
+        leaves=[k not in children for k in order],
+        leaf_indices=[i for i, k in enumerate(order) if k not in children],
+        metric_nodes={},
+        nodes_by_id={},
+        maximum=D(0),
+        tiers=[],
+        tier_labels={},
+        rules={},
+        has_metrics=False,
+    )
+    got = tree.totals(
+        [int(leaf_points.get(k, 0) * 100) if k not in children else 0 for k in order]
+    )
+    expected = rules.totals(nodes, leaf_points)
+    assert {k: computation.decimal(got[place[k]]) for k in order} == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "hundredths", "shown"),
+    [
+        ("2.50", 250, "2.50"),
+        ("2.5", 250, "2.50"),
+        ("2", 200, "2.00"),
+        ("0", 0, "0.00"),
+        ("-1.25", -125, "-1.25"),
+        ("0.125", 13, "0.13"),
+        ("12.345", 1235, "12.35"),
+    ],
+)
+def test_points_written_as_text_read_as_hundredths(written, hundredths, shown):
+    """PostgreSQL writes numeric(6, 2) as "2.50", SQLite its REAL as "2.5"."""
+    assert computation.cents(written) == hundredths
+    assert computation.shown(hundredths) == shown
