@@ -19,7 +19,7 @@ FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
 
 .PHONY: help run test lint format check-migrations messages makemessages chromium \
-	install install-dev worker beat bench clean
+	install install-dev worker beat bench bench-compute clean
 
 help:
 	@echo "make run    install, migrate, load the demo province and serve http://$(HOST):$(PORT)"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   ruff (lint and format check) and mypy"
 	@echo "make worker / make beat   a Celery worker / the beat scheduler (need REDIS_URL)"
 	@echo "make bench  the case-record benchmark on PostgreSQL (bench/README.md)"
+	@echo "make bench-compute  the year's computation for 3,321 communes (bench/README.md)"
 
 $(BIN)/python:
 	@if [ -z "$(FOUND_PYTHON)" ]; then \
@@ -98,6 +99,10 @@ beat: install
 # Drops and recreates its own database (cchc_bench, or BENCH_DATABASE_URL).
 bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The year's computation: 3,321 communes x 100 leaves (cchc_bench_compute).
+bench-compute: install-dev
+	$(BIN)/python bench/compute.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache *.egg-info
