@@ -20,8 +20,9 @@ ASSESSMENT_ROLES = frozenset(
 
 
 def items(user: AnyUser) -> list[NavItem]:
-    """Every role: the assessments it fills in, appraises or reads. Reviewers
-    and superusers: the year's frameworks, which they define."""
+    """Every role: the assessments it fills in, appraises or reads, and the
+    year's results. Reviewers and superusers: the year's frameworks, which
+    they define, and the deductions and bonuses they enter and approve."""
     found: list[NavItem] = []
     if not user.is_authenticated:
         return found
@@ -30,6 +31,16 @@ def items(user: AnyUser) -> list[NavItem]:
         found.append(
             NavItem("assessments", _("Assessments"), reverse("assessment_list"))
         )
+    if user.is_superuser or roles & ASSESSMENT_ROLES:
+        # Published results are the province's public rankings.
+        found.append(NavItem("results", _("Results"), reverse("results_home")))
     if user.is_superuser or Role.REVIEWER in roles:
         found.append(NavItem("frameworks", _("Frameworks"), reverse("framework_list")))
+        found.append(
+            NavItem(
+                "adjustments",
+                _("Deductions and bonuses"),
+                reverse("adjustment_list"),
+            )
+        )
     return found

@@ -163,6 +163,15 @@ def publish(
                 "check the new results before publishing."
             )
         )
+    already = Publication.objects.filter(year=year, run=run).first()
+    if already is not None:
+        raise ValidationError(
+            _(
+                "These results are already published as version %(version)d: "
+                "compute them again to publish a new version."
+            )
+            % {"version": already.version}
+        )
     stored = list(
         Result.objects.filter(framework__year=year, run=run).select_related("unit")
     )

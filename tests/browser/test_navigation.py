@@ -27,17 +27,25 @@ Screenshot = Callable[[str], Path]  # the screenshot fixture: (label) -> file
 def expected_nav(login: DemoLogin) -> set[str]:
     """Staff, heads and reviewers import case records; leaders only read.
     Everyone lists late dossiers and the assessments in their reach; reviewers
-    and leaders record reminders and read repeated lateness; reviewers (and
-    the superuser) define the frameworks."""
-    oversight = {"late_cases", "reminders", "repeated_lateness", "assessments"}
+    and leaders record reminders and read repeated lateness; everyone reads the
+    results; reviewers (and the superuser) define the frameworks and enter
+    deductions and bonuses."""
+    oversight = {
+        "late_cases",
+        "reminders",
+        "repeated_lateness",
+        "assessments",
+        "results",
+    }
+    home_affairs = {"frameworks", "adjustments"}
     if login.role in UNIT_ROLES:
-        return {"my_unit", "metrics", "late_cases", "imports", "assessments"}
+        return {"my_unit", "metrics", "late_cases", "imports", "assessments", "results"}
     if login.role == Role.REVIEWER:
-        return {"units", "heads", "imports", "frameworks", *oversight}
+        return {"units", "heads", "imports", *home_affairs, *oversight}
     if login.role == Role.LEADER:
         return {"units", "heads", *oversight}
     # the superuser
-    return {"units", "heads", "imports", "frameworks", "admin", *oversight}
+    return {"units", "heads", "imports", *home_affairs, "admin", *oversight}
 
 
 def nav_keys(page: Page) -> set[str]:

@@ -164,3 +164,10 @@ def test_the_checksum_is_the_same_on_every_database(computed, reviewer):
         year=2025, version=1, parameters=p.parameters, results=list(reversed(records))
     )
     assert again == p.checksum
+
+
+def test_the_same_run_is_not_published_twice(computed, reviewer):
+    publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
+    with pytest.raises(ValidationError, match="công bố lần 1"):
+        publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
+    assert Publication.objects.count() == 1
