@@ -1,5 +1,5 @@
 """Demo frameworks: the PAR index of the demo province (commitments.demo) for
-its departments and for its communes, for 2024 and 2025.
+its departments and for its communes, every year from 2022 to 2026.
 
 They are shaped like the provincial indices of DOMAIN.md section 4: the
 departments' has 8 fields, 80 points scored by the unit and appraised plus 20
@@ -8,11 +8,37 @@ fields, 70 points plus 30 from the survey (Hà Tĩnh 2019). Some leaves are
 computed from the dossier figures (on-time rate, online payment, satisfaction,
 online rate, digitisation), some require evidence, every one has guidance.
 
-2024 is built from the tables below; 2025 is "copy last year's" of it (its
-deadline moved to 7 January 2026) and is opened, so that every department and
-commune valid at the end of 2025 has its 2025 assessment. 2024 stays a draft
-for the results steps to open and publish. Running the step again changes
-nothing: a framework that exists is left as it is."""
+2022 is built from the tables below; each later year is "copy last year's" of
+the one before (its deadline moved to 7 January of the year after it), and
+every year is opened, so that each department and commune valid at the end
+of the year (or today, for 2026) has its assessment. Running the step again
+changes nothing: a framework that exists is left as it is, a published one is
+not even opened again.
+
+The results built on them (scoring.demo_results, the next step of
+seed_demo):
+
+- 2022, 2023 and 2024 are published (version 1 each, by noivu.tinh, in March
+  of the year after), their frameworks frozen: every assessment self-scored,
+  appraised (sometimes lower than the self score, with a reason), given its
+  survey points and approved; deductions and criterion-rank bonuses decided;
+  ranks within each group, and from 2023 the change against last year's
+  publication.
+- 2025 is computed but provisional: every assessment is appraised and all
+  but Xã Bắc An's approved (it is listed, unranked, and holds the
+  publication back); its criterion-rank bonuses and a harassment complaint
+  against Phường Chí Linh await a decision. Phường Chí Linh, merged on
+  01/07/2025 from Sao Đỏ, Chí Minh and Thái Học, is compared with them.
+- Sở Xây dựng slides to the bottom of the departments and stays there (late
+  dossiers, press reports deducted, extensions to submit); Sở Tư pháp, Sở Kế
+  hoạch và Đầu tư and Phường Phả Lại lead; Phường Hoàng Tiến slides with harassment
+  complaints; Sở Tài nguyên và Môi trường loses a point for a disciplined
+  deputy director; a complaint against Phường Cộng Hòa is rejected.
+- Each year two units share a rank exactly (scoring.demo_results.TIES):
+  Sở Công Thương and Sở Y tế in 2022, Phường Văn An and Phường Văn Đức in
+  2023, Sở Tài chính and Sở Giao thông vận tải in 2024, Xã Lê Lợi and Xã
+  Nhân Huệ in 2025.
+- 2026, the cycle under way, stays open for the demo logins to fill in."""
 
 from __future__ import annotations
 
@@ -30,7 +56,9 @@ from scoring import frameworks
 from scoring.frameworks import FrameworkData, NodeData, TierData
 from scoring.models import Assessment, Framework, FrameworkState, Method
 
-FIRST_YEAR, OPEN_YEAR = 2024, 2025
+# The first year of the demo's index (its results: scoring.demo_results), and
+# last year's cycle, appraised but not yet published.
+FIRST_YEAR, OPEN_YEAR = 2022, 2025
 # The cycle under way (self-assessments due on 7 January of the next year):
 # the demo's logins can fill it in today.
 CURRENT_YEAR = 2026
@@ -497,34 +525,37 @@ def framework_data(kind: str, year: int) -> FrameworkData:
 
 
 def build_frameworks(out: OutputWrapper) -> None:
+    """Every year's framework for departments and communes, 2022 to 2026:
+    2022 from the tables above, each later year copied from the one before
+    (its deadline moved a year), each opened for the units valid at the end
+    of its year (or today). A published framework is left as it is."""
     builder = get_user_model().objects.get(username=BUILDER)
     today = timezone.localdate()
     for kind in FRAMEWORKS:
-        first = Framework.objects.filter(year=FIRST_YEAR, unit_kind=kind).first()
-        if first is None:
-            first = frameworks.framework_load(
-                user=builder, data=framework_data(kind, FIRST_YEAR)
-            )
-        current = Framework.objects.filter(year=OPEN_YEAR, unit_kind=kind).first()
-        if current is None:
-            current = frameworks.framework_copy(
-                user=builder, source=first, year=OPEN_YEAR
-            )
-        if current.state != FrameworkState.PUBLISHED:
-            frameworks.framework_open(user=builder, framework=current, today=today)
-        running = Framework.objects.filter(year=CURRENT_YEAR, unit_kind=kind).first()
-        if running is None:
-            running = frameworks.framework_copy(
-                user=builder, source=current, year=CURRENT_YEAR
-            )
-        if running.state != FrameworkState.PUBLISHED:
-            frameworks.framework_open(user=builder, framework=running, today=today)
+        previous: Framework | None = None
+        for year in range(FIRST_YEAR, CURRENT_YEAR + 1):
+            framework = Framework.objects.filter(year=year, unit_kind=kind).first()
+            if framework is None:
+                framework = (
+                    frameworks.framework_load(
+                        user=builder, data=framework_data(kind, year)
+                    )
+                    if previous is None
+                    else frameworks.framework_copy(
+                        user=builder, source=previous, year=year
+                    )
+                )
+            if framework.state != FrameworkState.PUBLISHED:
+                frameworks.framework_open(
+                    user=builder, framework=framework, today=today
+                )
+            previous = framework
     states = ", ".join(
         f"{f.year} {f.unit_kind} {f.state}"
         for f in Framework.objects.order_by("year", "unit_kind")
     )
     counts = ", ".join(
         f"{Assessment.objects.filter(framework__year=year).count()} for {year}"
-        for year in (OPEN_YEAR, CURRENT_YEAR)
+        for year in range(FIRST_YEAR, CURRENT_YEAR + 1)
     )
     out.write(f"  frameworks: {states}; assessments: {counts}")

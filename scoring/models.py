@@ -773,7 +773,7 @@ class JSONText(models.TextField):
 
     # What django-stubs reads as the attribute's types.
     _pyi_private_set_type: Any
-    _pyi_private_get_type: dict[str, Any]
+    _pyi_private_get_type: dict[str, Any]  # type: ignore[assignment]
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         return None if value is None else json.loads(value)

@@ -1,0 +1,248 @@
+"""seed_demo's results (scoring.demo_results): 2022–2024 published once each
+and verified, 2025 provisional; every explanation adds up to its result; ties,
+rank changes, deductions and bonuses to show; the ward merged in 2025
+compared through its predecessors; and a second run that changes nothing."""
+
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.db.models import F
+
+from commitments.models import Unit
+from scoring import publication, results, rules
+from scoring.demo_results import NOT_YET_APPROVED, TIES
+from scoring.models import (
+    Adjustment,
+    AdjustmentState,
+    Assessment,
+    AssessmentState,
+    ComputationRun,
+    Framework,
+    FrameworkState,
+    Publication,
+    PublishedResult,
+    Result,
+    Score,
+)
+
+PUBLISHED_YEARS = (2022, 2023, 2024)
+PROVISIONAL_YEAR = 2025
+
+
+def everything() -> tuple:
+    """What the results steps write, to compare before and after a run."""
+    columns = ("unit__code", "rank", "index", "final", "adjustments", "rank_change")
+    return (
+        sorted(Publication.objects.values_list("year", "version", "checksum")),
+        sorted(PublishedResult.objects.values_list("publication__year", *columns)),
+        sorted(Result.objects.values_list("framework__year", "run_id", *columns)),
+        ComputationRun.objects.count(),
+        sorted(
+            Adjustment.objects.values_list(
+                "framework__year", "unit__code", "rule__code", "points", "state"
+            )
+        ),
+        sorted(
+            Score.objects.values_list(
+                "pk", "self_score", "appraised_score", "appraisal_reason", "version"
+            )
+        ),
+        sorted(Assessment.objects.values_list("pk", "state", "approved_at")),
+        Score.history.count(),
+    )
+
+
+def check_adds_up(explanation: results.Explanation, result) -> None:
+    """The fields' points plus the counted deductions and bonuses (each rule
+    within its cap, the total within 0 and the maximum) are the stored final
+    points and index."""
+    code = result.unit.code
+    assert explanation.problems() == [], code
+    fields = sum(line.points for line in explanation.lines if line.depth == 0)
+    assert fields == result.obtained, code
+    counted = Decimal(0)
+    for rule in explanation.adjustments_by_rule:
+        entered, kept = Decimal(rule["entered"]), Decimal(rule["counted"])
+        if rule["cap"] is not None:
+            cap = Decimal(rule["cap"])
+            assert kept == max(-cap, min(cap, entered)), code
+        else:
+            assert kept == entered, code
+        counted += kept
+    final = min(result.maximum, max(Decimal(0), fields + counted))
+    assert final == result.final, code
+    assert result.adjustments == final - fields, code
+    assert rules.index_of(final, result.maximum) == result.index, code
+
+
+def ranks_by_group(rows) -> dict:
+    found: dict = defaultdict(list)
+    for row in rows:
+        if row.rank is not None:
+            found[row.group_id].append((row.rank, row.unit.code))
+    return found
+
+
+def shared_ranks(rows) -> list[tuple[int, list[str]]]:
+    """(rank, units) where units share a rank and the next ranks are
+    skipped (1, 2, 2, 4), with a unit ranked after them."""
+    found = []
+    for ranked in ranks_by_group(rows).values():
+        places = defaultdict(list)
+        for rank, code in ranked:
+            places[rank].append(code)
+        for rank, codes in places.items():
+            after = rank + len(codes)
+            skipped = all(rank + i not in places for i in range(1, len(codes)))
+            if len(codes) > 1 and skipped and after in places:
+                found.append((rank, sorted(codes)))
+    return found
+
+
+def test_the_demo_publishes_2022_to_2024_and_computes_2025(db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "results: 2022 v1" in out.getvalue()
+    assert "2025 provisional" in out.getvalue()
+
+    # 2022–2024: one verified publication each, their frameworks frozen.
+    for year in PUBLISHED_YEARS:
+        published = Publication.objects.get(year=year)
+        assert published.version == 1
+        assert publication.verify(published)
+        assert published.published_by.username == "noivu.tinh"
+        assert published.published_at.year == year + 1
+        assert set(
+            Framework.objects.filter(year=year).values_list("state", flat=True)
+        ) == {FrameworkState.PUBLISHED}
+        assert not Assessment.objects.filter(framework__year=year).exclude(
+            state=AssessmentState.APPROVED
+        )
+    # 2025: computed, not published; one assessment still being approved.
+    assert not Publication.objects.filter(year=PROVISIONAL_YEAR).exists()
+    assert set(
+        Framework.objects.filter(year=PROVISIONAL_YEAR).values_list("state", flat=True)
+    ) == {FrameworkState.OPEN}
+    provisional = list(
+        Result.objects.filter(framework__year=PROVISIONAL_YEAR).select_related(
+            "unit", "group", "framework", "run"
+        )
+    )
+    assert (
+        len(provisional)
+        == Assessment.objects.filter(framework__year=PROVISIONAL_YEAR).count()
+    )
+    waiting = {r.unit.code for r in provisional if not r.approved}
+    assert waiting == {code for code, _year in NOT_YET_APPROVED}
+    assert publication.blockers(PROVISIONAL_YEAR)
+    # This year's cycle is untouched: drafts for the demo logins.
+    assert set(
+        Assessment.objects.filter(framework__year=2026).values_list("state", flat=True)
+    ) == {AssessmentState.DRAFT}
+
+    # Every result's explanation adds up to what is stored.
+    published_rows = {}
+    for published in Publication.objects.all():
+        rows = list(results.published_results(published))
+        published_rows[published.year] = rows
+        assert rows
+        for row in rows:
+            check_adds_up(
+                results.explain(row, published.parameters, publication=published), row
+            )
+    for row in provisional:
+        check_adds_up(results.explain(row, row.run.parameters), row)
+    by_unit = results.explanation_published(2023, Unit.objects.get(code="HD-SXD"))
+    assert by_unit is not None
+    assert by_unit.problems() == []
+    assert by_unit.adjustments_entered < 0  # the press reports
+
+    # Each year a tie that skips the next rank, the year's named pair among
+    # them; after 2022 ranks change against last year's publication.
+    every_year = {**published_rows, PROVISIONAL_YEAR: provisional}
+    for year, rows in every_year.items():
+        ties = shared_ranks(rows)
+        assert ties, year
+        assert sorted(TIES[year]) in [codes for _rank, codes in ties], year
+    for year in (2023, 2024, PROVISIONAL_YEAR):
+        changes = [r.rank_change for r in every_year[year] if r.rank is not None]
+        assert any(change not in (None, 0) for change in changes), year
+        assert all(change is not None for change in changes), year
+    assert all(r.rank_change is None for r in published_rows[2022])
+
+    # Sở Xây dựng slides down the departments' ranking.
+    sxd = [
+        next(r.rank for r in published_rows[year] if r.unit.code == "HD-SXD")
+        for year in PUBLISHED_YEARS
+    ]
+    assert sxd == sorted(sxd)
+    assert sxd[0] < sxd[-1]
+
+    # Phường Chí Linh (merged on 01/07/2025) against its three predecessors.
+    merged = Unit.objects.get(code="HD-CL-CHILINH")
+    before = {
+        r.unit_id: r
+        for r in published_rows[2024]
+        if r.unit_id in set(merged.predecessors.values_list("pk", flat=True))
+    }
+    assert len(before) == 3
+    chilinh = next(r for r in provisional if r.unit_id == merged.pk)
+    assert chilinh.rank is not None
+    assert chilinh.previous_rank == min(r.rank for r in before.values())
+    assert chilinh.previous_index == rules.points(
+        sum(r.index for r in before.values()) / 3
+    )
+    assert chilinh.rank_change == chilinh.previous_rank - chilinh.rank
+    assert chilinh.index_change == chilinh.index - chilinh.previous_index
+
+    # Deductions and bonuses, with four eyes.
+    records = Adjustment.objects.select_related("unit", "rule", "framework")
+    entered = records.filter(proposed_by_computation=False)
+    assert entered.filter(state=AdjustmentState.APPROVED, points__lt=0).count() >= 5
+    assert all(a.entered_by_id != a.decided_by_id for a in entered if a.decided_by_id)
+    rejected = entered.get(state=AdjustmentState.REJECTED)
+    assert rejected.decision_reason
+    awaiting = entered.get(state=AdjustmentState.PROPOSED)
+    assert awaiting.framework.year == PROVISIONAL_YEAR
+    assert {a.rule.code for a in entered} >= {
+        "press_poor_management",
+        "harassment_complaint",
+        "deputy_disciplined",
+    }
+    bonuses = records.filter(proposed_by_computation=True)
+    for year in PUBLISHED_YEARS:
+        assert bonuses.filter(
+            framework__year=year, state=AdjustmentState.APPROVED
+        ).exists()
+    assert bonuses.filter(state=AdjustmentState.REJECTED).exists()
+    assert bonuses.filter(framework__year=PROVISIONAL_YEAR).exists()
+    assert not bonuses.filter(framework__year=PROVISIONAL_YEAR).exclude(
+        state=AdjustmentState.PROPOSED
+    )
+    capped = [
+        rule
+        for rows in published_rows.values()
+        for row in rows
+        for rule in row.detail["adjustments_by_rule"].values()
+        if rule["entered"] != rule["counted"]
+    ]
+    assert capped, "a bonus above its cap shows the cap at work"
+    # Appraised scores lower than the self score, always with a reason.
+    appraised = Score.objects.filter(
+        assessment__framework__year__in=[*PUBLISHED_YEARS, PROVISIONAL_YEAR],
+        self_score__isnull=False,
+    )
+    lowered = appraised.filter(appraised_score__lt=F("self_score"))
+    assert lowered.exists()
+    assert not lowered.filter(appraisal_reason="").exists()
+    assert not appraised.filter(appraised_score__gt=F("self_score")).exists()
+    assert not appraised.filter(appraised_score__isnull=True).exists()
+
+    # Again: nothing changes, no second publication, no new computation.
+    snapshot = everything()
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    assert everything() == snapshot
+    assert Publication.objects.count() == len(PUBLISHED_YEARS)
