@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -70,26 +71,38 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="session")
-def _demo_snapshot() -> Iterator[dict[str, sqlite3.Connection]]:
-    """A copy of the seeded SQLite test database, kept for the session."""
-    snapshots: dict[str, sqlite3.Connection] = {}
+def _demo_snapshot() -> Iterator[dict[str, Any]]:
+    """A copy of the seeded test database, kept for the session: a SQLite
+    connection, or PostgreSQL's tables as COPY data."""
+    snapshots: dict[str, Any] = {}
     yield snapshots
     for snapshot in snapshots.values():
-        snapshot.close()
+        if isinstance(snapshot, sqlite3.Connection):
+            snapshot.close()
 
 
 @pytest.fixture
 def demo_province(
     live_server: LiveServer,
     transactional_db: None,
-    _demo_snapshot: dict[str, sqlite3.Connection],
+    _demo_snapshot: dict[str, Any],
 ) -> None:
     """The demo province and its logins, in the database the live server reads.
 
-    seed_demo runs some two thousand validated queries, and a transactional
-    test empties the database when it ends. On SQLite the first test seeds and
-    keeps a copy (SQLite's backup API), and the later ones copy it back in a
-    few milliseconds; other databases run seed_demo for every test."""
+    seed_demo runs some thousands of validated queries and computes four years
+    of results, and a transactional test empties the database when it ends.
+    The first test seeds and keeps a copy, the later ones copy it back: SQLite's
+    backup API, or on PostgreSQL every table COPYed out and back in (in a
+    second or so, where seeding takes some twenty)."""
+    if connection.vendor == "postgresql":
+        tables = _demo_snapshot.get("postgresql")
+        if tables is None:
+            call_command("seed_demo", stdout=io.StringIO())
+            _demo_snapshot["postgresql"] = _copy_out()
+        else:
+            _copy_in(tables)
+            ContentType.objects.clear_cache()
+        return
     if connection.vendor != "sqlite":
         call_command("seed_demo", stdout=io.StringIO())
         return
@@ -106,6 +119,43 @@ def demo_province(
         # Content-type ids come from the copy, not from the flush that emptied
         # the database; forget any the process has cached.
         ContentType.objects.clear_cache()
+
+
+def _tables() -> list[str]:
+    with connection.cursor() as cursor:
+        names = connection.introspection.table_names(cursor)
+    return [name for name in names if name != "django_migrations"]
+
+
+def _copy_out() -> dict[str, bytes]:
+    """Every table's rows in PostgreSQL's COPY text format."""
+    found = {}
+    with connection.cursor() as cursor:
+        for table in _tables():
+            buffer = io.BytesIO()
+            cursor.copy_expert(f'COPY "{table}" TO STDOUT', buffer)
+            found[table] = buffer.getvalue()
+    return found
+
+
+def _copy_in(tables: dict[str, bytes]) -> None:
+    """Empty the tables and load the copy back in one transaction (Django's
+    foreign keys are checked at its end), then move every sequence past the
+    ids it holds."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        names = ", ".join(f'"{table}"' for table in tables)
+        cursor.execute(f"TRUNCATE {names} CASCADE")
+        for table, rows in tables.items():
+            if rows:
+                cursor.copy_expert(f'COPY "{table}" FROM STDIN', io.BytesIO(rows))
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(), apps.get_models(include_auto_created=True)
+        ):
+            cursor.execute(statement)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
         "late_cases",
         "imports",
         "assessments",
+        "results",
     ]
 
 
@@ -43,7 +44,9 @@ def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
         "repeated_lateness",
         "imports",
         "assessments",
+        "results",
         "frameworks",
+        "adjustments",
     ]
     listed = {unit.code for unit in response.context["page"]}
     assert listed == {"CITY", "CITY-A", "CITY-B"}
@@ -61,7 +64,9 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
         "repeated_lateness",
         "imports",
         "assessments",
+        "results",
         "frameworks",
+        "adjustments",
         "admin",
     ]
 

@@ -657,7 +657,7 @@ def test_a_run_under_way_refreshes_the_page(client, reviewer, computed_2025):
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_computation_shows_its_error(client, reviewer, framework_2025, units):
     settle(framework_2025, units["A"], ("2", "4", "2"))
-    framework_2025.nodes.filter(code="2.1").update(scoring="no-such-function")
+    framework_2025.nodes.filter(code="2.1").update(scoring="quadratic")
     client.force_login(reviewer)
     response = compute(client, 2025, follow=True)
     run = ComputationRun.objects.get(year=2025)
