@@ -691,14 +691,29 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
         for node in tree.nodes_by_id.values()
         if node.method == Method.METRIC
     }
+    # The year's figures of every unit: one row each, one query.
+    counts: dict[int, Counts] = {}
+    if metric_names:
+        for row in UnitMetric.objects.filter(
+            period_kind=PeriodKind.YEAR, year=year, number=1
+        ).values("unit_id", *COUNT_FIELDS):
+            unit_id = row.pop("unit_id")
+            counts[unit_id] = Counts(**row)
     done = 0
+    # Scores by batches of assessments in id order: the id range lets the
+    # database walk the (assessment, node) index instead of scanning every
+    # year's scores for each batch.
+    assessments.sort(key=lambda row: row["id"])
     for batch in _batches(assessments, BATCH):
         ids = [row["id"] for row in batch]
         scores: dict[int, list[tuple[int, str | None, str | None, str]]] = defaultdict(
             list
         )
         for assessment_id, *score in (
-            Score.objects.filter(assessment_id__in=ids)
+            Score.objects.filter(assessment_id__gte=ids[0], assessment_id__lte=ids[-1])
+            .filter(assessment_id__in=ids)
+            # Score's default ordering joins the nodes and sorts: not needed.
+            .order_by()
             .annotate(
                 self_text=Cast("self_score", TextField()),
                 appraised_text=Cast("appraised_score", TextField()),
@@ -712,16 +727,6 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
             )
         ):
             scores[assessment_id].append(tuple(score))
-        counts: dict[int, Counts] = {}
-        if metric_names:
-            for row in UnitMetric.objects.filter(
-                unit_id__in=[a["unit_id"] for a in batch],
-                period_kind=PeriodKind.YEAR,
-                year=year,
-                number=1,
-            ).values("unit_id", *COUNT_FIELDS):
-                unit_id = row.pop("unit_id")
-                counts[unit_id] = Counts(**row)
         for assessment in batch:
             calculation.rows.append(
                 unit_row(
