@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from scoring import computation, frameworks
+from scoring import access, computation, frameworks
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -39,6 +39,8 @@ from scoring.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from commitments.access import AnyUser
 
 
 def _plain(value: Any) -> Any:
@@ -108,6 +110,22 @@ def latest_publication(year: int) -> Publication | None:
     return Publication.objects.filter(year=year).order_by("-version").first()
 
 
+def may_run(user: AnyUser, year: int) -> bool:
+    """Computing and publishing a year's results is for the Home Affairs
+    reviewers who review every unit assessed that year, and superusers: a
+    city's reviewer appraises its communes but does not publish the
+    province's rankings."""
+    if not frameworks.may_manage(user):
+        return False
+    if user.is_superuser:
+        return True
+    return not (
+        Assessment.objects.filter(framework__year=year)
+        .exclude(access.reviewer_q(user))
+        .exists()
+    )
+
+
 def blockers(year: int) -> list[str]:
     """Why the year's results cannot be published yet."""
     found = []
@@ -143,7 +161,7 @@ def publish(
     *, user: User, year: int, run_id: int, now: datetime, note: str = ""
 ) -> Publication:
     """Freeze the results of run ``run_id`` as the year's next version."""
-    if not frameworks.may_manage(user):
+    if not may_run(user, year):
         raise PermissionDenied
     year_frameworks = list(
         Framework.objects.select_for_update().filter(year=year).order_by("pk")

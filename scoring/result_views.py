@@ -69,10 +69,11 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _manager(request: HttpRequest) -> User:
-    """The user, when they compute and publish; 404 for anyone else."""
+def _manager(request: HttpRequest, year: int) -> User:
+    """The user, when they compute and publish the year; 404 for anyone
+    else (publication.may_run)."""
     user = _user(request)
-    if not frameworks.may_manage(user):
+    if not publication.may_run(user, year):
         raise Http404
     return user
 
@@ -406,7 +407,7 @@ def results_year(request: HttpRequest, year: int) -> HttpResponse:
     groups, provisional_run = _groups(user, selection)
     wanted = request.GET.get("group") or ""
     shown = [g for g in groups if g.code == wanted] or groups
-    manage = frameworks.may_manage(user)
+    manage = publication.may_run(user, year)
     latest_version = None
     versions: list[Publication] = []
     if selection.publication is not None:
@@ -533,7 +534,7 @@ def results_csv(request: HttpRequest, year: int) -> HttpResponse:
 @require_POST
 def results_compute(request: HttpRequest, year: int) -> HttpResponse:
     """Queue a run of the year (in the quick start it runs right here)."""
-    user = _manager(request)
+    user = _manager(request, year)
     if not Framework.objects.filter(year=year).exists():
         raise Http404
     try:
@@ -577,7 +578,7 @@ def results_compute(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 @require_POST
 def results_publish(request: HttpRequest, year: int) -> HttpResponse:
-    user = _manager(request)
+    user = _manager(request, year)
     if not Framework.objects.filter(year=year).exists():
         raise Http404
     back = f"{reverse('results_year', kwargs={'year': year})}?view=provisional"
@@ -623,7 +624,7 @@ def results_publish(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 @require_GET
 def results_runs(request: HttpRequest, year: int) -> HttpResponse:
-    _manager(request)
+    _manager(request, year)
     if not Framework.objects.filter(year=year).exists():
         raise Http404
     runs = list(

@@ -40,7 +40,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from commitments.models import Unit
-from scoring import access, adjustments, frameworks, publication, results, tasks
+from scoring import access, adjustments, publication, results, tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -522,7 +522,7 @@ class RunListView(APIView):
         },
     )
     def post(self, request: Request, year: int) -> Response:
-        if not frameworks.may_manage(request.user):
+        if not publication.may_run(request.user, year):
             raise PermissionDenied(
                 _("Only Home Affairs reviewers may start a computation of the results.")
             )

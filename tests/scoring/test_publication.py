@@ -171,3 +171,23 @@ def test_the_same_run_is_not_published_twice(computed, reviewer):
     with pytest.raises(ValidationError, match="công bố lần 1"):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
     assert Publication.objects.count() == 1
+
+
+def test_a_city_reviewer_does_not_publish_units_outside_the_city(
+    computed, city_reviewer, reviewer, org
+):
+    """Only who reviews every unit assessed in the year runs and publishes it."""
+    assert publication.may_run(city_reviewer, 2025)
+    from scoring.models import Framework as F
+    from tests.scoring.results_helpers import add_tiers_and_catalogue
+
+    departments = F.objects.create(
+        year=2025, unit_kind="department", name="Chỉ số CCHC các sở"
+    )
+    add_tiers_and_catalogue(departments)
+    scored(departments, org.department, {})
+    assert not publication.may_run(city_reviewer, 2025)
+    assert publication.may_run(reviewer, 2025)
+    run = computation.compute_now(2025)
+    with pytest.raises(PermissionDenied):
+        publication.publish(user=city_reviewer, year=2025, run_id=run.pk, now=NOW)
