@@ -134,6 +134,8 @@ class Line:
             "max_points": str(self.maximum),
             "points": str(self.points),
             "is_leaf": self.is_leaf,
+            "depth": self.depth,
+            "children": self.children,
             "method": self.method or None,
             "self_score": _str(self.self_score),
             "appraised_score": _str(self.appraised),

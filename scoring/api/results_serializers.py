@@ -331,6 +331,10 @@ class ExplanationLineSerializer(serializers.Serializer):
         )
     )
     is_leaf = serializers.BooleanField()
+    depth = serializers.IntegerField(help_text=_("0 for a field, 1 below it, …"))
+    children = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The codes of its children.")
+    )
     method = serializers.CharField(
         allow_null=True, help_text=_("manual, metric or survey; null above leaves.")
     )
