@@ -1125,10 +1125,9 @@ def framework_open(*, user: AnyUser, framework: Framework, today: date) -> int:
             )
         locked.state = FrameworkState.OPEN
         locked.save(update_fields=["state"])
-    before = Assessment.objects.filter(framework=locked).count()
-    for unit in units_to_assess(locked, today):
-        services.assessment_open(framework=locked, unit=unit)
-    return Assessment.objects.filter(framework=locked).count() - before
+    return services.assessments_open(
+        framework=locked, units=list(units_to_assess(locked, today))
+    )
 
 
 def _shift_year(day: date | None, years: int) -> date | None:

@@ -14,6 +14,7 @@ copy is refused instead of silently overwriting."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from scoring import access
 from scoring.models import (
@@ -105,6 +107,50 @@ def assessment_open(*, framework: Framework, unit: Unit) -> Assessment:
         if node.pk not in have
     )
     return assessment
+
+
+@transaction.atomic
+def assessments_open(*, framework: Framework, units: Sequence[Unit]) -> int:
+    """assessment_open for many units at once (a framework opened for a whole
+    province): a fixed number of queries whatever the number of units, and
+    the same history rows. Returns how many assessments were created."""
+    for unit in units:
+        if framework.unit_kind != unit.kind:
+            raise ValidationError(
+                _("The framework is for another kind of unit than %(unit)s.")
+                % {"unit": unit}
+            )
+    have = set(
+        Assessment.objects.filter(framework=framework).values_list("unit_id", flat=True)
+    )
+    new = [
+        Assessment(framework=framework, unit=unit)
+        for unit in units
+        if unit.pk not in have
+    ]
+    if new:
+        bulk_create_with_history(new, Assessment)
+    opened = dict(
+        Assessment.objects.filter(
+            framework=framework, unit__in=[unit.pk for unit in units]
+        ).values_list("unit_id", "pk")
+    )
+    scored = set(
+        Score.objects.filter(assessment_id__in=opened.values()).values_list(
+            "assessment_id", "node_id"
+        )
+    )
+    nodes = list(leaves(framework))
+    Score.objects.bulk_create(
+        (
+            Score(assessment_id=assessment_id, node=node, max_points=node.max_points)
+            for assessment_id in opened.values()
+            for node in nodes
+            if (assessment_id, node.pk) not in scored
+        ),
+        batch_size=2000,
+    )
+    return len(new)
 
 
 def _locked_score(score_id: int) -> Score:

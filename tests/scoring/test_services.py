@@ -594,3 +594,27 @@ def test_showing_provisional_results_again_keeps_the_announced_window(
     )
     assessment.refresh_from_db()
     assert assessment.contest_until == date(2026, 2, 11)
+
+
+def test_opening_for_many_units_is_a_fixed_number_of_queries_and_keeps_history(
+    framework, org, django_assert_max_num_queries
+):
+    """Every unit gets its assessment (with its history row, as one opened
+    alone) and a score per leaf; opening again adds nothing."""
+    from scoring.models import Assessment
+    from tests.factories import UnitFactory
+
+    units = [org.commune_a, org.commune_b] + [
+        UnitFactory(code=f"CITY-X{n}", parent=org.city) for n in range(30)
+    ]
+    with django_assert_max_num_queries(12):
+        assert services.assessments_open(framework=framework, units=units) == 32
+    assert Assessment.objects.filter(framework=framework).count() == 32
+    assert (
+        Assessment.history.filter(framework=framework, history_type="+").count() == 32
+    )
+    assert Score.objects.filter(assessment__framework=framework).count() == 32 * 4
+    assert services.assessments_open(framework=framework, units=units) == 0
+    assert Score.objects.filter(assessment__framework=framework).count() == 32 * 4
+    with pytest.raises(ValidationError):
+        services.assessments_open(framework=framework, units=[org.department])
