@@ -33,9 +33,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from commitments.access import units_q
 from commitments.models import Unit
-from scoring import access, computation, frameworks, publication, results, tasks
+from scoring import computation, frameworks, publication, results, tasks
 from scoring.models import (
     ComputationRun,
     Framework,
@@ -255,7 +254,7 @@ def _explainable(user: User, selection: Selection) -> set[int] | None:
     all of them."""
     if selection.provisional:
         return None
-    return set(Unit.objects.filter(units_q(user)).values_list("pk", flat=True))
+    return set(results.explainable_units(user).values_list("pk", flat=True))
 
 
 def _sort_key(result: Result | PublishedResult) -> tuple[Any, ...]:
@@ -690,10 +689,11 @@ def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit, code=code)
     selection = _select(request, user, year)
     if selection.provisional:
-        reviews = Unit.objects.filter(
-            access.reviewer_q(user, prefix=""), pk=unit.pk
-        ).exists()
-        explanation = results.explanation_provisional(year, unit) if reviews else None
+        explanation = (
+            results.explanation_provisional(year, unit)
+            if results.may_explain_provisional(user, unit)
+            else None
+        )
     else:
         assert selection.publication is not None
         explanation = (

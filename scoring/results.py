@@ -17,7 +17,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from commitments.access import units_q, user_roles
 from commitments.models import Role, Unit
@@ -66,11 +78,18 @@ def provisional_years(user: AnyUser) -> list[int]:
     )
 
 
-def publication_of(year: int, version: int | None = None) -> Publication | None:
+def publication_of(
+    year: int, version: int | None = None, *, with_parameters: bool = True
+) -> Publication | None:
+    """The year's latest publication, or version ``version``. Without the
+    rule parameters (a large JSON column) for a list that does not show them."""
     found = Publication.objects.filter(year=year)
     if version is not None:
         found = found.filter(version=version)
-    return found.select_related("published_by", "run").order_by("-version").first()
+    found = found.select_related("published_by", "run")
+    if not with_parameters:
+        found = found.defer("parameters", "run__parameters")
+    return found.order_by("-version").first()
 
 
 def published_results(publication: Publication) -> QuerySet[PublishedResult]:
@@ -90,11 +109,23 @@ def provisional_results(user: AnyUser, year: int) -> QuerySet[Result]:
     )
 
 
-def may_explain_published(user: AnyUser, unit: Unit) -> bool:
-    """The unit's own people and those above it (leaders, reviewers)."""
+def explainable_units(user: AnyUser) -> QuerySet[Unit]:
+    """Units whose published explanation a user may open: the unit's own
+    people and those above it (leaders, reviewers)."""
     if not (user.is_authenticated and user.is_active):
+        return Unit.objects.none()
+    return Unit.objects.filter(units_q(user))
+
+
+def may_explain_published(user: AnyUser, unit: Unit) -> bool:
+    return explainable_units(user).filter(pk=unit.pk).exists()
+
+
+def may_explain_provisional(user: AnyUser, unit: Unit) -> bool:
+    """A provisional explanation is for the reviewers of the unit."""
+    if not may_see_provisional(user):
         return False
-    return Unit.objects.filter(units_q(user), pk=unit.pk).exists()
+    return Unit.objects.filter(access.reviewer_q(user, prefix=""), pk=unit.pk).exists()
 
 
 # --- the explanation -------------------------------------------------------------
@@ -393,3 +424,119 @@ def explanation_provisional(year: int, unit: Unit) -> Explanation | None:
     if result is None:
         return None
     return explain(result, result.run.parameters, group_size=group_size(result))
+
+
+# --- reads for lists (the API's years and rankings) -----------------------------------
+
+
+def units_in(publication_ref: Any) -> Coalesce:
+    """How many units a publication holds, as a subquery: a join and GROUP BY
+    would group on the publication's parameters, a large JSON column."""
+    counted = (
+        PublishedResult.objects.filter(publication=publication_ref)
+        .order_by()
+        .values("publication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+
+
+def _latest_publications() -> dict[int, Publication]:
+    latest = (
+        Publication.objects.filter(year=OuterRef("year"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    return {
+        found.year: found
+        for found in Publication.objects.filter(version=Subquery(latest))
+        .defer("parameters")
+        .annotate(units=units_in(OuterRef("pk")))
+        .order_by()
+    }
+
+
+def _latest_runs(years: list[int]) -> dict[int, ComputationRun]:
+    latest = (
+        ComputationRun.objects.filter(year=OuterRef("year"))
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    return {
+        run.year: run
+        for run in ComputationRun.objects.filter(year__in=years, pk=Subquery(latest))
+        .select_related("requested_by")
+        .defer("parameters")
+        .order_by()
+    }
+
+
+def result_years(user: AnyUser) -> list[dict[str, Any]]:
+    """Each year with published results, and for reviewers each year with
+    provisional ones, newest first: a fixed number of queries."""
+    published = _latest_publications()
+    provisional = provisional_years(user)
+    runs = _latest_runs(provisional) if provisional else {}
+    in_scope: dict[int, int] = {}
+    if provisional:
+        in_scope = dict(
+            Result.objects.filter(framework__year__in=provisional)
+            .filter(access.reviewer_q(user))
+            .order_by()
+            .values("framework__year")
+            .annotate(n=Count("pk"))
+            .values_list("framework__year", "n")
+        )
+    years = []
+    for year in sorted(set(published) | set(provisional), reverse=True):
+        found = published.get(year)
+        years.append(
+            {
+                "year": year,
+                "published": (
+                    {
+                        "version": found.version,
+                        "published_at": found.published_at,
+                        "checksum": found.checksum,
+                        "units": found.units,  # type: ignore[attr-defined]
+                    }
+                    if found is not None
+                    else None
+                ),
+                "provisional": (
+                    {"units": in_scope.get(year, 0), "latest_run": runs.get(year)}
+                    if year in provisional
+                    else None
+                ),
+            }
+        )
+    return years
+
+
+def ranking_rows(
+    rows: QuerySet[Any], *, group: str | None, unit_kind: str | None
+) -> QuerySet[Any]:
+    """Filtered, and in the order of the ranking: by group, then rank (the
+    unranked last), then unit code. Units without a group are ranked within
+    their framework, so they are listed framework by framework."""
+    if group:
+        rows = rows.filter(group__code=group)
+    if unit_kind:
+        rows = rows.filter(framework__unit_kind=unit_kind)
+    return (
+        rows.select_related(None)
+        .select_related("unit", "group", "framework")
+        # The leaf-by-leaf detail is the explanation's, not the list's.
+        .defer("detail")
+        .order_by(
+            F("group__code").asc(nulls_last=True),
+            Case(
+                When(group__isnull=True, then=F("framework__unit_kind")),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+            F("rank").asc(nulls_last=True),
+            "unit__code",
+        )
+    )

@@ -14,18 +14,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    F,
-    IntegerField,
     OuterRef,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -40,7 +31,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from commitments.models import Unit
-from scoring import access, adjustments, publication, results, tasks
+from scoring import publication, results, tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -56,12 +47,10 @@ from scoring.models import (
     ComputationRun,
     Framework,
     Publication,
-    PublishedResult,
-    Result,
 )
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    pass
 
 TAGS = ["results"]
 
@@ -120,136 +109,6 @@ def _paginate(
     }
 
 
-# --- reads ----------------------------------------------------------------------------
-
-
-def _units_in(publication_ref: Any) -> Coalesce:
-    """How many units a publication holds, as a subquery: a join and GROUP BY
-    would group on the publication's parameters, a large JSON column."""
-    counted = (
-        PublishedResult.objects.filter(publication=publication_ref)
-        .order_by()
-        .values("publication")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
-
-
-def _latest_publications() -> dict[int, Publication]:
-    latest = (
-        Publication.objects.filter(year=OuterRef("year"))
-        .order_by("-version")
-        .values("version")[:1]
-    )
-    return {
-        found.year: found
-        for found in Publication.objects.filter(version=Subquery(latest))
-        .defer("parameters")
-        .annotate(units=_units_in(OuterRef("pk")))
-        .order_by()
-    }
-
-
-def _latest_runs(years: list[int]) -> dict[int, ComputationRun]:
-    latest = (
-        ComputationRun.objects.filter(year=OuterRef("year"))
-        .order_by("-created_at", "-pk")
-        .values("pk")[:1]
-    )
-    return {
-        run.year: run
-        for run in ComputationRun.objects.filter(year__in=years, pk=Subquery(latest))
-        .select_related("requested_by")
-        .defer("parameters")
-        .order_by()
-    }
-
-
-def result_years(user: AnyUser) -> list[dict[str, Any]]:
-    """Each year with published results, and for reviewers each year with
-    provisional ones, newest first: a fixed number of queries."""
-    published = _latest_publications()
-    provisional = results.provisional_years(user)
-    runs = _latest_runs(provisional) if provisional else {}
-    in_scope: dict[int, int] = {}
-    if provisional:
-        in_scope = dict(
-            Result.objects.filter(framework__year__in=provisional)
-            .filter(access.reviewer_q(user))
-            .order_by()
-            .values("framework__year")
-            .annotate(n=Count("pk"))
-            .values_list("framework__year", "n")
-        )
-    years = []
-    for year in sorted(set(published) | set(provisional), reverse=True):
-        found = published.get(year)
-        years.append(
-            {
-                "year": year,
-                "published": (
-                    {
-                        "version": found.version,
-                        "published_at": found.published_at,
-                        "checksum": found.checksum,
-                        "units": found.units,  # type: ignore[attr-defined]
-                    }
-                    if found is not None
-                    else None
-                ),
-                "provisional": (
-                    {"units": in_scope.get(year, 0), "latest_run": runs.get(year)}
-                    if year in provisional
-                    else None
-                ),
-            }
-        )
-    return years
-
-
-def _publication(year: int, version: int | None) -> Publication | None:
-    """As results.publication_of, without the rule parameters (large JSON)
-    that a ranking does not show."""
-    found = Publication.objects.filter(year=year)
-    if version is not None:
-        found = found.filter(version=version)
-    return (
-        found.select_related("run")
-        .defer("parameters", "run__parameters")
-        .order_by("-version")
-        .first()
-    )
-
-
-def ranking_rows(
-    rows: QuerySet[Any], *, group: str | None, unit_kind: str | None
-) -> QuerySet[Any]:
-    """Filtered, and in the order of the ranking: by group, then rank (the
-    unranked last), then unit code. Units without a group are ranked within
-    their framework, so they are listed framework by framework."""
-    if group:
-        rows = rows.filter(group__code=group)
-    if unit_kind:
-        rows = rows.filter(framework__unit_kind=unit_kind)
-    return (
-        rows.select_related(None)
-        .select_related("unit", "group", "framework")
-        # The leaf-by-leaf detail is the explanation's, not the list's.
-        .defer("detail")
-        .order_by(
-            F("group__code").asc(nulls_last=True),
-            Case(
-                When(group__isnull=True, then=F("framework__unit_kind")),
-                default=Value(""),
-                output_field=CharField(),
-            ),
-            F("rank").asc(nulls_last=True),
-            "unit__code",
-        )
-    )
-
-
 # --- views ----------------------------------------------------------------------------
 
 
@@ -268,7 +127,7 @@ class ResultYearsView(APIView):
         responses={200: ResultYearSerializer(many=True), 403: NOT_AUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        years = result_years(request.user)
+        years = results.result_years(request.user)
         return Response(
             ResultYearSerializer(years, many=True, context={"request": request}).data
         )
@@ -332,7 +191,9 @@ class RankingView(APIView):
                 "computed_at": run.finished_at,
             }
         else:
-            found = _publication(year, wanted.get("version"))
+            found = results.publication_of(
+                year, wanted.get("version"), with_parameters=False
+            )
             if found is None:
                 raise NotFound(
                     _("No results are published for %(year)d.") % {"year": year}
@@ -347,7 +208,7 @@ class RankingView(APIView):
                 "checksum": found.checksum,
                 "computed_at": found.run.finished_at,
             }
-        rows = ranking_rows(
+        rows = results.ranking_rows(
             rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
         )
         page, links = _paginate(self, request, rows)
@@ -414,7 +275,7 @@ class ExplanationView(APIView):
                 raise _provisional_refused()
             if "version" in wanted:
                 raise _no_version_for_provisional()
-            if unit is None or not adjustments.may_enter(user, unit):
+            if unit is None or not results.may_explain_provisional(user, unit):
                 raise hidden
             explanation = results.explanation_provisional(year, unit)
         else:
@@ -609,7 +470,7 @@ class PublicationView(APIView):
         found = (
             Publication.objects.filter(year=year, version=version)
             .select_related("published_by")
-            .annotate(units=_units_in(OuterRef("pk")))
+            .annotate(units=results.units_in(OuterRef("pk")))
             .first()
         )
         if found is None:
