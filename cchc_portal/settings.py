@@ -283,6 +283,10 @@ NAVIGATION_PROVIDERS: list[str] = [
     "scoring.navigation.items",
 ]
 
+# Where commitments read a unit's case-record figures (procedures builds on
+# commitments, so the lower app is told where to look).
+COMMITMENTS_METRIC_VALUES = "procedures.targets.metric_values"
+
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 
 DEMO_STEPS = [
@@ -292,6 +296,7 @@ DEMO_STEPS = [
     "procedures.demo.build_cases",
     "scoring.demo.build_frameworks",
     "scoring.demo_results.build_results",
+    "scoring.demo_accountability.build_accountability",
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="cchc-demo-2026")
 # Case records of the demo province, 2022–2025 (the tests load a few thousand).

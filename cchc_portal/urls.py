@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("commitments.urls")),
     path("", include("procedures.urls")),
     path("", include("scoring.urls")),
+    path("api/v1/", include("commitments.api.urls")),
     path("api/v1/", include("procedures.api.urls")),
     path("api/v1/", include("scoring.api.urls")),
 ]

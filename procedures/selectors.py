@@ -318,22 +318,24 @@ class RepeatedLateness:
 def repeated_lateness(
     year: int,
     *,
-    user: AnyUser,
+    user: AnyUser | None,
     threshold: int = rules.REPEATED_LATENESS_THRESHOLD,
     as_of: datetime | None = None,
 ) -> list[RepeatedLateness]:
     """Seed 003: the units and officers reminded in ``year`` − 1 and late at
     least ``threshold`` times in ``year`` (rules.repeatedly_late), among those
-    the user may see. Three queries whatever the number of units: the
-    reminders, then the late counts of the reminded units and of the reminded
-    officers, each grouped in the database.
+    the user may see (every unit for ``user`` None: the year's evaluation).
+    Three queries whatever the number of units: the reminders, then the late
+    counts of the reminded units and of the reminded officers, each grouped
+    in the database.
 
     A unit's count is all its late dossiers; an officer's, those of that unit
     that name them. A reminder to an officer is not one to the unit as a whole,
     nor the other way round. "Late" is counted as procedures.metrics counts it
     for the year, cut at ``as_of`` while the year runs (year_so_far)."""
+    reminded = Reminder.objects.filter(year=year - 1)
     reminders = (
-        scope_queryset(user, Reminder.objects.filter(year=year - 1))
+        (reminded if user is None else scope_queryset(user, reminded))
         .select_related("unit", "issued_by")
         .order_by("unit__path", "officer", "issued_on", "pk")
     )

@@ -18,7 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from commitments.form_errors import attach
 from commitments.models import Unit
 from scoring import access, adjustments, criterion_ranks, frameworks, selectors
 from scoring.adjustment_forms import (
@@ -63,15 +63,6 @@ def _reviewer(request: HttpRequest) -> User:
     if not frameworks.may_manage(user):
         raise PermissionDenied
     return user
-
-
-def _attach(form: BaseForm, exc: ValidationError) -> None:
-    """A service's refusal on the field it names, or on the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _records(user: User) -> QuerySet[Adjustment]:
@@ -191,7 +182,7 @@ def adjustment_new(request: HttpRequest) -> HttpResponse:
                     now=timezone.now(),
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request,
@@ -303,7 +294,7 @@ def adjustment_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            _attach(form, exc)
+            attach(form, exc)
         else:
             messages.success(
                 request,
@@ -365,7 +356,7 @@ def adjustment_rules(request: HttpRequest, pk: int) -> HttpResponse:
                 user=user, framework=framework, **form.cleaned_data
             )
         except ValidationError as exc:
-            _attach(form, exc)
+            attach(form, exc)
         else:
             messages.success(
                 request, gettext("Rule %(code)s added.") % {"code": rule.code}
@@ -389,7 +380,7 @@ def adjustment_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> HttpRes
             try:
                 adjustments.rule_update(user=user, rule=rule, **form.cleaned_data)
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request, gettext("Rule %(code)s saved.") % {"code": rule.code}
@@ -489,7 +480,7 @@ def _rank_form(
                     owner_unit=data["owner_unit"],
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request,

@@ -36,7 +36,7 @@ from commitments.models import Unit, UnitKind
 from procedures.models import PeriodKind, UnitMetric
 from procedures.rules import Counts, Metrics
 from procedures.rules import metrics as rates_of
-from scoring import rules
+from scoring import accountability, rules
 from scoring.models import (
     Adjustment,
     AdjustmentRule,
@@ -843,6 +843,10 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
             (Result(run=run, **row.columns()) for row in calculation.rows),
             batch_size=1000,
         )
+        # Once the year is over: its commitments judged, accountability
+        # opened, heads' ratings proposed (on these results' tiers), in the
+        # same transaction as the results they follow from.
+        accountability.evaluate_year(calculation.year, now=now)
         ComputationRun.objects.filter(pk=run.pk).update(
             state=RunState.SUCCEEDED,
             finished_at=timezone.now(),

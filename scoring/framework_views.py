@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commitments.access import user_roles
+from commitments.form_errors import attach
 from commitments.models import UnitKind
 from scoring import frameworks, workbook
 from scoring.framework_forms import (
@@ -81,15 +81,6 @@ def _editable(request: HttpRequest, pk: int) -> tuple[User, Framework] | None:
     return user, framework
 
 
-def _attach(form: BaseForm, exc: ValidationError) -> None:
-    """A service's refusal on the field it names, or on the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_GET
 def framework_list(request: HttpRequest) -> HttpResponse:
@@ -128,7 +119,7 @@ def framework_new(request: HttpRequest) -> HttpResponse:
             try:
                 framework = frameworks.framework_create(user=user, **form.cleaned_data)
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request,
@@ -265,7 +256,7 @@ def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
                     user=user, framework=framework, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(request, gettext("Settings saved."))
                 return redirect("framework_detail", pk=framework.pk)
@@ -357,7 +348,7 @@ def node_new(request: HttpRequest, pk: int) -> HttpResponse:
                     data=form.node_data(),
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request, gettext("%(code)s added.") % {"code": node.code}
@@ -399,7 +390,7 @@ def node_edit(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
                     user=user, node=node, data=form.node_data()
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                attach(form, exc)
             else:
                 messages.success(
                     request, gettext("%(code)s saved.") % {"code": node.code}
@@ -452,7 +443,7 @@ def framework_copy(request: HttpRequest, pk: int) -> HttpResponse:
                 user=user, source=source, year=form.cleaned_data["year"]
             )
         except ValidationError as exc:
-            _attach(form, exc)
+            attach(form, exc)
         else:
             messages.success(
                 request,

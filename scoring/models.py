@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Unit, UnitKind
+from commitments.models import Head, Unit, UnitKind
 
 
 class FrameworkState(models.TextChoices):
@@ -933,3 +933,220 @@ class PublishedResult(Immutable, ResultColumns):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.publication}: {self.index}"
+
+
+# --- accountability and head ratings (DOMAIN.md section 8) ---------------------------
+
+
+class CaseKind(models.TextChoices):
+    # Seed 000: commitment missed in Y−1 and in Y.
+    TWO_YEARS = "two_years", _("Commitment missed two years running")
+    # Seed 000: the city's published index lost points on a criterion the unit owns.
+    CRITERION = "criterion", _("Points lost on an owned criterion")
+
+
+class CaseState(models.TextChoices):
+    REQUESTED = "requested", _("Explanation requested")
+    EXPLAINED = "explained", _("Explained")
+    DECIDED = "decided", _("Decision taken")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Decision(models.TextChoices):
+    HANDLED = "handled", _("Handled (accountability action)")
+    MITIGATED = "mitigated", _("Mitigated")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class MitigationGround(models.TextChoices):
+    # Seed 001.
+    ALL_DONE = "all_done", _("Did everything required and took every measure")
+    OBJECTIVE = "objective", _("Objective cause")
+
+
+class AccountabilityCase(models.Model):
+    """A head asked to explain (giải trình), and the leader's decision.
+
+    Opened by the evaluation (two years running) or by a publication (an owned
+    criterion losing points); never created by hand. ``facts`` holds what
+    opened it: the years with who signed and the targets missed, or the
+    criterion with its points."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CaseKind.choices)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="accountability_cases",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    # The criterion's code for a criterion case; empty for two years running.
+    subject = models.CharField(_("criterion"), max_length=50, blank=True)
+    head = models.ForeignKey(
+        Head,
+        verbose_name=_("head"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accountability_cases",
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=CaseState.choices,
+        default=CaseState.REQUESTED,
+    )
+    facts = JSONText(_("facts"), default=dict)
+    explanation = models.TextField(_("explanation"), blank=True)
+    decision = models.CharField(
+        _("decision"), max_length=20, choices=Decision.choices, blank=True
+    )
+    ground = models.CharField(
+        _("ground for mitigation"),
+        max_length=20,
+        choices=MitigationGround.choices,
+        blank=True,
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("accountability case")
+        verbose_name_plural = _("accountability cases")
+        ordering = ["-year", "unit__path", "kind", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "unit", "year", "subject"],
+                name="accountability_case_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="mitigated") | ~Q(ground=""),
+                name="accountability_mitigation_has_ground",
+                violation_error_message=_("A mitigation names its ground."),
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.unit.name} – {self.year}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("accountability_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (CaseState.REQUESTED, CaseState.EXPLAINED)
+
+
+class StepAction(models.TextChoices):
+    OPENED = "opened", _("Explanation requested")
+    EXPLAINED = "explained", _("Explanation written")
+    DECIDED = "decided", _("Decision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class CaseStep(models.Model):
+    """One step of a case, kept for good: who, when, what was written."""
+
+    case = models.ForeignKey(
+        AccountabilityCase, on_delete=models.CASCADE, related_name="steps"
+    )
+    action = models.CharField(_("step"), max_length=20, choices=StepAction.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    text = models.TextField(_("text"), blank=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    ground = models.CharField(
+        max_length=20, choices=MitigationGround.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("case step")
+        verbose_name_plural = _("case steps")
+        ordering = ["case", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RatingLevel(models.IntegerChoices):
+    """commitments.rules.Rating: a higher value is a better rating."""
+
+    NOT_COMPLETED = 0, _("Not completed")
+    COMPLETED = 1, _("Completed")
+    GOOD = 2, _("Completed well")
+    EXCELLENT = 3, _("Completed excellently")
+
+
+class HeadRating(models.Model):
+    """A head's completion rating for a year: proposed by the evaluation
+    from the targets, the tier and repeated lateness; confirmed or changed,
+    with a reason, by the level above."""
+
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="head_ratings",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    head = models.ForeignKey(
+        Head, verbose_name=_("head"), on_delete=models.PROTECT, related_name="ratings"
+    )
+    proposed = models.PositiveSmallIntegerField(
+        _("proposed rating"), choices=RatingLevel.choices
+    )
+    # What the proposal was made from: targets, met, exceeded, tier, lateness.
+    basis = JSONText(_("basis"), default=dict)
+    final = models.PositiveSmallIntegerField(
+        _("rating"), choices=RatingLevel.choices, null=True, blank=True
+    )
+    reason = models.TextField(_("reason for the change"), blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # "Không hoàn thành" this year and the year before (final, or proposed
+    # while undecided): flagged to the leader.
+    flagged = models.BooleanField(_("not completed two years running"), default=False)
+    proposed_at = models.DateTimeField(_("proposed at"))
+    history = HistoricalRecords(excluded_fields=["proposed_at"])
+
+    class Meta:
+        verbose_name = _("head rating")
+        verbose_name_plural = _("head ratings")
+        ordering = ["-year", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="head_rating_once"),
+            models.CheckConstraint(
+                condition=Q(final__isnull=True)
+                | Q(final=F("proposed"))
+                | ~Q(reason=""),
+                name="head_rating_change_has_reason",
+                violation_error_message=_(
+                    "A rating other than the proposal needs a reason."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head.full_name} – {self.year}"
+
+    @property
+    def effective(self) -> int:
+        return self.proposed if self.final is None else self.final

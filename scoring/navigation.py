@@ -34,6 +34,16 @@ def items(user: AnyUser) -> list[NavItem]:
     if user.is_superuser or roles & ASSESSMENT_ROLES:
         # Published results are the province's public rankings.
         found.append(NavItem("results", _("Results"), reverse("results_home")))
+        # Commitments live in the lower app; their menu item sits here, next
+        # to the accountability that follows from them.
+        found.append(
+            NavItem("commitments", _("Commitments"), reverse("commitment_list"))
+        )
+        found.append(
+            NavItem(
+                "accountability", _("Accountability"), reverse("accountability_list")
+            )
+        )
     if user.is_superuser or Role.REVIEWER in roles:
         found.append(NavItem("frameworks", _("Frameworks"), reverse("framework_list")))
         found.append(

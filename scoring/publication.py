@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring import access, computation, frameworks
+from scoring import access, accountability, computation, frameworks
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -232,4 +233,7 @@ def publish(
         if framework.state != FrameworkState.PUBLISHED:
             framework.state = FrameworkState.PUBLISHED
             framework.save(update_fields=["state"])
+    # A city's own index losing points on a criterion one of its units owns:
+    # that unit's head is asked to explain (seed 000).
+    accountability.criterion_cases(publication, now, timezone.localdate(now))
     return publication

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("scoring.urls_notices")),
     path("", include("scoring.urls_results")),
     path("", include("scoring.urls_adjustments")),
+    path("", include("scoring.urls_accountability")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from scoring.api import results_views, views
+from scoring.api import accountability_views, results_views, views
 
 app_name = "scoring_api"
 
@@ -47,5 +47,25 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "publications/<int:year>/<int:version>/",
         results_views.PublicationView.as_view(),
         name="publication-detail",
+    ),
+    path(
+        "accountability-cases/",
+        accountability_views.AccountabilityCaseListView.as_view(),
+        name="accountability-case-list",
+    ),
+    path(
+        "accountability-cases/<int:pk>/",
+        accountability_views.AccountabilityCaseDetailView.as_view(),
+        name="accountability-case-detail",
+    ),
+    path(
+        "head-ratings/",
+        accountability_views.HeadRatingListView.as_view(),
+        name="head-rating-list",
+    ),
+    path(
+        "head-ratings/<int:pk>/",
+        accountability_views.HeadRatingDetailView.as_view(),
+        name="head-rating-detail",
     ),
 ]

@@ -29,6 +29,8 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
         "imports",
         "assessments",
         "results",
+        "commitments",
+        "accountability",
     ]
 
 
@@ -45,6 +47,8 @@ def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
         "imports",
         "assessments",
         "results",
+        "commitments",
+        "accountability",
         "frameworks",
         "adjustments",
     ]
@@ -65,6 +69,8 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
         "imports",
         "assessments",
         "results",
+        "commitments",
+        "accountability",
         "frameworks",
         "adjustments",
         "admin",

@@ -78,3 +78,10 @@ def year(framework):
 
     add_tiers_and_catalogue(framework)
     return framework
+
+
+from tests.scoring.accountability_fixtures import (  # noqa: E402, F401 - fixtures
+    city_leader,
+    head_user,
+    heads,
+)

@@ -1,0 +1,346 @@
+"""Shapes of the commitments API: the indicator catalogue, each unit's
+commitment of a year with its targets, and each target's progress during the
+year. Values are decimal strings ("95.00"), as everywhere in the API; times
+are ISO 8601 in local time (+07:00).
+
+Progress is not stored: the views read it through commitments.progress for
+the rows of a page and hand it over on the objects (``progress_counts`` on a
+commitment, ``live`` on a target), so that these serializers never query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commitments import rules
+from commitments.models import (
+    CheckState,
+    Commitment,
+    CommitmentState,
+    Head,
+    Indicator,
+    IndicatorKind,
+    IndicatorMetric,
+    Target,
+    Unit,
+)
+
+# Where a target's value comes from (commitments.progress.TargetProgress).
+PROGRESS_SOURCES = [
+    ("metric", _("From the case-record figures")),
+    ("reported", _("Reported by the unit, not checked yet")),
+    ("accepted", _("Reported by the unit and accepted")),
+    ("rejected", _("Reported by the unit and rejected")),
+    ("judged", _("Judged after the year")),
+]
+PROGRESS_STATES = [
+    (rules.Progress.ON_TRACK.value, _("On track")),
+    (rules.Progress.AT_RISK.value, _("At risk")),
+    (rules.Progress.MET.value, _("Met")),
+    (rules.Progress.MISSED.value, _("Missed")),
+    (rules.Progress.NO_DATA.value, _("No data")),
+]
+
+
+def _value(**kwargs: Any) -> serializers.DecimalField:
+    """A target's value or a rate: two decimals, like the model's columns."""
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=2, read_only=True, **kwargs
+    )
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field whose set of choices is one named enum of the schema.
+
+    Several components have a "kind", "state" or "metric" with different
+    choices; left to itself the schema generator names them with a hash
+    ("State829Enum") and warns. The name is given here rather than in
+    SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"], next to the field."""
+
+    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        field: NamedChoiceField = self.target
+        schema = build_choice_field(field)
+        schema.pop("x-spec-enum-id", None)
+        # As the generator shows other enums: an empty value, where allowed,
+        # is the shared BlankEnum; nullability belongs to each use.
+        schema["enum"] = [c for c in schema["enum"] if c not in ("", None)]
+        enum = self._register(auto_schema, field.enum_name, schema)
+        if not field.allow_blank:
+            return enum
+        return {
+            "oneOf": [enum, self._register(auto_schema, "BlankEnum", {"enum": [""]})]
+        }
+
+    @staticmethod
+    def _register(auto_schema: Any, name: str, schema: dict[str, Any]) -> Any:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# --- small shapes shared with the accountability API --------------------------------
+
+
+class UnitRefSerializer(serializers.ModelSerializer[Unit]):
+    class Meta:
+        model = Unit
+        fields = ["code", "name"]
+        read_only_fields = fields
+
+
+class HeadRefSerializer(serializers.ModelSerializer[Head]):
+    name = serializers.CharField(source="full_name", read_only=True)
+
+    class Meta:
+        model = Head
+        fields = ["name", "title"]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    full_name = serializers.CharField(
+        source="get_full_name",
+        read_only=True,
+        help_text=_("First and last name; empty when the account has none."),
+    )
+
+
+# --- indicators ---------------------------------------------------------------------
+
+
+def _indicator_kind() -> NamedChoiceField:
+    return NamedChoiceField(
+        enum_name="IndicatorKindEnum", choices=IndicatorKind.choices
+    )
+
+
+def _indicator_metric(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        enum_name="IndicatorMetricEnum",
+        choices=IndicatorMetric.choices,
+        allow_blank=True,
+        **kwargs,
+    )
+
+
+class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    kind = _indicator_kind()
+    metric = _indicator_metric(
+        help_text=_(
+            "For an indicator read from the case records: the rate it "
+            "reads. Empty for one reported by the unit."
+        )
+    )
+
+    class Meta:
+        model = Indicator
+        fields = ["code", "name", "kind", "metric", "unit_label", "position"]
+        read_only_fields = fields
+
+
+class TargetIndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    kind = _indicator_kind()
+    metric = _indicator_metric()
+
+    class Meta:
+        model = Indicator
+        fields = ["code", "name", "kind", "metric"]
+        read_only_fields = fields
+
+
+# --- targets ------------------------------------------------------------------------
+
+
+class TargetProgressSerializer(serializers.Serializer):
+    """A commitments.progress.TargetProgress."""
+
+    value = _value(
+        allow_null=True,
+        help_text=_(
+            "The value now: the unit's rate from January to the current month "
+            "(or to the target's deadline), its reported value, or after the "
+            "year the value it was judged on. Null: no data."
+        ),
+    )
+    # A field named like Field.source: the metaclass takes it out of the
+    # class body, which the type checker does not know.
+    source = NamedChoiceField(  # type: ignore[assignment]
+        enum_name="ProgressSourceEnum",
+        choices=PROGRESS_SOURCES,
+        allow_blank=True,
+        help_text=_("Where the value comes from; empty: no value."),
+    )
+    state = NamedChoiceField(
+        enum_name="ProgressStateEnum",
+        source="progress",
+        choices=PROGRESS_STATES,
+        help_text=_(
+            "Before the deadline: on track, at risk or no data; after it: met "
+            "or missed."
+        ),
+    )
+
+
+class TargetSerializer(serializers.ModelSerializer[Target]):
+    indicator = TargetIndicatorSerializer(read_only=True)
+    value = _value(help_text=_("The committed value."))
+    last_year_value = _value(
+        allow_null=True,
+        help_text=_("The unit's own result of the year before, as read at signing."),
+    )
+    reported_value = _value(allow_null=True)
+    check_state = serializers.ChoiceField(
+        choices=CheckState.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_(
+            "The reviewer's check of a reported value; empty before anything "
+            "is reported."
+        ),
+    )
+    judged_value = _value(allow_null=True)
+    progress = TargetProgressSerializer(
+        source="live",
+        read_only=True,
+        help_text=_("Computed on each request, as of today."),
+    )
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "indicator",
+            "comparison",
+            "value",
+            "deadline",
+            "mandatory",
+            "last_year_value",
+            "reported_value",
+            "check_state",
+            "judged_value",
+            "met",
+            "exceeded",
+            "progress",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "deadline": {"help_text": _("Empty: by the end of the year.")},
+            "met": {"help_text": _("After the year; null until judged.")},
+            "exceeded": {"help_text": _("After the year; null until judged.")},
+        }
+
+
+def _commitment_state() -> NamedChoiceField:
+    return NamedChoiceField(
+        enum_name="CommitmentStateEnum", choices=CommitmentState.choices
+    )
+
+
+class TargetCommitmentSerializer(serializers.ModelSerializer[Commitment]):
+    state = _commitment_state()
+
+    class Meta:
+        model = Commitment
+        fields = ["id", "year", "state"]
+        read_only_fields = fields
+
+
+class TargetRowSerializer(TargetSerializer):
+    """A target in the list across units: with its commitment and unit."""
+
+    commitment = TargetCommitmentSerializer(read_only=True)
+    unit = UnitRefSerializer(source="commitment.unit", read_only=True)
+
+    class Meta(TargetSerializer.Meta):
+        fields = ["commitment", "unit", *TargetSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+# --- commitments --------------------------------------------------------------------
+
+
+class CountersignatureSerializer(serializers.Serializer):
+    name = serializers.CharField(source="countersigner_name", read_only=True)
+    title = serializers.CharField(source="countersigner_title", read_only=True)
+    date = serializers.DateField(source="countersigned_on", read_only=True)
+
+
+class ProgressCountsSerializer(serializers.Serializer):
+    """A commitments.progress.Tally."""
+
+    on_track = serializers.IntegerField(read_only=True)
+    at_risk = serializers.IntegerField(read_only=True)
+    met = serializers.IntegerField(read_only=True)
+    missed = serializers.IntegerField(read_only=True)
+    no_data = serializers.IntegerField(read_only=True)
+
+
+class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
+    unit = UnitRefSerializer(read_only=True)
+    state = _commitment_state()
+    head = HeadRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The head who signed; null while a draft."),
+    )
+    countersigned = serializers.SerializerMethodField(
+        help_text=_("By the level above; null until counter-signed.")
+    )
+    progress_counts = ProgressCountsSerializer(
+        read_only=True,
+        help_text=_("The number of its targets in each progress state, as of today."),
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "unit",
+            "year",
+            "state",
+            "head",
+            "signed_on",
+            "countersigned",
+            "met",
+            "evaluated_at",
+            "progress_counts",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "met": {
+                "help_text": _(
+                    "After the year: every mandatory target met; null until judged."
+                )
+            }
+        }
+
+    @extend_schema_field(CountersignatureSerializer(allow_null=True))
+    def get_countersigned(self, commitment: Commitment) -> dict[str, Any] | None:
+        if commitment.countersigned_on is None:
+            return None
+        return CountersignatureSerializer(commitment).data
+
+
+class CommitmentDetailSerializer(CommitmentSerializer):
+    targets = TargetSerializer(many=True, read_only=True)
+
+    class Meta(CommitmentSerializer.Meta):
+        fields = [*CommitmentSerializer.Meta.fields, "targets"]
+        read_only_fields = fields

@@ -1,0 +1,425 @@
+"""Writes to commitments and targets: each one transaction, each checking who
+may do it and refusing with a message that names the field.
+
+The life of a commitment: created for many units at once from the template
+of their kind (a draft), adjusted per unit, signed by the head in office
+(date and the signed scan; targets set below last year's own result are
+said, and recorded), counter-signed by the level above. A signed commitment's
+targets no longer change. During and after the year the unit reports its
+manual indicators and a reviewer accepts or rejects each report."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING
+
+import filetype
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from commitments import progress
+from commitments.access import RECORD_WRITE_ROLES, UNIT_EDIT_ROLES, units_q, user_roles
+from commitments.models import (
+    CheckState,
+    Commitment,
+    CommitmentState,
+    CommitmentTemplate,
+    Head,
+    HeadPosition,
+    Indicator,
+    IndicatorKind,
+    Role,
+    Target,
+    Unit,
+)
+from commitments.selectors import heads_on
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
+
+SCAN_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+SCAN_MAX_BYTES = 20 * 1024 * 1024
+OVERSIGHT = frozenset({Role.REVIEWER, Role.LEADER})
+
+
+# --- who may -----------------------------------------------------------------------
+
+
+def _reaches(user: AnyUser, unit: Unit | None, roles: frozenset[str]) -> bool:
+    if unit is None or not user.is_authenticated:
+        return False
+    return Unit.objects.filter(units_q(user, roles=roles), pk=unit.pk).exists()
+
+
+def may_prepare(user: AnyUser, unit: Unit) -> bool:
+    """Draft a unit's commitment and adjust its targets: the unit's own people
+    and the reviewers over it."""
+    return _reaches(user, unit, RECORD_WRITE_ROLES)
+
+
+def may_create_from_template(user: AnyUser) -> bool:
+    """Home Affairs reviewers draft the year's commitments of their units."""
+    return user.is_superuser or Role.REVIEWER in user_roles(user)
+
+
+def may_sign(user: AnyUser, commitment: Commitment) -> bool:
+    """Record the head's signature (the signed scan): the unit's own people
+    and the reviewers over it."""
+    return commitment.state == CommitmentState.DRAFT and may_prepare(
+        user, commitment.unit
+    )
+
+
+def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
+    """The level above: a leader or reviewer whose jurisdiction holds the
+    unit's parent (never the unit's own people)."""
+    return commitment.state == CommitmentState.SIGNED and _reaches(
+        user, commitment.unit.parent, OVERSIGHT
+    )
+
+
+def may_report(user: AnyUser, target: Target) -> bool:
+    return (
+        target.commitment.signed
+        and target.indicator.kind == IndicatorKind.MANUAL
+        and target.met is None
+        and _reaches(user, target.commitment.unit, UNIT_EDIT_ROLES)
+    )
+
+
+def may_check(user: AnyUser, target: Target) -> bool:
+    """A reviewer over the unit checks what it reported."""
+    return (
+        target.reported_value is not None
+        and target.met is None
+        and _reaches(user, target.commitment.unit, frozenset({Role.REVIEWER}))
+    )
+
+
+# --- creating from templates -----------------------------------------------------
+
+
+def due_date(year: int, month: int | None) -> date | None:
+    if month is None:
+        return None
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Created:
+    created: list[Commitment] = field(default_factory=list)
+    # (unit, why it was left out)
+    skipped: list[tuple[Unit, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def commitments_create(
+    *, year: int, template: CommitmentTemplate, units: Iterable[Unit], user: AnyUser
+) -> Created:
+    """Draft the year's commitment of each unit from the template: units of
+    another kind, units not in existence that year and units that already
+    have one are left out, each with the reason. A fixed number of queries."""
+    if not may_create_from_template(user):
+        raise PermissionDenied
+    units = list(units)
+    writable = (
+        set(
+            Unit.objects.filter(
+                units_q(user, roles=frozenset({Role.REVIEWER}))
+            ).values_list("pk", flat=True)
+        )
+        if not user.is_superuser
+        else None
+    )
+    existing = set(
+        Commitment.objects.filter(year=year, unit__in=units).values_list(
+            "unit_id", flat=True
+        )
+    )
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    report = Created()
+    chosen = []
+    for unit in units:
+        if writable is not None and unit.pk not in writable:
+            report.skipped.append((unit, _("outside your jurisdiction")))
+        elif unit.kind != template.unit_kind:
+            report.skipped.append((unit, _("the template is for another kind of unit")))
+        elif unit.valid_from > end or (
+            unit.valid_to is not None and unit.valid_to < start
+        ):
+            report.skipped.append(
+                (unit, _("the unit does not exist in %(year)s") % {"year": year})
+            )
+        elif unit.pk in existing:
+            report.skipped.append(
+                (unit, _("already has a commitment for %(year)s") % {"year": year})
+            )
+        else:
+            chosen.append(unit)
+    commitments = Commitment.objects.bulk_create(
+        [Commitment(unit=unit, year=year, template=template) for unit in chosen]
+    )
+    template_targets = list(template.targets.all())
+    Target.objects.bulk_create(
+        [
+            Target(
+                commitment=commitment,
+                indicator_id=item.indicator_id,
+                comparison=item.comparison,
+                value=item.value,
+                deadline=due_date(year, item.due_month),
+                mandatory=item.mandatory,
+                position=item.position,
+            )
+            for commitment in commitments
+            for item in template_targets
+        ]
+    )
+    report.created = commitments
+    return report
+
+
+# --- adjusting a draft -------------------------------------------------------------
+
+
+def _require_draft(commitment: Commitment) -> None:
+    if commitment.state != CommitmentState.DRAFT:
+        raise ValidationError(
+            _("The commitment is signed: its targets no longer change.")
+        )
+
+
+def _check_target(
+    commitment: Commitment,
+    *,
+    value: Decimal,
+    deadline: date | None,
+    indicator: Indicator,
+) -> None:
+    errors: dict[str, str] = {}
+    if deadline is not None and deadline.year != commitment.year:
+        errors["deadline"] = _("The deadline must fall within %(year)s.") % {
+            "year": commitment.year
+        }
+    if value < 0:
+        errors["value"] = _("A target cannot be negative.")
+    if indicator.unit_label == "%" and value > 100:
+        errors["value"] = _("A percentage cannot be above 100.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def target_save(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    indicator: Indicator,
+    comparison: str,
+    value: Decimal,
+    deadline: date | None,
+    mandatory: bool,
+    target: Target | None = None,
+) -> Target:
+    """Add a target to a draft, or change one."""
+    if not may_prepare(user, commitment.unit):
+        raise PermissionDenied
+    _require_draft(commitment)
+    _check_target(commitment, value=value, deadline=deadline, indicator=indicator)
+    duplicate = commitment.targets.filter(indicator=indicator)
+    if target is not None:
+        duplicate = duplicate.exclude(pk=target.pk)
+    if duplicate.exists():
+        raise ValidationError(
+            {"indicator": _("The commitment already has a target for this indicator.")}
+        )
+    if target is None:
+        last = (
+            commitment.targets.order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        target = Target(commitment=commitment, position=(last or 0) + 1)
+    target.indicator = indicator
+    target.comparison = comparison
+    target.value = value
+    target.deadline = deadline
+    target.mandatory = mandatory
+    target.save()
+    return target
+
+
+@transaction.atomic
+def target_delete(*, target: Target, user: AnyUser) -> None:
+    if not may_prepare(user, target.commitment.unit):
+        raise PermissionDenied
+    _require_draft(target.commitment)
+    target.delete()
+
+
+# --- signing -----------------------------------------------------------------------
+
+
+def head_in_office(unit: Unit, day: date) -> Head | None:
+    return (
+        heads_on(day=day)
+        .filter(unit=unit, position=HeadPosition.HEAD)
+        .order_by("-tenure_from")
+        .first()
+    )
+
+
+def scan_kind(stream: IO[bytes]) -> str:
+    """The scan's extension by its content: PDF, PNG or JPEG only."""
+    head = stream.read(8192)
+    stream.seek(0)
+    guess = filetype.guess(head)
+    if guess is None or guess.mime not in SCAN_TYPES:
+        raise ValidationError(
+            {"scan": _("The signed scan must be a PDF, PNG or JPEG file.")}
+        )
+    return SCAN_TYPES[guess.mime]
+
+
+@transaction.atomic
+def commitment_sign(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    signed_on: date,
+    scan: File,
+    today: date | None = None,
+) -> Commitment:
+    """Record the head's signature: the head in office on the day, the
+    signed scan, and each target's last-year result (those set below it are
+    counted in ``signing_warnings``)."""
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=commitment.pk)
+    )
+    if not may_sign(user, commitment):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if signed_on > today:
+        errors["signed_on"] = _("The signing date cannot be in the future.")
+    elif signed_on.year not in (commitment.year - 1, commitment.year):
+        errors["signed_on"] = _(
+            "A commitment for %(year)s is signed in %(before)s or %(year)s."
+        ) % {"year": commitment.year, "before": commitment.year - 1}
+    head = head_in_office(commitment.unit, signed_on)
+    if head is None and "signed_on" not in errors:
+        errors["signed_on"] = _("The unit had no head in office on that day.")
+    if not commitment.targets.filter(mandatory=True).exists():
+        errors["__all__"] = _("A commitment needs at least one mandatory target.")
+    if scan is None or not scan.size:
+        errors["scan"] = _("Attach the signed scan.")
+    elif scan.size > SCAN_MAX_BYTES:
+        errors["scan"] = _("The signed scan is larger than 20 MB.")
+    if errors:
+        raise ValidationError(errors)
+    extension = scan_kind(scan)
+    last = progress.last_year_values(commitment)
+    warnings = 0
+    for target in commitment.targets.select_related("indicator"):
+        target.last_year_value = last.get(target.pk)
+        if target.last_year_value is not None and progress.rules.below_last_year(
+            progress.rule_target(target), target.last_year_value
+        ):
+            warnings += 1
+        target.save(update_fields=["last_year_value"])
+    commitment.scan_extension = extension
+    commitment.scan_name = (getattr(scan, "name", "") or "")[:255]
+    commitment.scan.save("scan", scan, save=False)
+    commitment.head = head
+    commitment.signed_on = signed_on
+    commitment.signing_recorded_by = user if user.is_authenticated else None
+    commitment.signing_warnings = warnings
+    commitment.state = CommitmentState.SIGNED
+    commitment.save()
+    return commitment
+
+
+@transaction.atomic
+def commitment_countersign(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    countersigned_on: date,
+    signer_name: str,
+    signer_title: str,
+    today: date | None = None,
+) -> Commitment:
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent")
+        .get(pk=commitment.pk)
+    )
+    if not may_countersign(user, commitment):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    assert commitment.signed_on is not None
+    if countersigned_on > today:
+        errors["countersigned_on"] = _("The date cannot be in the future.")
+    elif countersigned_on < commitment.signed_on:
+        errors["countersigned_on"] = _("The level above cannot sign before the head.")
+    if not signer_name.strip():
+        errors["signer_name"] = _("Name who signed for the level above.")
+    if errors:
+        raise ValidationError(errors)
+    commitment.countersigned_on = countersigned_on
+    commitment.countersigner_name = signer_name.strip()
+    commitment.countersigner_title = signer_title.strip()
+    commitment.countersign_recorded_by = user  # type: ignore[assignment]
+    commitment.state = CommitmentState.COUNTERSIGNED
+    commitment.save()
+    return commitment
+
+
+# --- manual indicators -------------------------------------------------------------
+
+
+@transaction.atomic
+def target_report(
+    *, target: Target, user: AnyUser, value: Decimal, note: str
+) -> Target:
+    """The unit reports a manual indicator's value; a new report waits for a
+    reviewer's check again."""
+    if not may_report(user, target):
+        raise PermissionDenied
+    if value < 0 or (target.indicator.unit_label == "%" and value > 100):
+        raise ValidationError({"value": _("The value must be between 0 and 100.")})
+    target.reported_value = value
+    target.report_note = note.strip()
+    target.reported_by = user  # type: ignore[assignment]
+    target.reported_at = timezone.now()
+    target.check_state = CheckState.PENDING
+    target.check_note = ""
+    target.checked_by = None
+    target.checked_at = None
+    target.save()
+    return target
+
+
+@transaction.atomic
+def target_check(*, target: Target, user: AnyUser, accepted: bool, note: str) -> Target:
+    """A reviewer accepts the reported value or rejects it with a reason."""
+    if not may_check(user, target):
+        raise PermissionDenied
+    if not accepted and not note.strip():
+        raise ValidationError({"note": _("Say why the reported value is rejected.")})
+    target.check_state = CheckState.ACCEPTED if accepted else CheckState.REJECTED
+    target.check_note = note.strip()
+    target.checked_by = user  # type: ignore[assignment]
+    target.checked_at = timezone.now()
+    target.save()
+    return target

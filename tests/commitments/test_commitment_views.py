@@ -1,0 +1,179 @@
+"""The commitment pages through the test client: who sees which, the sign
+form's warnings and errors, drafting from a template, targets across units."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from commitments.models import Commitment, CommitmentState, CommitmentTemplate
+from tests.commitments.helpers import month, scan, signed
+from tests.factories import HeadFactory
+
+
+@pytest.fixture
+def head_a(org):
+    return HeadFactory(unit=org.commune_a, full_name="Trần Thị Hoa")
+
+
+@pytest.fixture
+def current(org, head_a):
+    year = date.today().year
+    return signed(org.commune_a, year, head_a, [("dung-han", "100", None)])
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_list_and_the_page_are_scoped(
+    client, org, current, commune_staff, other_commune_staff, city_reviewer
+):
+    login(client, commune_staff)
+    listed = client.get(reverse("commitment_list"))
+    assert listed.status_code == 200
+    assert "Trần Thị Hoa" in listed.content.decode()
+    assert client.get(current.get_absolute_url()).status_code == 200
+    client.logout()
+    login(client, other_commune_staff)
+    assert client.get(current.get_absolute_url()).status_code == 404
+    assert client.get(reverse("commitment_pdf", args=[current.pk])).status_code == 404
+    assert "Trần Thị Hoa" not in client.get(reverse("commitment_list")).content.decode()
+    client.logout()
+    login(client, city_reviewer)
+    assert client.get(current.get_absolute_url()).status_code == 200
+
+
+def test_anonymous_is_sent_to_log_in(client, current):
+    response = client.get(current.get_absolute_url())
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_the_unit_page_shows_this_years_targets(client, org, current, commune_staff):
+    month(org.commune_a, current.year, 1, received=10, on_time=9)
+    login(client, commune_staff)
+    page = client.get(org.commune_a.get_absolute_url()).content.decode()
+    assert 'data-testid="unit-target-row" data-indicator="dung-han"' in page
+    assert 'data-progress="at_risk"' in page
+
+
+def test_signing_through_the_page_asks_to_confirm_targets_below_last_year(
+    client, org, reviewer, head_a, commune_head
+):
+    year = date.today().year
+    template = CommitmentTemplate.objects.get(unit_kind="commune")
+    from commitments.commitment_services import commitments_create
+
+    commitments_create(
+        year=year, template=template, units=[org.commune_a], user=reviewer
+    )
+    commitment = Commitment.objects.get(unit=org.commune_a, year=year)
+    for number in range(1, 13):
+        month(org.commune_a, year - 1, number, received=10, on_time=10, digitized=9)
+    login(client, commune_head)
+    page = client.get(commitment.get_absolute_url()).content.decode()
+    assert 'data-testid="below-last-year-item"' in page
+    url = reverse("commitment_sign", args=[commitment.pk])
+    signed_on = date.today().strftime("%d/%m/%Y")
+    refused = client.post(url, {"signed_on": signed_on, "scan": scan()})
+    assert refused.status_code == 400
+    assert 'data-testid="error-acknowledge"' in refused.content.decode()
+    bad_date = client.post(
+        url, {"signed_on": "31/02/2026", "scan": scan(), "acknowledge": "on"}
+    )
+    assert 'data-testid="error-signed_on"' in bad_date.content.decode()
+    done = client.post(
+        url, {"signed_on": signed_on, "scan": scan(), "acknowledge": "on"}
+    )
+    assert done.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.state == CommitmentState.SIGNED
+    assert commitment.head == head_a
+    scan_response = client.get(reverse("commitment_scan", args=[commitment.pk]))
+    assert b"".join(scan_response.streaming_content).startswith(b"%PDF")
+
+
+def test_signing_is_refused_to_another_units_people(
+    client, org, reviewer, other_commune_staff, head_a
+):
+    year = date.today().year
+    template = CommitmentTemplate.objects.get(unit_kind="commune")
+    from commitments.commitment_services import commitments_create
+
+    commitments_create(
+        year=year, template=template, units=[org.commune_a], user=reviewer
+    )
+    commitment = Commitment.objects.get(unit=org.commune_a, year=year)
+    login(client, other_commune_staff)
+    response = client.post(
+        reverse("commitment_sign", args=[commitment.pk]),
+        {"signed_on": "01/01/2026", "scan": scan()},
+    )
+    assert response.status_code == 404
+
+
+def test_drafting_from_a_template_page(client, org, city_reviewer, commune_staff):
+    year = date.today().year
+    template = CommitmentTemplate.objects.get(unit_kind="commune")
+    login(client, commune_staff)
+    assert client.get(reverse("commitment_create")).status_code == 403
+    client.logout()
+    login(client, city_reviewer)
+    form = client.get(
+        reverse("commitment_create"), {"template": template.pk, "year": year}
+    )
+    assert "Phường A" in form.content.decode()
+    done = client.post(
+        reverse("commitment_create"),
+        {
+            "template": template.pk,
+            "year": year,
+            "units": [org.commune_a.pk, org.commune_b.pk],
+        },
+    )
+    assert done.status_code == 200
+    assert 'data-testid="create-report"' in done.content.decode()
+    assert Commitment.objects.filter(year=year).count() == 2
+
+
+def test_targets_across_units_for_reviewers_only(
+    client, org, current, city_reviewer, commune_staff
+):
+    month(org.commune_a, current.year, 1, received=10, on_time=9)
+    login(client, commune_staff)
+    assert client.get(reverse("target_progress")).status_code == 404
+    client.logout()
+    login(client, city_reviewer)
+    page = client.get(
+        reverse("target_progress"), {"progress": "at_risk"}
+    ).content.decode()
+    assert (
+        'data-unit="CITY-A" data-indicator="dung-han" data-progress="at_risk"' in page
+    )
+
+
+def test_a_manual_value_is_reported_and_checked_through_the_pages(
+    client, org, head_a, commune_staff, city_reviewer
+):
+    commitment = signed(
+        org.commune_a, date.today().year, head_a, [("nhiem-vu", "100", None)]
+    )
+    target = commitment.targets.get()
+    login(client, commune_staff)
+    url = reverse("target_report", args=[commitment.pk, target.pk])
+    assert client.post(url, {"value": "150", "note": ""}).status_code == 400
+    assert client.post(url, {"value": "100", "note": "20/20"}).status_code == 302
+    assert (
+        client.get(reverse("target_check", args=[commitment.pk, target.pk])).status_code
+        == 403
+    )
+    client.logout()
+    login(client, city_reviewer)
+    check = reverse("target_check", args=[commitment.pk, target.pk])
+    refused = client.post(check, {"decision": "reject", "note": ""})
+    assert 'data-testid="error-note"' in refused.content.decode()
+    assert client.post(check, {"decision": "accept", "note": ""}).status_code == 302
+    target.refresh_from_db()
+    assert target.check_state == "accepted"

@@ -1,0 +1,252 @@
+"""seed_demo's commitments and accountability (scoring.demo_accountability):
+commitments for 2024–2026 signed and counter-signed through the services,
+judged on the figures; a case for a unit missing two years running across a
+change of head, none for a unit missing once; a mitigated case with its
+steps; a rating capped for repeated lateness, one changed with a reason, a
+head flagged "not completed" twice; 2026 running with a draft left to sign;
+and a second run that changes nothing."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import filetype
+import pypdfium2
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+
+from commitments import progress
+from commitments.models import (
+    CheckState,
+    Commitment,
+    CommitmentState,
+    HeadPosition,
+    Target,
+    Unit,
+)
+from procedures.selectors import repeated_lateness
+from scoring import demo_accountability as demo
+from scoring.models import (
+    AccountabilityCase,
+    CaseKind,
+    CaseState,
+    CaseStep,
+    Decision,
+    HeadRating,
+    MitigationGround,
+    RatingLevel,
+    StepAction,
+)
+
+STEPS = [
+    "commitments.demo.build_organisation",
+    "commitments.demo.build_accounts",
+    "procedures.demo.build_catalogue",
+    "procedures.demo.build_cases",
+    "scoring.demo.build_frameworks",
+    "scoring.demo_results.build_results",
+    "scoring.demo_accountability.build_accountability",
+]
+
+
+def counts() -> dict[str, object]:
+    """What the step writes, to compare before and after a second run."""
+    return {
+        "commitments": sorted(
+            Commitment.objects.values_list(
+                "unit__code", "year", "state", "head_id", "signed_on", "met", "scan"
+            )
+        ),
+        "targets": sorted(
+            Target.objects.values_list(
+                "pk", "value", "reported_value", "check_state", "judged_value", "met"
+            )
+        ),
+        "target_history": Target.history.count(),
+        "cases": sorted(
+            AccountabilityCase.objects.values_list("unit__code", "year", "state")
+        ),
+        "steps": CaseStep.objects.count(),
+        "ratings": sorted(
+            HeadRating.objects.values_list("unit__code", "year", "proposed", "final")
+        ),
+        "rating_history": HeadRating.history.count(),
+    }
+
+
+def test_a_scan_is_a_pdf_any_reader_opens():
+    pdf = demo.scan_pdf(["BẢN CAM KẾT NĂM 2024", "Xã Hưng Đạo (đã ký)"])
+    assert filetype.guess(pdf).mime == "application/pdf"
+    document = pypdfium2.PdfDocument(pdf)
+    assert len(document) == 1
+    text = document[0].get_textpage().get_text_range()
+    assert "Xa Hung Dao (da ky)" in text
+
+
+@pytest.mark.parametrize(
+    ("official", "value", "before", "committed"),
+    [
+        ("100", "100", "99.5", "100"),  # reached: the official value
+        ("90", "93.1", None, "90"),
+        ("100", "47.37", None, "45"),  # a round figure below the result
+        ("100", "47.37", "46.2", "47"),  # not below last year's
+        ("100", "99.28", "99.25", "99.25"),
+        ("100", "99.28", "99.21", "99.21"),  # no round figure between: last year's
+        ("95", "98.9", "98.1", "98.5"),  # reached, but last year did better
+        ("100", "96.5", "98.2", "96"),  # fell below last year's: said at signing
+        ("100", "3.2", None, None),  # too little to commit to
+        ("100", None, "50", None),  # no figures
+    ],
+)
+def test_a_unit_commits_to_a_round_figure_it_reaches(
+    official, value, before, committed
+):
+    def d(x):
+        return None if x is None else Decimal(x)
+
+    assert demo.commit_to(d(official), d(value), d(before)) == d(committed)
+
+
+def test_the_demo_judges_2024_and_2025_and_runs_2026(db, settings, tmp_path):
+    settings.DEMO_STEPS = STEPS
+    settings.MEDIA_ROOT = tmp_path
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "commitments 2024:" in out.getvalue()
+
+    # Every department and Chí Linh unit commits each year, signed by the
+    # head in office with a PDF scan, counter-signed by the level above.
+    for year in (2024, 2025):
+        committed = Commitment.objects.filter(year=year)
+        assert committed.count() == len(demo.units_of(year))
+        assert set(committed.values_list("state", flat=True)) == {
+            CommitmentState.COUNTERSIGNED
+        }
+        assert not committed.filter(met__isnull=True)
+    for commitment in Commitment.objects.exclude(state=CommitmentState.DRAFT):
+        with commitment.scan.open("rb") as scan:
+            assert filetype.guess(scan.read(8192)).mime == "application/pdf"
+        assert commitment.signed_on.year == commitment.year
+        if commitment.countersigned_on:
+            assert commitment.countersigned_on >= commitment.signed_on
+
+    # Judged on the figures and accepted reports as they read now.
+    judged = list(
+        Target.objects.filter(met__isnull=False).select_related(
+            "indicator", "commitment"
+        )
+    )
+    assert judged
+    now = progress.target_values(judged, today=None, judging=True)
+    for target in judged:
+        assert target.judged_value == now[target.pk][0], target.pk
+    checked = Target.objects.exclude(check_state="")
+    assert checked.filter(check_state=CheckState.ACCEPTED).exists()
+    rejected = checked.filter(check_state=CheckState.REJECTED)
+    assert rejected.exists()
+    assert not rejected.filter(check_note="")
+
+    # Missed twice, head changed on 01/11/2024: a case for today's head,
+    # naming both signers, awaiting the explanation.
+    cases = AccountabilityCase.objects.filter(kind=CaseKind.TWO_YEARS)
+    assert set(cases.values_list("unit__code", flat=True)) == {
+        demo.OPEN_CASE,
+        demo.MITIGATED_CASE,
+        demo.EXPLAINED_CASE,
+    }
+    case = cases.select_related("head__user").get(unit__code=demo.OPEN_CASE)
+    signers = [
+        c.head
+        for c in Commitment.objects.filter(
+            unit__code=demo.OPEN_CASE, year__in=[2024, 2025]
+        )
+        .select_related("head")
+        .order_by("year")
+    ]
+    assert signers[0] != signers[1]
+    assert [y["signed_by"] for y in case.facts["years"]] == [
+        h.full_name for h in signers
+    ]
+    assert all(y["missed"] for y in case.facts["years"])
+    today_head = Unit.objects.get(code=demo.OPEN_CASE).heads.get(
+        position=HeadPosition.HEAD, tenure_to=None
+    )
+    assert case.head == today_head == signers[1]
+    assert case.head.user.username == "truong.hungdao"
+    assert case.state == CaseState.REQUESTED
+    assert list(case.steps.values_list("action", flat=True)) == [StepAction.OPENED]
+
+    # Missed once: no case.
+    for code, year in demo.MISSED_ONCE:
+        missed = Commitment.objects.get(unit__code=code, year=year)
+        assert missed.met is False
+        other = 2025 if year == 2024 else 2024
+        assert Commitment.objects.get(unit__code=code, year=other).met
+        assert not AccountabilityCase.objects.filter(unit__code=code).exists()
+
+    # Mitigated: opened, explained by the head, decided by the chairman.
+    mitigated = cases.get(unit__code=demo.MITIGATED_CASE)
+    assert mitigated.state == CaseState.DECIDED
+    assert mitigated.decision == Decision.MITIGATED
+    assert mitigated.ground == MitigationGround.OBJECTIVE
+    assert mitigated.decision_reason
+    steps = list(mitigated.steps.select_related("by").order_by("at", "pk"))
+    assert [(s.action, s.by.username if s.by else None) for s in steps] == [
+        (StepAction.OPENED, None),
+        (StepAction.EXPLAINED, "truong.sotnmt"),
+        (StepAction.DECIDED, "chutich.tinh"),
+    ]
+    assert mitigated.head.user.username == "truong.sotnmt"
+    explained = cases.get(unit__code=demo.EXPLAINED_CASE)
+    assert explained.state == CaseState.EXPLAINED
+
+    # Reminded in 2024, late again in 2025: the branch meets every target
+    # yet is proposed "Hoàn thành" at most.
+    flagged = {row.unit.code for row in repeated_lateness(2025, user=None)}
+    assert demo.CAPPED in flagged
+    capped = HeadRating.objects.get(unit__code=demo.CAPPED, year=2025)
+    assert capped.basis["capped"] is True
+    assert capped.basis["repeatedly_late"] is True
+    assert capped.basis["met"] == capped.basis["targets"]
+    assert capped.proposed == RatingLevel.COMPLETED
+
+    # Ratings: 2024 all confirmed; one 2025 rating changed with a reason;
+    # Sở Xây dựng's head "not completed" twice, flagged.
+    assert not HeadRating.objects.filter(year=2024, final__isnull=True)
+    changed = HeadRating.objects.exclude(final=None).exclude(final=F("proposed"))
+    assert [(r.unit.code, r.year) for r in changed] == [(demo.RATING_CHANGED, 2025)]
+    assert changed[0].reason
+    assert changed[0].rated_by.username == "chutich.chilinh"
+    assert HeadRating.objects.filter(year=2025, final__isnull=True).exists()
+    sxd = HeadRating.objects.filter(unit__code=demo.EXPLAINED_CASE)
+    assert set(sxd.values_list("proposed", flat=True)) == {RatingLevel.NOT_COMPLETED}
+    assert sxd.get(year=2025).flagged
+    assert set(
+        HeadRating.objects.filter(flagged=True).values_list("unit__code", flat=True)
+    ) == {demo.EXPLAINED_CASE}
+
+    # 2026 runs: signed and counter-signed, one draft, one awaiting the
+    # counter-signature, manual reports on track and at risk.
+    running = Commitment.objects.filter(year=2026)
+    assert running.count() == len(demo.units_of(2026))
+    assert running.get(unit__code=demo.DRAFT_2026).state == CommitmentState.DRAFT
+    assert running.get(unit__code=demo.SIGNED_ONLY_2026).state == CommitmentState.SIGNED
+    assert running.filter(state=CommitmentState.COUNTERSIGNED).count() == (
+        running.count() - 2
+    )
+    stp = running.get(unit__code="HD-STP")
+    states = {
+        p.target.indicator.code: p.progress
+        for p in progress.targets_progress(
+            list(stp.targets.select_related("indicator", "commitment")),
+            today=date(2026, 11, 23),
+        )
+    }
+    assert states["van-ban-dien-tu"] == "on_track"
+    assert states["nhiem-vu"] == "at_risk"
+
+    # Again: nothing changes.
+    before = counts()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert counts() == before

@@ -1,0 +1,112 @@
+"""The accountability and rating pages: scoped lists, the forms of each
+step for the right person only, errors on the field."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from scoring import accountability
+from scoring.models import AccountabilityCase, CaseState, HeadRating
+from tests.scoring.test_accountability import AFTER, NOW, two_bad_years
+
+
+@pytest.fixture
+def case(org, heads):
+    two_bad_years(org, heads)
+    accountability.evaluate_year(2024, now=NOW, today=AFTER)
+    accountability.evaluate_year(2025, now=NOW, today=AFTER)
+    return AccountabilityCase.objects.get()
+
+
+def login(client, user):
+    client.force_login(user)
+
+
+def test_the_list_is_scoped(client, case, commune_staff, other_commune_staff):
+    login(client, commune_staff)
+    assert (
+        'data-unit="CITY-A"'
+        in client.get(reverse("accountability_list")).content.decode()
+    )
+    assert client.get(case.get_absolute_url()).status_code == 200
+    client.logout()
+    login(client, other_commune_staff)
+    assert (
+        'data-unit="CITY-A"'
+        not in client.get(reverse("accountability_list")).content.decode()
+    )
+    assert client.get(case.get_absolute_url()).status_code == 404
+
+
+def test_the_head_explains_and_the_leader_decides_through_the_pages(
+    client, case, head_user, city_leader, commune_staff
+):
+    login(client, commune_staff)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "Nguyễn Văn Cũ" in page
+    assert "Trần Thị Mới" in page
+    assert 'data-testid="explain-form"' not in page
+    assert (
+        client.post(
+            reverse("accountability_explain", args=[case.pk]), {"explanation": "x"}
+        ).status_code
+        == 403
+    )
+    client.logout()
+    login(client, head_user)
+    empty = client.post(
+        reverse("accountability_explain", args=[case.pk]), {"explanation": ""}
+    )
+    assert 'data-testid="error-explanation"' in empty.content.decode()
+    sent = client.post(
+        reverse("accountability_explain", args=[case.pk]),
+        {"explanation": "Hệ thống gián đoạn."},
+    )
+    assert sent.status_code == 302
+    client.logout()
+    login(client, city_leader)
+    decide = reverse("accountability_decide", args=[case.pk])
+    no_ground = client.post(decide, {"decision": "mitigated", "reason": "Khách quan"})
+    assert 'data-testid="error-ground"' in no_ground.content.decode()
+    done = client.post(
+        decide, {"decision": "mitigated", "ground": "objective", "reason": "Khách quan"}
+    )
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.DECIDED
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert page.count('data-testid="case-step"') == 3
+
+
+def test_ratings_page_and_form_for_the_level_above(
+    client, case, city_leader, commune_staff, head_user
+):
+    rating = HeadRating.objects.get(unit__code="CITY-A", year=2025)
+    login(client, commune_staff)
+    assert (
+        'data-testid="rating-row"'
+        not in client.get(reverse("rating_list")).content.decode()
+    )
+    client.logout()
+    login(client, head_user)
+    page = client.get(reverse("rating_list"), {"year": 2025}).content.decode()
+    assert 'data-testid="rating-row"' in page
+    assert 'data-testid="rate-form"' not in page
+    assert (
+        client.post(
+            reverse("rating_decide", args=[rating.pk]), {f"r{rating.pk}-level": 1}
+        ).status_code
+        == 403
+    )
+    client.logout()
+    login(client, city_leader)
+    page = client.get(reverse("rating_list"), {"year": 2025}).content.decode()
+    assert 'data-testid="rate-form"' in page
+    client.post(
+        reverse("rating_decide", args=[rating.pk]),
+        {f"r{rating.pk}-level": rating.proposed, f"r{rating.pk}-reason": ""},
+    )
+    rating.refresh_from_db()
+    assert rating.final == rating.proposed
+    assert date.today() >= rating.rated_at.date()
