@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from commitments import progress
 from commitments.access import RECORD_WRITE_ROLES, UNIT_EDIT_ROLES, units_q, user_roles
@@ -163,11 +164,15 @@ def commitments_create(
             )
         else:
             chosen.append(unit)
-    commitments = Commitment.objects.bulk_create(
-        [Commitment(unit=unit, year=year, template=template) for unit in chosen]
+    # With their history rows: the audit trail starts at the draft.
+    author = user if user.is_authenticated else None
+    commitments = bulk_create_with_history(
+        [Commitment(unit=unit, year=year, template=template) for unit in chosen],
+        Commitment,
+        default_user=author,
     )
     template_targets = list(template.targets.all())
-    Target.objects.bulk_create(
+    bulk_create_with_history(
         [
             Target(
                 commitment=commitment,
@@ -180,7 +185,9 @@ def commitments_create(
             )
             for commitment in commitments
             for item in template_targets
-        ]
+        ],
+        Target,
+        default_user=author,
     )
     report.created = commitments
     return report
@@ -390,7 +397,12 @@ def commitment_countersign(
 
 @transaction.atomic
 def target_report(
-    *, target: Target, user: AnyUser, value: Decimal, note: str
+    *,
+    target: Target,
+    user: AnyUser,
+    value: Decimal,
+    note: str,
+    now: datetime | None = None,
 ) -> Target:
     """The unit reports a manual indicator's value; a new report waits for a
     reviewer's check again."""
@@ -401,7 +413,7 @@ def target_report(
     target.reported_value = value
     target.report_note = note.strip()
     target.reported_by = user  # type: ignore[assignment]
-    target.reported_at = timezone.now()
+    target.reported_at = now or timezone.now()
     target.check_state = CheckState.PENDING
     target.check_note = ""
     target.checked_by = None
@@ -411,7 +423,14 @@ def target_report(
 
 
 @transaction.atomic
-def target_check(*, target: Target, user: AnyUser, accepted: bool, note: str) -> Target:
+def target_check(
+    *,
+    target: Target,
+    user: AnyUser,
+    accepted: bool,
+    note: str,
+    now: datetime | None = None,
+) -> Target:
     """A reviewer accepts the reported value or rejects it with a reason."""
     if not may_check(user, target):
         raise PermissionDenied
@@ -420,6 +439,6 @@ def target_check(*, target: Target, user: AnyUser, accepted: bool, note: str) ->
     target.check_state = CheckState.ACCEPTED if accepted else CheckState.REJECTED
     target.check_note = note.strip()
     target.checked_by = user  # type: ignore[assignment]
-    target.checked_at = timezone.now()
+    target.checked_at = now or timezone.now()
     target.save()
     return target

@@ -462,7 +462,11 @@ def may_rate(user: AnyUser, rating: HeadRating) -> bool:
 
 @transaction.atomic
 def case_explain(
-    *, case: AccountabilityCase, user: AnyUser, text: str
+    *,
+    case: AccountabilityCase,
+    user: AnyUser,
+    text: str,
+    now: datetime | None = None,
 ) -> AccountabilityCase:
     case = (
         AccountabilityCase.objects.select_for_update(of=("self",))
@@ -473,7 +477,7 @@ def case_explain(
         raise PermissionDenied
     if not text.strip():
         raise ValidationError({"explanation": _("Write the explanation.")})
-    now = timezone.now()
+    now = now or timezone.now()
     case.explanation = text.strip()
     case.state = CaseState.EXPLAINED
     case.updated_at = now
@@ -496,6 +500,7 @@ def case_decide(
     decision: str,
     reason: str,
     ground: str = "",
+    now: datetime | None = None,
 ) -> AccountabilityCase:
     case = (
         AccountabilityCase.objects.select_for_update(of=("self",))
@@ -516,7 +521,7 @@ def case_decide(
         )
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = now or timezone.now()
     case.decision = decision
     case.ground = ground if decision == Decision.MITIGATED else ""
     case.decision_reason = reason.strip()
@@ -539,7 +544,12 @@ def case_decide(
 
 @transaction.atomic
 def rating_decide(
-    *, rating: HeadRating, user: AnyUser, level: int, reason: str
+    *,
+    rating: HeadRating,
+    user: AnyUser,
+    level: int,
+    reason: str,
+    now: datetime | None = None,
 ) -> HeadRating:
     """Confirm the proposal, or change it with a reason."""
     rating = (
@@ -558,7 +568,7 @@ def rating_decide(
     rating.final = level
     rating.reason = reason.strip()
     rating.rated_by = user  # type: ignore[assignment]
-    rating.rated_at = timezone.now()
+    rating.rated_at = now or timezone.now()
     rating.save()
     flags_refresh(rating.year)
     return rating

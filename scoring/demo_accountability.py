@@ -79,7 +79,6 @@ from commitments.models import (
     Membership,
     Role,
     Target,
-    TemplateTarget,
     Unit,
     UnitKind,
 )
@@ -383,31 +382,6 @@ def head_logins() -> list[str]:
     return made
 
 
-def branch_template() -> CommitmentTemplate:
-    """The templates of migration 0006 cover departments, districts, offices
-    and communes; the land-registry branch handles more dossiers than any
-    office, so the demo gives branches the offices' targets."""
-    template, created = CommitmentTemplate.objects.get_or_create(
-        unit_kind=UnitKind.BRANCH, name="Cam kết của chi nhánh, đơn vị trực thuộc"
-    )
-    if created:
-        source = CommitmentTemplate.objects.filter(unit_kind=UnitKind.OFFICE).first()
-        assert source is not None, "migration 0006 makes the offices' template"
-        TemplateTarget.objects.bulk_create(
-            TemplateTarget(
-                template=template,
-                indicator_id=item.indicator_id,
-                comparison=item.comparison,
-                value=item.value,
-                due_month=item.due_month,
-                mandatory=item.mandatory,
-                position=item.position,
-            )
-            for item in source.targets.all()
-        )
-    return template
-
-
 def units_of(year: int) -> list[Unit]:
     """The units that commit: the departments, and Chí Linh's offices,
     branch, wards and communes, in existence at the end of the year (the
@@ -455,7 +429,6 @@ def commitments_draft(year: int, units: Sequence[Unit], people: People) -> None:
     templates: dict[str, CommitmentTemplate] = {}
     for template in CommitmentTemplate.objects.order_by("pk"):
         templates.setdefault(template.unit_kind, template)
-    templates[UnitKind.BRANCH] = branch_template()
     groups: dict[tuple[str, str], list[Unit]] = {}
     for unit in units:
         reviewer = people.reviewer(unit).username
@@ -605,6 +578,7 @@ def _reports(
                     user=people.reporter(unit),
                     value=_report_value(target, plan),
                     note=note,
+                    now=_at(date(year + 1, 1, 10)),
                 )
             if target.check_state != CheckState.PENDING:
                 continue
@@ -623,6 +597,7 @@ def _reports(
                     if reject
                     else "Đối chiếu tài liệu kiểm chứng: đạt."
                 ),
+                now=_at(date(year + 1, 1, 22)),
             )
 
 
@@ -690,6 +665,7 @@ def running_reports(commitments: Sequence[Commitment], people: People) -> None:
                     user=people.reporter(commitment.unit),
                     value=value,
                     note=f"Kết quả đến hết tháng 10/{commitment.year}.",
+                    now=_at(date(commitment.year, 11, 5)),
                 )
 
 
@@ -742,6 +718,7 @@ def cases_walk(people: People) -> None:
                 case=case,
                 user=people.users[logins[code]],
                 text=EXPLANATIONS[code],
+                now=_at(date(2026, 3, 16)),
             )
         if code == MITIGATED_CASE and case.state == CaseState.EXPLAINED:
             accountability.case_decide(
@@ -750,6 +727,7 @@ def cases_walk(people: People) -> None:
                 decision=Decision.MITIGATED,
                 ground=MitigationGround.OBJECTIVE,
                 reason=MITIGATION_REASON,
+                now=_at(date(2026, 4, 10)),
             )
 
 
@@ -769,7 +747,11 @@ def ratings_decide(people: People) -> int:
             level = rating.proposed - 1 if rating.proposed > 0 else rating.proposed + 1
             reason = RATING_CHANGE_REASON
         accountability.rating_decide(
-            rating=rating, user=people.leader(unit), level=level, reason=reason
+            rating=rating,
+            user=people.leader(unit),
+            level=level,
+            reason=reason,
+            now=_at(date(rating.year + 1, 4, 20)),
         )
         decided += 1
     return decided

@@ -34,6 +34,8 @@ TEMPLATES = [
     ("Cam kết của UBND cấp huyện", "district", DEPARTMENT),
     ("Cam kết của phòng chuyên môn", "office", DEPARTMENT),
     ("Cam kết của UBND cấp xã", "commune", COMMUNE),
+    # Branches (the land-registry office's) handle dossiers like an office.
+    ("Cam kết của chi nhánh, đơn vị trực thuộc", "branch", DEPARTMENT),
 ]
 
 

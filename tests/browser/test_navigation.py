@@ -28,18 +28,14 @@ def expected_nav(login: DemoLogin) -> set[str]:
     """Staff, heads and reviewers import case records; leaders only read.
     Everyone lists late dossiers and the assessments in their reach; reviewers
     and leaders record reminders and read repeated lateness; everyone reads the
-    results; reviewers (and the superuser) define the frameworks and enter
-    deductions and bonuses."""
-    oversight = {
-        "late_cases",
-        "reminders",
-        "repeated_lateness",
-        "assessments",
-        "results",
-    }
+    results, the commitments and the accountability cases in their reach;
+    reviewers (and the superuser) define the frameworks and enter deductions
+    and bonuses."""
+    everyone = {"assessments", "results", "commitments", "accountability"}
+    oversight = {"late_cases", "reminders", "repeated_lateness", *everyone}
     home_affairs = {"frameworks", "adjustments"}
     if login.role in UNIT_ROLES:
-        return {"my_unit", "metrics", "late_cases", "imports", "assessments", "results"}
+        return {"my_unit", "metrics", "late_cases", "imports", *everyone}
     if login.role == Role.REVIEWER:
         return {"units", "heads", "imports", *home_affairs, *oversight}
     if login.role == Role.LEADER:
