@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from commitments import services
+from commitments import catalogue, services
 from commitments.models import HeadPosition, RankingGroup, Role, Unit, UnitKind
 
 PROVINCE_CODE = "HD"
@@ -155,6 +155,8 @@ def _unit(code: str) -> Unit:
 
 
 def build_organisation(out: OutputWrapper) -> None:
+    # Written by a migration, lost when a test database is flushed.
+    catalogue.ensure()
     groups = {
         code: services.ranking_group_upsert(code=code, name=name)
         for code, name in RANKING_GROUPS.items()
