@@ -24,10 +24,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from commitments import progress, rules
@@ -54,6 +55,7 @@ from scoring.models import (
     HeadRating,
     MitigationGround,
     Node,
+    Notice,
     Publication,
     PublishedResult,
     RatingLevel,
@@ -214,7 +216,7 @@ def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int
             },
         )
         if created:
-            CaseStep.objects.create(case=case, action=StepAction.OPENED, at=now)
+            _opened(case, now)
             opened += 1
         elif case.state == CaseState.REQUESTED and case.facts != facts:
             case.facts = facts
@@ -393,9 +395,86 @@ def criterion_cases(publication: Publication, now: datetime, today: date) -> int
                 },
             )
             if created:
-                CaseStep.objects.create(case=case, action=StepAction.OPENED, at=now)
+                _opened(case, now)
                 opened += 1
     return opened
+
+
+# --- notices ------------------------------------------------------------------
+
+
+def head_accounts(case: AccountabilityCase) -> list[Any]:
+    """Who answers for the unit: the head's own account and the unit's head
+    role, each once, active only."""
+    from django.contrib.auth import get_user_model
+
+    ids = set(
+        Membership.objects.filter(
+            unit_id=case.unit_id, role=Role.UNIT_HEAD
+        ).values_list("user_id", flat=True)
+    )
+    if case.head is not None and case.head.user_id is not None:
+        ids.add(case.head.user_id)
+    return list(
+        get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk")
+    )
+
+
+def leaders_above(unit: Unit) -> list[Any]:
+    """The leaders whose jurisdiction holds the unit's parent: who decide."""
+    from django.contrib.auth import get_user_model
+
+    if unit.parent is None:
+        return []
+    paths = [
+        unit.parent.path[: i + 1]
+        for i, char in enumerate(unit.parent.path)
+        if char == "/" and i > 0
+    ]
+    return list(
+        get_user_model()
+        .objects.filter(
+            memberships__role=Role.LEADER,
+            memberships__unit__path__in=paths,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def notify(
+    users: Iterable[Any], case: AccountabilityCase, subject: str, now: datetime
+) -> None:
+    """A notice inside the portal for each user, linking to the case, in the
+    portal's language (jobs have no request to take a language from)."""
+    Notice.objects.bulk_create(
+        Notice(
+            user=user,
+            subject=subject,
+            url=case.get_absolute_url(),
+            created_at=now,
+        )
+        for user in users
+    )
+
+
+def _opened_subject(case: AccountabilityCase) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        if case.kind == CaseKind.TWO_YEARS:
+            return _(
+                "Explanation requested: the commitment of %(unit)s was missed in "
+                "%(before)d and %(year)d"
+            ) % {"unit": case.unit.name, "before": case.year - 1, "year": case.year}
+        return _(
+            "Explanation requested: %(unit)s lost points on criterion %(code)s of "
+            "the published index %(year)d"
+        ) % {"unit": case.unit.name, "code": case.subject, "year": case.year}
+
+
+def _opened(case: AccountabilityCase, now: datetime) -> None:
+    CaseStep.objects.create(case=case, action=StepAction.OPENED, at=now)
+    notify(head_accounts(case), case, _opened_subject(case), now)
 
 
 # --- who sees and does what -----------------------------------------------------
@@ -489,6 +568,11 @@ def case_explain(
         at=now,
         text=case.explanation,
     )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(unit)s explained: a decision is awaited") % {
+            "unit": case.unit.name
+        }
+    notify(leaders_above(case.unit), case, subject, now)
     return case
 
 
@@ -539,6 +623,12 @@ def case_decide(
         decision=case.decision,
         ground=case.ground,
     )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Decision on the explanation of %(unit)s: %(decision)s") % {
+            "unit": case.unit.name,
+            "decision": case.get_decision_display(),
+        }
+    notify(head_accounts(case), case, subject, now)
     return case
 
 

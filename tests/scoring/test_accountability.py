@@ -363,3 +363,33 @@ def test_a_published_city_index_losing_points_on_an_owned_criterion(
         True,
     )
     assert list(case.steps.values_list("action", flat=True)) == ["opened"]
+
+
+def test_each_step_reaches_who_acts_next_as_a_notice(
+    org, heads, head_user, city_leader, leader, commune_staff
+):
+    from scoring.models import Notice
+
+    two_bad_years(org, heads)
+    accountability.evaluate_year(2024, now=NOW, today=AFTER)
+    accountability.evaluate_year(2025, now=NOW, today=AFTER)
+    case = AccountabilityCase.objects.get()
+
+    def notices(user):
+        return list(Notice.objects.filter(user=user).values_list("subject", "url"))
+
+    # Opened: the head is asked, in the portal's language; staff are not.
+    [(subject, url)] = notices(head_user)
+    assert "Phường A" in subject
+    assert "2024" in subject
+    assert url == case.get_absolute_url()
+    assert notices(commune_staff) == []
+    # Explained: the leaders above (the city's and the province's).
+    accountability.case_explain(case=case, user=head_user, text="Giải trình.")
+    assert len(notices(city_leader)) == 1
+    assert len(notices(leader)) == 1
+    # Decided: back to the head.
+    accountability.case_decide(
+        case=case, user=city_leader, decision=Decision.DISMISSED, reason="Đủ căn cứ."
+    )
+    assert len(notices(head_user)) == 2
