@@ -670,3 +670,28 @@ def open_case_count(user: AnyUser) -> int:
         .filter(Q(state=CaseState.REQUESTED) | Q(state=CaseState.EXPLAINED))
         .count()
     )
+
+
+@transaction.atomic
+def ratings_confirm(
+    *, user: AnyUser, year: int, ids: Iterable[int], now: datetime | None = None
+) -> int:
+    """Confirm the proposals of the undecided ratings ``ids`` of the year
+    that ``user`` may rate (the leader's "confirm what is proposed" for the
+    heads below): the others are left as they are. Returns how many."""
+    now = now or timezone.now()
+    pending = (
+        HeadRating.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(year=year, final__isnull=True, pk__in=list(ids))
+    )
+    confirmed = [rating for rating in pending if may_rate(user, rating)]
+    for rating in confirmed:
+        rating.final = rating.proposed
+        rating.reason = ""
+        rating.rated_by = user  # type: ignore[assignment]
+        rating.rated_at = now
+        rating.save()
+    if confirmed:
+        flags_refresh(year)
+    return len(confirmed)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from commitments.access import get_scoped_or_404
@@ -205,10 +205,21 @@ def rating_list(request: HttpRequest) -> HttpResponse:
         )
         for rating in page
     ]
+    confirmable = [
+        rating.pk
+        for rating, may_rate, _form in rows
+        if may_rate and rating.final is None
+    ]
     return render(
         request,
         "scoring/accountability/ratings.html",
-        {"page": page, "rows": rows, "years": years, "year": year},
+        {
+            "page": page,
+            "rows": rows,
+            "years": years,
+            "year": year,
+            "confirmable": confirmable,
+        },
     )
 
 
@@ -244,3 +255,26 @@ def rating_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose a rating."))
     return redirect(back)
+
+
+@login_required
+@require_POST
+def ratings_confirm(request: HttpRequest) -> HttpResponse:
+    """Confirm the proposals of the undecided ratings listed on the page."""
+    year = _int(request.POST.get("year"))
+    if year is None:
+        messages.error(request, _("Choose a year."))
+        return redirect("rating_list")
+    ids = [int(pk) for pk in request.POST.getlist("rating") if pk.isdigit()]
+    visible = accountability.ratings_visible(request.user).filter(pk__in=ids)
+    count = accountability.ratings_confirm(
+        user=request.user, year=year, ids=visible.values_list("pk", flat=True)
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d proposal confirmed.", "%(count)d proposals confirmed.", count
+        )
+        % {"count": count},
+    )
+    return redirect(f"{reverse('rating_list')}?year={year}")

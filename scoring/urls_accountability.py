@@ -17,4 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("ratings/", views.rating_list, name="rating_list"),
     path("ratings/<int:pk>/decide/", views.rating_decide, name="rating_decide"),
+    path("ratings/confirm/", views.ratings_confirm, name="ratings_confirm"),
 ]

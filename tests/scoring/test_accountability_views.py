@@ -110,3 +110,31 @@ def test_ratings_page_and_form_for_the_level_above(
     rating.refresh_from_db()
     assert rating.final == rating.proposed
     assert date.today() >= rating.rated_at.date()
+
+
+def test_the_leader_confirms_the_proposals_of_the_page_at_once(
+    client, case, city_leader, leader, org, heads
+):
+    # Commune B's head is rated as well in 2025.
+    ratings = HeadRating.objects.filter(year=2025)
+    assert ratings.count() == 2
+    login(client, leader)
+    page = client.get(reverse("rating_list"), {"year": 2025}).content.decode()
+    # The province's chairman rates no commune head: nothing to confirm.
+    assert 'data-testid="confirm-all-form"' not in page
+    client.post(
+        reverse("ratings_confirm"),
+        {"year": 2025, "rating": [r.pk for r in ratings]},
+    )
+    assert not ratings.filter(final__isnull=False).exists()
+    client.logout()
+    login(client, city_leader)
+    page = client.get(reverse("rating_list"), {"year": 2025}).content.decode()
+    assert 'data-testid="confirm-all-form"' in page
+    client.post(
+        reverse("ratings_confirm"),
+        {"year": 2025, "rating": [r.pk for r in ratings]},
+    )
+    for rating in HeadRating.objects.filter(year=2025):
+        assert rating.final == rating.proposed
+        assert rating.rated_by == city_leader
