@@ -62,7 +62,7 @@ INDICATORS = [
 ]
 
 # indicator code -> (value, due month) per kind; every target ≥ and mandatory.
-DEPARTMENT = {
+DEPARTMENT: dict[str, tuple[str, int | None]] = {
     "dung-han": ("100", None),
     "truc-tuyen": ("100", None),
     "so-hoa": ("100", None),
@@ -72,8 +72,8 @@ DEPARTMENT = {
     "nhiem-vu": ("100", None),
     "niem-yet": ("100", None),
 }
-COMMUNE = {**DEPARTMENT, "so-hoa": ("50", 10)}
-TEMPLATES = [
+COMMUNE: dict[str, tuple[str, int | None]] = {**DEPARTMENT, "so-hoa": ("50", 10)}
+TEMPLATES: list[tuple[str, str, dict[str, tuple[str, int | None]]]] = [
     ("Cam kết của sở, ban, ngành", "department", DEPARTMENT),
     ("Cam kết của UBND cấp huyện", "district", DEPARTMENT),
     ("Cam kết của phòng chuyên môn", "office", DEPARTMENT),
