@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "django_celery_beat",
     "axes",
@@ -237,9 +238,11 @@ STORAGES = {
 # --- REST API --------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: a caller without credentials gets 401 with
+    # "WWW-Authenticate: Token" (not 403, which means "not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -252,9 +255,18 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CCHC portal API",
-    "DESCRIPTION": "Units, case records and PAR-index results of the CCHC portal.",
+    "DESCRIPTION": (
+        "Units, case records, PAR-index results, commitments and accountability "
+        "of the CCHC portal. Authenticate with a token (`Authorization: Token "
+        "<key>`) or a signed-in session; every list and object is limited to "
+        "the caller's units (another unit's object answers 404)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Frameworks and assessments both have a "state": name the two sets.
     "ENUM_NAME_OVERRIDES": {
         "FrameworkStateEnum": "scoring.models.FrameworkState",

@@ -3,6 +3,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from commitments import views as commitment_views
 
@@ -26,6 +31,18 @@ urlpatterns = [
     path("", include("procedures.urls")),
     path("", include("scoring.urls")),
     path("api/v1/", include("commitments.api.urls")),
+    # The OpenAPI 3 schema and its readers, for every signed-in caller.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api_schema"),
+        name="api_docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api_schema"),
+        name="api_redoc",
+    ),
     path("api/v1/", include("procedures.api.urls")),
     path("api/v1/", include("scoring.api.urls")),
 ]

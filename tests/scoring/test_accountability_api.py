@@ -198,8 +198,8 @@ def test_anonymous_callers_are_refused(cases, ratings, kind):
 
     response = APIClient().get(url)
 
-    # 403 rather than 401: session authentication comes first in the settings.
-    assert response.status_code in (401, 403)
+    # 401 and "WWW-Authenticate: Token": token authentication comes first.
+    assert response.status_code == 401
     assert set(response.json()) == {"detail"}
 
 

@@ -188,8 +188,8 @@ def test_an_unknown_framework_answers_404(commune_staff, db):
     [FRAMEWORKS_URL, LIST_URL, reverse("scoring_api:assessment-detail", args=[1])],
 )
 def test_anonymous_callers_are_refused(url, db):
-    # 403 rather than 401: session authentication comes first in the settings.
-    assert client_for().get(url).status_code in (401, 403)
+    # 401 and "WWW-Authenticate: Token": token authentication comes first.
+    assert client_for().get(url).status_code == 401
 
 
 # --- assessments: who sees which -------------------------------------------------

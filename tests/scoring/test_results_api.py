@@ -709,8 +709,8 @@ def test_an_unknown_publication_answers_404(published, leader):
 def test_anonymous_callers_are_refused(published, method, url):
     response = getattr(APIClient(), method)(url)
 
-    # 403 rather than 401: session authentication comes first in the settings.
-    assert response.status_code in (401, 403)
+    # 401 and "WWW-Authenticate: Token": token authentication comes first.
+    assert response.status_code == 401
     assert set(response.json()) == {"detail"}
     assert not ComputationRun.objects.exclude(pk=published.run_id).exists()
 
