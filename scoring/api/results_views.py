@@ -9,16 +9,20 @@ scoring.publication, so the API shows exactly what the pages show."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import (
     OuterRef,
     QuerySet,
 )
+from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -148,6 +152,12 @@ class RankingView(APIView):
         parameters=[YEAR, RankingQuerySerializer, PAGE],
         responses={
             200: RankingPageSerializer,
+            304: OpenApiResponse(
+                description=gettext_lazy(
+                    "Published rows: the caller's copy (If-None-Match with the "
+                    "ETag, or If-Modified-Since) is still the latest."
+                )
+            ),
             400: OpenApiResponse(
                 description=gettext_lazy(
                     'A bad query value: {"field": ["message"]}; version with '
@@ -173,6 +183,7 @@ class RankingView(APIView):
         query.is_valid(raise_exception=True)
         wanted = query.validated_data
         rows: QuerySet[Any]
+        found: Publication | None = None
         if wanted["status"] == PROVISIONAL:
             if not results.may_see_provisional(request.user):
                 raise _provisional_refused()
@@ -208,18 +219,24 @@ class RankingView(APIView):
                 "checksum": found.checksum,
                 "computed_at": found.run.finished_at,
             }
-        rows = results.ranking_rows(
-            rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
-        )
-        page, links = _paginate(self, request, rows)
-        body = {
-            "status": wanted["status"],
-            "year": year,
-            **meta,
-            **links,
-            "results": page,
-        }
-        return Response(RankingPageSerializer(body).data)
+
+        def build() -> Any:
+            ranked = results.ranking_rows(
+                rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
+            )
+            page, links = _paginate(self, request, ranked)
+            body = {
+                "status": wanted["status"],
+                "year": year,
+                **meta,
+                **links,
+                "results": page,
+            }
+            return RankingPageSerializer(body).data
+
+        if found is None:  # provisional rows: per reviewer, never cached
+            return Response(build())
+        return published_response(request, found, build)
 
 
 class ExplanationView(APIView):
@@ -480,3 +497,45 @@ class PublicationView(APIView):
             )
         found.verified = publication.verify(found)  # type: ignore[attr-defined]
         return Response(PublicationSerializer(found, context={"request": request}).data)
+
+
+# --- published rankings: conditional GET and a shared cache -----------------------
+
+PUBLISHED_CACHE_SECONDS = 24 * 60 * 60
+
+
+def published_etag(request: Request, found: Publication) -> str:
+    """Changes with the publication (a new version is a new id and checksum),
+    the query and the language; the same for every caller, since published
+    results are every signed-in user's to read."""
+    query = sorted(request.query_params.lists())
+    source = f"{found.pk}:{found.checksum}:{query}:{get_language()}"
+    return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+
+
+def published_response(
+    request: Request, found: Publication, build: Callable[[], Any]
+) -> Response:
+    """A published ranking answers 304 to a caller that has it (If-None-Match,
+    or If-Modified-Since without one), and is otherwise served from the cache
+    (Redis in production) under its ETag: a new publication changes the ETag,
+    so no stale copy is ever served."""
+    etag = published_etag(request, found)
+    last_modified = http_date(found.published_at.timestamp())
+    headers = {
+        "ETag": etag,
+        "Last-Modified": last_modified,
+        # Signed-in content: browsers and clients revalidate, proxies keep out.
+        "Cache-Control": "private, no-cache",
+        "Vary": "Authorization, Cookie, Accept-Language",
+    }
+    match = request.headers.get("If-None-Match")
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    if (match is not None and etag in [t.strip() for t in match.split(",")]) or (
+        match is None
+        and since is not None
+        and int(found.published_at.timestamp()) <= since
+    ):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    data = cache.get_or_set(f"ranking:{etag}", build, PUBLISHED_CACHE_SECONDS)
+    return Response(data, headers=headers)

@@ -730,6 +730,8 @@ def test_the_ranking_costs_the_same_few_queries_whatever_the_number_of_units(
     published, org, reviewer, django_assert_max_num_queries
 ):
     def measure(**query):
+        # Uncached: what a first reader pays.
+        cache.clear()
         client = client_for(reviewer)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(RANKING_URL, query).status_code == 200
@@ -744,6 +746,7 @@ def test_the_ranking_costs_the_same_few_queries_whatever_the_number_of_units(
     publication.publish(user=reviewer, year=YEAR, run_id=run.pk, now=timezone.now())
 
     client = client_for(reviewer)
+    cache.clear()
     # The publication, the count, the page.
     with django_assert_max_num_queries(3):
         body = client.get(RANKING_URL).json()
@@ -839,3 +842,69 @@ def test_the_openapi_schema_of_the_results_endpoints_is_typed_and_clean():
         p["name"] for p in paths["/api/v1/results/{year}/"]["get"]["parameters"]
     }
     assert ranking_params == {"year", "status", "version", "group", "unit_kind", "page"}
+
+
+# --- published rankings are cacheable ----------------------------------------------
+
+CACHED_URL = f"/api/v1/results/{YEAR}/"
+
+
+@pytest.fixture
+def caller(leader):
+    """The chairman reads the published rankings."""
+    client = APIClient()
+    client.force_authenticate(leader)
+    return client
+
+
+def test_a_published_ranking_carries_its_etag_and_date(caller, published):
+    response = caller.get(CACHED_URL)
+    assert response.status_code == 200
+    assert response["ETag"].startswith('"')
+    assert response["Last-Modified"].endswith("GMT")
+    assert response["Cache-Control"] == "private, no-cache"
+    # The same query gets the same tag; another query another one.
+    assert caller.get(CACHED_URL)["ETag"] == response["ETag"]
+    assert caller.get(CACHED_URL, {"group": "x"})["ETag"] != response["ETag"]
+
+
+def test_a_caller_with_the_latest_gets_304(caller, published):
+    etag = caller.get(CACHED_URL)["ETag"]
+    again = caller.get(CACHED_URL, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    stale = caller.get(CACHED_URL, HTTP_IF_NONE_MATCH='"something-else"')
+    assert stale.status_code == 200
+    since = caller.get(
+        CACHED_URL, HTTP_IF_MODIFIED_SINCE=caller.get(CACHED_URL)["Last-Modified"]
+    )
+    assert since.status_code == 304
+
+
+def test_the_second_read_comes_from_the_cache(
+    caller, published, django_assert_max_num_queries
+):
+    first = caller.get(CACHED_URL).json()
+    with django_assert_max_num_queries(3):
+        # The publication's lookup only: no result row is read again.
+        second = caller.get(CACHED_URL).json()
+    assert second == first
+
+
+def test_a_new_version_is_a_new_etag_and_new_rows(caller, published, reviewer):
+    before = caller.get(CACHED_URL)
+    run = computation.compute_now(YEAR)
+    publication.publish(user=reviewer, year=YEAR, run_id=run.pk, now=timezone.now())
+    after = caller.get(CACHED_URL, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert after.json()["version"] == 2
+
+
+def test_provisional_rows_are_not_cached(reviewer, year_data):
+    client = APIClient()
+    client.force_authenticate(reviewer)
+    response = client.get(CACHED_URL, {"status": "provisional"})
+    assert response.status_code == 200
+    assert "ETag" not in response
