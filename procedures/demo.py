@@ -1,20 +1,28 @@
-"""Demo data of the procedures app: a procedure catalogue (TTHC) and four years of
-case records (2022–2025) for the demo province of commitments.demo, with the
-766 figures of every unit and period computed from them.
+"""Demo data of the procedures app: a procedure catalogue (TTHC), four years of
+case records (2022–2025) and the running year's up to the last import of the
+one-stop-shop systems (01/01–31/10/2026) for the demo province of
+commitments.demo, with the 766 figures of every unit and period computed from
+them.
 
 The records are drawn from one seeded random stream, case after case, from
 distributions that do not depend on how many are asked for: the first 3,000
 cases of a 300,000-case demo are the 3,000 cases of a small demo, so every case
 code always names the same dossier and running seed_demo again (with the same
-or a smaller size) changes nothing. The rows go through the import engine
-(procedures.importer.import_rows), as an export of a one-stop-shop system would.
+or a smaller size) changes nothing. The size (settings.DEMO_CASES) counts the
+2022–2025 records; the running year's come from a second stream of their own,
+at the same daily demand (about a quarter more records: current_year_size), so
+adding them left every 2022–2025 record as it was. The rows go through the
+import engine (procedures.importer.import_rows), as an export of a
+one-stop-shop system would.
 
 Units differ by design (DESIGNED below) so that rankings, flags and reminders
 have something to show: a land-registry branch and a department that are often
 late and getting worse, with one officer carrying most of the lateness; units
 that work mostly on paper, digitise little or rarely collect fees online; a
 commune with complaints; dossiers sent back for documents twice; dossiers still
-open and overdue at the end of 2025.
+open and overdue at the end of 2025. In 2026 (CURRENT_YEAR_CHANGES) a
+department's digitisation halves and two Chí Linh communes are late far more
+often, so that their commitments are at risk while the others' are on track.
 """
 
 from __future__ import annotations
@@ -23,9 +31,9 @@ import bisect
 import hashlib
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from django.conf import settings
 from django.core.management.base import OutputWrapper
@@ -34,7 +42,7 @@ from django.utils import timezone
 from commitments import demo as org
 from commitments.models import Unit
 from procedures.importer import ImportResult, import_rows
-from procedures.metrics import metrics_recompute, periods_of_year
+from procedures.metrics import metrics_recompute, periods_between, periods_of_year
 from procedures.models import (
     CaseRecord,
     CaseStatus,
@@ -48,13 +56,24 @@ from procedures.models import (
     Satisfaction,
     UnitMetric,
 )
-from procedures.parsing import COLUMNS
+from procedures.parsing import COLUMNS, LOCAL_TZ
 
 FIRST_YEAR, LAST_YEAR = 2022, 2025
 YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
-# The demo's data ends here: a dossier that would finish later is still open.
+# The 2022–2025 records end here: a dossier that would finish later is still
+# open in them. They are kept as they were before the running year was added,
+# so those dossiers (about 0.7% of them, received in the last weeks of 2025)
+# stay open, overdue in every period of the running year.
 DATA_END = datetime(LAST_YEAR + 1, 1, 1)
 SEED = 20_220_101
+# The running year, received up to the last import of the one-stop-shop
+# systems: a fixed day, so that the demo is the same whatever day it is built
+# on. A dossier that would finish after it is still open.
+CURRENT_YEAR = LAST_YEAR + 1
+CURRENT_YEAR_UNTIL = date(CURRENT_YEAR, 10, 31)
+CURRENT_DATA_END = datetime.combine(CURRENT_YEAR_UNTIL + timedelta(days=1), time())
+# Its own random stream: the 2022–2025 records do not depend on it.
+CURRENT_YEAR_SEED = 20_260_101
 # The import run that loads the demo cases, recognised by this file name.
 RUN_NAME = "seed_demo"
 
@@ -844,9 +863,9 @@ class Profile:
     procedure and the officer move it); ``trend``: its relative change per year
     (negative: improving); ``online``, ``digitised``, ``pay_online``,
     ``complaints``, ``supplements``: multipliers on the province's usual rates;
-    ``stuck``: share of the dossiers received from May 2025 that are never
-    finished (still open, overdue at the end of 2025); ``late_officer``: one
-    officer carries most of the lateness."""
+    ``stuck``: share of the dossiers received from May 2025 on that are never
+    finished (still open, overdue at the end of 2025 and at the last import
+    of 2026); ``late_officer``: one officer carries most of the lateness."""
 
     late: float = 0.015
     trend: float = -0.15
@@ -931,6 +950,31 @@ def _default_profile(code: str) -> Profile:
     )
 
 
+def _profile(code: str) -> Profile:
+    return DESIGNED.get(code) or _default_profile(code)
+
+
+# How units work differently in the running year (current_year_rows), so that
+# their 2026 commitments are at risk (scoring.demo_accountability): the others
+# carry on their trends and are on track.
+DIGITISATION_FALLS = f"{P}-SGTVT"
+LATE_IN_CURRENT_YEAR = (f"{C}-HUNGDAO", f"{C}-CONGHOA")
+CURRENT_YEAR_CHANGES: dict[str, Profile] = {
+    # The new vehicle-registration software keeps no scans of the dossiers:
+    # digitisation halves.
+    DIGITISATION_FALLS: replace(_profile(DIGITISATION_FALLS), digitised=0.45),
+    # Officers moved to the new Phường Chí Linh and not yet replaced: late
+    # again and again (Xã Hưng Đạo, which missed its commitment in 2024 and
+    # 2025, among them).
+    LATE_IN_CURRENT_YEAR[0]: replace(
+        _profile(LATE_IN_CURRENT_YEAR[0]), late=0.1, trend=0.0
+    ),
+    LATE_IN_CURRENT_YEAR[1]: replace(
+        _profile(LATE_IN_CURRENT_YEAR[1]), late=0.08, trend=0.0
+    ),
+}
+
+
 FAMILY = (
     ("Nguyễn", 30), ("Trần", 9), ("Lê", 7), ("Phạm", 8), ("Vũ", 7), ("Hoàng", 4),
     ("Đỗ", 3), ("Bùi", 3), ("Đặng", 3), ("Ngô", 2), ("Dương", 2), ("Đinh", 2),
@@ -998,7 +1042,7 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
             code=code,
             agency=agency,
             size=size,
-            profile=DESIGNED.get(code) or _default_profile(code),
+            profile=_profile(code),
             procedures=procedures,
             officers=kw.pop("officers", None) or _officers(code, size),
             **kw,
@@ -1049,7 +1093,8 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
 
 # --- The calendar -------------------------------------------------------------------
 
-# Public holidays (days off that are not weekends), 2022–2026, as announced.
+# Public holidays (days off that are not weekends), 2022–2026, as announced,
+# and New Year's Day 2027 (the due dates of the running year's last dossiers).
 HOLIDAYS: tuple[tuple[date, date], ...] = (
     (date(2022, 1, 3), date(2022, 1, 3)), (date(2022, 1, 31), date(2022, 2, 4)),
     (date(2022, 4, 11), date(2022, 4, 11)), (date(2022, 5, 2), date(2022, 5, 3)),
@@ -1063,11 +1108,17 @@ HOLIDAYS: tuple[tuple[date, date], ...] = (
     (date(2025, 4, 7), date(2025, 4, 7)), (date(2025, 4, 30), date(2025, 5, 2)),
     (date(2025, 9, 1), date(2025, 9, 2)),
     (date(2026, 1, 1), date(2026, 1, 2)), (date(2026, 2, 16), date(2026, 2, 20)),
+    (date(2026, 4, 27), date(2026, 4, 27)), (date(2026, 4, 30), date(2026, 5, 1)),
+    (date(2026, 9, 1), date(2026, 9, 2)),
+    (date(2027, 1, 1), date(2027, 1, 1)),
 )  # fmt: skip
 # Lunar new year's day: the weeks before it are the busiest of the year.
-TET = (date(2022, 2, 1), date(2023, 1, 22), date(2024, 2, 10), date(2025, 1, 29))
+TET = (
+    date(2022, 2, 1), date(2023, 1, 22), date(2024, 2, 10), date(2025, 1, 29),
+    date(2026, 2, 17),
+)  # fmt: skip
 MONTH_FACTOR = (1.1, 0.85, 1.05, 1.0, 1.0, 1.0, 1.05, 1.05, 0.95, 1.0, 1.05, 1.15)
-YEAR_FACTOR = {2022: 0.85, 2023: 0.95, 2024: 1.05, 2025: 1.15}
+YEAR_FACTOR = {2022: 0.85, 2023: 0.95, 2024: 1.05, 2025: 1.15, 2026: 1.2}
 # Non-working days: only online dossiers arrive, far fewer.
 DAY_OFF_FACTOR = 0.12
 # Fields whose demand follows the calendar: month → factor.
@@ -1081,10 +1132,12 @@ FIELD_SEASON = {
 
 class Calendar:
     """Working days (Monday to Friday, less the public holidays) from December
-    2021 to the end of 2026, and the demand of each day of 2022–2025."""
+    2021 to the middle of 2027, and the demand of each day of 2022–2025
+    (``days``, ``cumulative``) and of the running year up to
+    CURRENT_YEAR_UNTIL (``current_days``, ``current_cumulative``)."""
 
     def __init__(self) -> None:
-        first, last = date(2021, 12, 1), date(2026, 12, 31)
+        first, last = date(2021, 12, 1), date(CURRENT_YEAR + 1, 6, 30)
         off = {
             start + timedelta(days=i)
             for start, end in HOLIDAYS
@@ -1103,24 +1156,34 @@ class Calendar:
                 self.workdays.append(day)
             day += timedelta(days=1)
         self.working = frozenset(self.workdays)
-        busy: set[date] = set()
+        self.busy: set[date] = set()
         for tet in TET:
             # The ten working days before the holiday (which Tết falls in).
             eve = self.index[tet] - 1
-            busy.update(self.workdays[eve - 9 : eve + 1])
-        self.days: list[date] = []
+            self.busy.update(self.workdays[eve - 9 : eve + 1])
+        self.days, self.cumulative = self._demand(
+            date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+        )
+        self.current_days, self.current_cumulative = self._demand(
+            date(CURRENT_YEAR, 1, 1), CURRENT_YEAR_UNTIL
+        )
+
+    def _demand(self, first: date, last: date) -> tuple[list[date], list[float]]:
+        """Each day from ``first`` to ``last`` and the cumulative demand up to
+        it, for bisect."""
+        days: list[date] = []
         weights: list[float] = []
-        day = date(FIRST_YEAR, 1, 1)
-        while day.year <= LAST_YEAR:
+        day = first
+        while day <= last:
             weight = MONTH_FACTOR[day.month - 1] * YEAR_FACTOR[day.year]
             if day not in self.working:
                 weight *= DAY_OFF_FACTOR
-            elif day in busy:
+            elif day in self.busy:
                 weight *= 1.35
-            self.days.append(day)
+            days.append(day)
             weights.append(weight)
             day += timedelta(days=1)
-        self.cumulative = list(accumulate(weights))
+        return days, list(accumulate(weights))
 
     def after(self, day: date, working_days: int) -> date:
         """The working day ``working_days`` after ``day`` (1: the next one)."""
@@ -1132,14 +1195,14 @@ class Calendar:
 ONLINE_TAKE_UP: dict[
     str, dict[int, float]
 ] = {  # share of dossiers sent online where the procedure allows
-    FULL: {2022: 0.35, 2023: 0.5, 2024: 0.62, 2025: 0.72},
-    PART: {2022: 0.2, 2023: 0.3, 2024: 0.4, 2025: 0.5},
+    FULL: {2022: 0.35, 2023: 0.5, 2024: 0.62, 2025: 0.72, 2026: 0.8},
+    PART: {2022: 0.2, 2023: 0.3, 2024: 0.4, 2025: 0.5, 2026: 0.58},
 }
-FULLY_ONLINE_SHARE = {2022: 0.7, 2023: 0.75, 2024: 0.8, 2025: 0.85}
-DIGITISED = {2022: 0.3, 2023: 0.5, 2024: 0.7, 2025: 0.85}
+FULLY_ONLINE_SHARE = {2022: 0.7, 2023: 0.75, 2024: 0.8, 2025: 0.85, 2026: 0.88}
+DIGITISED = {2022: 0.3, 2023: 0.5, 2024: 0.7, 2025: 0.85, 2026: 0.92}
 PAID_ONLINE = {  # share of fee-bearing dossiers paid online: sent online, or not
-    True: {2022: 0.45, 2023: 0.6, 2024: 0.75, 2025: 0.85},
-    False: {2022: 0.03, 2023: 0.08, 2024: 0.15, 2025: 0.25},
+    True: {2022: 0.45, 2023: 0.6, 2024: 0.75, 2025: 0.85, 2026: 0.9},
+    False: {2022: 0.03, 2023: 0.08, 2024: 0.15, 2025: 0.25, 2026: 0.32},
 }
 ONLINE_HOURS = (
     0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 2.0, 2.2, 2.2, 2.0,
@@ -1178,15 +1241,75 @@ def _plan(unit: DemoUnit) -> _UnitPlan:
 
 
 def case_rows(size: int) -> Iterator[list[str]]:
-    """``size`` case records in the interchange format's column order.
+    """``size`` case records of 2022–2025 in the interchange format's column
+    order.
 
     One random stream, read case after case, from distributions that do not
     depend on ``size``: the first n cases are the same whatever size is asked.
     Plain Python, no database: the import engine may read it on its own
     thread."""
-    rng = random.Random(SEED)
     calendar = Calendar()
-    units = [u for u in demo_units() if u.procedures]
+    yield from _draw(
+        random.Random(SEED),
+        calendar,
+        calendar.days,
+        calendar.cumulative,
+        demo_units(),
+        size,
+        DATA_END,
+    )
+
+
+def current_year_size(size: int) -> int:
+    """How many records of the running year go with ``size`` records of
+    2022–2025: as many as the same daily demand brings up to
+    CURRENT_YEAR_UNTIL."""
+    return _current_year_size(Calendar(), size)
+
+
+def _current_year_size(calendar: Calendar, size: int) -> int:
+    return round(size * calendar.current_cumulative[-1] / calendar.cumulative[-1])
+
+
+def current_year_rows(size: int) -> Iterator[list[str]]:
+    """The running year's records that go with ``size`` records of 2022–2025
+    (current_year_size of them), received up to CURRENT_YEAR_UNTIL, in the
+    interchange format's column order; a dossier that would finish later is
+    still open. The units work as in 2022–2025, their trends carried on,
+    except where CURRENT_YEAR_CHANGES says otherwise.
+
+    A random stream of its own (the 2022–2025 records do not depend on it),
+    from distributions that do not depend on ``size`` either: a larger demo
+    extends a smaller one's running year too. Case codes carry the day of
+    receipt, so they never meet a 2022–2025 code."""
+    calendar = Calendar()
+    units = [
+        replace(unit, profile=CURRENT_YEAR_CHANGES.get(unit.code, unit.profile))
+        for unit in demo_units()
+    ]
+    yield from _draw(
+        random.Random(CURRENT_YEAR_SEED),
+        calendar,
+        calendar.current_days,
+        calendar.current_cumulative,
+        units,
+        _current_year_size(calendar, size),
+        CURRENT_DATA_END,
+    )
+
+
+def _draw(
+    rng: random.Random,
+    calendar: Calendar,
+    days: list[date],
+    day_cumulative: list[float],
+    all_units: list[DemoUnit],
+    count: int,
+    data_end: datetime,
+) -> Iterator[list[str]]:
+    """``count`` records received on ``days`` (by their cumulative demand),
+    read from ``rng`` case after case; ``data_end``: where the records end."""
+    units = [u for u in all_units if u.procedures]
     plans = {u.code: _plan(u) for u in units}
 
     def choose_units(on: date) -> tuple[list[_UnitPlan], list[float]]:
@@ -1200,15 +1323,14 @@ def case_rows(size: int) -> Iterator[list[str]]:
 
     before = choose_units(org.MERGER_DATE - timedelta(days=1))
     after = choose_units(org.MERGER_DATE)
-    days, day_cumulative = calendar.days, calendar.cumulative
     total_demand = day_cumulative[-1]
-    for index in range(size):
+    for index in range(count):
         day = days[bisect.bisect(day_cumulative, rng.random() * total_demand)]
         valid, unit_cumulative = before if day < org.MERGER_DATE else after
         plan = valid[bisect.bisect(unit_cumulative, rng.random() * unit_cumulative[-1])]
         month = plan.cumulative[day.month - 1]
         procedure = plan.unit.procedures[bisect.bisect(month, rng.random() * month[-1])]
-        yield _case(rng, calendar, index, day, plan, procedure)
+        yield _case(rng, calendar, index, day, plan, procedure, data_end)
 
 
 def _case(
@@ -1218,6 +1340,7 @@ def _case(
     day: date,
     plan: _UnitPlan,
     procedure: DemoProcedure,
+    data_end: datetime,
 ) -> list[str]:
     unit, profile, year = plan.unit, plan.unit.profile, day.year
     random_ = rng.random
@@ -1290,12 +1413,12 @@ def _case(
         stuck = profile.stuck and day >= date(LAST_YEAR, 5, 1)
         if stuck and random_() < profile.stuck:
             finished = None
-    if finished is not None and finished >= DATA_END:
+    if finished is not None and finished >= data_end:
         finished = None
     if finished is None and status != CaseStatus.WITHDRAWN:
         if supplements and random_() < 0.4:
             status = CaseStatus.WAITING
-        elif received >= DATA_END - timedelta(days=2):
+        elif received >= data_end - timedelta(days=2):
             status = CaseStatus.RECEIVED
         else:
             status = CaseStatus.PROCESSING
@@ -1370,13 +1493,32 @@ def _finish(
 
 
 def _figures(as_of: datetime) -> int:
-    return metrics_recompute(
-        unit_ids=Unit.objects.filter(
-            code__in=[u.code for u in demo_units()]
-        ).values_list("pk", flat=True),
+    """The 766 figures of every demo unit: every period of 2022–2025, and the
+    running year's periods up to the last import, as at its end (the quarter
+    and the year so far); none for the months after it, which have no
+    records."""
+    unit_ids = list(
+        Unit.objects.filter(code__in=[u.code for u in demo_units()]).values_list(
+            "pk", flat=True
+        )
+    )
+    written = metrics_recompute(
+        unit_ids=unit_ids,
         periods=[ref for year in YEARS for ref in periods_of_year(year)],
         as_of=as_of,
     )
+    imported = current_year_as_of()
+    return written + metrics_recompute(
+        unit_ids=unit_ids,
+        periods=periods_between((CURRENT_YEAR, 1), imported),
+        as_of=imported,
+    )
+
+
+def current_year_as_of() -> datetime:
+    """The end of the last import's day, local time: the running year's
+    figures are as at then, whatever day the demo is built on."""
+    return datetime.combine(CURRENT_YEAR_UNTIL, time(23, 59, 59), tzinfo=LOCAL_TZ)
 
 
 def build_cases(out: OutputWrapper) -> None:
@@ -1386,24 +1528,27 @@ def build_cases(out: OutputWrapper) -> None:
 def cases_load(
     *, size: int, out: OutputWrapper | None = None, force: bool = False
 ) -> ImportRun | None:
-    """Load ``size`` demo case records through the import engine and compute
-    the 766 figures of every demo unit for every period of 2022–2025.
+    """Load ``size`` demo case records of 2022–2025 and the running year's
+    that go with them (current_year_size) through the import engine, and
+    compute the 766 figures of every demo unit for every period of 2022–2025
+    and of the running year up to the last import.
 
     Skipped when the demo's cases are already there (a first ``size`` cases are
     the same whatever the size, so a larger load covers a smaller one): a
     second ``make run`` starts at once. ``force`` runs the import anyway, which
     then finds every row unchanged."""
+    total = size + current_year_size(size)
     loaded = CaseRecord.objects.filter(
         last_import__source=ImportSource.COMMAND, last_import__file_name=RUN_NAME
     ).count()
-    if loaded >= size and not force:
+    if loaded >= total and not force:
         if out:
             out.write(f"  case records: the demo's {loaded} are already loaded")
         if not UnitMetric.objects.exists():
             # The figures were dropped (a migration changed what they hold).
             written = _figures(timezone.now())
             if out:
-                out.write(f"  {written} unit figures for {FIRST_YEAR}–{LAST_YEAR}")
+                out.write(f"  {written} unit figures for {FIRST_YEAR}–{CURRENT_YEAR}")
         return None
     started = timezone.now()
     run = ImportRun.objects.create(
@@ -1418,10 +1563,10 @@ def cases_load(
 
     def progress(rows: int) -> None:
         if show:
-            show.write(f"  case records: {rows} of {size}…", ending="\r")
+            show.write(f"  case records: {rows} of {total}…", ending="\r")
 
     result = import_rows(
-        enumerate(case_rows(size), start=2),
+        enumerate(chain(case_rows(size), current_year_rows(size)), start=2),
         positions,
         run=run,
         progress=progress,
@@ -1439,14 +1584,16 @@ def cases_load(
     run.save()
     loaded_at = timezone.now()
     if show:
-        show.write(f"  case records: {size}; computing the unit figures…", ending="\r")
+        show.write(f"  case records: {total}; computing the unit figures…", ending="\r")
     written = _figures(loaded_at)
     if out:
         out.write(
             f"  case records: {result.rows_total} ({result.rows_new} new, "
-            f"{result.rows_updated} updated, {result.rows_unchanged} unchanged) "
+            f"{result.rows_updated} updated, {result.rows_unchanged} unchanged; "
+            f"{total - size} of them received in {CURRENT_YEAR} up to "
+            f"{CURRENT_YEAR_UNTIL:%d/%m/%Y}) "
             f"in {(loaded_at - started).total_seconds():.1f} s; "
-            f"{written} unit figures for {FIRST_YEAR}–{LAST_YEAR} in "
+            f"{written} unit figures for {FIRST_YEAR}–{CURRENT_YEAR} in "
             f"{(timezone.now() - loaded_at).total_seconds():.1f} s"
         )
     return run

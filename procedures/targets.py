@@ -22,9 +22,10 @@ METRIC_NAMES = tuple(f.name for f in fields(rules.Metrics))
 
 
 def metric_values(keys: Iterable[Key]) -> dict[Key, dict[str, Decimal | None]]:
-    """The rates of each (unit, year, up to month). One query for all the
-    keys: their units' month rows of those years. A key with no month row at
-    all has no values (every rate None: no data is not 0%)."""
+    """The rates of each (unit, year, up to month), over January to the last
+    month computed up to it. One query for all the keys: their units' month
+    rows of those years. A key with no month row at all has no values (every
+    rate None: no data is not 0%)."""
     wanted = set(keys)
     if not wanted:
         return {}
@@ -46,11 +47,16 @@ def metric_values(keys: Iterable[Key]) -> dict[Key, dict[str, Decimal | None]]:
     for key in wanted:
         unit_id, year, up_to = key
         stored = months.get((unit_id, year), {})
-        if not any(number <= up_to for number in stored):
+        computed_months = [number for number in stored if number <= up_to]
+        if not computed_months:
             values[key] = dict.fromkeys(METRIC_NAMES)
             continue
+        # To the last month computed: a month not computed yet (no import
+        # since it began) is not a month without dossiers, and reading it as
+        # one would drop the dossiers still open and not yet due.
+        last = max(computed_months)
         combined = rules.combine(
-            [stored.get(number, rules.Counts()) for number in range(1, up_to + 1)]
+            [stored.get(number, rules.Counts()) for number in range(1, last + 1)]
         )
         computed = rules.metrics(combined)
         values[key] = {name: getattr(computed, name) for name in METRIC_NAMES}

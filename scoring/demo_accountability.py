@@ -35,8 +35,16 @@ by the reviewer. 2024 and 2025 are evaluated (accountability.evaluate_year);
 the leaders confirm the 2024 ratings and part of 2025's, and change one with
 a reason. 2026 runs: its commitments are signed, Phường Phả Lại's left as a
 draft for its staff to sign and Phường Văn An's awaiting the counter-signature;
-the demo has no 2026 case records, so 2026's metric targets show no data and
-a few manual reports show progress.
+its metric targets show their progress from the 2026 case records (up to the
+last import, procedures.demo.CURRENT_YEAR_UNTIL; read the same on any day
+after it) and a few manual reports show theirs:
+
+- most units commit to what their 2026 figures reach (commit_to): on track;
+- Sở Xây dựng keeps every official target, as its head promised when
+  explaining 2025: at risk on most of them;
+- Sở Giao thông vận tải (digitisation halves), Xã Hưng Đạo and Phường Cộng
+  Hòa (late far more often) commit to keep their 2025 results
+  (procedures.demo.CURRENT_YEAR_CHANGES): at risk where their figures fell.
 
 The services date reports, checks, explanations, decisions and ratings
 with the clock (they take no ``now``); signatures, counter-signatures,
@@ -82,6 +90,7 @@ from commitments.models import (
     Unit,
     UnitKind,
 )
+from procedures import demo as cases_demo
 from procedures import services as procedure_services
 from procedures.models import Reminder
 from scoring import accountability
@@ -117,6 +126,9 @@ class Plan(StrEnum):
     MISS_MOST = "miss_most"
     # A manual report rejected by the reviewer: missed.
     REJECTED = "rejected"
+    # The running year: last year's results kept (the official value where
+    # reached): at risk where this year's figures fall below them.
+    HOLD = "hold"
 
 
 OPEN_CASE = f"{C}-HUNGDAO"  # head changed on 01/11/2024
@@ -133,6 +145,14 @@ PLANS: dict[tuple[str, int], Plan] = {
     (EXPLAINED_CASE, 2025): Plan.MISS_MOST,
     (f"{P}-SNN", 2025): Plan.REJECTED,
     (f"{C}-VPDKDD", 2024): Plan.MISS_ONE,
+    (EXPLAINED_CASE, RUNNING_YEAR): Plan.MISS_MOST,
+    **{
+        (code, RUNNING_YEAR): Plan.HOLD
+        for code in (
+            cases_demo.DIGITISATION_FALLS,
+            *cases_demo.LATE_IN_CURRENT_YEAR,
+        )
+    },
 }
 # The official target a MISS_ONE unit keeps: the first of these its figures miss.
 MISS_ORDER = ("dung-han", "hai-long", "so-hoa", "thanh-toan", "truc-tuyen")
@@ -189,8 +209,10 @@ RATING_CHANGE_REASON = (
 DRAFT_2026 = f"{C}-PHALAI"  # canbo.phalai signs it
 SIGNED_ONLY_2026 = f"{C}-VANAN"  # chutich.chilinh counter-signs it
 # 2026 manual reports during the year (not yet checked): unit → {indicator: value}.
+# The targets are raised to last year's accepted results: Sở Tư pháp's
+# documents on track, its tasks and Xã Hưng Đạo's documents at risk.
 REPORTS_2026 = {
-    f"{P}-STP": {"van-ban-dien-tu": Decimal("97.5"), "nhiem-vu": Decimal("92")},
+    f"{P}-STP": {"van-ban-dien-tu": Decimal("98.5"), "nhiem-vu": Decimal("92")},
     f"{C}-HUNGDAO": {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
 }
 
@@ -450,9 +472,11 @@ def _adjust(
 ) -> str:
     """Set the draft's targets from the unit's figures (commit_to), except
     the official ones the story keeps: every one for MISS_MOST, for MISS_ONE
-    the first in MISS_ORDER its figures miss. A metric target without
-    figures is dropped; a manual one is raised to last year's accepted
-    result. Returns the code of the official target kept to be missed."""
+    the first in MISS_ORDER its figures miss; HOLD sets each metric target
+    at last year's result where it is below the official value. A metric
+    target without figures is dropped; a manual one is raised to last
+    year's accepted result. Returns the code of the official target kept to
+    be missed."""
     before = progress.last_year_values(commitment)
     targets = list(commitment.targets.all())
     if plan == Plan.MISS_MOST:
@@ -473,6 +497,8 @@ def _adjust(
         last = before.get(target.pk)
         if target.indicator.kind == IndicatorKind.MANUAL:
             committed: Decimal | None = max(target.value, last or target.value)
+        elif plan == Plan.HOLD and last is not None:
+            committed = min(target.value, last)
         else:
             committed = commit_to(target.value, values[target.pk][0], last)
         if committed is None:
@@ -628,15 +654,17 @@ def year_commitments(
         if c.state == CommitmentState.DRAFT and c.unit.code not in leave_draft
     ]
     rejected = {c.pk for c in commitments if plans[c.pk] == Plan.REJECTED}
-    if year < RUNNING_YEAR:
-        values = progress.target_values(_targets(drafts), today=None, judging=True)
-        for commitment in drafts:
-            user = people.recorder(commitment.unit)
-            missed = _adjust(commitment, plans[commitment.pk], values, user)
-            if plans[commitment.pk] == Plan.MISS_ONE and not missed:
-                # The figures reach every official value: the miss is a
-                # report the reviewer does not accept.
-                rejected.add(commitment.pk)
+    # The year's figures over each target's months. The running year's end
+    # at the last import of its records: every month after it is empty, so
+    # its progress reads the same values on any day from the next month on.
+    values = progress.target_values(_targets(drafts), today=None, judging=True)
+    for commitment in drafts:
+        user = people.recorder(commitment.unit)
+        missed = _adjust(commitment, plans[commitment.pk], values, user)
+        if plans[commitment.pk] == Plan.MISS_ONE and not missed:
+            # The figures reach every official value: the miss is a
+            # report the reviewer does not accept.
+            rejected.add(commitment.pk)
     signed = [_sign(c, people.recorder(c.unit), today) for c in drafts]
     signed += [c for c in commitments if c.state == CommitmentState.SIGNED]
     for commitment in signed:

@@ -407,3 +407,15 @@ def test_judging_counts_a_manual_value_only_once_accepted(
         D("100"),
         "accepted",
     )
+
+
+def test_progress_reads_to_the_last_month_computed(org, heads):
+    """November not computed yet (no import since it began): the dossiers
+    open and not yet due at the end of October stay on time."""
+    commitment = signed(org.commune_a, 2026, heads["a"], [("dung-han", "100", None)])
+    target = commitment.targets.select_related("indicator", "commitment").get()
+    # October: 10 in scope, 8 settled on time, 2 open and not yet due.
+    month(org.commune_a, 2026, 10, received=10, on_time=10, finished_on_time=8)
+    [item] = progress.targets_progress([target], today=date(2026, 11, 23))
+    assert item.value == D("100.00")
+    assert item.progress == rules.Progress.ON_TRACK

@@ -1,10 +1,12 @@
 """The demo's procedure catalogue and case records: realistic, deterministic,
-repeatable, and different from unit to unit in the ways the demo promises."""
+repeatable, and different from unit to unit in the ways the demo promises;
+the running year's records added without changing any of 2022–2025."""
 
+import hashlib
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.conf import settings
@@ -13,7 +15,7 @@ from django.db.models import Max, Min
 
 from commitments.models import UnitKind
 from procedures import demo
-from procedures.metrics import aggregate, periods_of_year
+from procedures.metrics import COUNT_FIELDS, aggregate, periods_of_year
 from procedures.models import (
     CaseRecord,
     CaseStatus,
@@ -29,6 +31,8 @@ from procedures.parsing import LOCAL_TZ
 CODE, PROCEDURE, UNIT, RECEIVED, DUE, FINISHED, STATUS, CHANNEL = range(8)
 DIGITIZED, FEE, PAID, SUPPLEMENTS, SATISFACTION, COMPLAINT, OFFICER = range(8, 15)
 DATA_END = "2026-01-01"
+# The running year's records end at the last import (31/10/2026).
+CURRENT_END = "2026-11-01"
 CLOSED = {CaseStatus.FINISHED, CaseStatus.RETURNED, CaseStatus.REJECTED}
 
 
@@ -46,26 +50,27 @@ def seed() -> None:
     call_command("seed_demo", stdout=io.StringIO())
 
 
+CASE_FIELDS = (
+    "case_code",
+    "procedure__code",
+    "unit__code",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "status",
+    "channel",
+    "digitized",
+    "fee_required",
+    "paid_online",
+    "supplement_requests",
+    "satisfaction",
+    "complaint",
+    "officer",
+)
+
+
 def case_snapshot():
-    return sorted(
-        CaseRecord.objects.values_list(
-            "case_code",
-            "procedure__code",
-            "unit__code",
-            "received_at",
-            "due_at",
-            "finished_at",
-            "status",
-            "channel",
-            "digitized",
-            "fee_required",
-            "paid_online",
-            "supplement_requests",
-            "satisfaction",
-            "complaint",
-            "officer",
-        )
-    )
+    return sorted(CaseRecord.objects.values_list(*CASE_FIELDS))
 
 
 def metric_snapshot():
@@ -99,19 +104,25 @@ def totals(code: str) -> dict[str, int]:
     }
 
 
-def is_late(row: list[str]) -> bool:
-    """rules' lateness for a row read at the end of the demo's data."""
+def is_late(row: list[str], end: str = DATA_END) -> bool:
+    """rules' lateness for a row read at the end of its data."""
     if int(row[SUPPLEMENTS]) > 1:
         return True
     if row[FINISHED]:
         return row[FINISHED] > row[DUE]
-    return row[DUE] < DATA_END
+    return row[DUE] < end
 
 
 @pytest.fixture(scope="module")
 def sample() -> list[list[str]]:
     """30,000 rows: enough for every designed unit to show its habits."""
     return list(demo.case_rows(30_000))
+
+
+@pytest.fixture(scope="module")
+def running() -> list[list[str]]:
+    """The running year's rows that go with the 30,000 of 2022–2025."""
+    return list(demo.current_year_rows(30_000))
 
 
 def by_unit(rows):
@@ -322,19 +333,104 @@ def test_some_dossiers_are_asked_twice_for_documents_and_some_stay_open(sample):
         assert statuses[status] > 0, status
 
 
+# --- the running year (no database) -------------------------------------------------
+
+# sha256 of demo.case_rows(3_000), one tab-separated line a row, as the rows
+# were before the running year was added: 2022–2025 do not move.
+ROWS_3000_BEFORE_2026 = (
+    "66d58aa49251bc90db62a14ae851deadc434361ba291faf01e93497c448c9f1c"
+)
+
+
+def test_the_2022_to_2025_rows_are_those_from_before_the_running_year():
+    digest = hashlib.sha256()
+    for row in demo.case_rows(3_000):
+        digest.update("\t".join(row).encode() + b"\n")
+    assert digest.hexdigest() == ROWS_3000_BEFORE_2026
+
+
+def test_the_running_year_is_the_same_every_time_and_grows_with_the_demo():
+    small = list(demo.current_year_rows(2_000))
+    assert len(small) == demo.current_year_size(2_000)
+    assert small == list(demo.current_year_rows(2_000))
+    assert list(demo.current_year_rows(4_000))[: len(small)] == small
+
+
+def test_the_running_year_runs_to_the_last_import_at_the_same_demand(sample, running):
+    assert len(running) == demo.current_year_size(30_000)
+    # Ten months at 2025's daily demand and a little more.
+    per_month_2025 = sum(row[RECEIVED][:4] == "2025" for row in sample) / 12
+    assert 0.95 < len(running) / 10 / per_month_2025 < 1.2
+    months = Counter(int(row[RECEIVED][5:7]) for row in running)
+    assert set(months) == set(range(1, 11))
+    assert months[2] < months[1]  # Tết 2026
+    for row in running:
+        assert "2026-01-01" <= row[RECEIVED] < CURRENT_END
+        assert row[RECEIVED] <= row[DUE]
+        assert not row[FINISHED] or row[RECEIVED] <= row[FINISHED] < CURRENT_END
+        if row[STATUS] in CLOSED:
+            assert row[FINISHED]
+    codes = [row[CODE] for row in running]
+    assert len(set(codes)) == len(codes)
+    assert not set(codes) & {row[CODE] for row in sample}
+    # Still open at the last import, some not yet due.
+    still_open = [row for row in running if not row[FINISHED]]
+    assert any(row[DUE] >= CURRENT_END for row in still_open)
+    assert any(row[STATUS] == CaseStatus.RECEIVED for row in still_open)
+
+
+def test_the_running_year_carries_on_the_trends_but_for_the_units_it_changes(
+    sample, running
+):
+    last_year = by_unit(r for r in sample if r[RECEIVED][:4] == "2025")
+    this_year = by_unit(running)
+
+    def digitised(rows):
+        return share(rows, lambda r: r[DIGITIZED] == "1")
+
+    def online(rows):
+        return share(rows, lambda r: r[CHANNEL].startswith("truc_tuyen"))
+
+    def late(rows, end):
+        return share(rows, lambda r: is_late(r, end))
+
+    changed = set(demo.CURRENT_YEAR_CHANGES)
+    others_2025 = [r for c, rows in last_year.items() if c not in changed for r in rows]
+    others_2026 = [r for c, rows in this_year.items() if c not in changed for r in rows]
+    assert online(others_2026) > online(others_2025)
+    assert digitised(others_2026) > digitised(others_2025)
+    falls = demo.DIGITISATION_FALLS
+    assert digitised(this_year[falls]) < 0.6 * digitised(last_year[falls])
+    for code in demo.LATE_IN_CURRENT_YEAR:
+        assert late(this_year[code], CURRENT_END) > 2 * late(
+            last_year[code], DATA_END
+        ), code
+
+
 # --- seed_demo (database) -----------------------------------------------------------
 
 
-def test_seed_demo_loads_the_asked_number_of_cases_in_local_2022_to_2025(db):
+def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(db):
     seed()
     assert settings.DEMO_CASES == 3_000  # pyproject.toml keeps the tests small
-    assert CaseRecord.objects.count() == settings.DEMO_CASES
+    running = demo.current_year_size(settings.DEMO_CASES)
+    assert 600 < running < 900  # the same daily demand, to 31/10/2026
+    total = settings.DEMO_CASES + running
+    assert CaseRecord.objects.count() == total
+    new_year = datetime(2026, 1, 1, tzinfo=LOCAL_TZ)
+    assert (
+        CaseRecord.objects.filter(received_at__lt=new_year).count()
+        == settings.DEMO_CASES
+    )
     assert Procedure.objects.count() == len(demo.procedure_catalogue())
     span = CaseRecord.objects.aggregate(
         first=Min("received_at"), last=Max("received_at")
     )
     assert span["first"] >= datetime(2022, 1, 1, tzinfo=LOCAL_TZ)
-    assert span["last"] < datetime(2026, 1, 1, tzinfo=LOCAL_TZ)
+    assert span["last"] < datetime(2026, 11, 1, tzinfo=LOCAL_TZ)
+    assert not CaseRecord.objects.filter(
+        finished_at__gte=datetime(2026, 11, 1, tzinfo=LOCAL_TZ)
+    ).exists()
     # Units handle their own level.
     kinds = set(
         CaseRecord.objects.values_list("unit__kind", "procedure__level").distinct()
@@ -347,7 +443,7 @@ def test_seed_demo_loads_the_asked_number_of_cases_in_local_2022_to_2025(db):
         (UnitKind.COMMUNE, ProcedureLevel.COMMUNE),
     }
     run = ImportRun.objects.get(file_name=demo.RUN_NAME)
-    assert (run.status, run.rows_new, run.rows_rejected) == ("succeeded", 3_000, 0)
+    assert (run.status, run.rows_new, run.rows_rejected) == ("succeeded", total, 0)
 
 
 def test_seed_demo_again_changes_nothing(db):
@@ -360,16 +456,24 @@ def test_seed_demo_again_changes_nothing(db):
     # Run through the engine anyway: it finds every row unchanged.
     run = demo.cases_load(size=settings.DEMO_CASES, force=True)
     assert run is not None
-    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (0, 0, 3_000)
+    total = settings.DEMO_CASES + demo.current_year_size(settings.DEMO_CASES)
+    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (0, 0, total)
     assert (case_snapshot(), metric_snapshot()) == (cases, metrics)
 
 
 def test_a_larger_demo_keeps_the_smaller_ones_cases(db):
     seed()
     before = case_snapshot()
-    run = demo.cases_load(size=settings.DEMO_CASES + 500)
+    small, large = settings.DEMO_CASES, settings.DEMO_CASES + 500
+    run = demo.cases_load(size=large)
     assert run is not None
-    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (500, 0, 3_000)
+    more_running = demo.current_year_size(large) - demo.current_year_size(small)
+    assert more_running > 0
+    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (
+        500 + more_running,
+        0,
+        small + demo.current_year_size(small),
+    )
     assert set(before) <= set(case_snapshot())
     # Back to the smaller size: already loaded, nothing to do.
     assert demo.cases_load(size=settings.DEMO_CASES) is None
@@ -382,8 +486,17 @@ def test_metrics_are_computed_for_every_demo_unit_and_period(db):
     assert len(with_cases) >= 0.9 * len(demo.demo_units())
     yearly = UnitMetric.objects.filter(period_kind=PeriodKind.YEAR)
     assert set(yearly.values_list("unit_id", flat=True)) == with_cases
-    assert set(yearly.values_list("year", flat=True)) == set(demo.YEARS)
-    for ref in [periods_of_year(2022)[0], periods_of_year(2025)[-1]]:
+    assert set(yearly.values_list("year", flat=True)) == {*demo.YEARS, 2026}
+    # 2026 up to the last import: its months to October, its four quarters
+    # (the fourth so far) and the year so far; nothing for the months after.
+    running = UnitMetric.objects.filter(year=2026)
+    assert set(running.values_list("period_kind", "number").distinct()) == {
+        *((PeriodKind.MONTH, month) for month in range(1, 11)),
+        *((PeriodKind.QUARTER, quarter) for quarter in range(1, 5)),
+        (PeriodKind.YEAR, 1),
+    }
+    october = periods_of_year(2026)[9]
+    for ref in [periods_of_year(2022)[0], periods_of_year(2025)[-1], october]:
         stored = {
             m.unit_id: (m.received, m.in_scope, m.on_time, m.overdue_open)
             for m in UnitMetric.objects.filter(
@@ -417,3 +530,44 @@ def test_seeded_figures_rank_the_designed_units_apart(db):
     assert UnitMetric.objects.filter(
         period_kind=PeriodKind.YEAR, year=2025, overdue_open__gt=0
     ).exists()
+
+
+# What the 3,000-case demo held of 2022–2025 before the running year was added:
+# its cases, and its figures (count, sha256 of the sorted rows; see digest).
+BEFORE_2026 = (
+    3_000,
+    "26243dfa732a3d74deaa264e62dd53ef599832c2d49f3ff75bda5f00ad96857c",
+    2_923,
+    "5efe6b640ae2a3fd7ad9b4e39d39f0cb643ca31a06fc99cf297f471416138bf2",
+)
+
+
+def digest(rows) -> str:
+    """sha256 of the rows sorted, one tab-separated line each; times in UTC,
+    so that SQLite and PostgreSQL give the same text."""
+
+    def text(value) -> str:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat()
+        return str(value)
+
+    found = hashlib.sha256()
+    for row in sorted(tuple(map(text, row)) for row in rows):
+        found.update("\t".join(row).encode() + b"\n")
+    return found.hexdigest()
+
+
+def test_the_running_year_leaves_2022_to_2025_as_they_were(db):
+    seed()
+    cases = CaseRecord.objects.filter(
+        received_at__lt=datetime(2026, 1, 1, tzinfo=LOCAL_TZ)
+    ).values_list(*CASE_FIELDS)
+    figures = UnitMetric.objects.filter(year__lte=2025).values_list(
+        "unit__code", "period_kind", "year", "number", *COUNT_FIELDS
+    )
+    assert (
+        cases.count(),
+        digest(cases),
+        figures.count(),
+        digest(figures),
+    ) == BEFORE_2026

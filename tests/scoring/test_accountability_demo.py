@@ -7,6 +7,7 @@ head flagged "not completed" twice; 2026 running with a draft left to sign;
 and a second run that changes nothing."""
 
 import io
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -22,9 +23,11 @@ from commitments.models import (
     Commitment,
     CommitmentState,
     HeadPosition,
+    IndicatorKind,
     Target,
     Unit,
 )
+from procedures import demo as cases_demo
 from procedures.selectors import repeated_lateness
 from scoring import demo_accountability as demo
 from scoring.models import (
@@ -38,6 +41,11 @@ from scoring.models import (
     RatingLevel,
     StepAction,
 )
+
+# A day after the last import of 2026's case records (31/10/2026).
+RUNNING_DAY = date(2026, 11, 23)
+# Their 2026 got worse: they commit to keep their 2025 results.
+HOLDING = (cases_demo.DIGITISATION_FALLS, *cases_demo.LATE_IN_CURRENT_YEAR)
 
 STEPS = [
     "commitments.demo.build_organisation",
@@ -240,13 +248,43 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(db, settings, tmp_path):
         p.target.indicator.code: p.progress
         for p in progress.targets_progress(
             list(stp.targets.select_related("indicator", "commitment")),
-            today=date(2026, 11, 23),
+            today=RUNNING_DAY,
         )
     }
     assert states["van-ban-dien-tu"] == "on_track"
     assert states["nhiem-vu"] == "at_risk"
+    assert_2026_metric_targets_show_progress()
 
     # Again: nothing changes.
     before = counts()
     call_command("seed_demo", stdout=io.StringIO())
     assert counts() == before
+
+
+def assert_2026_metric_targets_show_progress() -> None:
+    """The signed 2026 commitments' metric targets read the 2026 figures:
+    none without data; the units that commit to what they reach are on
+    track (or met, for the communes' digitisation due in October); Sở Xây
+    dựng, which kept the official targets, and the units whose 2026 got
+    worse, which kept their 2025 results, are at risk where they fall
+    short: Sở Giao thông vận tải on digitisation."""
+    signed = Target.objects.filter(
+        commitment__year=2026, indicator__kind=IndicatorKind.METRIC
+    ).exclude(commitment__state=CommitmentState.DRAFT)
+    found = progress.targets_progress(
+        list(signed.select_related("indicator", "commitment__unit")),
+        today=RUNNING_DAY,
+    )
+    by_state: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for item in found:
+        assert item.source == "metric", item.target.pk
+        by_state[item.progress].add(
+            (item.target.commitment.unit.code, item.target.indicator.code)
+        )
+    assert set(by_state) == {"on_track", "at_risk", "met"}
+    at_risk = {code for code, _ in by_state["at_risk"]}
+    assert demo.EXPLAINED_CASE in at_risk
+    assert at_risk <= {demo.EXPLAINED_CASE, *HOLDING}
+    assert (cases_demo.DIGITISATION_FALLS, "so-hoa") in by_state["at_risk"]
+    on_track = {code for code, _ in by_state["on_track"]} - at_risk
+    assert len(on_track) >= 30
