@@ -18,7 +18,7 @@ FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	if "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
 
-.PHONY: help run test lint format check-migrations messages makemessages chromium \
+.PHONY: help run test lint format check-migrations messages makemessages chromium libreoffice \
 	install install-dev worker beat bench bench-compute clean
 
 help:
@@ -74,7 +74,20 @@ chromium:
 	  fi; \
 	fi
 
-test: install-dev chromium
+# A real spreadsheet program opens the exports in a test (Debian's LibreOffice).
+libreoffice:
+	@if ! command -v soffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's LibreOffice Calc for the export tests"; \
+	    (apt-get install -y -qq libreoffice-calc-nogui >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null)); \
+	  else \
+	    echo "The export tests need LibreOffice: sudo apt-get install libreoffice-calc-nogui" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install-dev chromium libreoffice
 	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest $(PYTEST_ARGS); \
 	status=$$?; [ $$status -eq 5 ] && echo "pytest collected no tests" >&2; exit $$status
 

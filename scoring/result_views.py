@@ -681,10 +681,12 @@ def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
-@never_cache
-@login_required
-@require_GET
-def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
+def unit_explanation(
+    request: HttpRequest, year: int, code: str
+) -> tuple[Unit, Any, results.Explanation]:
+    """The unit, the selection (published version or provisional) and the
+    unit's explanation, as the request asks for them; 404 for a unit whose
+    explanation the user may not read (the page and its exports)."""
     user = _user(request)
     unit = get_object_or_404(Unit, code=code)
     selection = _select(request, user, year)
@@ -705,6 +707,14 @@ def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
         )
     if explanation is None:
         raise Http404
+    return unit, selection, explanation
+
+
+@never_cache
+@login_required
+@require_GET
+def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    unit, selection, explanation = unit_explanation(request, year, code)
     methods = _labels(Method.choices)
     metrics = _labels(MetricName.choices)
     scorings = _labels(ScoringFunction.choices)
