@@ -655,12 +655,10 @@ def test_the_list_counts_take_a_fixed_number_of_queries(
 
 @pytest.fixture
 def demo(db, settings):
-    """The demo up to its frameworks: its results (scoring.demo_results)
-    are tests/scoring/test_results_demo.py's."""
-    settings.DEMO_STEPS = [
-        step
-        for step in settings.DEMO_STEPS
-        if step != "scoring.demo_results.build_results"
+    """The demo up to its frameworks: its results and commitments are
+    tests/scoring/test_results_demo.py's and test_accountability_demo.py's."""
+    settings.DEMO_STEPS = settings.DEMO_STEPS[
+        : settings.DEMO_STEPS.index("scoring.demo.build_frameworks") + 1
     ]
     call_command("seed_demo", stdout=io.StringIO())
 
