@@ -50,6 +50,30 @@ def units_q(user: AnyUser, *, roles: frozenset[str] = ALL_ROLES, prefix: str = "
     return q
 
 
+def reaches(
+    user: AnyUser, unit: Unit | None, roles: frozenset[str] = ALL_ROLES
+) -> bool:
+    """Does the user reach ``unit`` through ``roles``? units_q's rule on the
+    unit's path, in Python: no query once the memberships are read, so a page
+    asking it for every row costs nothing more."""
+    if unit is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(
+        role in roles
+        and (unit.path.startswith(path) if role in SUBTREE_ROLES else unit.path == path)
+        for role, path in memberships(user)
+    )
+
+
+def attached(user: AnyUser, unit: Unit | None, role: str) -> bool:
+    """Does the user hold ``role`` on exactly this unit (not one above it)?"""
+    if unit is None or not user.is_authenticated or not user.is_active:
+        return False
+    return any(r == role and path == unit.path for r, path in memberships(user))
+
+
 def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
     return Unit.objects.filter(units_q(user))
 

@@ -26,7 +26,13 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from commitments import progress
-from commitments.access import RECORD_WRITE_ROLES, UNIT_EDIT_ROLES, units_q, user_roles
+from commitments.access import (
+    RECORD_WRITE_ROLES,
+    UNIT_EDIT_ROLES,
+    reaches,
+    units_q,
+    user_roles,
+)
 from commitments.models import (
     CheckState,
     Commitment,
@@ -53,16 +59,10 @@ OVERSIGHT = frozenset({Role.REVIEWER, Role.LEADER})
 # --- who may -----------------------------------------------------------------------
 
 
-def _reaches(user: AnyUser, unit: Unit | None, roles: frozenset[str]) -> bool:
-    if unit is None or not user.is_authenticated:
-        return False
-    return Unit.objects.filter(units_q(user, roles=roles), pk=unit.pk).exists()
-
-
 def may_prepare(user: AnyUser, unit: Unit) -> bool:
     """Draft a unit's commitment and adjust its targets: the unit's own people
     and the reviewers over it."""
-    return _reaches(user, unit, RECORD_WRITE_ROLES)
+    return reaches(user, unit, RECORD_WRITE_ROLES)
 
 
 def may_create_from_template(user: AnyUser) -> bool:
@@ -81,7 +81,7 @@ def may_sign(user: AnyUser, commitment: Commitment) -> bool:
 def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
     """The level above: a leader or reviewer whose jurisdiction holds the
     unit's parent (never the unit's own people)."""
-    return commitment.state == CommitmentState.SIGNED and _reaches(
+    return commitment.state == CommitmentState.SIGNED and reaches(
         user, commitment.unit.parent, OVERSIGHT
     )
 
@@ -91,7 +91,7 @@ def may_report(user: AnyUser, target: Target) -> bool:
         target.commitment.signed
         and target.indicator.kind == IndicatorKind.MANUAL
         and target.met is None
-        and _reaches(user, target.commitment.unit, UNIT_EDIT_ROLES)
+        and reaches(user, target.commitment.unit, UNIT_EDIT_ROLES)
     )
 
 
@@ -100,7 +100,7 @@ def may_check(user: AnyUser, target: Target) -> bool:
     return (
         target.reported_value is not None
         and target.met is None
-        and _reaches(user, target.commitment.unit, frozenset({Role.REVIEWER}))
+        and reaches(user, target.commitment.unit, frozenset({Role.REVIEWER}))
     )
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from commitments import progress, rules
-from commitments.access import scope_queryset, units_q
+from commitments.access import attached, reaches, scope_queryset
 from commitments.models import (
     Commitment,
     CommitmentState,
@@ -507,13 +507,7 @@ def _leader_above(user: AnyUser, unit: Unit) -> bool:
     communes."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
-    if unit.parent_id is None:
-        return False
-    return Unit.objects.filter(
-        units_q(user, roles=frozenset({Role.LEADER})), pk=unit.parent_id
-    ).exists()
+    return reaches(user, unit.parent, frozenset({Role.LEADER}))
 
 
 def may_explain(user: AnyUser, case: AccountabilityCase) -> bool:
@@ -531,12 +525,7 @@ def may_rate(user: AnyUser, rating: HeadRating) -> bool:
         return False
     if user.is_superuser:
         return True
-    parent = rating.unit.parent_id
-    return parent is not None and (
-        Membership.objects.filter(
-            user_id=user.pk, role=Role.LEADER, unit_id=parent
-        ).exists()
-    )
+    return attached(user, rating.unit.parent, Role.LEADER)
 
 
 @transaction.atomic
@@ -682,7 +671,7 @@ def ratings_confirm(
     now = now or timezone.now()
     pending = (
         HeadRating.objects.select_for_update(of=("self",))
-        .select_related("unit")
+        .select_related("unit__parent")
         .filter(year=year, final__isnull=True, pk__in=list(ids))
     )
     confirmed = [rating for rating in pending if may_rate(user, rating)]

@@ -94,3 +94,18 @@ def test_scope_costs_one_query_per_request(commune_staff, django_assert_num_quer
         list(units_visible_to(commune_staff))
         list(units_visible_to(commune_staff))
         list(units_visible_to(commune_staff))
+
+
+def test_reaches_agrees_with_the_scoped_queries_without_a_query(
+    org, commune_staff, city_reviewer, reviewer, leader, django_assert_num_queries
+):
+    from commitments.access import memberships, reaches, units_q
+    from commitments.models import Unit
+
+    units = list(Unit.objects.all())
+    for user in (commune_staff, city_reviewer, reviewer, leader):
+        memberships(user)  # read once, as a request does
+        expected = set(Unit.objects.filter(units_q(user)).values_list("pk", flat=True))
+        with django_assert_num_queries(0):
+            found = {unit.pk for unit in units if reaches(user, unit)}
+        assert found == expected
