@@ -251,7 +251,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with the error answers of each operation (Error bodies).
+    "DEFAULT_SCHEMA_CLASS": "cchc_portal.api_errors.AutoSchema",
+    # Every error answers {"status", "code", "detail", "errors": [...]}.
+    "EXCEPTION_HANDLER": "cchc_portal.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CCHC portal API",

@@ -47,6 +47,11 @@ urlpatterns = [
     path("api/v1/", include("scoring.api.urls")),
 ]
 
+# Under /api/, paths no view answers and server errors answer the API's error
+# format (JSON) rather than the portal's pages.
+handler404 = "cchc_portal.api_errors.page_not_found"
+handler500 = "cchc_portal.api_errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -11,7 +11,12 @@ from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.filters import OrderingFilter
@@ -23,6 +28,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from cchc_portal.api_errors import ErrorSerializer
 from commitments.access import scope_queryset
 from procedures.api.filters import (
     CaseRecordFilter,
@@ -140,12 +146,16 @@ class CasePushView(APIView):
         responses={
             200: CasePushResultSerializer,
             400: OpenApiResponse(
-                CasePushResultSerializer,
+                PolymorphicProxySerializer(
+                    component_name="CasePushRefusal",
+                    serializers=[CasePushResultSerializer, ErrorSerializer],
+                    resource_type_field_name=None,
+                ),
                 description=_(
                     "Atomic push with rejected records: nothing was written, the "
-                    "body says why. A malformed envelope (not a list of objects, "
-                    "unknown fields, more than the limit) answers "
-                    '{"field": ["message", …]} instead.'
+                    "push's report says why (CasePushResult). A malformed envelope "
+                    "(not a list of objects, unknown fields, more than the limit) "
+                    "answers an Error instead, with each field at fault."
                 ),
             ),
             401: OpenApiResponse(description=_("Not authenticated.")),

@@ -67,7 +67,6 @@ PAGE = OpenApiParameter(
     OpenApiParameter.QUERY,
     description=gettext_lazy("Page number, from 1 (50 rows a page)."),
 )
-NOT_AUTHENTICATED = OpenApiResponse(description=gettext_lazy("Not authenticated."))
 
 
 def _provisional_refused() -> PermissionDenied:
@@ -128,7 +127,7 @@ class ResultYearsView(APIView):
             "their units and the latest computation run. Not paginated: one "
             "entry per year."
         ),
-        responses={200: ResultYearSerializer(many=True), 403: NOT_AUTHENTICATED},
+        responses={200: ResultYearSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         years = results.result_years(request.user)
@@ -160,14 +159,13 @@ class RankingView(APIView):
             ),
             400: OpenApiResponse(
                 description=gettext_lazy(
-                    'A bad query value: {"field": ["message"]}; version with '
-                    "status=provisional."
+                    "A bad query value, or version with status=provisional: "
+                    "errors names the parameter."
                 )
             ),
             403: OpenApiResponse(
                 description=gettext_lazy(
-                    "Not authenticated, or provisional results asked for by "
-                    "someone who is not a reviewer."
+                    "Provisional results asked for by someone who is not a reviewer."
                 )
             ),
             404: OpenApiResponse(
@@ -268,8 +266,7 @@ class ExplanationView(APIView):
             400: OpenApiResponse(description=gettext_lazy("A bad query value.")),
             403: OpenApiResponse(
                 description=gettext_lazy(
-                    "Not authenticated, or provisional results asked for by "
-                    "someone who is not a reviewer."
+                    "Provisional results asked for by someone who is not a reviewer."
                 )
             ),
             404: OpenApiResponse(
@@ -347,9 +344,7 @@ class RunListView(APIView):
         parameters=[YEAR, PAGE],
         responses={
             200: ComputationRunPageSerializer,
-            403: OpenApiResponse(
-                description=gettext_lazy("Not authenticated, or not a reviewer.")
-            ),
+            403: OpenApiResponse(description=gettext_lazy("Not a reviewer.")),
             404: OpenApiResponse(
                 description=gettext_lazy("No index framework for the year.")
             ),
@@ -389,9 +384,7 @@ class RunListView(APIView):
         responses={
             202: ComputationRunSerializer,
             403: OpenApiResponse(
-                description=gettext_lazy(
-                    "Not authenticated, or not allowed to start a computation."
-                )
+                description=gettext_lazy("Not allowed to start a computation.")
             ),
             404: OpenApiResponse(
                 description=gettext_lazy("No index framework for the year.")
@@ -436,9 +429,7 @@ class RunDetailView(APIView):
         ],
         responses={
             200: ComputationRunSerializer,
-            403: OpenApiResponse(
-                description=gettext_lazy("Not authenticated, or not a reviewer.")
-            ),
+            403: OpenApiResponse(description=gettext_lazy("Not a reviewer.")),
             404: OpenApiResponse(description=gettext_lazy("No such run of the year.")),
         },
     )
@@ -479,7 +470,6 @@ class PublicationView(APIView):
         ],
         responses={
             200: PublicationSerializer,
-            403: NOT_AUTHENTICATED,
             404: OpenApiResponse(description=gettext_lazy("No such version.")),
         },
     )

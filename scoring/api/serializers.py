@@ -10,13 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_errors import ErrorSerializer
 from scoring.models import (
     Assessment,
     Evidence,
     Framework,
     Method,
+    MetricName,
     Node,
     Score,
+    ScoringFunction,
     Tier,
 )
 
@@ -37,6 +40,14 @@ class NodeSerializer(serializers.ModelSerializer[Node]):
         allow_null=True,
         read_only=True,
         help_text=_("Code of the unit that answers for this item, if any."),
+    )
+    # Empty for a node that reads no metric: declared, since a read-only model
+    # field loses allow_blank and the schema's enum would leave "" out.
+    metric = serializers.ChoiceField(
+        choices=MetricName.choices, allow_blank=True, read_only=True
+    )
+    scoring = serializers.ChoiceField(
+        choices=ScoringFunction.choices, allow_blank=True, read_only=True
     )
     # "children" is set below: the class cannot name itself in its body.
 
@@ -275,6 +286,7 @@ class SelfScoreSaveSerializer(serializers.Serializer):
         pass
 
 
-class ConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class ConflictSerializer(ErrorSerializer):
+    """The error body (code "conflict") with the leaf as it is now."""
+
     current = ScoreSerializer(help_text=_("The leaf as it is now."))

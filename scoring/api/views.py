@@ -28,6 +28,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from cchc_portal.api_errors import error_body
 from scoring import access, frameworks, selectors, services
 from scoring.api.filters import AssessmentFilter, FrameworkFilter
 from scoring.api.serializers import (
@@ -252,10 +253,10 @@ class SelfScoreSaveView(APIView):
             200: ScoreSerializer,
             400: OpenApiResponse(
                 description=_(
-                    'Refused: {"self_score": ["1.1.1: …"]} for a bad value (the '
-                    'message names the leaf), {"non_field_errors": […]} when the '
-                    "assessment cannot be changed now (submitted, past the "
-                    "deadline) or the leaf is not self-scored."
+                    "Refused: an error on the field self_score for a bad value (the "
+                    "message names the leaf), an error on the request as a whole "
+                    "(field null) when the assessment cannot be changed now "
+                    "(submitted, past the deadline) or the leaf is not self-scored."
                 )
             ),
             403: OpenApiResponse(
@@ -313,7 +314,11 @@ class SelfScoreSaveView(APIView):
             current = _leaf(assessment, node_code)
             return Response(
                 {
-                    "detail": " ".join(exc.messages),
+                    **error_body(
+                        status=status.HTTP_409_CONFLICT,
+                        code="conflict",
+                        detail=" ".join(exc.messages),
+                    ),
                     "current": _leaf_data(user, current),
                 },
                 status=status.HTTP_409_CONFLICT,

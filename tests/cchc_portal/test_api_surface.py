@@ -1,6 +1,6 @@
 """The public face of the REST API, endpoint by endpoint from the schema:
-without credentials 401 with the scheme to use, the schema and its readers
-served from the portal itself."""
+without credentials 401 with the scheme to use (in the one error format), the
+schema and its readers served from the portal itself."""
 
 import re
 
@@ -45,6 +45,9 @@ def test_every_endpoint_answers_401_and_names_the_scheme_without_credentials(
         response = getattr(anonymous, method)(concrete(path))
         assert response.status_code == 401, (method, path, response.status_code)
         assert response["WWW-Authenticate"] == "Token", (method, path)
+        body = response.json()
+        assert (body["status"], body["code"]) == (401, "not_authenticated"), path
+        assert [e["field"] for e in body["errors"]] == [None], path
 
 
 @pytest.mark.parametrize("name", ["api_docs", "api_redoc"])

@@ -171,7 +171,11 @@ def test_anonymous_callers_are_refused(data, url):
 
     # 401 and "WWW-Authenticate: Token": token authentication comes first.
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    body = response.json()
+    assert (body["status"], body["code"]) == (401, "not_authenticated")
+    assert body["errors"] == [
+        {"field": None, "code": "not_authenticated", "message": body["detail"]}
+    ]
 
 
 def test_anonymous_callers_cannot_read_a_commitment(data):
@@ -403,7 +407,12 @@ def test_a_bad_filter_value_answers_400(data, reviewer):
     response = client_for(reviewer).get(COMMITMENTS_URL, {"state": "lost"})
 
     assert response.status_code == 400
-    assert "state" in response.json()
+    body = response.json()
+    assert (body["status"], body["code"]) == (400, "invalid")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("state", "invalid_choice")
+    ]
+    assert body["detail"] == body["errors"][0]["message"]
 
 
 # --- commitments: cost ----------------------------------------------------------------
@@ -547,7 +556,7 @@ def test_a_bad_progress_state_answers_400(data, reviewer):
     response = client_for(reviewer).get(TARGETS_URL, {"progress": "late"})
 
     assert response.status_code == 400
-    assert "progress" in response.json()
+    assert [e["field"] for e in response.json()["errors"]] == ["progress"]
 
 
 def test_the_target_list_costs_a_few_queries_however_many_targets(

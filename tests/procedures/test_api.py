@@ -326,7 +326,9 @@ def test_more_than_10000_records_are_refused_whole(commune_staff, procedures):
     response = push(commune_staff, records)
 
     assert response.status_code == 400
-    assert "10000" in str(response.json()["records"])
+    (error,) = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("records", "max_length")
+    assert "10000" in error["message"]
     assert not ImportRun.objects.exists()
 
 
@@ -336,7 +338,8 @@ def test_more_than_10000_records_are_refused_whole(commune_staff, procedures):
         ({}, "records"),
         ({"records": []}, "records"),
         ({"records": "H1"}, "records"),
-        ({"records": [["H1", "P1"]]}, "records"),
+        # The first record is not an object: named by its position.
+        ({"records": [["H1", "P1"]]}, "records.0"),
         ({"records": [{"case_code": "H1"}], "atomic": "maybe"}, "atomic"),
     ],
 )
@@ -344,7 +347,8 @@ def test_a_malformed_envelope_is_refused(commune_staff, procedures, body, expect
     response = client_for(commune_staff).post(PUSH_URL, body, format="json")
 
     assert response.status_code == 400
-    assert expected in response.json()
+    assert response.json()["code"] == "invalid"
+    assert [e["field"] for e in response.json()["errors"]] == [expected]
     assert not ImportRun.objects.exists()
 
 
@@ -362,7 +366,8 @@ def test_records_that_are_not_case_records_are_named_by_position(
     )
 
     assert response.status_code == 400
-    messages = response.json()["records"]
+    assert {e["field"] for e in response.json()["errors"]} == {"records"}
+    messages = [e["message"] for e in response.json()["errors"]]
     assert len(messages) == 3
     assert "2" in messages[0]
     assert "recieved_at" in messages[0]
@@ -388,6 +393,7 @@ def test_a_body_over_the_size_limit_is_refused(commune_staff, procedures, monkey
     response = push(commune_staff, [record(f"H{i}") for i in range(10)])
 
     assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert not ImportRun.objects.exists()
 
 
@@ -397,6 +403,7 @@ def test_a_body_that_is_not_json_is_refused(commune_staff, procedures):
     )
 
     assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
     assert not ImportRun.objects.exists()
 
 
@@ -404,14 +411,18 @@ def test_form_encoded_pushes_are_refused(commune_staff, procedures):
     response = client_for(commune_staff).post(PUSH_URL, {"records": "H1"})
 
     assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
 
 
 def test_pushes_are_throttled_per_user(commune_staff, procedures, monkeypatch):
     monkeypatch.setattr(CasePushThrottle, "rate", "2/min")
 
-    codes = [push(commune_staff, [record("H1")]).status_code for _ in range(3)]
+    responses = [push(commune_staff, [record("H1")]) for _ in range(3)]
 
-    assert codes == [200, 200, 429]
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    refused = responses[-1]
+    assert refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
 
 
 def test_the_push_rate_is_120_a_minute():
@@ -528,7 +539,7 @@ def test_an_unknown_filter_value_is_a_400(city_reviewer, cases):
     response = client_for(city_reviewer).get(f"{LIST_URL}?status=lost")
 
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert [e["field"] for e in response.json()["errors"]] == ["status"]
 
 
 def test_the_overdue_filter(commune_staff, org, procedures):

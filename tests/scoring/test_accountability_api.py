@@ -200,7 +200,9 @@ def test_anonymous_callers_are_refused(cases, ratings, kind):
 
     # 401 and "WWW-Authenticate: Token": token authentication comes first.
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    body = response.json()
+    assert (body["status"], body["code"]) == (401, "not_authenticated")
+    assert [e["field"] for e in body["errors"]] == [None]
 
 
 def test_a_token_reads_the_cases(cases, commune_staff):
@@ -338,7 +340,7 @@ def test_a_bad_case_filter_value_answers_400(cases, leader):
     response = client_for(leader).get(CASES_URL, {"kind": "lateness"})
 
     assert response.status_code == 400
-    assert "kind" in response.json()
+    assert [e["field"] for e in response.json()["errors"]] == ["kind"]
 
 
 def test_a_case_with_many_steps_costs_a_fixed_number_of_queries(

@@ -263,7 +263,17 @@ def test_a_bad_filter_value_is_refused(assessment_a, city_reviewer):
     response = client_for(city_reviewer).get(LIST_URL, {"state": "lost"})
 
     assert response.status_code == 400
-    assert "state" in response.json()
+    assert [e["field"] for e in response.json()["errors"]] == ["state"]
+
+
+def test_a_framework_id_beyond_64_bits_is_refused_not_a_500(
+    assessment_a, city_reviewer
+):
+    # SQLite cannot compare an id with such an integer (found by the fuzz test).
+    response = client_for(city_reviewer).get(LIST_URL, {"framework": 2**70})
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["framework"]
 
 
 def test_the_assessment_list_is_paginated_in_a_stable_order(
@@ -498,8 +508,9 @@ def test_a_bad_value_answers_400_naming_the_leaf(
     )
 
     assert response.status_code == 400
-    (error,) = response.json()["self_score"]
-    assert message in error
+    (error,) = response.json()["errors"]
+    assert error["field"] == "self_score"
+    assert message in error["message"]
     assert leaf(assessment_a, "1.1.1").version == 1
 
 
@@ -516,7 +527,7 @@ def test_a_malformed_body_is_refused(assessment_a, commune_staff, body, field):
     response = save(commune_staff, assessment_a, "1.1.1", body)
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
 def test_a_save_from_an_older_version_answers_409_with_the_current_leaf(
@@ -532,6 +543,10 @@ def test_a_save_from_an_older_version_answers_409_with_the_current_leaf(
 
     assert response.status_code == 409
     body = response.json()
+    assert (body["status"], body["code"]) == (409, "conflict")
+    assert body["errors"] == [
+        {"field": None, "code": "conflict", "message": body["detail"]}
+    ]
     assert "1.1.1" in body["detail"]
     assert "Nguyễn Thị Lan" in body["detail"] or "Lan Nguyễn Thị" in body["detail"]
     assert body["current"]["self_score"] == "2.00"
@@ -594,8 +609,10 @@ def test_metric_and_survey_leaves_are_refused_naming_the_leaf(
     )
 
     assert response.status_code == 400
-    (error,) = response.json()["non_field_errors"]
-    assert code in error
+    # Not about a field: about the request as a whole.
+    (error,) = response.json()["errors"]
+    assert error["field"] is None
+    assert code in error["message"]
 
 
 def test_after_the_deadline_the_save_is_refused_until_extended(
@@ -610,7 +627,7 @@ def test_after_the_deadline_the_save_is_refused_until_extended(
     )
 
     assert locked.status_code == 400
-    assert locked.json()["non_field_errors"]
+    assert [e["field"] for e in locked.json()["errors"]] == [None]
     Assessment.objects.filter(pk=assessment_a.pk).update(
         extended_until=timezone.localdate()
     )
@@ -630,7 +647,7 @@ def test_a_submitted_assessment_cannot_be_changed(assessment_a, commune_staff):
     )
 
     assert response.status_code == 400
-    assert response.json()["non_field_errors"]
+    assert [e["field"] for e in response.json()["errors"]] == [None]
 
 
 def test_messages_follow_the_callers_language(assessment_a, reviewer):
@@ -639,6 +656,7 @@ def test_messages_follow_the_callers_language(assessment_a, reviewer):
     vi = save(reviewer, assessment_a, "1.1.1", body, HTTP_ACCEPT_LANGUAGE="vi")
     en = save(reviewer, assessment_a, "1.1.1", body, HTTP_ACCEPT_LANGUAGE="en")
 
+    assert en.json()["code"] == "permission_denied"
     assert en.json()["detail"] == (
         "Only the unit's staff and head may enter its self scores."
     )
@@ -686,6 +704,11 @@ def test_the_openapi_schema_of_these_endpoints_has_no_warnings():
         "$ref": "#/components/schemas/Node"
     }
     assert components["SelfScoreSave"]["required"] == ["version"]
+    # A node that reads no metric answers "" for metric and scoring: the
+    # schema allows it (found by the fuzz test).
+    blank = {"$ref": "#/components/schemas/BlankEnum"}
+    assert blank in components["Node"]["properties"]["metric"]["oneOf"]
+    assert blank in components["Node"]["properties"]["scoring"]["oneOf"]
     save_op = paths["/api/v1/assessments/{id}/scores/{node_code}/"]["patch"]
     assert set(save_op["responses"]) >= {"200", "400", "403", "404", "409"}
     assert "FrameworkStateEnum" in components

@@ -224,7 +224,7 @@ def test_rankings_filter_by_group_and_kind_of_unit(published, leader):
     assert ranking(client, unit_kind="department")["count"] == 0
     refused = client.get(RANKING_URL, {"unit_kind": "hamlet"})
     assert refused.status_code == 400
-    assert "unit_kind" in refused.json()
+    assert [e["field"] for e in refused.json()["errors"]] == ["unit_kind"]
 
 
 def test_rankings_are_paginated_like_the_other_lists(published, leader, monkeypatch):
@@ -286,7 +286,8 @@ def test_an_unknown_year_or_version_answers_404_and_a_bad_one_400(
         response = client.get(url_of("result-ranking", year=2019))
 
     assert response.status_code == code
-    assert response.json()
+    assert response.json()["status"] == code
+    assert response.json()["code"] == ("not_found" if code == 404 else "invalid")
 
 
 def test_nothing_published_yet_answers_404(year_data, commune_staff):
@@ -306,6 +307,7 @@ def test_provisional_rankings_are_refused_to_non_reviewers(request, persona, pub
     response = client.get(RANKING_URL, {"status": "provisional"})
 
     assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
     assert "results" not in response.json()
 
 
@@ -412,7 +414,7 @@ def test_provisional_results_have_no_version_and_need_a_computation(
     never_computed = client.get(RANKING_URL, {"status": "provisional"})
 
     assert versioned.status_code == 400
-    assert "version" in versioned.json()
+    assert [e["field"] for e in versioned.json()["errors"]] == ["version"]
     assert never_computed.status_code == 404
 
 
@@ -711,7 +713,8 @@ def test_anonymous_callers_are_refused(published, method, url):
 
     # 401 and "WWW-Authenticate: Token": token authentication comes first.
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    assert response.json()["code"] == "not_authenticated"
+    assert set(response.json()) == {"status", "code", "detail", "errors"}
     assert not ComputationRun.objects.exclude(pk=published.run_id).exists()
 
 

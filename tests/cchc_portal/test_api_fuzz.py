@@ -1,0 +1,149 @@
+"""Schemathesis over every operation of the REST API, as the province's Home
+Affairs reviewer (who sees every unit, provisional results included; commune
+A's head for self scores) on a small province with something behind every
+endpoint (tests/cchc_portal/api_data.py).
+
+For each operation of the schema, one test: requests generated from the
+schema (its examples, the coverage phase's boundary and invalid values, then
+random ones), each sent as generated and again with commune A's object in the
+path. Whatever the input, the answer is not a 5xx, its status is one the
+operation documents, and its content type and body are the documented ones.
+Writes happen too, inside the test's transaction. Bounded and repeatable:
+derandomized, a few examples per operation, no deadline.
+
+Schemathesis's fixture-based loader (schemathesis.pytest.from_fixture) reads
+an attribute pytest 9.2 no longer has, so the schema is generated here at
+collection (no data in it) and the data comes from ordinary fixtures."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+MAX_EXAMPLES = 10
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            # The token is the test's, not generated.
+            "with-security-parameters": False,
+        },
+    }
+)
+
+
+def _document() -> dict[str, Any]:
+    """The schema the portal serves at /api/schema/ (the same generator),
+    built once at collection: the operations become the tests' parameters."""
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
+
+
+schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
+
+
+@pytest.fixture
+def app(settings) -> Iterator[WSGIHandler]:
+    """Django's WSGI application, middleware and all, as a server runs it,
+    but on the test's database connection: as Django's test client does, the
+    signals that close the connection around each request are disconnected
+    (they would close it in the middle of the test's transaction)."""
+    # Schemathesis's client sends Host: localhost; throttles count in the cache.
+    settings.ALLOWED_HOSTS = ["localhost"]
+    cache.clear()
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def data(org, reviewer) -> ApiData:
+    return seed(org, reviewer)
+
+
+@pytest.fixture
+def known(data) -> dict[str, dict[str, Any]]:
+    """For each path with parameters, the values that name commune A's
+    object (a random id finds nothing)."""
+    a = data.a
+    year = {"year": RESULTS_YEAR}
+    return {
+        "/api/v1/accountability-cases/{id}/": {"id": a.accountability_case.pk},
+        "/api/v1/assessments/{id}/": {"id": a.assessment.pk},
+        "/api/v1/assessments/{id}/scores/{node_code}/": {
+            "id": a.assessment.pk,
+            "node_code": "1.1.1",
+        },
+        "/api/v1/cases/{case_code}/": {"case_code": a.case.case_code},
+        "/api/v1/commitments/{id}/": {"id": a.commitment.pk},
+        "/api/v1/frameworks/{id}/": {"id": data.framework.pk},
+        "/api/v1/head-ratings/{id}/": {"id": a.rating.pk},
+        "/api/v1/publications/{year}/{version}/": {**year, "version": 1},
+        "/api/v1/results/{year}/": year,
+        "/api/v1/results/{year}/runs/": year,
+        "/api/v1/results/{year}/runs/{run_id}/": {**year, "run_id": data.run.pk},
+        "/api/v1/results/{year}/units/{code}/": {**year, "code": a.unit.code},
+    }
+
+
+@pytest.fixture
+def tokens(data, reviewer) -> dict[str, str]:
+    """The reviewer's token for everything, but self scores: only the unit's
+    own people enter them (a reviewer would only ever get 403)."""
+    head = unit_head(data.a.unit, data.a.head)
+    return {
+        "reviewer": Token.objects.create(user=reviewer).key,
+        "unit": Token.objects.create(user=head).key,
+    }
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_within_its_schema(case, app, known, tokens):
+    """Each generated request is sent twice when its path names an object:
+    as generated (mostly nothing found), and with commune A's object in the
+    path, so that the generated query and body reach real code."""
+    writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
+    headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
+    case.call_and_validate(app=app, headers=headers, checks=CHECKS)
+    found = known.get(case.operation.path)
+    # A new path naming an object needs its seeded values in ``known``.
+    assert found or "{" not in case.operation.path, case.operation.path
+    if found:
+        case.path_parameters = {**(case.path_parameters or {}), **found}
+        case.call_and_validate(app=app, headers=headers, checks=CHECKS)

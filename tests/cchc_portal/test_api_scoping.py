@@ -1,0 +1,253 @@
+"""The scoping audit of the REST API, in one place: for every path of the
+schema, either what a user of commune A may and may not reach (A's object
+is listed and answers 200; commune B's is not listed and answers 404, as if
+it did not exist), or why the path is not per unit.
+
+The two tables below must cover the schema's paths between them: a new
+endpoint fails test_every_path_is_audited until it gets its row."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from procedures.models import CaseRecord
+from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
+
+Clients = dict[str, APIClient]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The list, as the persona, holds A's object and not B's; ``key`` is the
+    row's field that names the object."""
+
+    key: str
+    a: Callable[[ApiData], Any]
+    b: Callable[[ApiData], Any]
+    query: dict[str, Any] = field(default_factory=dict)
+    persona: str = "unit"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, path: str, clients: Clients, data: ApiData) -> None:
+        response = clients[self.persona].get(path.format(**self.params), self.query)
+        assert response.status_code == 200, (path, response.content)
+        listed = [row[self.key] for row in response.json()["results"]]
+        assert self.a(data) in listed, (path, listed)
+        assert self.b(data) not in listed, (path, listed)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A's object answers 200, B's 404 (the error format's not_found); ``a``
+    and ``b`` give the path's parameters."""
+
+    a: Callable[[ApiData], dict[str, Any]]
+    b: Callable[[ApiData], dict[str, Any]]
+    query: dict[str, Any] = field(default_factory=dict)
+    persona: str = "unit"
+
+    def __call__(self, path: str, clients: Clients, data: ApiData) -> None:
+        client = clients[self.persona]
+        own = client.get(path.format(**self.a(data)), self.query)
+        other = client.get(path.format(**self.b(data)), self.query)
+        assert own.status_code == 200, (path, own.content)
+        assert other.status_code == 404, (path, other.status_code)
+        assert other.json()["code"] == "not_found"
+
+
+def self_scores_are_saved_for_the_own_unit_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    body = {"self_score": "1", "version": 1}
+    own = clients["unit"].patch(
+        path.format(id=data.a.assessment.pk, node_code="1.1.1"), body, format="json"
+    )
+    other = clients["unit"].patch(
+        path.format(id=data.b.assessment.pk, node_code="1.1.1"), body, format="json"
+    )
+    assert own.status_code == 200, own.content
+    assert other.status_code == 404
+
+
+def cases_are_pushed_for_the_own_unit_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    def push(code: str, unit_code: str) -> dict[str, Any]:
+        record = {
+            "case_code": code,
+            "procedure_code": "P1",
+            "unit_code": unit_code,
+            "received_at": "2025-03-02T08:00:00+07:00",
+            "due_at": "2025-03-10T17:00:00+07:00",
+            "status": "dang_xu_ly",
+            "channel": "truc_tiep",
+        }
+        response = clients["unit"].post(path, {"records": [record]}, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    assert push("SCOPE-A", data.a.unit.code)["rows_new"] == 1
+    # Another unit's record is rejected, row by row, and nothing is written.
+    assert push("SCOPE-B", data.b.unit.code)["rows_rejected"] == 1
+    assert not CaseRecord.objects.filter(case_code="SCOPE-B").exists()
+
+
+def by_id(name: str) -> tuple[Callable[[ApiData], Any], Callable[[ApiData], Any]]:
+    """A's and B's object named ``name`` (an attribute of UnitData), by id."""
+    return (
+        lambda data: getattr(data.a, name).pk,
+        lambda data: getattr(data.b, name).pk,
+    )
+
+
+def ids(name: str) -> tuple[Callable[[ApiData], Any], Callable[[ApiData], Any]]:
+    """The same as path parameters: {"id": …}."""
+    a, b = by_id(name)
+    return (lambda data: {"id": a(data)}, lambda data: {"id": b(data)})
+
+
+YEAR = {"year": RESULTS_YEAR}
+
+# Per-unit paths: what commune A's head (persona "unit") or the city's
+# reviewer (persona "city_reviewer": commune A is in the city, PROV-W is not)
+# reaches and does not.
+SCOPED: dict[str, list[Callable[[str, Clients, ApiData], None]]] = {
+    "/api/v1/commitments/": [Listed("id", *by_id("commitment"))],
+    "/api/v1/commitments/{id}/": [Shown(*ids("commitment"))],
+    "/api/v1/targets/": [Listed("id", *by_id("target"))],
+    "/api/v1/cases/": [
+        Listed("case_code", lambda d: d.a.case.case_code, lambda d: d.b.case.case_code)
+    ],
+    "/api/v1/cases/{case_code}/": [
+        Shown(
+            lambda d: {"case_code": d.a.case.case_code},
+            lambda d: {"case_code": d.b.case.case_code},
+        )
+    ],
+    "/api/v1/cases/batch/": [cases_are_pushed_for_the_own_unit_only],
+    "/api/v1/metrics/": [
+        Listed("unit_code", lambda d: d.a.unit.code, lambda d: d.b.unit.code)
+    ],
+    "/api/v1/assessments/": [Listed("id", *by_id("assessment"))],
+    "/api/v1/assessments/{id}/": [Shown(*ids("assessment"))],
+    "/api/v1/assessments/{id}/scores/{node_code}/": [
+        self_scores_are_saved_for_the_own_unit_only
+    ],
+    "/api/v1/accountability-cases/": [Listed("id", *by_id("accountability_case"))],
+    "/api/v1/accountability-cases/{id}/": [Shown(*ids("accountability_case"))],
+    "/api/v1/head-ratings/": [Listed("id", *by_id("rating"))],
+    "/api/v1/head-ratings/{id}/": [Shown(*ids("rating"))],
+    # Published rows are the province's public ranking, every signed-in
+    # caller's; provisional rows only the reviewer's own units'.
+    "/api/v1/results/{year}/": [
+        Listed(
+            "unit_code",
+            lambda d: d.a.unit.code,
+            lambda d: d.ward.code,
+            query={"status": "provisional"},
+            persona="city_reviewer",
+            params=YEAR,
+        )
+    ],
+    "/api/v1/results/{year}/units/{code}/": [
+        Shown(
+            lambda d: {**YEAR, "code": d.a.unit.code},
+            lambda d: {**YEAR, "code": d.b.unit.code},
+        ),
+        Shown(
+            lambda d: {**YEAR, "code": d.a.unit.code},
+            lambda d: {**YEAR, "code": d.ward.code},
+            query={"status": "provisional"},
+            persona="city_reviewer",
+        ),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class NotScoped:
+    reason: str
+    params: Callable[[ApiData], dict[str, Any]] = lambda data: {}
+
+
+# Paths that are not per unit, and why; commune A's and commune B's people get
+# the same answer from them.
+NOT_SCOPED: dict[str, NotScoped] = {
+    "/api/v1/indicators/": NotScoped(
+        "the catalogue of what targets measure, the same for every caller"
+    ),
+    "/api/v1/frameworks/": NotScoped(
+        "a framework is per year and kind of unit: seen by kind and state"
+    ),
+    "/api/v1/frameworks/{id}/": NotScoped(
+        "a framework is per year and kind of unit: seen by kind and state",
+        lambda data: {"id": data.framework.pk},
+    ),
+    "/api/v1/results/": NotScoped(
+        "the years with results: published ones for everyone, computed ones "
+        "for reviewers"
+    ),
+    "/api/v1/results/{year}/runs/": NotScoped(
+        "a computation covers the whole year; for reviewers only (403)",
+        lambda data: YEAR,
+    ),
+    "/api/v1/results/{year}/runs/{run_id}/": NotScoped(
+        "a computation covers the whole year; for reviewers only (403)",
+        lambda data: {**YEAR, "run_id": data.run.pk},
+    ),
+    "/api/v1/publications/{year}/{version}/": NotScoped(
+        "a published version is the whole province's, every signed-in caller's",
+        lambda data: {**YEAR, "version": data.publication.version},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def schema_paths() -> set[str]:
+    return set(SchemaGenerator().get_schema(request=None, public=True)["paths"])
+
+
+@pytest.fixture
+def data(org, reviewer) -> ApiData:
+    return seed(org, reviewer)
+
+
+@pytest.fixture
+def clients(data, city_reviewer) -> Clients:
+    def client(user) -> APIClient:
+        api = APIClient()
+        # A fresh object per client: memberships are cached on the user.
+        api.force_authenticate(type(user).objects.get(pk=user.pk))
+        return api
+
+    return {
+        "unit": client(unit_head(data.a.unit, data.a.head)),
+        "other_unit": client(unit_head(data.b.unit, data.b.head)),
+        "city_reviewer": client(city_reviewer),
+    }
+
+
+def test_every_path_is_audited_or_said_not_to_be_per_unit(schema_paths):
+    assert not set(SCOPED) & set(NOT_SCOPED)
+    assert set(SCOPED) | set(NOT_SCOPED) == schema_paths
+
+
+@pytest.mark.parametrize("path", sorted(SCOPED))
+def test_a_unit_reaches_its_own_objects_and_not_another_units(path, data, clients):
+    for check in SCOPED[path]:
+        check(path, clients, data)
+
+
+@pytest.mark.parametrize("path", sorted(NOT_SCOPED))
+def test_what_is_not_per_unit_is_the_same_for_both_units(path, data, clients):
+    url = path.format(**NOT_SCOPED[path].params(data))
+
+    own = clients["unit"].get(url)
+    other = clients["other_unit"].get(url)
+
+    assert own.status_code == other.status_code, path
+    assert own.json() == other.json(), path
