@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("scoring.urls_results")),
     path("", include("scoring.urls_adjustments")),
     path("", include("scoring.urls_accountability")),
+    path("", include("scoring.urls_dashboard")),
 ]

@@ -7,8 +7,10 @@ province (PROV)
     └── commune B (CITY-B)
 """
 
+import copy
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,3 +149,14 @@ def eager_tasks(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test its own cache keys: what one test cached (a dashboard
+    section, a ranking page, a throttle count) never reaches another, nor a
+    later run against the same Redis with ids counted from 1 again."""
+    caches = copy.deepcopy(settings.CACHES)
+    for alias in caches.values():
+        alias["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
