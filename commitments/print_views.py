@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
+from cchc_portal.throttling import export_throttled
 from commitments import printing
 from commitments.access import get_scoped_or_404
 from commitments.models import Commitment
@@ -26,6 +27,7 @@ def commitment_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@export_throttled
 def commitment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     commitment = _commitment(request, pk)
     pdf = printing.commitment_pdf(commitment, base_url=request.build_absolute_uri("/"))

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from cchc_portal.throttling import export_throttled
 from commitments import printing
 from commitments.models import Unit, UnitKind
 from scoring import exports
@@ -198,6 +199,7 @@ def _unit_download(
 
 @never_cache
 @login_required
+@export_throttled
 @require_GET
 def ranking_xlsx(request: HttpRequest, year: int) -> HttpResponse:
     return _ranking_download(request, year, exports.ranking_xlsx, XLSX, "xlsx")
@@ -205,6 +207,7 @@ def ranking_xlsx(request: HttpRequest, year: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@export_throttled
 @require_GET
 def ranking_pdf(request: HttpRequest, year: int) -> HttpResponse:
     return _ranking_download(request, year, exports.ranking_pdf, PDF, "pdf")
@@ -212,6 +215,7 @@ def ranking_pdf(request: HttpRequest, year: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@export_throttled
 @require_GET
 def unit_result_xlsx(request: HttpRequest, year: int, code: str) -> HttpResponse:
     return _unit_download(request, year, code, exports.unit_result_xlsx, XLSX, "xlsx")
@@ -219,6 +223,7 @@ def unit_result_xlsx(request: HttpRequest, year: int, code: str) -> HttpResponse
 
 @never_cache
 @login_required
+@export_throttled
 @require_GET
 def unit_result_pdf(request: HttpRequest, year: int, code: str) -> HttpResponse:
     return _unit_download(request, year, code, exports.unit_result_pdf, PDF, "pdf")

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cchc_portal.throttling import export_throttled
 from commitments.models import Unit
 from scoring import computation, frameworks, publication, results, tasks
 from scoring.models import (
@@ -451,6 +452,7 @@ def _plain(value: Decimal | None) -> str:
 
 
 @login_required
+@export_throttled
 @require_GET
 def results_csv(request: HttpRequest, year: int) -> HttpResponse:
     """The table as CSV, with the same choice of results and group."""
