@@ -72,4 +72,9 @@ def home_url_for(user: AnyUser) -> str | None:
         # An administrator's work is units, heads and accounts.
         return reverse("admin:index")
     items = navigation_for(user)
+    if Role.LEADER in user_roles(user):
+        # A chairman's two minutes start on the dashboard (scoring's item).
+        for item in items:
+            if item.key == "dashboard":
+                return item.url
     return items[0].url if items else None

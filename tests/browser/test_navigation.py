@@ -32,7 +32,7 @@ def expected_nav(login: DemoLogin) -> set[str]:
     reviewers (and the superuser) define the frameworks and enter deductions
     and bonuses."""
     everyone = {"assessments", "results", "commitments", "accountability"}
-    oversight = {"late_cases", "reminders", "repeated_lateness", *everyone}
+    oversight = {"late_cases", "reminders", "repeated_lateness", "dashboard", *everyone}
     home_affairs = {"frameworks", "adjustments"}
     if login.role in UNIT_ROLES:
         return {"my_unit", "metrics", "late_cases", "imports", *everyone}
@@ -62,7 +62,8 @@ def test_demo_login_lands_on_role_work(
     screenshot: Screenshot,
 ) -> None:
     """Each demo account lands on its role's work: staff and heads on their own
-    unit's page, reviewers and leaders on the unit list, the superuser (who has
+    unit's page, reviewers on the unit list, leaders on the dashboard, the
+    superuser (who has
     no unit) on the Django admin index; the portal's main menu then holds
     exactly the role's items."""
     log_in(login.username)
@@ -72,9 +73,12 @@ def test_demo_login_lands_on_role_work(
         unit = Unit.objects.get(code=login.unit_code)
         expect(page).to_have_url(url_of(live_server, "unit_detail", code=unit.code))
         expect(page.get_by_test_id("unit-name")).to_have_text(unit.name)
-    elif login.role in OVERSIGHT_ROLES:
+    elif login.role == Role.REVIEWER:
         expect(page).to_have_url(url_of(live_server, "unit_list"))
         expect(page.get_by_test_id("unit-table")).to_be_visible()
+    elif login.role == Role.LEADER:
+        expect(page).to_have_url(url_of(live_server, "dashboard"))
+        expect(page.get_by_test_id("dashboard-table")).to_be_visible()
     else:
         expect(page).to_have_url(url_of(live_server, "admin:index"))
         expect(page.locator("body.dashboard")).to_be_visible()

@@ -422,3 +422,10 @@ def test_queries_do_not_grow_with_the_units(
     assert count("/dashboard/units/CITY-A/", year=2025) == unit_before
     response = client.get(URL, {"year": 2025, "group": "xa"})
     assert len(rows(response)) == 36
+
+
+def test_leaders_land_on_the_dashboard(client, leader, city_reviewer):
+    client.force_login(leader)
+    assert client.get("/")["Location"] == URL
+    client.force_login(city_reviewer)
+    assert client.get("/")["Location"] == "/units/"
