@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -11,7 +11,28 @@ from drf_spectacular.views import (
 
 from commitments import views as commitment_views
 
+# Under one prefix, so that an API request is not matched against every page
+# first, nor a page against the API.
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("v1/", include("commitments.api.urls")),
+    path("v1/", include("procedures.api.urls")),
+    path("v1/", include("scoring.api.urls")),
+    # The OpenAPI 3 schema and its readers, for every signed-in caller.
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api_schema"),
+        name="api_docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api_schema"),
+        name="api_redoc",
+    ),
+]
+
 urlpatterns = [
+    path("api/", include(api_urlpatterns)),
     path("i18n/setlang/", set_language, name="set_language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -30,25 +51,8 @@ urlpatterns = [
     path("", include("commitments.urls")),
     path("", include("procedures.urls")),
     path("", include("scoring.urls")),
-    path("api/v1/", include("commitments.api.urls")),
-    # The OpenAPI 3 schema and its readers, for every signed-in caller.
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path(
-        "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api_schema"),
-        name="api_docs",
-    ),
-    path(
-        "api/redoc/",
-        SpectacularRedocView.as_view(url_name="api_schema"),
-        name="api_redoc",
-    ),
-    path("api/v1/", include("procedures.api.urls")),
-    path("api/v1/", include("scoring.api.urls")),
 ]
 
-# Under /api/, paths no view answers and server errors answer the API's error
-# format (JSON) rather than the portal's pages.
 handler404 = "cchc_portal.api_errors.page_not_found"
 handler500 = "cchc_portal.api_errors.server_error"
 

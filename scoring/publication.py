@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring import access, accountability, computation, frameworks
+from scoring import access, accountability, computation, frameworks, generation
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -236,4 +236,6 @@ def publish(
     # A city's own index losing points on a criterion one of its units owns:
     # that unit's head is asked to explain (seed 000).
     accountability.criterion_cases(publication, now, timezone.localdate(now))
+    # What is cached from the earlier versions is left behind once this commits.
+    generation.advance()
     return publication

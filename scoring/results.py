@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import (
     Case,
@@ -90,6 +90,31 @@ def publication_of(
     if not with_parameters:
         found = found.defer("parameters", "run__parameters")
     return found.order_by("-version").first()
+
+
+class Stamp(NamedTuple):
+    """What tells one publication from another, for a cache key and the
+    HTTP validators: read in one narrow query, from the
+    (year, version) index."""
+
+    pk: int
+    year: int
+    version: int
+    checksum: str
+    published_at: datetime
+
+
+def publication_stamp(year: int, version: int | None = None) -> Stamp | None:
+    """The year's latest publication, or version ``version``: its stamp."""
+    found = Publication.objects.filter(year=year)
+    if version is not None:
+        found = found.filter(version=version)
+    row = (
+        found.order_by("-version")
+        .values_list("pk", "year", "version", "checksum", "published_at")
+        .first()
+    )
+    return Stamp(*row) if row is not None else None
 
 
 def published_results(publication: Publication) -> QuerySet[PublishedResult]:

@@ -10,16 +10,15 @@ scoring.publication, so the API shows exactly what the pages show."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import (
     OuterRef,
     QuerySet,
 )
+from django.http import HttpResponse, HttpResponseBase
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -35,7 +35,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from commitments.models import Unit
-from scoring import publication, results, tasks
+from scoring import generation, publication, results, tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -176,65 +176,87 @@ class RankingView(APIView):
             ),
         },
     )
-    def get(self, request: Request, year: int) -> Response:
-        query = RankingQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        wanted = query.validated_data
-        rows: QuerySet[Any]
-        found: Publication | None = None
-        if wanted["status"] == PROVISIONAL:
-            if not results.may_see_provisional(request.user):
-                raise _provisional_refused()
-            if "version" in wanted:
-                raise _no_version_for_provisional()
-            run = publication.latest_run(year)
-            if run is None:
-                raise NotFound(
-                    _("%(year)d has not been computed yet.") % {"year": year}
-                )
-            rows = results.provisional_results(request.user, year)
-            meta: dict[str, Any] = {
-                "version": None,
-                "published_at": None,
-                "checksum": None,
-                "computed_at": run.finished_at,
-            }
-        else:
-            found = results.publication_of(
-                year, wanted.get("version"), with_parameters=False
-            )
-            if found is None:
+    def get(self, request: Request, year: int) -> HttpResponseBase:
+        # Only the answers of valid published queries are ever kept, so a
+        # query found in the cache needs no checking again.
+        key = published_key(request, year)
+        token, entry = generation.lookup(key)
+        if entry is None:
+            query = RankingQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            wanted = query.validated_data
+            if wanted["status"] == PROVISIONAL:
+                # A reviewer's own rows, never cached.
+                return Response(self._provisional(request, year, wanted))
+            stamp = results.publication_stamp(year, wanted.get("version"))
+            if stamp is None:
                 raise NotFound(
                     _("No results are published for %(year)d.") % {"year": year}
                     if "version" not in wanted
                     else _("%(year)d has no published version %(version)d.")
                     % {"year": year, "version": wanted["version"]}
                 )
-            rows = results.published_results(found)
-            meta = {
-                "version": found.version,
-                "published_at": found.published_at,
-                "checksum": found.checksum,
-                "computed_at": found.run.finished_at,
-            }
+            data = self._published(request, stamp, wanted)
+            entry = published_entry(self, request, stamp, data)
+            generation.keep(key, token, entry, PUBLISHED_CACHE_SECONDS)
+        return published_response(request, entry)
 
-        def build() -> Any:
-            ranked = results.ranking_rows(
-                rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
-            )
-            page, links = _paginate(self, request, ranked)
-            body = {
-                "status": wanted["status"],
-                "year": year,
-                **meta,
-                **links,
-                "results": page,
-            }
-            return RankingPageSerializer(body).data
+    def _provisional(
+        self, request: Request, year: int, wanted: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not results.may_see_provisional(request.user):
+            raise _provisional_refused()
+        if "version" in wanted:
+            raise _no_version_for_provisional()
+        run = publication.latest_run(year)
+        if run is None:
+            raise NotFound(_("%(year)d has not been computed yet.") % {"year": year})
+        rows = results.provisional_results(request.user, year)
+        meta = {
+            "version": None,
+            "published_at": None,
+            "checksum": None,
+            "computed_at": run.finished_at,
+        }
+        return self._page(request, year, wanted, rows, meta)
 
-        if found is None:  # provisional rows: per reviewer, never cached
-            return Response(build())
-        return published_response(request, found, build)
+    def _published(
+        self, request: Request, stamp: results.Stamp, wanted: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Read on a miss of the cache only: the publication's every column
+        and the page of its rows."""
+        found = results.publication_of(stamp.year, stamp.version, with_parameters=False)
+        if found is None:  # published versions are never deleted
+            raise NotFound()
+        meta = {
+            "version": found.version,
+            "published_at": found.published_at,
+            "checksum": found.checksum,
+            "computed_at": found.run.finished_at,
+        }
+        rows = results.published_results(found)
+        return self._page(request, stamp.year, wanted, rows, meta)
+
+    def _page(
+        self,
+        request: Request,
+        year: int,
+        wanted: dict[str, Any],
+        rows: QuerySet[Any],
+        meta: dict[str, Any],
+    ) -> dict[str, Any]:
+        ranked = results.ranking_rows(
+            rows, group=wanted.get("group"), unit_kind=wanted.get("unit_kind")
+        )
+        page, links = _paginate(self, request, ranked)
+        body = {
+            "status": wanted["status"],
+            "year": year,
+            **meta,
+            **links,
+            "results": page,
+        }
+        return RankingPageSerializer(body).data
 
 
 class ExplanationView(APIView):
@@ -494,38 +516,67 @@ class PublicationView(APIView):
 PUBLISHED_CACHE_SECONDS = 24 * 60 * 60
 
 
-def published_etag(request: Request, found: Publication) -> str:
-    """Changes with the publication (a new version is a new id and checksum),
-    the query and the language; the same for every caller, since published
-    results are every signed-in user's to read."""
+class Published(NamedTuple):
+    """A published ranking's answer as kept in the cache: its validators,
+    and the JSON as sent (or, for the browsable API, the data it renders)."""
+
+    etag: str
+    published_at: float
+    body: bytes | None
+    data: Any
+
+
+def _request_source(request: Request) -> str:
+    """What, besides the publication, the answer depends on: the query, the
+    language and the format asked for (not the caller: published results
+    are every signed-in user's to read)."""
     query = sorted(request.query_params.lists())
-    source = f"{found.pk}:{found.checksum}:{query}:{get_language()}"
-    return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+    return f"{query}:{get_language()}:{request.accepted_media_type}"
 
 
-def published_response(
-    request: Request, found: Publication, build: Callable[[], Any]
-) -> Response:
-    """A published ranking answers 304 to a caller that has it (If-None-Match,
-    or If-Modified-Since without one), and is otherwise served from the cache
-    (Redis in production) under its ETag: a new publication changes the ETag,
-    so no stale copy is ever served."""
-    etag = published_etag(request, found)
-    last_modified = http_date(found.published_at.timestamp())
+def published_key(request: Request, year: int) -> str:
+    """The cache key of a published ranking's answer. It is kept with the
+    generation of published results it was read in (scoring.generation): a
+    new publication leaves every earlier entry behind, with no query needed
+    to tell."""
+    digest = hashlib.sha256(_request_source(request).encode()).hexdigest()[:32]
+    return f"ranking:{year}:{digest}"
+
+
+def published_entry(
+    view: APIView, request: Request, stamp: results.Stamp, data: Any
+) -> Published:
+    """The ETag changes with the publication (a new version is a new id and
+    checksum) and with the request's source, not with the generation: a
+    client's copy stays valid while its version is the latest."""
+    source = f"{stamp.pk}:{stamp.checksum}:{_request_source(request)}"
+    etag = '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+    renderer = request.accepted_renderer
+    if isinstance(renderer, JSONRenderer):
+        context = view.get_renderer_context()
+        body = renderer.render(data, request.accepted_media_type, context)
+        return Published(etag, stamp.published_at.timestamp(), body, None)
+    return Published(etag, stamp.published_at.timestamp(), None, data)
+
+
+def published_response(request: Request, entry: Published) -> HttpResponseBase:
+    """304 to a caller that has the answer (If-None-Match, or
+    If-Modified-Since without one); otherwise the JSON bytes as kept, or the
+    browsable API's page rendered from the kept data."""
     headers = {
-        "ETag": etag,
-        "Last-Modified": last_modified,
+        "ETag": entry.etag,
+        "Last-Modified": http_date(entry.published_at),
         # Signed-in content: browsers and clients revalidate, proxies keep out.
         "Cache-Control": "private, no-cache",
-        "Vary": "Authorization, Cookie, Accept-Language",
+        "Vary": "Accept, Authorization, Cookie, Accept-Language",
     }
     match = request.headers.get("If-None-Match")
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    if (match is not None and etag in [t.strip() for t in match.split(",")]) or (
-        match is None
-        and since is not None
-        and int(found.published_at.timestamp()) <= since
+    if (match is not None and entry.etag in [t.strip() for t in match.split(",")]) or (
+        match is None and since is not None and int(entry.published_at) <= since
     ):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    data = cache.get_or_set(f"ranking:{etag}", build, PUBLISHED_CACHE_SECONDS)
-    return Response(data, headers=headers)
+    if entry.body is not None:
+        content_type = request.accepted_renderer.media_type
+        return HttpResponse(entry.body, content_type=content_type, headers=headers)
+    return Response(entry.data, headers=headers)

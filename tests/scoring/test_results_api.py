@@ -750,8 +750,8 @@ def test_the_ranking_costs_the_same_few_queries_whatever_the_number_of_units(
 
     client = client_for(reviewer)
     cache.clear()
-    # The publication, the count, the page.
-    with django_assert_max_num_queries(3):
+    # The publication's stamp, its row, the count, the page.
+    with django_assert_max_num_queries(4):
         body = client.get(RANKING_URL).json()
     assert len(body["results"]) == 45
     assert (measure(), measure(status="provisional")) == small
@@ -886,19 +886,40 @@ def test_a_caller_with_the_latest_gets_304(caller, published):
 
 
 def test_the_second_read_comes_from_the_cache(
-    caller, published, django_assert_max_num_queries
+    caller, published, django_assert_num_queries
 ):
     first = caller.get(CACHED_URL).json()
-    with django_assert_max_num_queries(3):
-        # The publication's lookup only: no result row is read again.
+    with django_assert_num_queries(0):
+        # Not even the publication: the generation in the cache tells that
+        # nothing was published since.
         second = caller.get(CACHED_URL).json()
     assert second == first
 
 
-def test_a_new_version_is_a_new_etag_and_new_rows(caller, published, reviewer):
+def test_json_is_cached_as_sent_and_the_browsable_page_apart(caller, published):
+    sent = caller.get(CACHED_URL)
+    again = caller.get(CACHED_URL)
+    assert sent["Content-Type"] == again["Content-Type"] == "application/json"
+    assert again.content == sent.content
+    assert "Accept" in sent["Vary"]
+    page = caller.get(CACHED_URL, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert page["ETag"] != sent["ETag"]
+
+
+def test_a_new_version_is_a_new_etag_and_new_rows(
+    caller, published, reviewer, django_capture_on_commit_callbacks
+):
     before = caller.get(CACHED_URL)
     run = computation.compute_now(YEAR)
-    publication.publish(user=reviewer, year=YEAR, run_id=run.pk, now=timezone.now())
+    with django_capture_on_commit_callbacks() as committing:
+        publication.publish(user=reviewer, year=YEAR, run_id=run.pk, now=timezone.now())
+    # Not committed yet: the cached version 1 is still the answer.
+    pending = caller.get(CACHED_URL, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert pending.status_code == 304
+    for callback in committing:  # the commit
+        callback()
     after = caller.get(CACHED_URL, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200
     assert after["ETag"] != before["ETag"]
