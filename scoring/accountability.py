@@ -46,6 +46,7 @@ from commitments.models import (
 )
 from commitments.selectors import heads_on
 from procedures.selectors import repeated_lateness
+from scoring import page_cache
 from scoring.models import (
     AccountabilityCase,
     CaseKind,
@@ -448,7 +449,7 @@ def notify(
 ) -> None:
     """A notice inside the portal for each user, linking to the case, in the
     portal's language (jobs have no request to take a language from)."""
-    Notice.objects.bulk_create(
+    notices = Notice.objects.bulk_create(
         Notice(
             user=user,
             subject=subject,
@@ -457,6 +458,7 @@ def notify(
         )
         for user in users
     )
+    page_cache.forget_readers(notice.user_id for notice in notices)
 
 
 def _opened_subject(case: AccountabilityCase) -> str:

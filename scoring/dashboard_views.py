@@ -14,7 +14,12 @@ the same for every user with the same memberships: it is rendered once and
 kept in the cache under the results it shows (a publication, or the run
 that wrote provisional results), so a new publication or run is a new key
 and no stale table is ever shown. The section listing what needs attention
-is the user's own and is kept for WATCH_SECONDS."""
+is the user's own and is kept for WATCH_SECONDS.
+
+A page of published results is also kept whole for its reader, for
+PAGE_SECONDS (scoring.page_cache): a new publication shows at once, a
+change of the reader's memberships or notices too, and a page read again
+costs one round trip to the cache. Provisional pages are never kept."""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ from django.views.decorators.http import require_GET
 
 from commitments.access import memberships, units_visible_to, user_roles
 from commitments.models import Commitment, Unit
-from scoring import accountability, dashboard, publication, results
+from scoring import accountability, dashboard, page_cache, publication, results
 from scoring.models import ComputationRun, Publication
 from scoring.navigation import DASHBOARD_ROLES
 from scoring.result_views import (
@@ -58,6 +63,8 @@ ROLES = DASHBOARD_ROLES
 PER_PAGE = 50
 GROUP_SECONDS = 10 * 60
 WATCH_SECONDS = 5 * 60
+# A whole page is no older than what it shows of the reader's own.
+PAGE_SECONDS = WATCH_SECONDS
 # The heat map's steps, best first: what each colour means.
 HEAT_STEPS = (
     ("h5", "≥ 90"),
@@ -315,7 +322,21 @@ def _trend(unit: Unit | None) -> dict[str, Any]:
 @login_required
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
+    # Read before anything the page shows, so kept with what was read.
+    kept = page_cache.lookup(request, "dashboard")
+    if kept.body is not None:
+        # Only ever kept after the permission check, for this reader, with
+        # the memberships they still have.
+        return HttpResponse(kept.body)
     user = _user(request)
+    response, source = _dashboard(request, user)
+    if source is not None and not source.provisional:
+        page_cache.keep(kept, response.content, PAGE_SECONDS)
+    return response
+
+
+def _dashboard(request: HttpRequest, user: User) -> tuple[HttpResponse, Source | None]:
+    """The page, and the results it shows."""
     years = _years_with_results(user)
     year = _int(request.GET.get("year"))
     if year is None or year not in years:
@@ -324,7 +345,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     if source is None:
         return render(
             request, "scoring/dashboard/page.html", {"years": years, "year": year}
-        )
+        ), None
     scope = _scope_key(user)
     groups_key = f"dashboard:groups:{source.key}:{scope}"
     groups: list[dashboard.GroupChoice] | None = cache.get(groups_key)
@@ -334,7 +355,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     if not groups:
         return render(
             request, "scoring/dashboard/page.html", {"years": years, "year": year}
-        )
+        ), None
     wanted = request.GET.get("group") or ""
     group = next((g for g in groups if g.code == wanted), None)
     if group is None:
@@ -372,7 +393,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "has_publication": source.publication is not None
             or results.publication_of(year, with_parameters=False) is not None,
         },
-    )
+    ), source
 
 
 # --- the unit page ----------------------------------------------------------------

@@ -33,7 +33,7 @@ from django.utils import translation
 
 from commitments.access import user_roles
 from commitments.models import Membership, Role
-from scoring import access, services
+from scoring import access, page_cache, services
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -280,6 +280,7 @@ def _remind(
                     )
                 )
         Notice.objects.bulk_create(notices)
+        page_cache.forget_readers(notice.user_id for notice in notices)
         reminder.recipients = len(notices)
         reminder.save(update_fields=["recipients"])
         if emails:
@@ -368,10 +369,12 @@ def notice_mark_read(*, user: User, notice_id: int, now: datetime) -> Notice:
     if notice.read_at is None:
         Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now)
         notice.refresh_from_db(fields=["read_at"])
+        page_cache.forget_readers([user.pk])
     return notice
 
 
 def notices_mark_all_read(*, user: User, now: datetime) -> int:
+    page_cache.forget_readers([user.pk])
     return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).update(
         read_at=now
     )

@@ -17,13 +17,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from commitments.models import Head, HeadPosition, RankingGroup, Role
-from scoring import computation, dashboard, publication
+from commitments.models import Head, HeadPosition, Membership, RankingGroup, Role
+from scoring import accountability, computation, dashboard, publication, reminders
 from scoring.models import AccountabilityCase, CaseKind, CaseState
 from tests.commitments.helpers import month, signed
 from tests.conftest import _member
@@ -375,7 +379,13 @@ def test_unit_page_is_for_the_units_in_reach(client, city_reviewer, published_20
 
 
 def test_group_section_is_cached_until_a_new_publication(
-    client, leader, reviewer, framework_2025, units, published_2025
+    client,
+    leader,
+    reviewer,
+    framework_2025,
+    units,
+    published_2025,
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(leader)
     with CaptureQueriesContext(connection) as first:
@@ -388,7 +398,8 @@ def test_group_section_is_cached_until_a_new_publication(
     settle(framework_2025, units["F"], ("2", "4", "2"))
     approve_all(2025)
     run = computation.compute_now(2025)
-    publication.publish(user=reviewer, year=2025, run_id=run.pk, now=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        publication.publish(user=reviewer, year=2025, run_id=run.pk, now=timezone.now())
     after = page(client, year=2025, group="xa")
     assert "phiên bản 2" in text(after)
     assert {c: i for c, _r, i, _ch in rows(after)}["CITY-F"] == "60,00"  # 8 of 10, −2
@@ -403,6 +414,7 @@ def test_queries_do_not_grow_with_the_units(
         "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     }
     client.force_login(leader)
+    client.get(URL)  # the CSRF cookie a browser has from its first page
 
     def count(url, **query):
         with CaptureQueriesContext(connection) as queries:
@@ -429,3 +441,95 @@ def test_leaders_land_on_the_dashboard(client, leader, city_reviewer):
     assert client.get("/")["Location"] == URL
     client.force_login(city_reviewer)
     assert client.get("/")["Location"] == "/units/"
+
+
+# --- the page kept for its reader (scoring.page_cache) -------------------------------
+
+
+def test_a_page_read_again_costs_only_the_session_and_the_user(
+    client, leader, published_2025
+):
+    client.force_login(leader)
+    first = page(client, year=2025, group="xa")  # sets the CSRF cookie
+    second = page(client, year=2025, group="xa")
+    with CaptureQueriesContext(connection) as queries:
+        third = page(client, year=2025, group="xa")
+    # The user, and the session unless the cache holds it (cached_db).
+    tables = [re.search(r'FROM "(\w+)"', q["sql"])[1] for q in queries]
+    assert sorted(tables) in (["auth_user"], ["auth_user", "django_session"])
+    assert third.content == second.content
+    assert rows(third) == rows(first)
+    # Its forms still carry a token of the reader's CSRF cookie.
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', third.content)
+    assert token is not None
+    assert client.post(
+        "/i18n/setlang/",
+        {"language": "en", "csrfmiddlewaretoken": token[1].decode()},
+    ).status_code in (200, 302)
+
+
+def test_a_kept_page_is_its_readers_own(
+    client, leader, reviewer, published_2025, django_assert_num_queries
+):
+    client.force_login(leader)
+    page(client, year=2025, group="xa")
+    page(client, year=2025, group="xa")
+    client.force_login(reviewer)  # the same browser, the same CSRF cookie
+    body = page(client, year=2025, group="xa").content.decode()
+    assert reviewer.get_username() in body
+    assert leader.get_username() not in body
+    # In English, another page.
+    client.cookies["django_language"] = "en"
+    assert "Official results" in text(page(client, year=2025, group="xa"))
+
+
+def test_new_notices_and_notices_read_show_at_once(
+    client, leader, org, head_a, published_2025, django_capture_on_commit_callbacks
+):
+    client.force_login(leader)
+    page(client, year=2025)
+    assert 'data-testid="notice-badge"' not in page(client, year=2025).content.decode()
+    case = open_case(org.commune_a, 2025, head_a, CaseState.REQUESTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        accountability.notify([leader], case, "Giải trình", timezone.now())
+    body = page(client, year=2025).content.decode()
+    assert re.search(r'data-testid="notice-badge"[^>]*>1<', body)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.notices_mark_all_read(user=leader, now=timezone.now())
+    assert 'data-testid="notice-badge"' not in page(client, year=2025).content.decode()
+
+
+def test_a_withdrawn_membership_closes_the_page_at_once(
+    client, leader, published_2025, django_capture_on_commit_callbacks
+):
+    client.force_login(leader)
+    page(client, year=2025)
+    page(client, year=2025)
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.filter(user=leader).delete()
+    assert client.get(URL, {"year": 2025}).status_code == 403
+
+
+def test_messages_and_provisional_pages_are_never_served_kept(
+    client, leader, reviewer, computed_2025, published_2024
+):
+    client.force_login(leader)
+    page(client, year=2024)
+    page(client, year=2024)
+    # A message waiting for the next page (as a view leaves one).
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(messages.SUCCESS, "Đã lưu.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    client.cookies["messages"] = carrier.cookies["messages"].value
+    assert "Đã lưu." in page(client, year=2024).content.decode()
+
+    client.force_login(reviewer)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as found:
+            page(client, year=2025, view="provisional", group="xa")
+        return len(found)
+
+    queries()
+    assert queries() == queries() > 2
