@@ -19,7 +19,7 @@ FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
 
 .PHONY: help run test lint format check-migrations messages makemessages chromium libreoffice \
-	install install-dev worker beat bench bench-compute clean
+	install install-dev worker beat bench bench-compute bench-serve clean
 
 help:
 	@echo "make run    install, migrate, load the demo province and serve http://$(HOST):$(PORT)"
@@ -28,6 +28,7 @@ help:
 	@echo "make worker / make beat   a Celery worker / the beat scheduler (need REDIS_URL)"
 	@echo "make bench  the case-record benchmark on PostgreSQL (bench/README.md)"
 	@echo "make bench-compute  the year's computation for 3,321 communes (bench/README.md)"
+	@echo "make bench-serve  the rankings and the dashboard under load, gunicorn and wrk (bench/README.md)"
 
 $(BIN)/python:
 	@if [ -z "$(FOUND_PYTHON)" ]; then \
@@ -62,30 +63,29 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-chromium:
-	@if [ -z "$(CHROMIUM)" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
-	     (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
-	  else \
-	    echo "The browser tests need Chromium: sudo apt-get install chromium (or CHROMIUM=/path)" >&2; \
-	    exit 1; \
-	  fi; \
+# $(call debian_package,PACKAGE,WHAT_FOR): installed with apt-get when the
+# session is root (as on CI), else a message saying what to install.
+define debian_package
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's $(1) for $(2)"; \
+	  (apt-get install -y -qq $(1) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq $(1) >/dev/null)); \
+	else \
+	  echo "$(1) is missing, for $(2): sudo apt-get install $(1)" >&2; \
+	  exit 1; \
 	fi
+endef
+
+chromium:
+ifeq ($(CHROMIUM),)
+	$(call debian_package,chromium,the browser tests (or CHROMIUM=/path/to/chromium))
+endif
 
 # A real spreadsheet program opens the exports in a test (Debian's LibreOffice).
 libreoffice:
-	@if ! command -v soffice >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's LibreOffice Calc for the export tests"; \
-	    (apt-get install -y -qq libreoffice-calc-nogui >/dev/null 2>&1 || \
-	     (apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui >/dev/null)); \
-	  else \
-	    echo "The export tests need LibreOffice: sudo apt-get install libreoffice-calc-nogui" >&2; \
-	    exit 1; \
-	  fi; \
-	fi
+ifeq ($(shell command -v soffice),)
+	$(call debian_package,libreoffice-calc-nogui,the export tests)
+endif
 
 test: install-dev chromium libreoffice
 	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest $(PYTEST_ARGS); \
@@ -116,6 +116,14 @@ bench: install-dev
 # The year's computation: 3,321 communes x 100 leaves (cchc_bench_compute).
 bench-compute: install-dev
 	$(BIN)/python bench/compute.py $(BENCH_ARGS)
+
+# Serving under load: gunicorn on the loopback, PostgreSQL, Redis, and Debian's
+# wrk as the load (cchc_bench_serve, Redis database 5).
+bench-serve: install-dev
+ifeq ($(shell command -v wrk),)
+	$(call debian_package,wrk,the serving benchmark)
+endif
+	$(BIN)/python bench/serve.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache *.egg-info
