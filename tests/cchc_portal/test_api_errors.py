@@ -3,15 +3,21 @@
 errors flattened to dotted paths, and the schema documents the error answers
 with the Error component."""
 
+from pathlib import Path
+
 import pytest
+import rest_framework
+from babel.messages.mofile import read_mo
 from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.test import APIClient
 
+from cchc_portal import api_messages
 from cchc_portal.api_errors import exception_handler, flatten
 
 COMMITMENTS_URL = reverse("commitments_api:commitment-list")
@@ -149,6 +155,44 @@ def test_the_detail_is_in_the_callers_language_and_names_no_model(reviewer):
     # Not Django's "No Commitment matches the given query.".
     assert en["detail"] == "Not found."
     assert vi["detail"] == "Không tìm thấy."
+
+
+def test_drfs_own_messages_reach_a_vietnamese_caller_in_vietnamese(db, reviewer):
+    anonymous = APIClient().get(COMMITMENTS_URL, HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert anonymous["detail"] == "Chưa cung cấp thông tin xác thực."
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert wrong.get(COMMITMENTS_URL).json()["detail"] == "Token không hợp lệ."
+    refused = client_for(reviewer).get(
+        reverse("scoring_api:result-ranking", args=[2025]), {"version": "x"}
+    )
+    assert refused.json()["errors"] == [
+        {"field": "version", "code": "invalid", "message": "Cần một số nguyên hợp lệ."}
+    ]
+    english = client_for(reviewer).get(
+        reverse("scoring_api:result-ranking", args=[2025]),
+        {"version": "x"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert english.json()["detail"] == "A valid integer is required."
+
+
+def test_the_listed_messages_are_drfs_own():
+    """cchc_portal.api_messages names DRF's messages for the catalogue: each
+    must be one of DRF's (its French catalogue holds them all), or it
+    translates nothing."""
+    french = Path(rest_framework.__file__).parent / "locale/fr/LC_MESSAGES/django.mo"
+    with french.open("rb") as catalogue:
+        ids = [message.id for message in read_mo(catalogue) if message.id]
+    # A plural message's id is its two forms.
+    drf = {one for id in ids for one in ((id,) if isinstance(id, str) else id)}
+    listed = [str(m) for m in api_messages.MESSAGES]
+    assert len(listed) > 50
+    assert set(listed) <= drf, set(listed) - drf
+    with translation.override("en"):
+        (plural,) = api_messages.PLURAL_MESSAGES
+        forms = (str(plural % {"wait": 1}), str(plural % {"wait": 2}))
+    assert set(forms) <= drf
 
 
 # --- the schema ----------------------------------------------------------------------
