@@ -38,7 +38,7 @@ from django.utils.translation import get_language
 
 from commitments.access import memberships
 from scoring import generation
-from scoring.models import Notice
+from scoring.selectors import unread_notice_count
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -61,8 +61,7 @@ def reader_stamp(user: User) -> str:
         sorted(memberships(user)),
         user.get_username(),
         user.get_full_name(),
-        # The menu's badge (scoring.reminders.unread_notice_count).
-        Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count(),
+        unread_notice_count(user),
     )
 
 

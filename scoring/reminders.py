@@ -356,12 +356,6 @@ def notices_of(user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
 
 
-def unread_notice_count(user: AnyUser) -> int:
-    if not user.is_authenticated:
-        return 0
-    return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count()
-
-
 def notice_mark_read(*, user: User, notice_id: int, now: datetime) -> Notice:
     """Mark one of the user's notices read (404 for anyone else's); reading it
     again keeps the first time."""

@@ -48,6 +48,7 @@ from scoring.models import (
     Framework,
     Method,
     Node,
+    Notice,
     Score,
 )
 
@@ -749,3 +750,10 @@ def assessment_history(*, assessment: Assessment) -> list[HistoryEntry]:
     ]
     entries.sort(key=lambda entry: (entry.when, entry.order), reverse=True)
     return entries
+
+
+def unread_notice_count(user: AnyUser) -> int:
+    """The menu's badge: the user's notices not read yet."""
+    if not user.is_authenticated:
+        return 0
+    return Notice.objects.filter(user_id=user.pk, read_at__isnull=True).count()
