@@ -38,7 +38,26 @@ class TargetForm(forms.Form):
         input_formats=DATE_FORMATS,
         help_text=_("Within the year; empty: by the end of the year."),
     )
-    mandatory = forms.BooleanField(label=_("Mandatory"), required=False, initial=True)
+
+    def __init__(self, *args, decides_mandatory: bool = False, **kwargs) -> None:
+        """``decides_mandatory``: Home Affairs of the unit's jurisdiction or
+        an administrator (commitment_services.may_make_optional). Anyone
+        else's form has no such field, so whatever they post for it is not
+        even read."""
+        super().__init__(*args, **kwargs)
+        if decides_mandatory:
+            self.fields["mandatory"] = forms.BooleanField(
+                label=_("Mandatory"), required=False, initial=True
+            )
+            self.fields["optional_reason"] = forms.CharField(
+                label=_("Why it is not mandatory"),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                help_text=_(
+                    "Required to make the target optional; printed on the "
+                    "signed document."
+                ),
+            )
 
 
 class SignForm(forms.Form):

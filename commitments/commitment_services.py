@@ -78,12 +78,42 @@ def may_sign(user: AnyUser, commitment: Commitment) -> bool:
     )
 
 
-def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
-    """The level above: a leader or reviewer whose jurisdiction holds the
-    unit's parent (never the unit's own people)."""
+def is_level_above(user: AnyUser, commitment: Commitment) -> bool:
+    """A signed commitment, and a leader or reviewer whose jurisdiction holds
+    the unit's parent (or an administrator)."""
     return commitment.state == CommitmentState.SIGNED and reaches(
         user, commitment.unit.parent, OVERSIGHT
     )
+
+
+def took_part_in_signing(user: AnyUser, commitment: Commitment) -> bool:
+    """The account that recorded the head's signature, or the signing head's
+    own login: four eyes, so neither counter-signs the same commitment, even
+    holding a role above the unit or being an administrator."""
+    if not user.is_authenticated:
+        return False
+    signers = {commitment.signing_recorded_by_id}
+    if commitment.head is not None:
+        signers.add(commitment.head.user_id)
+    return user.pk in signers
+
+
+def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
+    """Another account at the level above than the one that signed."""
+    return is_level_above(user, commitment) and not took_part_in_signing(
+        user, commitment
+    )
+
+
+def may_make_optional(user: AnyUser, unit: Unit) -> bool:
+    """Decide whether a unit's target is mandatory: Home Affairs of the unit's
+    jurisdiction (a reviewer strictly above it, as scoring's appraisers) or an
+    administrator, never the unit itself, which would escape the two-year rule
+    by waiving what it missed."""
+    if user.is_superuser and user.is_active:
+        # Also for a unit with nothing above it.
+        return True
+    return reaches(user, unit.parent, frozenset({Role.REVIEWER}))
 
 
 def may_report(user: AnyUser, target: Target) -> bool:
@@ -180,7 +210,10 @@ def commitments_create(
                 comparison=item.comparison,
                 value=item.value,
                 deadline=due_date(year, item.due_month),
-                mandatory=item.mandatory,
+                # Mandatory whatever the template says: a template cannot say
+                # why one unit's target would not be; Home Affairs decides
+                # that per unit on its draft (target_save), with the reason.
+                mandatory=True,
                 position=item.position,
             )
             for commitment in commitments
@@ -223,6 +256,46 @@ def _check_target(
         raise ValidationError(errors)
 
 
+def _set_mandatory(
+    target: Target,
+    *,
+    user: AnyUser,
+    unit: Unit,
+    mandatory: bool,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Make a target optional (with the reason) or mandatory again (no
+    reason needed). Only may_make_optional's users; submitting what is
+    stored already is no decision and needs no right."""
+    reason = reason.strip()
+    if mandatory == target.mandatory and (
+        mandatory or reason == target.optional_reason
+    ):
+        return
+    if not may_make_optional(user, unit):
+        raise PermissionDenied(
+            _(
+                "Only Home Affairs of the unit's jurisdiction or an administrator "
+                "decides whether a target is mandatory."
+            )
+        )
+    if mandatory:
+        target.mandatory = True
+        target.optional_reason = ""
+        target.optional_by = None
+        target.optional_at = None
+        return
+    if not reason:
+        raise ValidationError(
+            {"optional_reason": _("Say why this target is not mandatory.")}
+        )
+    target.mandatory = False
+    target.optional_reason = reason
+    target.optional_by = user  # type: ignore[assignment]
+    target.optional_at = now
+
+
 @transaction.atomic
 def target_save(
     *,
@@ -232,13 +305,27 @@ def target_save(
     comparison: str,
     value: Decimal,
     deadline: date | None,
-    mandatory: bool,
+    mandatory: bool | None = None,
+    optional_reason: str = "",
     target: Target | None = None,
+    now: datetime | None = None,
 ) -> Target:
-    """Add a target to a draft, or change one."""
+    """Add a target to a draft, or change one. A new target is mandatory;
+    ``mandatory`` None leaves the flag as stored, and changing it is Home
+    Affairs' decision (may_make_optional), a reason required to make it
+    optional."""
+    # As stored, locked against a signature recorded meanwhile.
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent")
+        .get(pk=commitment.pk)
+    )
     if not may_prepare(user, commitment.unit):
         raise PermissionDenied
     _require_draft(commitment)
+    if target is not None:
+        # The flag and reason as stored, not as the caller's copy says.
+        target = commitment.targets.get(pk=target.pk)
     _check_target(commitment, value=value, deadline=deadline, indicator=indicator)
     duplicate = commitment.targets.filter(indicator=indicator)
     if target is not None:
@@ -258,7 +345,18 @@ def target_save(
     target.comparison = comparison
     target.value = value
     target.deadline = deadline
-    target.mandatory = mandatory
+    if mandatory is not None:
+        _set_mandatory(
+            target,
+            user=user,
+            unit=commitment.unit,
+            mandatory=mandatory,
+            reason=optional_reason,
+            now=now or timezone.now(),
+        )
+    if user.is_authenticated:
+        # Who changed it, in the history, whether or not a request is around.
+        target._history_user = user  # type: ignore[attr-defined]
     target.save()
     return target
 
@@ -367,11 +465,18 @@ def commitment_countersign(
 ) -> Commitment:
     commitment = (
         Commitment.objects.select_for_update(of=("self",))
-        .select_related("unit__parent")
+        .select_related("unit__parent", "head")
         .get(pk=commitment.pk)
     )
-    if not may_countersign(user, commitment):
+    if not is_level_above(user, commitment):
         raise PermissionDenied
+    if took_part_in_signing(user, commitment):
+        raise ValidationError(
+            _(
+                "You took part in the head's signature: another account of the "
+                "level above counter-signs."
+            )
+        )
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
     assert commitment.signed_on is not None

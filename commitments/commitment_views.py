@@ -196,18 +196,18 @@ def _history(commitment: Commitment) -> list[dict[str, Any]]:
     )
     labels = {"+": _("added"), "~": _("changed"), "-": _("removed")}
     for row in targets.order_by("history_date"):
-        entries.append(
-            {
-                "when": row.history_date,
-                "who": row.history_user,
-                "what": _("Target %(indicator)s %(change)s: %(comparison)s %(value)s")
-                % {
-                    "indicator": row.indicator.name,
-                    "change": labels.get(row.history_type, ""),
-                    "comparison": row.get_comparison_display(),
-                    "value": row.value,
-                },
+        what = _("Target %(indicator)s %(change)s: %(comparison)s %(value)s") % {
+            "indicator": row.indicator.name,
+            "change": labels.get(row.history_type, ""),
+            "comparison": row.get_comparison_display(),
+            "value": row.value,
+        }
+        if not row.mandatory:
+            what += " – " + _("not mandatory: %(reason)s") % {
+                "reason": row.optional_reason
             }
+        entries.append(
+            {"when": row.history_date, "who": row.history_user, "what": what}
         )
     entries.sort(key=lambda entry: entry["when"], reverse=True)
     return entries
@@ -252,6 +252,9 @@ def _detail_context(
         and services.may_prepare(user, commitment.unit),
         "may_sign": services.may_sign(user, commitment),
         "may_countersign": services.may_countersign(user, commitment),
+        # The level above, but the account that signed: said, not just hidden.
+        "countersign_by_another": services.is_level_above(user, commitment)
+        and services.took_part_in_signing(user, commitment),
         "head_today": services.head_in_office(commitment.unit, today),
         "history": _history(commitment),
         "sign_form": extra.pop("sign_form", None)
@@ -316,7 +319,8 @@ def commitment_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def commitment_countersign(request: HttpRequest, pk: int) -> HttpResponse:
     commitment = _commitment(request, pk)
-    if not services.may_countersign(request.user, commitment):
+    # Who signed is refused by the service, with the reason on the form.
+    if not services.is_level_above(request.user, commitment):
         raise PermissionDenied
     form = CountersignForm(request.POST)
     if form.is_valid():
@@ -375,11 +379,16 @@ def target_edit(
             "value": target.value,
             "deadline": target.deadline,
             "mandatory": target.mandatory,
+            "optional_reason": target.optional_reason,
         }
         if target
         else {"mandatory": True}
     )
-    form = TargetForm(request.POST or None, initial=initial)
+    form = TargetForm(
+        request.POST or None,
+        initial=initial,
+        decides_mandatory=services.may_make_optional(request.user, commitment.unit),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.target_save(

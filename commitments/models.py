@@ -538,6 +538,19 @@ class Target(models.Model):
         help_text=_("Within the year; empty: by the end of the year."),
     )
     mandatory = models.BooleanField(_("mandatory"), default=True)
+    # Only Home Affairs above the unit, or an administrator, makes a target
+    # optional (commitment_services.may_make_optional), always saying why;
+    # the reason is printed on the signed document and kept in the history.
+    optional_reason = models.TextField(_("why it is not mandatory"), blank=True)
+    optional_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made optional by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    optional_at = models.DateTimeField(_("made optional at"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     # The unit's own result of the year before, as read at signing (None: none).
     last_year_value = models.DecimalField(
@@ -583,7 +596,12 @@ class Target(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "indicator"], name="target_indicator_once"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(mandatory=True) | ~Q(optional_reason=""),
+                name="target_optional_has_reason",
+                violation_error_message=_("A target that is not mandatory says why."),
+            ),
         ]
 
     def __str__(self) -> str:

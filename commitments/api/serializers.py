@@ -231,6 +231,7 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
             "value",
             "deadline",
             "mandatory",
+            "optional_reason",
             "last_year_value",
             "reported_value",
             "check_state",
@@ -242,6 +243,12 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
         read_only_fields = fields
         extra_kwargs = {
             "deadline": {"help_text": _("Empty: by the end of the year.")},
+            "optional_reason": {
+                "help_text": _(
+                    "Why Home Affairs made the target optional; empty for a "
+                    "mandatory target."
+                )
+            },
             "met": {"help_text": _("After the year; null until judged.")},
             "exceeded": {"help_text": _("After the year; null until judged.")},
         }

@@ -81,6 +81,7 @@ def test_targets_are_judged_on_the_figures_and_the_commitment_on_the_mandatory(
     assert commitment.met is False
     # Not mandatory: the commitment is met on the rest.
     so_hoa.mandatory = False
+    so_hoa.optional_reason = "Chưa có hệ thống số hóa hồ sơ."
     so_hoa.save()
     accountability.evaluate_year(2025, now=NOW, today=AFTER)
     commitment.refresh_from_db()
