@@ -52,6 +52,8 @@ class TargetRow:
     value: str
     due: str
     mandatory: str
+    # Why Home Affairs made it optional; empty for a mandatory target.
+    optional_reason: str
 
 
 def document_context(commitment: Commitment) -> dict[str, object]:
@@ -89,6 +91,7 @@ def document_context(commitment: Commitment) -> dict[str, object]:
             value=format_value(target.value, target.indicator.unit_label),
             due=target.due.strftime("%d/%m/%Y"),
             mandatory="Có" if target.mandatory else "Không",
+            optional_reason="" if target.mandatory else target.optional_reason,
         )
         for number, target in enumerate(
             commitment.targets.select_related("indicator").order_by("position", "pk"),

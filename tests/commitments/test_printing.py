@@ -32,6 +32,7 @@ NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 A4_POINTS = (595.28, 841.89)  # 210 × 297 mm
 MM = 72 / 25.4  # points per millimetre
 SCALE = 2  # pixels per point when rendering
+OPTIONAL_REASON = "Phường chưa có hệ thống đo mức độ hài lòng năm 2024"
 
 
 def _commitment(unit, *, state=CommitmentState.COUNTERSIGNED):
@@ -64,6 +65,7 @@ def _commitment(unit, *, state=CommitmentState.COUNTERSIGNED):
             value=Decimal(value),
             deadline=deadline,
             mandatory=mandatory,
+            optional_reason="" if mandatory else OPTIONAL_REASON,
             position=position,
         )
     return commitment
@@ -198,6 +200,33 @@ def test_the_page_shows_heading_parties_targets_and_signatures(
     assert f'data-testid="receiver-name">{COUNTERSIGNER}<' in html
     # The screen toolbar links the PDF of the same commitment.
     assert f'href="{_pdf_url(commitment)}"' in html
+
+
+def test_an_optional_target_is_printed_with_its_reason(
+    client, commune_staff, commitment
+):
+    """Issue 15, defect 7: the signed paper says which target Home Affairs
+    made optional and why; a mandatory one carries no such note."""
+    client.force_login(commune_staff)
+    response = client.get(_print_url(commitment))
+    reasons = [r.optional_reason for r in response.context["targets"]]
+    assert reasons == ["", "", OPTIONAL_REASON]
+    html = response.content.decode()
+    assert html.count('data-testid="optional-reason"') == 1
+    assert (
+        f'data-testid="optional-reason">Không bắt buộc, lý do: {OPTIONAL_REASON}<'
+        in html
+    )
+
+
+def test_the_pdf_prints_the_reason_of_an_optional_target(commitment):
+    pdf = pdfium.PdfDocument(commitment_pdf(commitment, base_url="/"))
+    try:
+        text = "".join(page.get_textpage().get_text_range() for page in pdf)
+    finally:
+        pdf.close()
+    # Wrapped within its cell: compare without the line breaks.
+    assert f"Không bắt buộc, lý do: {OPTIONAL_REASON}" in " ".join(text.split())
 
 
 def test_a_draft_is_marked_and_names_the_head_in_office(client, commune_staff, draft):
