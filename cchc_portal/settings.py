@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,10 +55,14 @@ INSTALLED_APPS = [
     "commitments",
     "procedures",
     "scoring",
+    # The portal's own: tasks on their way to the broker (cchc_portal.queue).
+    "cchc_portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (SECURE_CSP) on every answer.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cchc_portal.middleware.VietnameseFirstLocaleMiddleware",
@@ -86,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "commitments.context_processors.navigation",
                 "scoring.context_processors.notices",
             ],
@@ -118,7 +124,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that answers as an empty cache while Redis
+            # is unreachable: pages and the API go on from the database.
+            "BACKEND": "cchc_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cchc"),
         }
@@ -136,6 +144,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process grown past this (KiB) is replaced once its task ends, so
+# one big import does not leave a child holding its peak for good.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
+    env.int("CELERY_WORKER_MAX_MEMORY_MB", default=1024) * 1024
+)
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -150,7 +163,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.provisional_results_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "procedures-interrupt-stale-imports": {
+        "task": "procedures.tasks.imports_interrupt_stale_task",
+        "schedule": crontab(minute="*/10"),
+    },
 }
+# Tasks the broker did not take when their work was committed (Redis down):
+# kept in the database and sent by the beat once it is back (cchc_portal.queue).
+CELERY_BEAT_SCHEDULE["cchc-portal-pending-tasks"] = {
+    "task": "cchc_portal.tasks.pending_send_task",
+    "schedule": 60.0,
+}
+# A publish the broker refuses fails within about a second (a connection
+# refused at once; one that hangs, after the connect timeout), and the task
+# waits in the database instead of the request waiting for the broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# A task waits this long in the database before the beat sends it again: the
+# request that wrote it is handing it to the broker meanwhile.
+QUEUE_PENDING_GRACE_SECONDS = env.int("QUEUE_PENDING_GRACE_SECONDS", default=60)
 # A computation run with no sign of life for this long is taken for dead (its
 # worker was killed) and marked interrupted when the next run of its year starts.
 SCORING_RUN_STALE_SECONDS = env.int("SCORING_RUN_STALE_SECONDS", default=600)
@@ -266,6 +302,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for signed-in callers, as the API (cchc_portal.api_docs).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI would send the schema to swagger.io's validator for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Swagger UI and Redoc from static files (drf-spectacular-sidecar): no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -284,6 +324,23 @@ SPECTACULAR_SETTINGS = {
 CASE_IMPORT_MAX_UPLOAD_BYTES = env.int("CASE_IMPORT_MAX_UPLOAD_MB", default=200) * (
     1024 * 1024
 )
+
+# What an XLSX of case records may expand to, checked from its zip directory
+# and a streamed scan before openpyxl reads it (procedures.parsing): a few
+# hundred KB of zip can otherwise hold gigabytes of XML.
+CASE_IMPORT_XLSX_MAX_BYTES = env.int("CASE_IMPORT_XLSX_MAX_MB", default=1024) * (
+    1024 * 1024
+)
+# The shared-strings part is held in memory whole while the sheet is read.
+CASE_IMPORT_XLSX_MAX_SHARED_BYTES = env.int(
+    "CASE_IMPORT_XLSX_MAX_SHARED_MB", default=128
+) * (1024 * 1024)
+CASE_IMPORT_XLSX_MAX_CELLS = env.int("CASE_IMPORT_XLSX_MAX_CELLS", default=40_000_000)
+# Excel's own limit for one cell; no column of the format needs more than 200.
+CASE_IMPORT_MAX_CELL_CHARS = env.int("CASE_IMPORT_MAX_CELL_CHARS", default=32_767)
+# An import run with no sign of life for this long lost its process (killed,
+# out of memory) and is marked interrupted (procedures.importer).
+IMPORT_RUN_STALE_SECONDS = env.int("IMPORT_RUN_STALE_SECONDS", default=600)
 
 # Largest evidence document (tài liệu kiểm chứng) a unit may upload, in MB.
 EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=20)
@@ -330,6 +387,20 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from the portal's static files: no inline script,
+# handler or style attribute runs. The few pages that need an inline style
+# (the printed commitment, which WeasyPrint also reads; Redoc's) use the
+# request's nonce, which the header carries only when a page used it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are written to the database and read through the cache (Redis in
 # production): every signed-in request reads its session, and a cache read is a

@@ -3,12 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
-)
 
+from cchc_portal import api_docs
 from commitments import views as commitment_views
 
 # Under one prefix, so that an API request is not matched against every page
@@ -17,18 +13,11 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/", include("commitments.api.urls")),
     path("v1/", include("procedures.api.urls")),
     path("v1/", include("scoring.api.urls")),
-    # The OpenAPI 3 schema and its readers, for every signed-in caller.
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path(
-        "docs/",
-        SpectacularSwaggerView.as_view(url_name="api_schema"),
-        name="api_docs",
-    ),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="api_schema"),
-        name="api_redoc",
-    ),
+    # The OpenAPI 3 schema and its readers, for signed-in callers only
+    # (cchc_portal.api_docs).
+    path("schema/", api_docs.schema, name="api_schema"),
+    path("docs/", api_docs.swagger, name="api_docs"),
+    path("redoc/", api_docs.redoc, name="api_redoc"),
 ]
 
 urlpatterns = [
