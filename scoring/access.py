@@ -1,17 +1,33 @@
-"""Who may see, fill in and appraise which assessment. Built on
-commitments.access: the unit's own staff and head fill in; the reviewers whose
-jurisdiction holds the unit (below their own unit: nobody appraises their own
-unit) appraise; leaders of the jurisdiction read."""
+"""Who may see, fill in and appraise which assessment, and who manages a
+framework. Built on commitments.access: the unit's own staff and head fill
+in; the reviewers whose jurisdiction holds the unit (below their own unit:
+nobody appraises their own unit) appraise; leaders of the jurisdiction read.
+
+A framework is the province's, for every unit of its kind: changing it
+(settings and deadline, items, tiers, the catalogue of deductions and
+bonuses, opening, copying, importing) is for a reviewer who appraises every
+one of those units, as publishing the year's results is for one who
+appraises every unit assessed (``reviews_every`` is that one test). A city's
+Phòng Nội vụ appraises its communes but does not set the departments'
+deadline."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from commitments.access import UNIT_EDIT_ROLES, memberships, scope_queryset
-from commitments.models import Role
-from scoring.models import Assessment
+from commitments.access import (
+    UNIT_EDIT_ROLES,
+    memberships,
+    scope_queryset,
+    user_roles,
+)
+from commitments.models import Role, Unit, UnitKind
+from scoring.models import Assessment, Framework
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
@@ -71,3 +87,67 @@ def may_review(user: AnyUser, assessment: Assessment) -> bool:
 
 def reviewable(user: AnyUser, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
     return queryset.filter(reviewer_q(user))
+
+
+def reviews_every(
+    user: AnyUser, queryset: QuerySet[Any], *, prefix: str = "unit__"
+) -> bool:
+    """Does the user appraise every row of ``queryset`` (a row's unit reached
+    through ``prefix``; "" for units themselves)? Superusers do. The one
+    coverage test behind publishing a year and managing a framework."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return not queryset.exclude(reviewer_q(user, prefix=prefix)).exists()
+
+
+def framework_units(*, year: int, unit_kind: str) -> QuerySet[Unit]:
+    """The units a framework of that year and kind is for: those of the kind
+    valid on some day of the year (a unit merged away in June was assessed
+    against it too)."""
+    return Unit.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=date(year, 1, 1)),
+        kind=unit_kind,
+        valid_from__lte=date(year, 12, 31),
+    )
+
+
+def may_manage_frameworks_of(user: AnyUser, *, year: int, unit_kind: str) -> bool:
+    """May the user create, change, open, copy into or import the framework
+    of ``year`` for ``unit_kind``? A superuser, or a reviewer who appraises
+    every unit of the kind that year. While the province has no unit of the
+    kind, nobody's jurisdiction is tested by them: then it takes a reviewer of
+    the whole province (every unit below its top), never a city's by default."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    if Role.REVIEWER not in user_roles(user):
+        return False
+    units = framework_units(year=year, unit_kind=unit_kind)
+    if not units.exists():
+        units = Unit.objects.filter(parent__isnull=False)
+    return reviews_every(user, units, prefix="")
+
+
+def may_manage_framework(user: AnyUser, framework: Framework) -> bool:
+    return may_manage_frameworks_of(
+        user, year=framework.year, unit_kind=framework.unit_kind
+    )
+
+
+def framework_refusal(unit_kind: str) -> str:
+    """Why a reviewer may read a framework but not change it."""
+    kind = UnitKind(unit_kind).label if unit_kind in UnitKind.values else unit_kind
+    return _(
+        "Only a Home Affairs reviewer whose jurisdiction covers every unit of "
+        "the kind “%(kind)s” in the province, or an administrator, manages "
+        "the frameworks of that kind."
+    ) % {"kind": kind}
+
+
+def check_manage_framework(user: AnyUser, *, year: int, unit_kind: str) -> None:
+    """PermissionDenied, with the reason, unless may_manage_frameworks_of."""
+    if not may_manage_frameworks_of(user, year=year, unit_kind=unit_kind):
+        raise PermissionDenied(framework_refusal(unit_kind))

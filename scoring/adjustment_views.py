@@ -310,11 +310,12 @@ def adjustment_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _catalogue(
-    request: HttpRequest, framework: Framework, form: RuleAddForm
+    request: HttpRequest, user: User, framework: Framework, form: RuleAddForm
 ) -> HttpResponse:
     rules = framework.adjustment_rules.annotate(used=Count("adjustments")).order_by(
         "position", "code"
     )
+    manages = access.may_manage_framework(user, framework)
     return render(
         request,
         "scoring/adjustments/rules.html",
@@ -322,9 +323,17 @@ def _catalogue(
             "framework": framework,
             "rules": rules,
             "form": form,
-            "editable": not framework.is_frozen,
+            "editable": manages and not framework.is_frozen,
+            "refusal": "" if manages else access.framework_refusal(framework.unit_kind),
         },
     )
+
+
+def _check_manages(user: User, framework: Framework) -> None:
+    """403, saying why, for a reviewer who reads this catalogue but does not
+    manage its framework (the service refuses them too)."""
+    if not access.may_manage_framework(user, framework):
+        raise PermissionDenied(access.framework_refusal(framework.unit_kind))
 
 
 def _frozen(request: HttpRequest, framework: Framework) -> HttpResponse | None:
@@ -346,7 +355,8 @@ def adjustment_rules(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reviewer(request)
     framework = get_object_or_404(Framework, pk=pk)
     if request.method != "POST":
-        return _catalogue(request, framework, RuleAddForm())
+        return _catalogue(request, user, framework, RuleAddForm())
+    _check_manages(user, framework)
     if refused := _frozen(request, framework):
         return refused
     form = RuleAddForm(request.POST)
@@ -362,7 +372,7 @@ def adjustment_rules(request: HttpRequest, pk: int) -> HttpResponse:
                 request, gettext("Rule %(code)s added.") % {"code": rule.code}
             )
             return redirect("adjustment_rules", pk=framework.pk)
-    return _catalogue(request, framework, form)
+    return _catalogue(request, user, framework, form)
 
 
 @login_required
@@ -372,6 +382,7 @@ def adjustment_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> HttpRes
     rule = get_object_or_404(
         AdjustmentRule.objects.select_related("framework"), pk=rule_pk, framework_id=pk
     )
+    _check_manages(user, rule.framework)
     if refused := _frozen(request, rule.framework):
         return refused
     if request.method == "POST":
@@ -419,6 +430,7 @@ def adjustment_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpR
     rule = get_object_or_404(
         AdjustmentRule.objects.select_related("framework"), pk=rule_pk, framework_id=pk
     )
+    _check_manages(user, rule.framework)
     if refused := _frozen(request, rule.framework):
         return refused
     try:

@@ -71,8 +71,13 @@ def _decimal(value: object, field: str, *, allow_empty: bool = False) -> Decimal
 
 
 def _check_catalogue_editable(user: AnyUser, framework: Framework) -> None:
+    # The catalogue is the framework's: managed by whoever manages it.
     if not frameworks.may_manage(user):
         raise PermissionDenied
+    framework = Framework.objects.get(pk=framework.pk)  # as stored
+    access.check_manage_framework(
+        user, year=framework.year, unit_kind=framework.unit_kind
+    )
     if framework.is_frozen:
         raise ValidationError(
             _("The results of %(year)d are published: its catalogue is frozen.")

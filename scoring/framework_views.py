@@ -2,9 +2,12 @@
 items, tiers and settings, the workbook import and export, copying last
 year's and opening a framework for self-assessment.
 
-Home Affairs reviewers and superusers build (scoring.frameworks.may_manage);
-staff, heads and leaders read the open frameworks their units are assessed
-against; anyone else, or any other framework, answers 404."""
+Home Affairs reviewers and superusers reach the pages that build
+(scoring.frameworks.may_manage); a framework changes only for those who
+manage its kind of unit (scoring.access.may_manage_framework: a superuser,
+or a reviewer of every unit of the kind), anyone else answers 403 with the
+reason. Staff, heads and leaders read the open frameworks their units are
+assessed against; anyone else, or any other framework, answers 404."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from commitments.access import user_roles
 from commitments.form_errors import attach
 from commitments.models import UnitKind
-from scoring import frameworks, workbook
+from scoring import access, frameworks, workbook
 from scoring.framework_forms import (
     CopyForm,
     FrameworkCreateForm,
@@ -64,11 +67,21 @@ def _visible(request: HttpRequest, pk: int) -> Framework:
     return get_object_or_404(frameworks.frameworks_visible(_user(request)), pk=pk)
 
 
+def _managed(request: HttpRequest, pk: int) -> tuple[User, Framework]:
+    """The user and the framework they change: 404 for those who do not see
+    the pages that build frameworks, 403 (saying why) for a reviewer who does
+    not manage this framework's kind of unit."""
+    user = _manager(request)
+    framework = get_object_or_404(Framework, pk=pk)
+    if not access.may_manage_framework(user, framework):
+        raise PermissionDenied(access.framework_refusal(framework.unit_kind))
+    return user, framework
+
+
 def _editable(request: HttpRequest, pk: int) -> tuple[User, Framework] | None:
     """The manager and the framework, or None (with a message) when the
     framework's year is published and nothing in it may change."""
-    user = _manager(request)
-    framework = get_object_or_404(Framework, pk=pk)
+    user, framework = _managed(request, pk)
     if framework.is_frozen:
         messages.error(
             request,
@@ -97,7 +110,11 @@ def framework_list(request: HttpRequest) -> HttpResponse:
             "counts": counts[framework.pk],
             # "Copy last year's": offered on the latest framework of a kind.
             "copy_year": framework.year + 1
-            if manage and (framework.year + 1, framework.unit_kind) not in taken
+            if manage
+            and (framework.year + 1, framework.unit_kind) not in taken
+            and access.may_manage_frameworks_of(
+                user, year=framework.year + 1, unit_kind=framework.unit_kind
+            )
             else None,
         }
         for framework in listed
@@ -113,11 +130,15 @@ def framework_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def framework_new(request: HttpRequest) -> HttpResponse:
     user = _manager(request)
+    status = 200
     if request.method == "POST":
         form = FrameworkCreateForm(request.POST)
         if form.is_valid():
             try:
                 framework = frameworks.framework_create(user=user, **form.cleaned_data)
+            except PermissionDenied as exc:
+                form.add_error("unit_kind", str(exc))
+                status = 403
             except ValidationError as exc:
                 attach(form, exc)
             else:
@@ -142,6 +163,7 @@ def framework_new(request: HttpRequest) -> HttpResponse:
         request,
         "scoring/framework_form.html",
         {"form": form, "title": gettext("New framework")},
+        status=status,
     )
 
 
@@ -149,7 +171,9 @@ def framework_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
     framework = _visible(request, pk)
-    manage = frameworks.may_manage(_user(request))
+    # Its actions (settings, items, copy, catalogue) only for those who may
+    # use them: a city's reviewer reads the departments' framework.
+    manage = access.may_manage_framework(_user(request), framework)
     summary = frameworks.framework_tree(framework)
     return render(
         request,
@@ -214,6 +238,7 @@ def _import_help() -> dict[str, Any]:
 def framework_import(request: HttpRequest) -> HttpResponse:
     user = _manager(request)
     errors: list[workbook.CellError] = []
+    status = 200
     if request.method == "POST":
         form = WorkbookImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -225,6 +250,10 @@ def framework_import(request: HttpRequest) -> HttpResponse:
                 )
             except workbook.WorkbookInvalid as exc:
                 errors = exc.errors
+                status = 422
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
             else:
                 messages.success(
                     request,
@@ -237,7 +266,7 @@ def framework_import(request: HttpRequest) -> HttpResponse:
         request,
         "scoring/framework_import.html",
         {"form": form, "errors": errors, **_import_help()},
-        status=422 if errors else 200,
+        status=status,
     )
 
 
@@ -434,8 +463,7 @@ def node_delete(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
 def framework_copy(request: HttpRequest, pk: int) -> HttpResponse:
     """Copy a framework to a new year (by default the next): "copy last
     year's" on the list."""
-    user = _manager(request)
-    source = get_object_or_404(Framework, pk=pk)
+    user, source = _managed(request, pk)
     form = CopyForm(request.POST)
     if form.is_valid():
         try:

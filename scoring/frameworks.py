@@ -7,8 +7,10 @@ node whose code is its own without the last part, and a node's position is its
 rank when the codes are read top to bottom (pre-order), so that the tree, the
 spreadsheet and the assessment pages list items in the same order.
 
-Every write checks that the user manages frameworks (a Home Affairs reviewer
-or a superuser) and that the framework may still change
+Every write checks that the user manages frameworks of that year and kind
+(scoring.access.may_manage_frameworks_of: a superuser, or a Home Affairs
+reviewer who appraises every unit of the kind; checked on the framework as
+stored, under its row lock) and that the framework may still change
 (services.framework_check_editable: never once its year is published). While
 a framework is open, its assessments follow it: a new leaf gets a score row in
 each of them, a leaf's new maximum is copied to its score rows, and a change
@@ -17,7 +19,9 @@ leaf with scores deleted or split) is refused with the leaf and the unit named.
 
 Reads that decide who sees which framework live here too (``may_manage``,
 ``frameworks_visible``): the assessment scoping of scoring.access is by unit,
-a framework belongs to a kind of unit."""
+a framework belongs to a kind of unit. Seeing the frameworks being prepared
+(and the pages that build them) is for every reviewer; changing one is for
+those access.may_manage_framework allows."""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from commitments.access import units_q, user_roles
 from commitments.models import Role, Unit, UnitKind
-from scoring import catalogue, rules, services
+from scoring import access, catalogue, rules, services
 from scoring.models import (
     Assessment,
     Framework,
@@ -82,8 +86,9 @@ UNITS_NAMED = 3
 
 
 def may_manage(user: AnyUser) -> bool:
-    """Home Affairs reviewers (of any unit) and superusers build, import, copy
-    and open frameworks."""
+    """Home Affairs reviewers (of any unit) and superusers see the frameworks
+    being prepared and the pages that build them. Which framework they may
+    change is access.may_manage_framework's answer."""
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_superuser or Role.REVIEWER in user_roles(user)
@@ -102,9 +107,18 @@ def frameworks_visible(user: AnyUser) -> QuerySet[Framework]:
     )
 
 
-def _check_manager(user: AnyUser) -> None:
+def _check_manager(user: AnyUser, *, year: int, unit_kind: str) -> None:
+    """The framework of ``year`` and ``unit_kind`` is the user's to change
+    (PermissionDenied with the reason otherwise)."""
     if not may_manage(user):
         raise PermissionDenied
+    access.check_manage_framework(user, year=year, unit_kind=unit_kind)
+
+
+def _check_manages(user: AnyUser, framework: Framework) -> None:
+    """As _check_manager, for the framework as stored (read under its lock
+    by the caller): not the year or kind a caller's copy may claim."""
+    _check_manager(user, year=framework.year, unit_kind=framework.unit_kind)
 
 
 # --- codes ---------------------------------------------------------------------
@@ -741,11 +755,13 @@ def framework_tree(framework: Framework) -> TreeSummary:
 # --- writes --------------------------------------------------------------------
 
 
-def _locked(framework: Framework) -> Framework:
-    """The framework's row, locked for the transaction: an edit and the
-    opening (or publishing) of the same framework happen one after the
-    other, and the state checked is the one written."""
+def _locked(framework: Framework, user: AnyUser) -> Framework:
+    """The framework's row, locked for the transaction, once the user is
+    found to manage it as stored: an edit and the opening (or publishing) of
+    the same framework happen one after the other, and the state checked is
+    the one written."""
     locked = Framework.objects.select_for_update().get(pk=framework.pk)
+    _check_manages(user, locked)
     services.framework_check_editable(locked)
     return locked
 
@@ -808,7 +824,10 @@ def framework_create(
     reminder_days: Sequence[int] = (7, 2),
 ) -> Framework:
     """An empty draft framework with the national tiers."""
-    _check_manager(user)
+    if unit_kind in UnitKind.values and FIRST_YEAR <= year <= LAST_YEAR:
+        _check_manager(user, year=year, unit_kind=unit_kind)
+    elif not may_manage(user):
+        raise PermissionDenied
     errors = settings_errors(
         year=year, name=name, contest_days=contest_days, reminder_days=reminder_days
     )
@@ -841,8 +860,7 @@ def framework_settings_update(
 ) -> Framework:
     """Name, deadline, days to contest and reminder days. The year and the
     kind of unit are what the framework is; a different year is a copy."""
-    _check_manager(user)
-    locked = _locked(framework)
+    locked = _locked(framework, user)
     _raise_field_errors(
         settings_errors(
             year=locked.year,
@@ -864,8 +882,7 @@ def tiers_set(
     *, user: AnyUser, framework: Framework, tiers: Sequence[TierData]
 ) -> None:
     """Replace the framework's tiers."""
-    _check_manager(user)
-    locked = _locked(framework)
+    locked = _locked(framework, user)
     errors = tier_errors(tiers)
     if errors:
         raise ValidationError([message for _index, _field, message in errors])
@@ -927,8 +944,7 @@ def node_add(
     """A new item below ``parent`` (a field when None). In an open framework
     every assessment gets a score row for it; should the parent have been a
     leaf, its empty score rows go (its entered ones refuse the change)."""
-    _check_manager(user)
-    locked = _locked(framework)
+    locked = _locked(framework, user)
     if parent is not None and parent.framework_id != locked.pk:
         raise ValidationError(_("The parent item belongs to another framework."))
     code = data.code.strip()
@@ -999,8 +1015,7 @@ def node_update(*, user: AnyUser, node: Node, data: NodeData) -> Node:
     """Change an item. A new code keeps the item under the same parent and
     renames the items below it. In an open framework a leaf's new maximum
     reaches every score row, and may not fall below a score already given."""
-    _check_manager(user)
-    locked = _locked(node.framework)
+    locked = _locked(node.framework, user)
     node = Node.objects.select_for_update().get(pk=node.pk, framework=locked)
     is_leaf = not node.children.exists()
     code = data.code.strip()
@@ -1073,8 +1088,7 @@ def node_delete(*, user: AnyUser, node: Node) -> None:
     entered something on one of its leaves; in an open framework a parent
     left without items becomes a leaf and every assessment gets a score row
     for it."""
-    _check_manager(user)
-    locked = _locked(node.framework)
+    locked = _locked(node.framework, user)
     node = Node.objects.get(pk=node.pk, framework=locked)
     subtree = Node.objects.filter(
         Q(pk=node.pk) | Q(code__startswith=f"{node.code}."), framework=locked
@@ -1112,8 +1126,7 @@ def framework_open(*, user: AnyUser, framework: Framework, today: date) -> int:
     gets its assessment with a score row per leaf. On an open framework it
     only adds the assessments of units that have appeared since. Returns the
     number of assessments created."""
-    _check_manager(user)
-    locked = _locked(framework)
+    locked = _locked(framework, user)
     if locked.state == FrameworkState.DRAFT:
         found = problems(locked)
         if found:
@@ -1174,8 +1187,13 @@ def _nodes_create(framework: Framework, nodes: Sequence[NodeData]) -> None:
 @transaction.atomic
 def framework_copy(*, user: AnyUser, source: Framework, year: int) -> Framework:
     """Last year's framework as the draft of a new year: its settings (the
-    deadline moved to the new year), tiers and tree."""
-    _check_manager(user)
+    deadline moved to the new year), tiers and tree. The copy is a framework
+    of the source's kind: whoever manages that kind in the new year copies."""
+    if not may_manage(user):
+        raise PermissionDenied
+    source = Framework.objects.get(pk=source.pk)
+    if FIRST_YEAR <= year <= LAST_YEAR:
+        _check_manager(user, year=year, unit_kind=source.unit_kind)
     _raise_field_errors(
         settings_errors(
             year=year,
@@ -1215,7 +1233,10 @@ def framework_load(
     ``replace`` a draft of the same year and kind of unit, not yet opened, is
     replaced; anything else of that year and kind is refused. The data is
     checked again here: a caller may not have."""
-    _check_manager(user)
+    if data.unit_kind in UnitKind.values and FIRST_YEAR <= data.year <= LAST_YEAR:
+        _check_manager(user, year=data.year, unit_kind=data.unit_kind)
+    elif not may_manage(user):
+        raise PermissionDenied
     errors = settings_errors(
         year=data.year,
         name=data.name,

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
 from commitments.models import Unit, UnitKind
-from scoring import frameworks
+from scoring import access, frameworks
 from scoring.frameworks import FrameworkData, NodeData, TierData, normalise
 from scoring.models import (
     Framework,
@@ -699,8 +699,11 @@ def framework_import(
     *, user: AnyUser, stream: IO[bytes], replace: bool = False
 ) -> Framework:
     """Read the workbook and save its framework, all or nothing. With
-    ``replace``, a draft of the same year and kind of unit is replaced."""
+    ``replace``, a draft of the same year and kind of unit is replaced.
+    PermissionDenied, with the reason, when the user does not manage the
+    frameworks of the workbook's kind of unit."""
     data = read_workbook(stream)
+    access.check_manage_framework(user, year=data.year, unit_kind=data.unit_kind)
     existing = Framework.objects.filter(
         year=data.year, unit_kind=data.unit_kind
     ).first()
