@@ -243,14 +243,10 @@ def evidence_add(
             document._history_user = user  # type: ignore[attr-defined]
             document.save()
             if attach_to is not None:
-                services.score_evidence_set(
-                    user=user,
-                    score_id=attach_to.pk,
-                    evidence_ids=[
-                        *attach_to.evidence.values_list("pk", flat=True),
-                        document.pk,
-                    ],
-                    today=today,
+                # The leaf's links are read under its lock, not here: a list
+                # read before the lock misses the uploads committed meanwhile.
+                services.score_evidence_attach(
+                    user=user, score_id=attach_to.pk, document=document, today=today
                 )
     except BaseException:
         # Nothing in the database refers to the file: do not keep it.
@@ -266,14 +262,11 @@ def evidence_remove(
     """Detach the document from every leaf (each change in that leaf's
     history), then delete it; the file goes once the deletion is committed."""
     services.check_fill_in(user, assessment, today)
-    for score in Score.objects.filter(evidence=document):
-        services.score_evidence_set(
-            user=user,
-            score_id=score.pk,
-            evidence_ids=list(
-                score.evidence.exclude(pk=document.pk).values_list("pk", flat=True)
-            ),
-            today=today,
+    for score_id in Score.objects.filter(evidence=document).values_list(
+        "pk", flat=True
+    ):
+        services.score_evidence_detach(
+            user=user, score_id=score_id, document=document, today=today
         )
     storage, name = document.file.storage, document.file.name
     document._history_user = user  # type: ignore[attr-defined]

@@ -47,12 +47,18 @@ class EvidenceSetForm(forms.Form):
     documents = forms.TypedMultipleChoiceField(
         label=_("Documents"), coerce=int, required=False
     )
+    # The documents the page showed attached: one attached since (an upload
+    # from another window) was never offered to untick, so it stays.
+    shown = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    # Sent by the page (which lists what it showed, possibly nothing).
+    listed = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, document_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["documents"]
-        assert isinstance(field, forms.TypedMultipleChoiceField)
-        field.choices = [(pk, pk) for pk in document_ids]
+        for name in ("documents", "shown"):
+            field = self.fields[name]
+            assert isinstance(field, forms.TypedMultipleChoiceField)
+            field.choices = [(pk, pk) for pk in document_ids]
 
 
 class AnswerForm(forms.Form):

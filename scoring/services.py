@@ -15,6 +15,7 @@ copy is refused instead of silently overwriting."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -228,11 +229,24 @@ def score_self_save(
 
 @transaction.atomic
 def score_evidence_set(
-    *, user: User, score_id: int, evidence_ids: list[int], today: date
+    *,
+    user: User,
+    score_id: int,
+    evidence_ids: list[int],
+    today: date,
+    shown_ids: list[int] | None = None,
 ) -> Score:
-    """Which of the assessment's documents support this leaf."""
+    """Which of the assessment's documents support this leaf, as the user
+    ticked them. With ``shown_ids``, the documents their page showed
+    attached: one attached since (read here, under the leaf's lock) was
+    never offered to untick, and stays attached."""
     score = _locked_score(score_id)
     check_fill_in(user, score.assessment, today)
+    if shown_ids is not None:
+        attached_since = score.evidence.exclude(pk__in=shown_ids).values_list(
+            "pk", flat=True
+        )
+        evidence_ids = [*evidence_ids, *attached_since]
     documents = list(
         Evidence.objects.filter(assessment=score.assessment, pk__in=evidence_ids)
     )
@@ -243,6 +257,40 @@ def score_evidence_set(
         )
     score._history_user = user  # type: ignore[attr-defined]
     score.evidence.set(documents)
+    _save(score, user, [])
+    return score
+
+
+@transaction.atomic
+def score_evidence_attach(
+    *, user: User, score_id: int, document: Evidence, today: date
+) -> Score:
+    """Attach one more document to the leaf. The links are read and written
+    under the leaf's row lock: twenty uploads to one leaf at once wait for
+    each other and all twenty stay attached."""
+    score = _locked_score(score_id)
+    check_fill_in(user, score.assessment, today)
+    if document.assessment_id != score.assessment_id:
+        raise ValidationError(
+            _("%(leaf)s: a document is not part of this assessment.")
+            % {"leaf": score.node.code}
+        )
+    score._history_user = user  # type: ignore[attr-defined]
+    score.evidence.add(document)
+    _save(score, user, [])
+    return score
+
+
+@transaction.atomic
+def score_evidence_detach(
+    *, user: User, score_id: int, document: Evidence, today: date
+) -> Score:
+    """Take one document off the leaf, under its row lock (the others stay,
+    whoever attached them meanwhile)."""
+    score = _locked_score(score_id)
+    check_fill_in(user, score.assessment, today)
+    score._history_user = user  # type: ignore[attr-defined]
+    score.evidence.remove(document)
     _save(score, user, [])
     return score
 
@@ -427,29 +475,54 @@ def score_appraise(
     return score
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """What accepting the self scores did: how many leaves took their self
+    score, and the leaves left as the reviewer had appraised them (code,
+    title), in the order of the tree."""
+
+    changed: int
+    kept: list[tuple[str, str]]
+
+
 @transaction.atomic
 def scores_accept_self(
     *, user: User, assessment: Assessment, score_ids: list[int]
-) -> int:
+) -> Acceptance:
     """The appraised score becomes the self score on the leaves the reviewer
-    agrees with. Returns how many leaves changed."""
+    agrees with and has not appraised yet. A leaf the reviewer already
+    appraised at another score, or explained with a reason, keeps that
+    appraisal: a bulk action never undoes a judgement made leaf by leaf
+    (ticking every leaf to accept the rest is the usual way to use it)."""
+    assessment = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=assessment.pk)
+    )
     _check_review(user, assessment)
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if assessment.state != AssessmentState.SUBMITTED:
         raise ValidationError(_("Only a submitted assessment is appraised."))
     changed = 0
+    kept: list[tuple[str, str]] = []
     for score in (
-        Score.objects.select_for_update()
+        Score.objects.select_for_update(of=("self",))
+        .select_related("node")
         .filter(assessment=assessment, pk__in=score_ids, node__method=Method.MANUAL)
         .exclude(self_score__isnull=True)
+        .order_by("node__position")
     ):
-        if score.appraised_score == score.self_score and not score.appraisal_reason:
+        if score.appraisal_reason or score.appraised_score not in (
+            None,
+            score.self_score,
+        ):
+            kept.append((score.node.code, score.node.title))
             continue
+        if score.appraised_score == score.self_score:
+            continue  # accepted already
         score.appraised_score = score.self_score
-        score.appraisal_reason = ""
-        _save(score, user, ["appraised_score", "appraisal_reason"])
+        _save(score, user, ["appraised_score"])
         changed += 1
-    return changed
+    return Acceptance(changed=changed, kept=kept)
 
 
 @transaction.atomic

@@ -375,12 +375,15 @@ def score_evidence(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse
             % {"leaf": score.node.code},
         )
         return _back(assessment, anchor=_anchor(score))
+    # The page says which documents it showed attached (None: a bare list).
+    shown = form.cleaned_data["shown"] if form.cleaned_data["listed"] else None
     try:
         services.score_evidence_set(
             user=user,
             score_id=score.pk,
             evidence_ids=form.cleaned_data["documents"],
             today=timezone.localdate(),
+            shown_ids=shown,
         )
     except ValidationError as exc:
         messages.error(request, _text(exc))
@@ -646,7 +649,7 @@ def scores_accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Check the leaves whose self score you accept."))
         return _back(assessment, page="appraise")
     try:
-        changed = services.scores_accept_self(
+        done = services.scores_accept_self(
             user=user, assessment=assessment, score_ids=ids
         )
     except ValidationError as exc:
@@ -654,8 +657,14 @@ def scores_accept(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Self score accepted on %(count)s leaves.") % {"count": changed},
+            _("Self score accepted on %(count)s leaves.") % {"count": done.changed},
         )
+        if done.kept:
+            messages.warning(
+                request,
+                _("Left as you appraised them (another score or a reason): %(leaves)s.")
+                % {"leaves": "; ".join(f"{code} {title}" for code, title in done.kept)},
+            )
     return _back(assessment, page="appraise")
 
 

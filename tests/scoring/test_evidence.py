@@ -3,9 +3,11 @@ browser's header), the size is limited, the file is stored under a name the
 server makes with its SHA-256, one document supports several leaves, and only
 those who see the assessment download it."""
 
+import contextlib
 import hashlib
 import io
 import struct
+import threading
 import zipfile
 import zlib
 from datetime import timedelta
@@ -15,8 +17,10 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
+from commitments.access import memberships
 from scoring import evidence, services
 from scoring.models import Evidence, Score
 from tests.scoring.test_views import (
@@ -553,3 +557,97 @@ def test_documents_cannot_change_once_submitted(
     )
     assert refused.context["messages"]
     assert Evidence.objects.count() == 1
+
+
+# --- attaching under the leaf's lock (issue 15, defect 8) ----------------------------
+
+UPLOADS = 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_uploads_to_one_leaf_all_stay_attached(
+    open_assessment, commune_staff
+):
+    """Twenty uploads to one leaf at once, each from its own thread and
+    database connection, all released by a barrier together: every one is
+    attached. On PostgreSQL (CI's database) they really run at once and wait
+    for each other on the leaf's row lock; SQLite has one writer at a time
+    and no row locks, so there they take turns."""
+    leaf = score(open_assessment, "1.1.2")
+    memberships(commune_staff)  # read once here, not by twenty threads
+    turns = (
+        contextlib.nullcontext()
+        if connection.vendor == "postgresql"
+        else threading.Lock()
+    )
+    start = threading.Barrier(UPLOADS)
+    failures: list[BaseException] = []
+
+    def upload_one(number: int) -> None:
+        try:
+            start.wait()
+            with turns:
+                evidence.evidence_add(
+                    user=commune_staff,
+                    assessment=open_assessment,
+                    upload=upload(f"minh-chung-{number:02d}.pdf", PDF),
+                    today=timezone.localdate(),
+                    attach_to=leaf,
+                )
+        except BaseException as exc:  # reported below, in the test thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload_one, args=(n,)) for n in range(UPLOADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
+    attached = set(
+        score(open_assessment, "1.1.2").evidence.values_list("pk", flat=True)
+    )
+    assert attached == set(Evidence.objects.values_list("pk", flat=True))
+    assert len(attached) == UPLOADS
+    # One version per attachment: each was written on the one before it.
+    assert score(open_assessment, "1.1.2").version == leaf.version + UPLOADS
+
+
+def test_a_document_uploaded_since_the_page_was_read_stays_attached(
+    client, open_assessment, commune_staff
+):
+    """The leaf's list of documents, saved from a page that did not show a
+    document uploaded meanwhile (from another window), keeps it; what the
+    page showed and the user unticked goes."""
+    kept_apart = add_document(open_assessment, commune_staff, name="ke-hoach.pdf")
+    leaf = score(open_assessment, "1.1.1")
+    url = f"/assessments/{open_assessment.pk}/scores/{leaf.pk}/evidence/"
+    client.force_login(commune_staff)
+    page = client.get(f"/assessments/{open_assessment.pk}/").content.decode()
+    form = page[page.index(f'action="{url}"') :]
+    assert form.index('name="listed" value="1"') < form.index("</form>")
+    uploaded = evidence.evidence_add(
+        user=commune_staff,
+        assessment=open_assessment,
+        upload=upload("bao-cao.pdf", PDF),
+        today=timezone.localdate(),
+        attach_to=leaf,
+    )
+    # The page showed nothing attached; the user ticks ke-hoach.pdf.
+    client.post(url, {"documents": [kept_apart.pk], "listed": "1"})
+    assert set(score(open_assessment, "1.1.1").evidence.all()) == {
+        kept_apart,
+        uploaded,
+    }
+    # Read again, both shown; the user unticks bao-cao.pdf.
+    client.post(
+        url,
+        {
+            "documents": [kept_apart.pk],
+            "shown": [kept_apart.pk, uploaded.pk],
+            "listed": "1",
+        },
+    )
+    assert list(score(open_assessment, "1.1.1").evidence.all()) == [kept_apart]

@@ -294,12 +294,12 @@ def test_the_full_cycle_return_answer_resubmit_approve(
     assert (again.state, again.round) == (AssessmentState.SUBMITTED, 2)
     with pytest.raises(ValidationError):  # leaves not yet appraised
         services.assessment_approve(user=city_reviewer, assessment=again, now=NOW)
-    changed = services.scores_accept_self(
+    accepted = services.scores_accept_self(
         user=city_reviewer,
         assessment=again,
         score_ids=list(again.scores.values_list("pk", flat=True)),
     )
-    assert changed == 2
+    assert (accepted.changed, accepted.kept) == (2, [])
     survey = score(again, "2.2")
     services.score_appraise(
         user=city_reviewer,
@@ -618,3 +618,67 @@ def test_opening_for_many_units_is_a_fixed_number_of_queries_and_keeps_history(
     assert Score.objects.filter(assessment__framework=framework).count() == 32 * 4
     with pytest.raises(ValidationError):
         services.assessments_open(framework=framework, units=[org.department])
+
+
+# --- accepting the self scores in bulk --------------------------------------------
+
+
+def appraise(user, assessment, code, value, reason=""):
+    s = score(assessment, code)
+    return services.score_appraise(
+        user=user,
+        score_id=s.pk,
+        appraised_score=value,
+        reason=reason,
+        version=s.version,
+    )
+
+
+def accept_all(user, assessment):
+    return services.scores_accept_self(
+        user=user,
+        assessment=assessment,
+        score_ids=list(assessment.scores.values_list("pk", flat=True)),
+    )
+
+
+def test_accepting_every_leaf_keeps_a_leaf_the_reviewer_appraised_otherwise(
+    assessment, commune_staff, commune_head, city_reviewer
+):
+    """Issue 15, defect 6: 1.1.2 appraised at 0,5 with a reason stays so when
+    the reviewer then ticks every leaf and accepts the self scores."""
+    assessment = submitted(assessment, commune_staff, commune_head)
+    appraise(city_reviewer, assessment, "1.1.2", "0,5", "Thiếu quyết định ban hành")
+    before = score(assessment, "1.1.2")
+    accepted = accept_all(city_reviewer, assessment)
+    assert accepted.changed == 1
+    assert accepted.kept == [("1.1.2", "Mục 1.1.2")]
+    kept = score(assessment, "1.1.2")
+    assert (kept.appraised_score, kept.appraisal_reason, kept.version) == (
+        Decimal("0.5"),
+        "Thiếu quyết định ban hành",
+        before.version,
+    )
+    assert score(assessment, "1.1.1").appraised_score == Decimal(2)
+
+
+def test_a_leaf_appraised_at_its_self_score_with_a_reason_keeps_the_reason(
+    assessment, commune_staff, commune_head, city_reviewer
+):
+    assessment = submitted(assessment, commune_staff, commune_head)
+    appraise(city_reviewer, assessment, "1.1.1", "2", "Đã đối chiếu hồ sơ gốc")
+    accepted = accept_all(city_reviewer, assessment)
+    assert (accepted.changed, accepted.kept) == (1, [("1.1.1", "Mục 1.1.1")])
+    assert score(assessment, "1.1.1").appraisal_reason == "Đã đối chiếu hồ sơ gốc"
+    assert score(assessment, "1.1.2").appraised_score == Decimal("3.5")
+
+
+def test_accepting_again_changes_nothing_and_keeps_nothing_back(
+    assessment, commune_staff, commune_head, city_reviewer
+):
+    assessment = submitted(assessment, commune_staff, commune_head)
+    accept_all(city_reviewer, assessment)
+    versions = dict(assessment.scores.values_list("pk", "version"))
+    again = accept_all(city_reviewer, assessment)
+    assert (again.changed, again.kept) == (0, [])
+    assert dict(assessment.scores.values_list("pk", "version")) == versions

@@ -681,6 +681,36 @@ def test_bulk_accept_sets_the_appraised_score_to_the_self_score_on_checked_leave
     assert score(submitted, "1.1.1").appraised_score is None
 
 
+def test_bulk_accept_of_every_leaf_says_what_it_changed_and_which_it_left(
+    client, submitted, city_reviewer
+):
+    """Issue 15, defect 6: a leaf appraised at 0,5 with a reason is not reset
+    by "accept the self score" on every leaf, and the page names it."""
+    client.force_login(city_reviewer)
+    appraised = score(submitted, "1.1.2")
+    services.score_appraise(
+        user=city_reviewer,
+        score_id=appraised.pk,
+        appraised_score="0,5",
+        reason="Thiếu quyết định ban hành",
+        version=appraised.version,
+    )
+    every = list(submitted.scores.values_list("pk", flat=True))
+    response = client.post(
+        f"/assessments/{submitted.pk}/accept/", {"score": every}, follow=True
+    )
+    assert messages_of(response) == [
+        "Đã công nhận điểm tự đánh giá ở 1 mục.",
+        "Giữ nguyên như bạn đã thẩm định (điểm khác hoặc có lý do): 1.1.2 Mục 1.1.2.",
+    ]
+    kept = score(submitted, "1.1.2")
+    assert (kept.appraised_score, kept.appraisal_reason) == (
+        Decimal("0.5"),
+        "Thiếu quyết định ban hành",
+    )
+    assert score(submitted, "1.1.1").appraised_score == Decimal(2)
+
+
 def test_bulk_accept_without_a_checked_leaf_says_so(client, submitted, city_reviewer):
     client.force_login(city_reviewer)
     response = client.post(f"/assessments/{submitted.pk}/accept/", {}, follow=True)
