@@ -7,11 +7,17 @@ class ScoringConfig(AppConfig):
     verbose_name = _("PAR index scoring")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_save
 
-        from commitments.models import Membership
+        from commitments.models import Membership, RankingGroup, Unit
+        from scoring import signals
         from scoring.page_cache import membership_changed
 
         # Memberships are granted and withdrawn in the admin as well as here.
         post_save.connect(membership_changed, sender=Membership)
         post_delete.connect(membership_changed, sender=Membership)
+        # A unit or group renamed anywhere: kept rankings and pages follow.
+        for model in (Unit, RankingGroup):
+            pre_save.connect(signals.remember_shown_change, sender=model)
+            post_save.connect(signals.shown_saved, sender=model)
+            post_delete.connect(signals.shown_deleted, sender=model)

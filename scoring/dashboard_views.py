@@ -44,7 +44,14 @@ from django.views.decorators.http import require_GET
 
 from commitments.access import memberships, units_visible_to, user_roles
 from commitments.models import Commitment, Unit
-from scoring import accountability, dashboard, page_cache, publication, results
+from scoring import (
+    accountability,
+    dashboard,
+    generation,
+    page_cache,
+    publication,
+    results,
+)
 from scoring.models import ComputationRun, Publication
 from scoring.navigation import DASHBOARD_ROLES
 from scoring.result_views import (
@@ -347,7 +354,10 @@ def _dashboard(request: HttpRequest, user: User) -> tuple[HttpResponse, Source |
             request, "scoring/dashboard/page.html", {"years": years, "year": year}
         ), None
     scope = _scope_key(user)
-    groups_key = f"dashboard:groups:{source.key}:{scope}"
+    # With the generation too: a unit or group renamed starts a new one
+    # (scoring.signals), and its sections are read again.
+    fresh = generation.current()
+    groups_key = f"dashboard:groups:{source.key}:{fresh}:{scope}"
     groups: list[dashboard.GroupChoice] | None = cache.get(groups_key)
     if groups is None:
         groups = dashboard.groups_of(source.rows(user))
@@ -365,7 +375,7 @@ def _dashboard(request: HttpRequest, user: User) -> tuple[HttpResponse, Source |
     pages = max(1, -(-group.units // PER_PAGE))
     page_number = min(max(page_number, 1), pages)
     section_key = (
-        f"dashboard:group:{source.key}:{scope}:{group.code}:{page_number}:"
+        f"dashboard:group:{source.key}:{fresh}:{scope}:{group.code}:{page_number}:"
         f"{get_language()}"
     )
     cached = cache.get(section_key)

@@ -197,7 +197,7 @@ class RankingView(APIView):
                     % {"year": year, "version": wanted["version"]}
                 )
             data = self._published(request, stamp, wanted)
-            entry = published_entry(self, request, stamp, data)
+            entry = published_entry(self, request, stamp, data, token)
             generation.keep(key, token, entry, PUBLISHED_CACHE_SECONDS)
         return published_response(request, entry)
 
@@ -544,12 +544,13 @@ def published_key(request: Request, year: int) -> str:
 
 
 def published_entry(
-    view: APIView, request: Request, stamp: results.Stamp, data: Any
+    view: APIView, request: Request, stamp: results.Stamp, data: Any, token: str
 ) -> Published:
     """The ETag changes with the publication (a new version is a new id and
-    checksum) and with the request's source, not with the generation: a
-    client's copy stays valid while its version is the latest."""
-    source = f"{stamp.pk}:{stamp.checksum}:{_request_source(request)}"
+    checksum), with the request's source and with the generation it was
+    read in: a unit renamed since (scoring.signals) changes the answer, so a
+    client's copy is not confirmed as the latest."""
+    source = f"{stamp.pk}:{stamp.checksum}:{token}:{_request_source(request)}"
     etag = '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
     renderer = request.accepted_renderer
     if isinstance(renderer, JSONRenderer):
