@@ -587,9 +587,7 @@ class Target(models.Model):
     )
     met = models.BooleanField(_("met"), null=True, blank=True)
     exceeded = models.BooleanField(_("exceeded"), null=True, blank=True)
-    # The change reason holds why Home Affairs removed a mandatory target
-    # (commitment_services.target_delete): a text, not 100 characters.
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("target")

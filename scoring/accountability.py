@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -245,9 +246,21 @@ def _withdraw(case: AccountabilityCase, now: datetime, text: str) -> None:
 def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> int:
     """A rating proposal for the head who signed each judged commitment
     (rules.rating_proposal): the targets, the unit's tier, and the cap for
-    repeated lateness after a reminder. A decision already taken stands;
-    the proposal and its basis are brought up to date."""
+    repeated lateness after a reminder. A decision already taken stands as
+    taken, with the proposal it was taken on (HeadRating.decided_proposal);
+    the proposal and its basis are brought up to date beside it, and when
+    the proposal of a decided rating changes, the leader who decided is
+    told, once for that change."""
     tiers = tiers_of(year)
+    # Locked against a leader deciding at the same moment: the decision is
+    # taken on the proposal before or after this run, never half of each.
+    existing = {
+        rating.unit_id: rating
+        for rating in HeadRating.objects.select_for_update(of=("self",))
+        .filter(year=year)
+        .select_related("unit", "rated_by")
+    }
+    moved: list[tuple[HeadRating, int]] = []
     late = {
         flagged.unit.pk
         for flagged in repeated_lateness(year, user=None, as_of=None)
@@ -280,19 +293,72 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
             "repeatedly_late": repeatedly_late,
             "capped": proposed != uncapped,
         }
-        HeadRating.objects.update_or_create(
-            unit_id=commitment.unit_id,
-            year=year,
-            defaults={
-                "head": commitment.head,
-                "proposed": int(proposed),
-                "basis": basis,
-                "proposed_at": now,
-            },
-        )
+        rating = existing.get(commitment.unit_id)
+        if rating is None:
+            HeadRating.objects.create(
+                unit_id=commitment.unit_id,
+                year=year,
+                head=commitment.head,
+                proposed=int(proposed),
+                basis=basis,
+                proposed_at=now,
+            )
+        else:
+            before = rating.proposed
+            rating.head = commitment.head
+            rating.proposed = int(proposed)
+            rating.basis = basis
+            rating.proposed_at = now
+            rating.save(update_fields=["head", "proposed", "basis", "proposed_at"])
+            if rating.final is not None and rating.proposed != before:
+                moved.append((rating, before))
         written += 1
     flags_refresh(year)
+    for rating, before in moved:
+        _proposal_moved(rating, before, now)
     return written
+
+
+def _proposal_moved(rating: HeadRating, before: int, now: datetime) -> None:
+    """Tell the leader who decided the rating that its proposal changed
+    (a deduction approved, a reminder withdrawn, figures corrected): the
+    decision stands until they take it again."""
+    leader = rating.rated_by
+    if leader is None or not leader.is_active:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _(
+            "The proposed rating of %(head)s (%(unit)s, %(year)d) changed after "
+            "your decision"
+        ) % {
+            "head": rating.head.full_name,
+            "unit": rating.unit.name,
+            "year": rating.year,
+        }
+        body = _(
+            "Proposed when you decided: %(decided)s. Proposed before this "
+            "computation: %(before)s. Proposed now: %(after)s. Your rating, "
+            "%(final)s, stands until you rate again."
+        ) % {
+            "decided": RatingLevel(rating.decided_proposal).label
+            if rating.decided_proposal is not None
+            else "—",
+            "before": RatingLevel(before).label,
+            "after": rating.get_proposed_display(),
+            "final": rating.get_final_display(),
+        }
+    notice = Notice.objects.create(
+        user=leader,
+        subject=subject[:255],
+        body=body,
+        url=rating_url(rating),
+        created_at=now,
+    )
+    page_cache.forget_readers([notice.user_id])
+
+
+def rating_url(rating: HeadRating) -> str:
+    return f"{reverse('rating_list')}?year={rating.year}#rating-{rating.pk}"
 
 
 def flags_refresh(year: int) -> None:
@@ -493,6 +559,11 @@ def ratings_visible(user: AnyUser) -> QuerySet[HeadRating]:
     return scope_queryset(user, HeadRating.objects.all(), roles=roles)
 
 
+def ratings_proposal_changed(ratings: QuerySet[HeadRating]) -> QuerySet[HeadRating]:
+    """Decided ratings whose proposal moved after the decision."""
+    return ratings.filter(final__isnull=False).exclude(proposed=F("decided_proposal"))
+
+
 def _is_head_of(user: AnyUser, case: AccountabilityCase) -> bool:
     if not user.is_authenticated:
         return False
@@ -647,6 +718,7 @@ def rating_decide(
             {"reason": _("A rating other than the proposal needs a reason.")}
         )
     rating.final = level
+    rating.decided_proposal = rating.proposed
     rating.reason = reason.strip()
     rating.rated_by = user  # type: ignore[assignment]
     rating.rated_at = now or timezone.now()
@@ -679,6 +751,7 @@ def ratings_confirm(
     confirmed = [rating for rating in pending if may_rate(user, rating)]
     for rating in confirmed:
         rating.final = rating.proposed
+        rating.decided_proposal = rating.proposed
         rating.reason = ""
         rating.rated_by = user  # type: ignore[assignment]
         rating.rated_at = now

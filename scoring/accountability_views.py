@@ -194,6 +194,8 @@ def rating_list(request: HttpRequest) -> HttpResponse:
         ratings = ratings.filter(flagged=True)
     if request.GET.get("undecided") == "1":
         ratings = ratings.filter(final__isnull=True)
+    if request.GET.get("changed") == "1":
+        ratings = accountability.ratings_proposal_changed(ratings)
     page = Paginator(ratings.order_by("unit__path"), 50).get_page(
         request.GET.get("page")
     )

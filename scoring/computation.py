@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from commitments.models import Unit, UnitKind
@@ -51,8 +51,10 @@ from scoring.models import (
     Publication,
     PublishedResult,
     Result,
+    RunError,
     RunState,
     Score,
+    run_error_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,17 @@ SATISFACTION_RULE = "communes_satisfaction_above_85"
 
 
 class ComputationError(Exception):
-    """The year cannot be computed (no framework, a broken scoring rule)."""
+    """The year cannot be computed (no framework, a broken scoring rule):
+    a cause (RunError) and what it names, put into words in the language
+    active where it is read."""
+
+    def __init__(self, code: RunError, **params: Any) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        return run_error_text(self.code, self.params) or self.code.value
 
 
 def text(value: Decimal | None) -> str | None:
@@ -319,9 +331,12 @@ def metric_leaf(
     try:
         got = rules.metric_points(node.scoring, node.scoring_params, rate, maximum)
     except rules.ScoringError as exc:
+        # The framework came with its nodes (framework.nodes): no query.
         raise ComputationError(
-            _("%(framework)s, %(leaf)s: %(error)s")
-            % {"framework": node.framework_id, "leaf": node.code, "error": exc}
+            RunError.SCORING,
+            framework=node.framework.name,
+            leaf=node.code,
+            detail=str(exc),
         ) from exc
     return (got if got is not None else ZERO), inputs
 
@@ -649,9 +664,7 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
         )
     )
     if not frameworks:
-        raise ComputationError(
-            _("There is no index framework for %(year)d.") % {"year": year}
-        )
+        raise ComputationError(RunError.NO_FRAMEWORK, year=year)
     trees = {framework.pk: Tree.of(framework) for framework in frameworks}
     calculation = Calculation(
         year=year,
@@ -769,9 +782,19 @@ def runs_interrupt_stale(
     return stale.update(
         state=RunState.INTERRUPTED,
         finished_at=now,
-        error=_("No sign of life from its worker since %(time)s.")
-        % {"time": timezone.localtime(cutoff).strftime("%d/%m/%Y %H:%M")},
+        **_cause(
+            RunError.INTERRUPTED,
+            {"time": timezone.localtime(cutoff).strftime("%d/%m/%Y %H:%M")},
+        ),
     )
+
+
+def _cause(code: RunError, params: dict[str, Any]) -> dict[str, Any]:
+    """A run's cause as stored: the code and its parameters (put into the
+    reader's words when shown) and the text in the portal's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = run_error_text(code, params) or code.value
+    return {"error_code": code, "error_params": params, "error": text}
 
 
 def _beat(run_id: int, stage: str, units: int | None = None) -> None:
@@ -857,6 +880,8 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
             proposals=proposals,
             parameters=calculation.parameters,
             error="",
+            error_code="",
+            error_params={},
         )
 
 
@@ -898,6 +923,8 @@ def run(run_id: int) -> ComputationRun:
         finished_at=None,
         stage="reading",
         error="",
+        error_code="",
+        error_params={},
     )
     try:
         calculation = calculate(
@@ -908,12 +935,15 @@ def run(run_id: int) -> ComputationRun:
         _pause("computed")
         results_write(computation_run, calculation, timezone.now())
     except Exception as exc:
+        # The exception's own words (a database's message, a path) are for
+        # the log; readers get the cause in their language.
         logger.exception("computation run %s failed", run_id)
+        if isinstance(exc, ComputationError):
+            cause = _cause(exc.code, exc.params)
+        else:
+            cause = _cause(RunError.UNEXPECTED, {"run": run_id})
         ComputationRun.objects.filter(pk=run_id).update(
-            state=RunState.FAILED,
-            finished_at=timezone.now(),
-            stage="",
-            error=str(exc) or exc.__class__.__name__,
+            state=RunState.FAILED, finished_at=timezone.now(), stage="", **cause
         )
         raise
     computation_run.refresh_from_db()

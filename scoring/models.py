@@ -723,6 +723,42 @@ class RunState(models.TextChoices):
     INTERRUPTED = "interrupted", _("Interrupted")
 
 
+class RunError(models.TextChoices):
+    """Why a run did not finish. The cause is stored as a code and its
+    parameters and put into words when read, in the reader's language; what
+    the exception said (a database's message, a traceback) goes to the log
+    only."""
+
+    NO_FRAMEWORK = "no_framework", _("No index framework")
+    SCORING = "scoring", _("Unusable scoring parameters")
+    INTERRUPTED = "interrupted", _("Its worker stopped")
+    UNEXPECTED = "unexpected", _("Unexpected error")
+
+
+RUN_ERROR_TEXTS = {
+    RunError.NO_FRAMEWORK: _("There is no index framework for %(year)d."),
+    RunError.SCORING: _(
+        "%(framework)s, leaf %(leaf)s: its scoring parameters cannot be used "
+        "(%(detail)s). Home Affairs must correct the framework."
+    ),
+    RunError.INTERRUPTED: _("No sign of life from its worker since %(time)s."),
+    RunError.UNEXPECTED: _(
+        "The computation stopped on an unexpected error and the previous "
+        "results are kept. The technical details are in the server log "
+        "(run #%(run)d)."
+    ),
+}
+
+
+def run_error_text(code: str, params: dict[str, Any]) -> str | None:
+    """A run's cause in the active language; None for a code or parameters
+    this version does not know (never a crash of the page showing it)."""
+    try:
+        return str(RUN_ERROR_TEXTS[RunError(code)]) % params
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class ComputationRun(models.Model):
     """One computation of a year's results. The results it writes replace
     the year's provisional results in one transaction, so a run that dies
@@ -751,6 +787,13 @@ class ComputationRun(models.Model):
     frameworks = models.PositiveSmallIntegerField(_("frameworks"), default=0)
     units = models.PositiveIntegerField(_("units"), default=0)
     proposals = models.PositiveIntegerField(_("proposals"), default=0)
+    # The cause of a failed or interrupted run (RunError) and what it names;
+    # ``error`` is the same in the portal's language, for the admin and the
+    # command line. Pages and the API put the code into the reader's words.
+    error_code = models.CharField(
+        _("cause"), max_length=20, choices=RunError.choices, blank=True
+    )
+    error_params = models.JSONField(_("cause's details"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     # Per framework: the tree, tiers and catalogue the results were computed
     # with (what an explanation reads beside each unit's detail).
@@ -764,6 +807,16 @@ class ComputationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} #{self.pk} ({self.state})"
+
+    @property
+    def cause(self) -> str:
+        """Why the run failed, in the active language; empty if it did not."""
+        if not self.error_code:
+            return self.error
+        text = run_error_text(self.error_code, self.error_params)
+        if text is None:
+            text = run_error_text(RunError.UNEXPECTED, {"run": self.pk or 0})
+        return text or ""
 
 
 class JSONText(models.TextField):
@@ -1111,6 +1164,16 @@ class HeadRating(models.Model):
     final = models.PositiveSmallIntegerField(
         _("rating"), choices=RatingLevel.choices, null=True, blank=True
     )
+    # The proposal as it stood when the level above decided: what "as
+    # proposed" and "changed, with a reason" are measured against. Later
+    # runs move ``proposed`` freely (an approved deduction, a withdrawn
+    # reminder); the decision stays as taken and the leader is told.
+    decided_proposal = models.PositiveSmallIntegerField(
+        _("proposal when decided"),
+        choices=RatingLevel.choices,
+        null=True,
+        blank=True,
+    )
     reason = models.TextField(_("reason for the change"), blank=True)
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1133,13 +1196,25 @@ class HeadRating(models.Model):
         ordering = ["-year", "unit__path"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "year"], name="head_rating_once"),
+            # Measured against the proposal the leader decided on, never
+            # today's: a later run must not turn a decision into a violation.
             models.CheckConstraint(
                 condition=Q(final__isnull=True)
-                | Q(final=F("proposed"))
+                | Q(final=F("decided_proposal"))
                 | ~Q(reason=""),
                 name="head_rating_change_has_reason",
                 violation_error_message=_(
                     "A rating other than the proposal needs a reason."
+                ),
+            ),
+            # A decision keeps the proposal it was taken on (a NULL there
+            # would let the check above pass unseen).
+            models.CheckConstraint(
+                condition=Q(final__isnull=True, decided_proposal__isnull=True)
+                | Q(final__isnull=False, decided_proposal__isnull=False),
+                name="head_rating_decision_keeps_its_proposal",
+                violation_error_message=_(
+                    "A decided rating records the proposal it was decided on."
                 ),
             ),
         ]
@@ -1150,3 +1225,8 @@ class HeadRating(models.Model):
     @property
     def effective(self) -> int:
         return self.proposed if self.final is None else self.final
+
+    @property
+    def proposal_changed(self) -> bool:
+        """Decided, and the proposal moved since (a later computation)."""
+        return self.final is not None and self.decided_proposal != self.proposed

@@ -31,8 +31,19 @@ def deadline_reminders_task() -> dict[str, int]:
     reject_on_worker_lost=True,
 )
 def compute_year_task(run_id: int) -> dict[str, object]:
-    """Carry out a queued ComputationRun (scoring.computation.run)."""
-    run = computation.run(run_id)
+    """Carry out a queued ComputationRun (scoring.computation.run). A run
+    that fails is recorded as failed, with its cause for readers and the
+    traceback in the log; it is not raised again, since nothing retries it
+    and the results page and the API read the run (in the quick start the
+    task runs inside their request). Anything that failed before the run
+    could record it is raised."""
+    try:
+        run = computation.run(run_id)
+    except Exception:
+        recorded = ComputationRun.objects.filter(pk=run_id).first()
+        if recorded is None or recorded.state != RunState.FAILED:
+            raise
+        run = recorded
     return {"run": run.pk, "state": run.state, "units": run.units}
 
 

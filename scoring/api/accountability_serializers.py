@@ -189,6 +189,21 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
     effective = RatingLevelField(
         read_only=True, help_text=_("The final rating, or the proposal until then.")
     )
+    decided_proposal = RatingLevelField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "The proposal as it stood when the level above decided; null until "
+            "then. Later computations may change proposed: the decision stands."
+        ),
+    )
+    proposal_changed = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "Decided, and the proposal changed after the decision (proposed "
+            "differs from decided_proposal)."
+        ),
+    )
     basis = RatingBasisSerializer(read_only=True)
     rated_by = UserRefSerializer(read_only=True, allow_null=True)
 
@@ -202,6 +217,8 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
             "proposed",
             "final",
             "effective",
+            "decided_proposal",
+            "proposal_changed",
             "basis",
             "reason",
             "rated_by",

@@ -14,7 +14,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 
-from scoring.accountability import cases_visible, ratings_visible
+from scoring.accountability import (
+    cases_visible,
+    ratings_proposal_changed,
+    ratings_visible,
+)
 from scoring.api.accountability_serializers import (
     AccountabilityCaseDetailSerializer,
     AccountabilityCaseSerializer,
@@ -111,10 +115,22 @@ class HeadRatingFilter(django_filters.FilterSet):
     flagged = django_filters.BooleanFilter(
         label=_("Rated not completed this year and the year before.")
     )
+    proposal_changed = django_filters.BooleanFilter(
+        method="filter_proposal_changed",
+        label=_("Decided, and the proposal changed after the decision."),
+    )
 
     class Meta:
         model = HeadRating
         fields: list[str] = []
+
+    def filter_proposal_changed(
+        self, queryset: QuerySet[HeadRating], name: str, value: bool | None
+    ) -> QuerySet[HeadRating]:
+        if value is None:
+            return queryset
+        changed = ratings_proposal_changed(queryset)
+        return changed if value else queryset.exclude(pk__in=changed.values("pk"))
 
 
 class RatingReadView(generics.GenericAPIView[HeadRating]):

@@ -14,12 +14,14 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commitments.api.serializers import NamedChoiceField
 from commitments.models import UnitKind
 from scoring.models import (
     AdjustmentState,
     ComputationRun,
     Publication,
     PublishedResult,
+    RunError,
 )
 
 PUBLISHED = "published"
@@ -92,6 +94,20 @@ class ComputationRunSerializer(serializers.ModelSerializer[ComputationRun]):
         help_text=_("Who asked for the run; null for the nightly schedule.")
     )
     links = serializers.SerializerMethodField()
+    error_code = NamedChoiceField(
+        enum_name="RunErrorEnum",
+        choices=RunError.choices,
+        allow_blank=True,
+        help_text=_("Why the run failed or was interrupted; empty otherwise."),
+    )
+    error = serializers.CharField(
+        source="cause",
+        read_only=True,
+        help_text=_(
+            "The cause in the caller's language; empty unless the run failed "
+            "or was interrupted. Never the server's own error text."
+        ),
+    )
 
     class Meta:
         model = ComputationRun
@@ -109,6 +125,7 @@ class ComputationRunSerializer(serializers.ModelSerializer[ComputationRun]):
             "frameworks",
             "units",
             "proposals",
+            "error_code",
             "error",
             "links",
         ]

@@ -83,6 +83,10 @@ def open_case(unit, *, kind=CaseKind.TWO_YEARS, year=YEAR, **fields):
 
 
 def rate(unit, proposed, *, year=YEAR, **fields):
+    """A rating as stored; a decided one (``final``) was decided on the
+    proposal it has, unless ``decided_proposal`` says otherwise."""
+    if fields.get("final") is not None:
+        fields.setdefault("decided_proposal", proposed)
     return HeadRating.objects.create(
         unit=unit,
         year=year,
@@ -529,7 +533,7 @@ def test_the_openapi_schema_of_the_accountability_endpoints_is_typed_and_clean()
     rating_params = {
         p["name"] for p in paths["/api/v1/head-ratings/"]["get"]["parameters"]
     }
-    assert rating_params == {"year", "unit", "flagged", "page"}
+    assert rating_params == {"year", "unit", "flagged", "proposal_changed", "page"}
     components = schema["components"]["schemas"]
     assert components["CaseKindEnum"]["enum"] == ["two_years", "criterion"]
     assert components["CaseStateEnum"]["enum"] == [
