@@ -60,6 +60,17 @@ class TargetForm(forms.Form):
             )
 
 
+class TargetRemoveForm(forms.Form):
+    """The reason is required of Home Affairs removing a mandatory target
+    (the service says so); kept in the history."""
+
+    reason = forms.CharField(
+        label=_("Why the target is removed"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
 class SignForm(forms.Form):
     signed_on = forms.DateField(
         label=_("Signed on"), widget=DATE_INPUT, input_formats=DATE_FORMATS

@@ -116,6 +116,18 @@ def may_make_optional(user: AnyUser, unit: Unit) -> bool:
     return reaches(user, unit.parent, frozenset({Role.REVIEWER}))
 
 
+def may_remove(user: AnyUser, target: Target) -> bool:
+    """Remove a target from a draft: a mandatory one only as
+    may_make_optional's users (removing it waives it, as the flag would),
+    a target Home Affairs already made optional also as the unit's people."""
+    unit = target.commitment.unit
+    return (
+        target.commitment.state == CommitmentState.DRAFT
+        and may_prepare(user, unit)
+        and (not target.mandatory or may_make_optional(user, unit))
+    )
+
+
 def may_report(user: AnyUser, target: Target) -> bool:
     return (
         target.commitment.signed
@@ -296,6 +308,34 @@ def _set_mandatory(
     target.optional_at = now
 
 
+def _check_what_is_measured(
+    target: Target,
+    *,
+    user: AnyUser,
+    unit: Unit,
+    indicator: Indicator,
+    comparison: str,
+) -> None:
+    """Another indicator or comparison is another target: for a mandatory
+    one, the same as removing it (and "at most" a value the unit already
+    beats is no warning at signing); for an optional one, Home Affairs'
+    reason was about what it measured. So only may_make_optional's users
+    change them; the unit removes an optional target and adds another."""
+    if (
+        indicator.pk == target.indicator_id and comparison == target.comparison
+    ) or may_make_optional(user, unit):
+        return
+    field = "indicator" if indicator.pk != target.indicator_id else "comparison"
+    raise ValidationError(
+        {
+            field: _(
+                "Only Home Affairs of the unit's jurisdiction or an administrator "
+                "changes what a target measures (its indicator or comparison)."
+            )
+        }
+    )
+
+
 @transaction.atomic
 def target_save(
     *,
@@ -326,6 +366,13 @@ def target_save(
     if target is not None:
         # The flag and reason as stored, not as the caller's copy says.
         target = commitment.targets.get(pk=target.pk)
+        _check_what_is_measured(
+            target,
+            user=user,
+            unit=commitment.unit,
+            indicator=indicator,
+            comparison=comparison,
+        )
     _check_target(commitment, value=value, deadline=deadline, indicator=indicator)
     duplicate = commitment.targets.filter(indicator=indicator)
     if target is not None:
@@ -362,10 +409,39 @@ def target_save(
 
 
 @transaction.atomic
-def target_delete(*, target: Target, user: AnyUser) -> None:
-    if not may_prepare(user, target.commitment.unit):
+def target_delete(*, target: Target, user: AnyUser, reason: str = "") -> None:
+    """Remove a target from a draft. Removing a mandatory one waives it, so
+    it is Home Affairs' act (may_make_optional), saying why; the reason and
+    who are kept on the history row of the removal (its change reason and
+    user), shown in the commitment's history."""
+    # As stored, locked against a signature recorded meanwhile.
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent")
+        .get(pk=target.commitment_id)
+    )
+    if not may_prepare(user, commitment.unit):
         raise PermissionDenied
-    _require_draft(target.commitment)
+    _require_draft(commitment)
+    # The flag as stored, not as the caller's copy says.
+    target = commitment.targets.get(pk=target.pk)
+    reason = reason.strip()
+    if target.mandatory:
+        if not may_make_optional(user, commitment.unit):
+            raise ValidationError(
+                _(
+                    "This target is mandatory: only Home Affairs of the unit's "
+                    "jurisdiction or an administrator removes it, saying why."
+                )
+            )
+        if not reason:
+            raise ValidationError(
+                {"reason": _("Say why this mandatory target is removed.")}
+            )
+    target._change_reason = reason or None  # type: ignore[attr-defined]
+    if user.is_authenticated:
+        # Who removed it, in the history, whether or not a request is around.
+        target._history_user = user  # type: ignore[attr-defined]
     target.delete()
 
 

@@ -29,6 +29,7 @@ from commitments.commitment_forms import (
     ReportForm,
     SignForm,
     TargetForm,
+    TargetRemoveForm,
 )
 from commitments.form_errors import attach
 from commitments.models import (
@@ -206,6 +207,11 @@ def _history(commitment: Commitment) -> list[dict[str, Any]]:
             what += " – " + _("not mandatory: %(reason)s") % {
                 "reason": row.optional_reason
             }
+        if row.history_type == "-" and row.history_change_reason:
+            # Why Home Affairs removed it (commitment_services.target_delete).
+            what += " – " + _("removed because: %(reason)s") % {
+                "reason": row.history_change_reason
+            }
         entries.append(
             {"when": row.history_date, "who": row.history_user, "what": what}
         )
@@ -243,6 +249,7 @@ def _detail_context(
                 "may_report": services.may_report(user, item.target),
                 "may_check": services.may_check(user, item.target)
                 and item.target.check_state != "",
+                "may_remove": services.may_remove(user, item.target),
             }
             for item in rows
         ],
@@ -413,10 +420,24 @@ def target_edit(
 @require_POST
 def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
     target = _target(request, pk, target_pk)
+    form = TargetRemoveForm(request.POST)
+    form.is_valid()  # a free text, always valid; the service decides
     try:
-        services.target_delete(target=target, user=request.user)
+        services.target_delete(
+            target=target,
+            user=request.user,
+            reason=form.cleaned_data.get("reason", ""),
+        )
     except ValidationError as exc:
+        # Said on the commitment's page, which stays as it was.
         messages.error(request, " ".join(exc.messages))
+        return render(
+            request,
+            "commitments/commitment_detail.html",
+            _detail_context(request, _commitment(request, pk)),
+            status=400,
+        )
+    messages.success(request, _("The target is removed."))
     return redirect(target.commitment)
 
 

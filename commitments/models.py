@@ -587,7 +587,9 @@ class Target(models.Model):
     )
     met = models.BooleanField(_("met"), null=True, blank=True)
     exceeded = models.BooleanField(_("exceeded"), null=True, blank=True)
-    history = HistoricalRecords()
+    # The change reason holds why Home Affairs removed a mandatory target
+    # (commitment_services.target_delete): a text, not 100 characters.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = _("target")

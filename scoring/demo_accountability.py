@@ -469,12 +469,14 @@ def _adjust(
     plan: Plan,
     values: dict[int, tuple[Decimal | None, str]],
     user: User,
+    reviewer: User,
 ) -> str:
     """Set the draft's targets from the unit's figures (commit_to), except
     the official ones the story keeps: every one for MISS_MOST, for MISS_ONE
     the first in MISS_ORDER its figures miss; HOLD sets each metric target
     at last year's result where it is below the official value. A metric
-    target without figures is dropped; a manual one is raised to last
+    target without figures is dropped (by ``reviewer``, Home Affairs over
+    the unit, saying why); a manual one is raised to last
     year's accepted result. Returns the code of the official target kept to
     be missed."""
     before = progress.last_year_values(commitment)
@@ -502,7 +504,12 @@ def _adjust(
         else:
             committed = commit_to(target.value, values[target.pk][0], last)
         if committed is None:
-            commitment_services.target_delete(target=target, user=user)
+            # Removing a mandatory target is Home Affairs' act, saying why.
+            commitment_services.target_delete(
+                target=target,
+                user=reviewer,
+                reason="Đơn vị chưa có số liệu hồ sơ cho chỉ tiêu này.",
+            )
         elif committed != target.value:
             commitment_services.target_save(
                 commitment=commitment,
@@ -660,7 +667,13 @@ def year_commitments(
     values = progress.target_values(_targets(drafts), today=None, judging=True)
     for commitment in drafts:
         user = people.recorder(commitment.unit)
-        missed = _adjust(commitment, plans[commitment.pk], values, user)
+        missed = _adjust(
+            commitment,
+            plans[commitment.pk],
+            values,
+            user,
+            people.reviewer(commitment.unit),
+        )
         if plans[commitment.pk] == Plan.MISS_ONE and not missed:
             # The figures reach every official value: the miss is a
             # report the reviewer does not accept.
