@@ -689,10 +689,11 @@ def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
     run.affected = result.affected  # type: ignore[attr-defined]
     if result.affected:
         # Imported here: tasks import this module.
+        from cchc_portal.queue import enqueue_on_commit
         from procedures.tasks import recompute_metrics_task
 
         affected = sorted([list(key) for key in result.affected])
-        transaction.on_commit(lambda: recompute_metrics_task.delay(affected))
+        enqueue_on_commit(recompute_metrics_task, affected)
     return run
 
 

@@ -14,7 +14,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
@@ -370,6 +369,7 @@ class CaseRecordResource(DuplicateCodeCheck, resources.ModelResource):
         # Imported here: tasks import the engine, which imports this app's
         # models; and only once the rows are committed (a rolled-back import
         # drops the callback).
+        from cchc_portal.queue import enqueue_on_commit
         from procedures.tasks import recompute_metrics_task
 
-        transaction.on_commit(lambda: recompute_metrics_task.delay(touched))
+        enqueue_on_commit(recompute_metrics_task, touched)

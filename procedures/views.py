@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cchc_portal.queue import enqueue_on_commit
 from commitments.access import access_unit, get_scoped_or_404, units_visible_to
 from procedures import rules, selectors, services
 from procedures.forms import (
@@ -88,11 +89,10 @@ def import_new(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 run = form.save(user=user)
                 # The worker reads the run and its file: only once both exist.
-                # Robust: should the broker refuse (or, running in process, the
-                # import crash), the run is saved and its page says where it is.
-                transaction.on_commit(
-                    lambda: import_cases_task.delay(run.pk), robust=True
-                )
+                # Should the broker refuse, the task waits in the database
+                # (cchc_portal.queue); robust: should the import crash running
+                # in process, the run is saved and its page says where it is.
+                enqueue_on_commit(import_cases_task, run.pk, robust=True)
             return redirect("import_detail", pk=run.pk)
     else:
         form = ImportUploadForm()

@@ -11,7 +11,11 @@ transaction has committed (transaction.on_commit), so a reader that finds
 the new token reads the new rows; a reader that found the old token may
 store what it read with it, but that entry is never served again. When the
 cache loses the token (a restart, an eviction), the next reader draws a
-new random one, which no earlier entry carries."""
+new random one, which no earlier entry carries. With the cache out of
+reach (cchc_portal.cache: every read a miss, every write lost) each reader
+has a token of its own, so nothing kept is served; a new generation that
+could not be written is undone by the cache once it is back (the key is
+deleted, so the next reader draws a new one)."""
 
 from __future__ import annotations
 
@@ -30,11 +34,15 @@ def _new() -> str:
 
 def current() -> str:
     """The generation now: one cache read (two, and a write, when the cache
-    has lost it)."""
+    has lost it). A cache that keeps nothing (Redis down: every read a miss)
+    gives a new token each time, under which nothing was kept: its callers
+    read and render afresh, never an entry of an earlier generation."""
     token = cache.get(KEY)
     if token is None:
         cache.add(KEY, _new(), timeout=None)
         token = cache.get(KEY)
+        if token is None:
+            return _new()
     return str(token)
 
 

@@ -3,9 +3,9 @@
 from dataclasses import asdict
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
+from cchc_portal.queue import enqueue_on_commit
 from scoring import computation
 from scoring.models import ComputationRun, RunState
 from scoring.reminders import deadline_reminders_send
@@ -64,5 +64,6 @@ def compute_queue(*, year: int, trigger: str, user: object = None) -> Computatio
     run already queued or under way is returned instead of a second one."""
     requested = computation.run_request(year=year, trigger=trigger, user=user)
     if requested.state == RunState.QUEUED:
-        transaction.on_commit(lambda: compute_year_task.delay(requested.pk))
+        # Kept in the database until the broker takes it (cchc_portal.queue).
+        enqueue_on_commit(compute_year_task, requested.pk)
     return requested

@@ -48,3 +48,20 @@ def test_a_value_is_served_only_in_the_generation_it_was_read_in(
     # Kept late by a reader that had read the earlier generation: never served.
     generation.keep("k", token, "v1", 60)
     assert generation.lookup("k") == (newer, None)
+
+
+def test_a_cache_that_keeps_nothing_never_serves_a_kept_value(settings):
+    """Redis down (cchc_portal.cache answers as an empty cache): each reader
+    gets a generation of its own, under which nothing was kept, and renders
+    afresh; none shares a token an earlier entry could carry."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    }
+    tokens = {generation.current() for _ in range(3)}
+    token, value = generation.lookup("k")
+    assert value is None
+    generation.keep("k", token, "v1", 60)
+    assert generation.lookup("k")[1] is None
+    tokens.add(token)
+    assert len(tokens) == 4
+    assert "None" not in tokens

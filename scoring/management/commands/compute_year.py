@@ -23,10 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, year: int, queue: bool, **options) -> None:
         if queue:
+            from cchc_portal.queue import enqueue
             from scoring.tasks import compute_year_task
 
             requested = computation.run_request(year=year, trigger="command")
-            compute_year_task.delay(requested.pk)
+            # With the broker down the run waits in the database for it.
+            enqueue(compute_year_task, requested.pk)
             self.stdout.write(f"Run #{requested.pk} of {year} queued.")
             return
         try:

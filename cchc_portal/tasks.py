@@ -1,0 +1,13 @@
+"""Celery wrappers of what the portal itself runs: one call each."""
+
+from celery import shared_task
+
+from cchc_portal.queue import pending_send
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True)
+def pending_send_task() -> int:
+    """Every minute (celery beat): send the tasks the broker did not take
+    when their work was committed. A second run finds them sent (or
+    locked by the first) and sends nothing twice."""
+    return pending_send()
