@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
+from cchc_portal.spreadsheets import SpreadsheetResource
 from commitments.models import Head, RankingGroup, Unit
 
 # Day first, as Vietnamese officials write; ISO as exported by other systems.
@@ -96,7 +97,7 @@ class DuplicateCodeCheck:
         super().before_import_row(row, **kwargs)  # type: ignore[misc]
 
 
-class UnitResource(DuplicateCodeCheck, resources.ModelResource):
+class UnitResource(DuplicateCodeCheck, SpreadsheetResource):
     duplicate_key = ("code",)
 
     parent = fields.Field(
@@ -144,7 +145,7 @@ class UnitResource(DuplicateCodeCheck, resources.ModelResource):
         report_skipped = True
 
 
-class HeadResource(DuplicateCodeCheck, resources.ModelResource):
+class HeadResource(DuplicateCodeCheck, SpreadsheetResource):
     duplicate_key = ("unit_code", "full_name", "position", "tenure_from")
 
     unit = fields.Field(

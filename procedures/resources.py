@@ -16,8 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
+from cchc_portal.spreadsheets import SpreadsheetResource
 from commitments.models import Unit
 from commitments.resources import CodeWidget, DuplicateCodeCheck
 from procedures.models import CLOSED_STATUSES, CaseRecord, Procedure
@@ -33,7 +34,7 @@ from procedures.parsing import (
 )
 
 
-class ProcedureResource(DuplicateCodeCheck, resources.ModelResource):
+class ProcedureResource(DuplicateCodeCheck, SpreadsheetResource):
     duplicate_key = ("code",)
 
     publicly_listed = fields.Field(
@@ -194,7 +195,7 @@ def _local_month(moment: datetime) -> tuple[int, int]:
     return local.year, local.month
 
 
-class CaseRecordResource(DuplicateCodeCheck, resources.ModelResource):
+class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
     """Case records in the interchange format's columns (English headers, or
     the Vietnamese aliases), keyed by case code: importing a file again changes
     nothing, a later export of the same dossier updates it.

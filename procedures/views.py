@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cchc_portal.queue import enqueue_on_commit
+from cchc_portal.spreadsheets import formula_safe
 from commitments.access import access_unit, get_scoped_or_404, units_visible_to
 from procedures import rules, selectors, services
 from procedures.forms import (
@@ -65,9 +66,6 @@ REMINDERS_PER_PAGE = 50
 FINISHED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
 # Columns named after a code whose meaning is that of a case-record field.
 COLUMN_FIELDS = {"procedure_code": "procedure", "unit_code": "unit"}
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP
-# "CSV injection"); a leading quote makes it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _uploader(request: HttpRequest) -> User:
@@ -199,8 +197,7 @@ def _columns() -> list[Column]:
 
 
 def _cell(value: object) -> str:
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return formula_safe(str(value))
 
 
 @login_required

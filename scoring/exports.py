@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 from django.utils import translation
 
+# The one guard of every spreadsheet (FORMULA_STARTS is read by the tests).
+from cchc_portal.spreadsheets import FORMULA_STARTS as FORMULA_STARTS
+from cchc_portal.spreadsheets import formula_safe
+
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 RANKING_TEMPLATE = "scoring/exports/ranking.html"
 UNIT_TEMPLATE = "scoring/exports/unit.html"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 PREPARER = "NGƯỜI LẬP BIỂU"
@@ -168,7 +171,7 @@ def tier_text(tier: str, label: str) -> str:
 
 def safe_text(value: str) -> str:
     """A text a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return formula_safe(value)
 
 
 # --- XLSX ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cchc_portal.spreadsheets import formula_safe
 from cchc_portal.throttling import export_throttled
 from commitments.models import Unit
 from scoring import computation, frameworks, publication, results, tasks
@@ -58,9 +59,6 @@ PUBLISHED, PROVISIONAL = "published", "provisional"
 REFRESH_SECONDS = 5
 RUNS_SHOWN = 20
 ALIVE = (RunState.QUEUED, RunState.RUNNING)
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP
-# "CSV injection"); a leading quote makes it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _user(request: HttpRequest) -> User:
@@ -442,9 +440,7 @@ def results_year(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def _plain(value: Decimal | None) -> str:

@@ -25,7 +25,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cchc_portal.api_filters import IntegerFilter
 from commitments import progress
 from commitments.access import scope_queryset
 from commitments.api.serializers import (
@@ -109,7 +108,7 @@ class IndicatorListView(generics.ListAPIView[Indicator]):
 
 
 class CommitmentFilter(django_filters.FilterSet):
-    year = IntegerFilter()
+    year = django_filters.NumberFilter()
     unit = django_filters.CharFilter(
         field_name="unit__code", label=_("Unit code (exactly that unit).")
     )
@@ -208,7 +207,7 @@ class CommitmentDetailView(CommitmentReadView, generics.RetrieveAPIView[Commitme
 
 
 class TargetFilter(django_filters.FilterSet):
-    year = IntegerFilter(
+    year = django_filters.NumberFilter(
         field_name="commitment__year",
         label=_("Year of the commitment; this year when left out."),
     )

@@ -14,7 +14,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 
-from cchc_portal.api_filters import IntegerFilter
 from scoring.accountability import (
     cases_visible,
     ratings_proposal_changed,
@@ -40,7 +39,7 @@ UNIT_CODE = _("Unit code (exactly that unit).")
 
 
 class AccountabilityCaseFilter(django_filters.FilterSet):
-    year = IntegerFilter()
+    year = django_filters.NumberFilter()
     kind = django_filters.ChoiceFilter(choices=CaseKind.choices)
     state = django_filters.ChoiceFilter(choices=CaseState.choices)
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
@@ -111,7 +110,7 @@ class AccountabilityCaseDetailView(
 
 
 class HeadRatingFilter(django_filters.FilterSet):
-    year = IntegerFilter()
+    year = django_filters.NumberFilter()
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
     flagged = django_filters.BooleanFilter(
         label=_("Rated not completed this year and the year before.")
