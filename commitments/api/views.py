@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cchc_portal.api_filters import IntegerFilter
 from commitments import progress
 from commitments.access import scope_queryset
 from commitments.api.serializers import (
@@ -108,7 +109,7 @@ class IndicatorListView(generics.ListAPIView[Indicator]):
 
 
 class CommitmentFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
     unit = django_filters.CharFilter(
         field_name="unit__code", label=_("Unit code (exactly that unit).")
     )
@@ -207,7 +208,7 @@ class CommitmentDetailView(CommitmentReadView, generics.RetrieveAPIView[Commitme
 
 
 class TargetFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(
+    year = IntegerFilter(
         field_name="commitment__year",
         label=_("Year of the commitment; this year when left out."),
     )

@@ -13,6 +13,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from cchc_portal.api_filters import IntegerFilter
 from procedures.models import CaseRecord, CaseStatus, Channel, PeriodKind, UnitMetric
 
 
@@ -103,7 +104,7 @@ class UnitMetricFilter(django_filters.FilterSet):
     unit = django_filters.CharFilter(
         field_name="unit__code", help_text=_("Unit code (exactly that unit).")
     )
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
 
     class Meta:

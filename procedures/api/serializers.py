@@ -83,6 +83,8 @@ class CasePushSerializer(serializers.Serializer):
     records = CasePushRecordsField(
         child=serializers.DictField(),
         allow_empty=False,
+        # As the schema says it (minItems: 1): an empty push is refused.
+        min_length=1,
         max_length=MAX_PUSH_RECORDS,
         error_messages={
             "max_length": gettext_lazy(

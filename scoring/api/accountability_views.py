@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 
+from cchc_portal.api_filters import IntegerFilter
 from scoring.accountability import (
     cases_visible,
     ratings_proposal_changed,
@@ -39,7 +40,7 @@ UNIT_CODE = _("Unit code (exactly that unit).")
 
 
 class AccountabilityCaseFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
     kind = django_filters.ChoiceFilter(choices=CaseKind.choices)
     state = django_filters.ChoiceFilter(choices=CaseState.choices)
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
@@ -110,7 +111,7 @@ class AccountabilityCaseDetailView(
 
 
 class HeadRatingFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
     flagged = django_filters.BooleanFilter(
         label=_("Rated not completed this year and the year before.")

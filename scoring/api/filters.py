@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.api_filters import IntegerFilter
 from commitments.models import UnitKind
 from scoring.models import Assessment, AssessmentState, Framework, FrameworkState
 from scoring.reminders import NOT_STARTED_Q
@@ -15,7 +16,7 @@ MAX_ID = 2**63 - 1
 
 
 class FrameworkFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = IntegerFilter()
     unit_kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     state = django_filters.ChoiceFilter(choices=FrameworkState.choices)
 
@@ -27,10 +28,10 @@ class FrameworkFilter(django_filters.FilterSet):
 class AssessmentFilter(django_filters.FilterSet):
     # Bounded: SQLite cannot even compare an id with an integer beyond 64
     # bits (a 500 before, found by tests/cchc_portal/test_api_fuzz.py).
-    framework = django_filters.NumberFilter(
+    framework = IntegerFilter(
         field_name="framework", label=_("Framework id."), min_value=1, max_value=MAX_ID
     )
-    year = django_filters.NumberFilter(
+    year = IntegerFilter(
         field_name="framework__year", label=_("Year of the framework.")
     )
     unit = django_filters.CharFilter(
