@@ -3,7 +3,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 
 from commitments.admin import SpreadsheetAdmin
-from procedures.models import CaseRecord, ImportRun, Procedure, Reminder
+from procedures.models import CaseMove, CaseRecord, ImportRun, Procedure, Reminder
 from procedures.resources import (
     ADMIN_EXPORT_MAX_ROWS,
     ADMIN_IMPORT_MAX_ROWS,
@@ -104,6 +104,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "rows_updated",
         "rows_unchanged",
         "rows_rejected",
+        "rows_moved",
     )
     list_filter = ("status", "source")
     search_fields = ("file_name", "user__username")
@@ -114,6 +115,27 @@ class ImportRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CaseMove)
+class CaseMoveAdmin(admin.ModelAdmin):
+    """Dossiers moved from one unit to another by an import (a reviewer's
+    act, procedures.ownership): what an auditor reads, never edits."""
+
+    list_display = ("moved_at", "case_code", "from_unit", "to_unit", "moved_by", "run")
+    search_fields = ("case_code", "from_unit__code", "to_unit__code")
+    list_select_related = ("from_unit", "to_unit", "moved_by", "run")
+    readonly_fields = [f.name for f in CaseMove._meta.fields]
+    date_hierarchy = "moved_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -7,13 +7,23 @@
 2. This thread loads each batch, in its own transaction: stage it in a
    temporary table (PostgreSQL COPY, batched inserts on SQLite); reject the
    rows whose case code came earlier in the file (first occurrence wins);
-   compare with the case table to count new, updated and unchanged rows and
-   find the months they touch; upsert on case_code, writing only rows that
-   differ. A crash leaves the database as it was before that batch.
+   reject the rows that would change a dossier the actor may not change as it
+   is stored (procedures.ownership: another unit's dossier, or a move by
+   someone who is not a reviewer over both units), read in one query per
+   batch; compare with the case table to count new, updated and unchanged
+   rows and find the months they touch; record the moves (CaseMove); upsert on
+   case_code, writing only rows that differ. A crash leaves the database as it
+   was before that batch.
 3. With ``atomic`` the whole import is one transaction, rolled back if any row
    was rejected.
 
-Importing the same file twice writes nothing and reports every row unchanged.
+Importing the same file twice writes nothing and reports every row unchanged;
+the months of every row read are recomputed all the same, so a rerun repairs
+figures an earlier run never got to recompute (killed after loading).
+
+A run sends signs of life while it works (``heartbeat_at``, from a thread of
+its own on PostgreSQL so that an all-or-nothing transaction does not hide
+them); one silent for IMPORT_RUN_STALE_SECONDS is marked interrupted.
 """
 
 from __future__ import annotations
@@ -22,28 +32,44 @@ import csv
 import io
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from queue import Full, Queue
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psycopg2
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from commitments.models import Unit
-from procedures.models import CaseRecord, ImportRun, ImportStatus, Procedure
+from commitments.models import Role, Unit
+from procedures.models import CaseMove, CaseRecord, ImportRun, ImportStatus, Procedure
+from procedures.ownership import SYSTEM, ImportScope, Refusal, refusal
 from procedures.parsing import (
     COLUMNS,
     CellError,
     FileError,
     ParsedCase,
     RowParser,
+    XlsxLimits,
     header_map,
     iter_table,
     local_month,
+    xlsx_size,
 )
+
+if TYPE_CHECKING:
+    from commitments.access import AnyUser
 
 BATCH_SIZE = 25_000
 COPY_CHUNK = 4 << 20
@@ -95,8 +121,11 @@ class ImportResult:
     rows_updated: int = 0
     rows_unchanged: int = 0
     rows_rejected: int = 0
+    rows_moved: int = 0
     errors: list[RowError] = field(default_factory=list)
-    # (unit id, local year, local month) touched by new or updated rows.
+    # (unit id, local year, local month) of every row loaded, whether it
+    # changed or not (see the module's docstring), and the old place of every
+    # dossier moved.
     affected: set[tuple[int, int, int]] = field(default_factory=set)
 
     def reject(self, error: RowError) -> None:
@@ -112,10 +141,10 @@ class _Resolver:
     """Codes → ids, loaded once: a province has thousands of units and a few
     thousand procedures, far fewer than the rows of one file."""
 
-    def __init__(self, allowed_unit_ids: set[int] | None) -> None:
+    def __init__(self, scope: ImportScope) -> None:
         self.units = dict(Unit.objects.values_list("code", "pk"))
         self.procedures = dict(Procedure.objects.values_list("code", "pk"))
-        self.allowed = allowed_unit_ids
+        self.scope = scope
 
     def resolve(self, case: ParsedCase) -> tuple[int, int]:
         unit_id = self.units.get(case.unit_code)
@@ -124,7 +153,7 @@ class _Resolver:
                 "unit_code",
                 _("No unit has the code “%(code)s”.") % {"code": case.unit_code},
             )
-        if self.allowed is not None and unit_id not in self.allowed:
+        if refusal(self.scope, stored=None, new=unit_id) is Refusal.TARGET:
             raise CellError(
                 "unit_code",
                 _("You may not import case records for unit “%(code)s”.")
@@ -145,19 +174,20 @@ def import_rows(
     positions: dict[str, int],
     *,
     run: ImportRun,
-    allowed_unit_ids: set[int] | None = None,
+    scope: ImportScope = SYSTEM,
     progress: Progress | None = None,
     result: ImportResult | None = None,
 ) -> ImportResult:
     """Validate, stage and upsert numbered rows (row number as the official
-    counts it in the file, header = 1).
+    counts it in the file, header = 1), as ``scope`` allows (by default the
+    administrator's own act: every unit).
 
     Two threads share the work: one reads and validates rows (Python), the
     other, this one, stages and upserts the previous batch (the database). The
     reader never touches the database; it hands over whole batches through a
     short queue, so memory holds at most a few batches."""
     result = result if result is not None else ImportResult()
-    resolver = _Resolver(allowed_unit_ids)
+    resolver = _Resolver(scope)
     batches = _in_background(
         _read_batches(rows, positions, resolver, as_text=_postgres(), run_id=run.pk),
         translation.get_language(),
@@ -172,8 +202,9 @@ def import_rows(
                     result.reject(error)
                 if run.atomic and result.rows_rejected:
                     continue  # nothing will be written; read on for the report
-                _load(batch, result, run, first=not analyzed)
+                _load(batch, result, run, scope, first=not analyzed)
                 analyzed = analyzed or batch.size > 0
+                _beat()
                 if progress:
                     progress(result.rows_total)
             if run.atomic and result.rows_rejected:
@@ -191,7 +222,7 @@ def import_file(
     stream: IO[bytes],
     *,
     run: ImportRun,
-    allowed_unit_ids: set[int] | None = None,
+    scope: ImportScope = SYSTEM,
     progress: Progress | None = None,
     result: ImportResult | None = None,
 ) -> ImportResult:
@@ -202,12 +233,7 @@ def import_file(
     positions = header_map(header)
     numbered = ((number, cells) for number, cells in enumerate(table, start=2))
     return import_rows(
-        numbered,
-        positions,
-        run=run,
-        allowed_unit_ids=allowed_unit_ids,
-        progress=progress,
-        result=result,
+        numbered, positions, run=run, scope=scope, progress=progress, result=result
     )
 
 
@@ -426,7 +452,14 @@ def _drop_staging() -> None:
             cursor.execute(f"RESET {PLANNER_SETTINGS[0]}; RESET {PLANNER_SETTINGS[1]}")
 
 
-def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -> None:
+def _load(
+    batch: _Batch,
+    result: ImportResult,
+    run: ImportRun,
+    scope: ImportScope,
+    *,
+    first: bool,
+) -> None:
     """Stage one batch and upsert it, in one transaction: a crash leaves the
     database as it was before the batch."""
     if not batch.size:
@@ -436,6 +469,9 @@ def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -
         repeats = _repeats(cursor)
         for number, code, first_row in repeats:
             result.reject(_repeat_error(number, code, first_row))
+        refused = _refused(cursor, scope)
+        for error in refused:
+            result.reject(error)
         remember = (
             f"INSERT INTO {SEEN} (case_code, row_number) "
             f"SELECT case_code, row_number FROM {STAGING}"
@@ -443,14 +479,101 @@ def _load(batch: _Batch, result: ImportResult, run: ImportRun, *, first: bool) -
         if run.atomic and result.rows_rejected:
             cursor.execute(remember)
             return
-        staged = batch.size - len(repeats)
+        staged = batch.size - len(repeats) - len(refused)
         new, updated, affected = _changes(cursor, before=remember, batch=batch)
-        _write(cursor, batch, run, all_new=new == staged)
+        moved = _record_moves(cursor, run) if updated else 0
+        _write(cursor, batch, run, all_new=new == staged == batch.size, scope=scope)
     # Counted only once the batch is committed: a crash undoes both.
     result.rows_new += new
     result.rows_updated += updated
-    result.rows_unchanged += batch.size - len(repeats) - new - updated
+    result.rows_moved += moved
+    result.rows_unchanged += staged - new - updated
+    # Every month the batch's rows fall in, changed or not: figures left
+    # stale by an earlier run (killed between loading and recomputing) are
+    # put right by importing the file again.
+    result.affected.update(batch.months)
     result.affected.update(affected)
+
+
+def _refused(cursor: Any, scope: ImportScope) -> list[RowError]:
+    """Rows that would change a dossier as stored in a way the actor may not
+    (procedures.ownership), as row errors; they leave the batch.
+
+    The reader has already refused a row naming a unit the actor may not
+    write for, so a row keeping its dossier's unit is allowed: only the rows
+    that move a dossier are read, in one query for the batch."""
+    if scope.unlimited:
+        return []
+    table = CaseRecord._meta.db_table
+    units = Unit._meta.db_table
+    cursor.execute(
+        f"""SELECT s.row_number, s.case_code, t.unit_id, s.unit_id,
+                old.code, new.code
+            FROM {STAGING} s
+            JOIN {table} t ON t.case_code = s.case_code
+            JOIN {units} old ON old.id = t.unit_id
+            JOIN {units} new ON new.id = s.unit_id
+            WHERE t.unit_id <> s.unit_id
+            ORDER BY s.row_number"""
+    )
+    errors = []
+    for number, code, stored, new, stored_code, new_code in cursor.fetchall():
+        reason = refusal(scope, stored=stored, new=new)
+        if reason is None:
+            continue
+        errors.append(
+            RowError(
+                number,
+                "unit_code",
+                refusal_message(reason, code, stored_code),
+                new_code,
+            )
+        )
+    if errors:
+        numbers = [error.row for error in errors]
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            cursor.execute(
+                f"DELETE FROM {STAGING} WHERE row_number IN "
+                f"({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+    return errors
+
+
+def refusal_message(reason: Refusal, code: str, stored_unit: str) -> str:
+    """Why a row is refused, for its row error. A dossier of a unit the actor
+    may not write for is not named by its unit: the actor may not see it."""
+    if reason is Refusal.STORED:
+        return _(
+            "The case code “%(code)s” belongs to a dossier of a unit you may not "
+            "write for; it is left unchanged."
+        ) % {"code": code}
+    if reason is Refusal.MOVE:
+        return _(
+            "This row would move dossier “%(code)s” from unit “%(unit)s” to "
+            "another unit; only a reviewer over both units may move a dossier."
+        ) % {"code": code, "unit": stored_unit}
+    return _("You may not import case records for this unit.")
+
+
+def _record_moves(cursor: Any, run: ImportRun) -> int:
+    """Record each dossier of the batch that changes unit (CaseMove), before
+    the upsert writes the new unit over the old."""
+    table = CaseRecord._meta.db_table
+    cursor.execute(
+        f"""INSERT INTO {CaseMove._meta.db_table}
+                (case_code, from_unit_id, to_unit_id, run_id, moved_by_id, moved_at)
+            SELECT s.case_code, t.unit_id, s.unit_id, %s, %s, %s
+            FROM {STAGING} s JOIN {table} t ON t.case_code = s.case_code
+            WHERE t.unit_id <> s.unit_id""",
+        [
+            run.pk,
+            run.user_id,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ],
+    )
+    return max(cursor.rowcount, 0)
 
 
 def _stage(cursor: Any, batch: _Batch, *, analyze: bool) -> None:
@@ -566,7 +689,9 @@ def _changes(
     return new, updated, affected
 
 
-def _write(cursor: Any, batch: _Batch, run: ImportRun, *, all_new: bool) -> None:
+def _write(
+    cursor: Any, batch: _Batch, run: ImportRun, *, all_new: bool, scope: ImportScope
+) -> None:
     """Write the staged batch to the case table.
 
     A batch of new dossiers only (a first import, a day's new export) is copied
@@ -587,13 +712,17 @@ def _write(cursor: Any, batch: _Batch, run: ImportRun, *, all_new: bool) -> None
             return
         except (IntegrityError, psycopg2.IntegrityError):
             pass  # the copy went through the driver alone: its own error class
-    _upsert(cursor, run)
+    _upsert(cursor, run, scope)
 
 
-def _upsert(cursor: Any, run: ImportRun) -> None:
+def _upsert(cursor: Any, run: ImportRun, scope: ImportScope) -> None:
     table = CaseRecord._meta.db_table
     columns = ", ".join(CASE_COLUMNS)
     conflict_differs = _differs(table, "excluded")
+    if scope.movable is not None and not scope.movable:
+        # An actor who may move nothing never moves a dossier, even one
+        # another import moved since this batch was checked.
+        conflict_differs += f" AND {table}.unit_id = excluded.unit_id"
     cursor.execute(
         f"""INSERT INTO {table} ({columns}, last_import_id)
             SELECT {", ".join(f"s.{c}" for c in CASE_COLUMNS)}, %s
@@ -606,11 +735,29 @@ def _upsert(cursor: Any, run: ImportRun) -> None:
     )
 
 
+def import_scope_for(user: AnyUser | None) -> ImportScope:
+    """What ``user`` may do to case records through an import: write for the
+    units reached as staff, head or reviewer, move dossiers between the units
+    reached as a reviewer. None is the administrator's own act (the command
+    run without --as-user): every unit."""
+    from commitments.access import unit_ids_writable_by, units_q
+
+    if user is None:
+        return SYSTEM
+    writable = unit_ids_writable_by(user)
+    if writable is None:
+        return SYSTEM
+    movable = Unit.objects.filter(
+        units_q(user, roles=frozenset({Role.REVIEWER}))
+    ).values_list("pk", flat=True)
+    return ImportScope(writable=frozenset(writable), movable=frozenset(movable))
+
+
 def run_import(
     run: ImportRun,
     stream: IO[bytes] | None = None,
     *,
-    allowed_unit_ids: set[int] | None = None,
+    scope: ImportScope = SYSTEM,
     progress: Progress | None = None,
 ) -> ImportRun:
     """Import a file (``stream``, or the file stored on the run) and record the
@@ -618,12 +765,7 @@ def run_import(
     already committed stay (not with atomic)."""
 
     def load(result: ImportResult) -> None:
-        options = {
-            "run": run,
-            "allowed_unit_ids": allowed_unit_ids,
-            "progress": progress,
-            "result": result,
-        }
+        options = {"run": run, "scope": scope, "progress": progress, "result": result}
         if stream is None:
             with run.file.open("rb") as handle:
                 import_file(handle, **options)  # type: ignore[arg-type]
@@ -637,30 +779,28 @@ def run_import_records(
     run: ImportRun,
     rows: Iterable[tuple[int, list[str]]],
     *,
-    allowed_unit_ids: set[int] | None = None,
+    scope: ImportScope = SYSTEM,
 ) -> ImportRun:
     """Import numbered rows laid out in the canonical column order (the REST
     door) and record the outcome on ``run``, as run_import does for a file."""
     positions = {column: index for index, column in enumerate(COLUMNS)}
 
     def load(result: ImportResult) -> None:
-        import_rows(
-            rows,
-            positions,
-            run=run,
-            allowed_unit_ids=allowed_unit_ids,
-            result=result,
-        )
+        import_rows(rows, positions, run=run, scope=scope, result=result)
 
     return _run(run, load)
 
 
 def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
     """The life of an import run, whichever door it came through: claim it
-    (compare-and-set, so a second delivery does nothing), load, record the
-    outcome, and have the touched metrics recomputed once committed."""
+    (compare-and-set, so a second delivery does nothing), load while sending
+    signs of life, record the outcome, and have the months of the rows read
+    recomputed once committed."""
+    now = timezone.now()
+    # Whatever door: a run whose process died is found here at the latest.
+    runs_interrupt_stale(now=now, exclude=run.pk)
     started = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.PENDING).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
+        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     if not started:
         run.refresh_from_db()
@@ -668,13 +808,21 @@ def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
     run.refresh_from_db()
     result = ImportResult()
     try:
-        load(result)
+        with _Pulse(run.pk, result):
+            load(result)
     except FileError as error:
         _finish(run, ImportStatus.FAILED, result, str(error))
+        _recompute_later(result)
         raise
     except Exception as error:
         # Batches committed before the failure stay, and their counts with them.
         _finish(run, ImportStatus.FAILED, result, repr(error))
+        _recompute_later(result)
+        raise
+    except BaseException:
+        # Stopped from outside (Ctrl-C on the command, the worker's shutdown):
+        # what was committed stays, as when the process is killed.
+        _finish(run, ImportStatus.INTERRUPTED, result, _interrupted_message())
         raise
     failed = run.atomic and result.rows_rejected > 0
     _finish(
@@ -687,34 +835,26 @@ def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
         else "",
     )
     run.affected = result.affected  # type: ignore[attr-defined]
-    if result.affected:
-        # Imported here: tasks import this module.
-        from cchc_portal.queue import enqueue_on_commit
-        from procedures.tasks import recompute_metrics_task
-
-        affected = sorted([list(key) for key in result.affected])
-        enqueue_on_commit(recompute_metrics_task, affected)
+    _recompute_later(result)
     return run
 
 
 def run_import_by_id(run_id: int) -> ImportRun | None:
     """The upload door: the file is stored on the run, and the rows a user may
     import are decided by the user recorded on it."""
-    from commitments.access import unit_ids_writable_by
-
     run = ImportRun.objects.select_related("user").filter(pk=run_id).first()
     if run is None:
         return None
     # A run without a user (its account deleted) imports for no unit.
-    allowed = unit_ids_writable_by(run.user) if run.user is not None else set()
-    if run.file and not run.rows_expected:
+    scope = (
+        import_scope_for(run.user)
+        if run.user is not None
+        else ImportScope(writable=frozenset(), movable=frozenset())
+    )
+    if run.file and not run.rows_expected and run.status == ImportStatus.PENDING:
         ImportRun.objects.filter(pk=run.pk).update(rows_expected=_count_rows(run))
-
-    def progress(rows: int) -> None:
-        ImportRun.objects.filter(pk=run.pk).update(rows_done=rows)
-
     try:
-        return run_import(run, allowed_unit_ids=allowed, progress=progress)
+        return run_import(run, scope=scope)
     except FileError:
         return run  # recorded on the run as failed
 
@@ -723,21 +863,162 @@ def _count_rows(run: ImportRun) -> int:
     """Rows in the stored file, for the progress bar (a quick pass over it)."""
     with run.file.open("rb") as handle:
         if handle.read(4) == b"PK\x03\x04":
-            from openpyxl import load_workbook
-
             handle.seek(0)
             try:
-                workbook = load_workbook(handle, read_only=True)
-                rows = workbook.worksheets[0].max_row or 0
-                workbook.close()
-            except Exception:  # unreadable: the import itself will say why
+                size = xlsx_size(handle, XlsxLimits.from_settings())
+            except FileError:  # the import itself will say why
                 return 0
-            return max(rows - 1, 0)
+            return max(size.rows - 1, 0)
         handle.seek(0)
         lines = sum(
             chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
         )
         return max(lines - 1, 0)
+
+
+# --- signs of life ----------------------------------------------------------------
+
+# How often a run writes its sign of life and its progress.
+PULSE_SECONDS = 2.0
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "IMPORT_RUN_STALE_SECONDS", 600))
+
+
+class _Pulse:
+    """While a run loads, write its sign of life and the rows read so far
+    every PULSE_SECONDS.
+
+    On PostgreSQL from a thread of its own, on its own connection: the load
+    may be one long transaction (atomic), whose writes nobody else sees and
+    which would hold the run's row locked. SQLite has one writer at a time,
+    so there the loading thread writes them between batches (_Pulse.beat)."""
+
+    def __init__(self, run_id: int, result: ImportResult) -> None:
+        self.run_id = run_id
+        self.result = result
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.last = 0.0
+
+    def __enter__(self) -> _Pulse:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = threading.Thread(
+                target=self._work, name="case-import-pulse", daemon=True
+            )
+            self.thread.start()
+        else:
+            _beating.pulse = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        elif getattr(_beating, "pulse", None) is self:
+            _beating.pulse = None
+
+    def write(self) -> None:
+        ImportRun.objects.filter(pk=self.run_id, status=ImportStatus.RUNNING).update(
+            heartbeat_at=timezone.now(), rows_done=self.result.rows_total
+        )
+
+    def beat(self) -> None:
+        now = timezone.now().timestamp()
+        if now - self.last >= PULSE_SECONDS:
+            self.last = now
+            self.write()
+
+    def _work(self) -> None:
+        try:
+            while not self.stop.wait(PULSE_SECONDS):
+                # The database busy or gone: the next beat may pass.
+                with suppress(DatabaseError):
+                    self.write()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+
+# The pulse the loading thread beats itself, between batches (SQLite).
+_beating = threading.local()
+
+
+def _beat() -> None:
+    pulse: _Pulse | None = getattr(_beating, "pulse", None)
+    if pulse is not None:
+        pulse.beat()
+
+
+def _interrupted_message(since: datetime | None = None) -> str:
+    if since is None:
+        return _(
+            "The import was stopped before it ended. Rows of the batches "
+            "committed before stay; importing the file again is safe."
+        )
+    return _(
+        "No sign of life from the process running this import since %(time)s "
+        "(it was stopped or ran out of memory). Rows of the batches committed "
+        "before stay; importing the file again is safe."
+    ) % {"time": timezone.localtime(since).strftime("%d/%m/%Y %H:%M")}
+
+
+def runs_interrupt_stale(*, now: datetime, exclude: int | None = None) -> int:
+    """Mark interrupted the runs silent for IMPORT_RUN_STALE_SECONDS: their
+    process died (killed, out of memory) without a word. Compare-and-set, run
+    by run: one that beats meanwhile is left running."""
+    cutoff = now - stale_after()
+    stale = ImportRun.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    if exclude is not None:
+        stale = stale.exclude(pk=exclude)
+    marked = 0
+    for pk, heartbeat, started in stale.values_list("pk", "heartbeat_at", "started_at"):
+        last = heartbeat or started
+        marked += ImportRun.objects.filter(
+            pk=pk, status=ImportStatus.RUNNING, heartbeat_at=heartbeat
+        ).update(
+            status=ImportStatus.INTERRUPTED,
+            finished_at=now,
+            error=_interrupted_message(last),
+        )
+    return marked
+
+
+def run_interrupt_if_stale(run: ImportRun, *, now: datetime) -> ImportRun:
+    """The run as it is, marked interrupted first if it is running and silent
+    for too long (its page asked)."""
+    if run.status != ImportStatus.RUNNING:
+        return run
+    last = run.heartbeat_at or run.started_at
+    if last is None or last >= now - stale_after():
+        return run
+    if ImportRun.objects.filter(
+        pk=run.pk, status=ImportStatus.RUNNING, heartbeat_at=run.heartbeat_at
+    ).update(
+        status=ImportStatus.INTERRUPTED,
+        finished_at=now,
+        error=_interrupted_message(last),
+    ):
+        run.refresh_from_db()
+    return run
+
+
+def run_worker_lost(run_id: int) -> bool:
+    """The worker process running ``run_id`` died (Celery reports it to the
+    worker's main process): mark the run interrupted, unless it ended."""
+    now = timezone.now()
+    return bool(
+        ImportRun.objects.filter(
+            pk=run_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
+        ).update(
+            status=ImportStatus.INTERRUPTED,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            finished_at=now,
+            error=_interrupted_message(now),
+        )
+    )
 
 
 def _finish(run: ImportRun, status: str, result: ImportResult, error: str) -> None:
@@ -749,6 +1030,7 @@ def _finish(run: ImportRun, status: str, result: ImportResult, error: str) -> No
     run.rows_updated = result.rows_updated
     run.rows_unchanged = result.rows_unchanged
     run.rows_rejected = result.rows_rejected
+    run.rows_moved = result.rows_moved
     # Repeated codes are found after every row is read: sort so that the
     # report reads in the file's order.
     run.errors = [
@@ -765,7 +1047,20 @@ def _finish(run: ImportRun, status: str, result: ImportResult, error: str) -> No
             "rows_updated",
             "rows_unchanged",
             "rows_rejected",
+            "rows_moved",
             "errors",
             "error",
         ]
     )
+
+
+def _recompute_later(result: ImportResult) -> None:
+    """Have the months of the rows loaded recomputed once committed, whether
+    the run ended well or not: batches committed before a failure stay."""
+    if not result.affected:
+        return
+    # Imported here: tasks import this module.
+    from procedures.tasks import recompute_metrics_task
+
+    affected = sorted([list(key) for key in result.affected])
+    transaction.on_commit(lambda: recompute_metrics_task.delay(affected))

@@ -160,6 +160,9 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Completed")
     FAILED = "failed", _("Failed")
+    # Its process stopped without a word (killed, out of memory, the machine
+    # restarted): no sign of life for settings.IMPORT_RUN_STALE_SECONDS.
+    INTERRUPTED = "interrupted", _("Interrupted")
 
 
 class ImportRun(models.Model):
@@ -179,13 +182,17 @@ class ImportRun(models.Model):
     atomic = models.BooleanField(_("all or nothing"), default=False)
     status = models.CharField(
         _("status"),
-        max_length=10,
+        max_length=12,
         choices=ImportStatus.choices,
         default=ImportStatus.PENDING,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # Written every few seconds by the process running the import, whatever
+    # transaction the import is in: a run silent for IMPORT_RUN_STALE_SECONDS
+    # has lost its process and is marked interrupted.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     # Progress while running: rows expected (counted before the import starts,
     # for the progress bar) and rows processed so far.
     rows_expected = models.PositiveIntegerField(_("rows expected"), default=0)
@@ -195,6 +202,9 @@ class ImportRun(models.Model):
     rows_updated = models.PositiveIntegerField(_("updated"), default=0)
     rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # Of the updated rows, those that moved a dossier to another unit (each one
+    # recorded as a CaseMove).
+    rows_moved = models.PositiveIntegerField(_("moved"), default=0)
     # Row errors, capped (the first ERROR_LIMIT); the counts above are complete.
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
@@ -220,6 +230,53 @@ class ImportRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class CaseMove(models.Model):
+    """A dossier moved from one unit to another by an import: a reviewer's act
+    (procedures.ownership), kept for an auditor, since the dossier itself
+    keeps only its current unit and its last import."""
+
+    case_code = models.CharField(_("case code"), max_length=100, db_index=True)
+    from_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("from unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("to unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The engine's run that moved it; none for the admin's spreadsheet import,
+    # whose own log (LogEntry) names the file.
+    run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moves",
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        verbose_name = _("dossier moved between units")
+        verbose_name_plural = _("dossiers moved between units")
+        ordering = ["-moved_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_code}: {self.from_unit_id} → {self.to_unit_id}"
 
 
 class PeriodKind(models.TextChoices):

@@ -6,7 +6,9 @@ province, hundreds of thousands of rows: the upload page, the import_cases
 command and the REST door. The admin's import reads the same columns and the
 same values for a few thousand rows (a correction, a late export of one
 commune), validates each row as a model (so the database's check constraints
-become row errors in the preview) and has the touched figures recomputed."""
+become row errors in the preview) and has the touched figures recomputed.
+The engine's rule on who may change which dossier (procedures.ownership)
+applies here too, row by row, against each dossier as stored."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from import_export import fields, widgets
 from cchc_portal.spreadsheets import SpreadsheetResource
 from commitments.models import Unit
 from commitments.resources import CodeWidget, DuplicateCodeCheck
-from procedures.models import CLOSED_STATUSES, CaseRecord, Procedure
+from procedures.importer import import_scope_for, refusal_message
+from procedures.models import CLOSED_STATUSES, CaseMove, CaseRecord, Procedure
+from procedures.ownership import SYSTEM, ImportScope, Refusal, refusal
 from procedures.parsing import (
     ALIASES,
     CHANNEL_VALUES,
@@ -291,6 +295,12 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         self._touched: set[tuple[int, int, int]] = set()
+        # The admin passes the user importing; without one (a script calling
+        # the resource) it is the administrator's own act.
+        self._user = kwargs.get("user")
+        self._scope: ImportScope = (
+            import_scope_for(self._user) if self._user is not None else SYSTEM
+        )
         rows = len(dataset)
         if rows > ADMIN_IMPORT_MAX_ROWS:
             # django-import-export reports this error and then goes on with the
@@ -319,8 +329,10 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
         self, instance: CaseRecord, new: bool, row: Any, **kwargs: Any
     ) -> None:
         # Where the dossier counted before this row changes it: a move to
-        # another unit or month changes the old one's figures too.
+        # another unit or month changes the old one's figures too. Its unit
+        # as stored also decides who may change it.
         if not new:
+            instance._stored_unit = instance.unit_id  # type: ignore[attr-defined]
             instance._counted_in = (  # type: ignore[attr-defined]
                 instance.unit_id,
                 *_local_month(instance.received_at),
@@ -343,8 +355,27 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
             errors["finished_at"] = [
                 _("A finished, returned or rejected case needs its finish date.")
             ]
+        if "unit" not in errors and instance.unit_id is not None:
+            problem = self._refusal(instance)
+            if problem:
+                errors["unit"] = [problem]
         if errors:
             raise ValidationError(errors)
+
+    def _refusal(self, instance: CaseRecord) -> str:
+        stored = getattr(instance, "_stored_unit", None)
+        reason = refusal(
+            getattr(self, "_scope", SYSTEM), stored=stored, new=instance.unit_id
+        )
+        if reason is None:
+            return ""
+        if reason is Refusal.TARGET:
+            return _("You may not import case records for unit “%(code)s”.") % {
+                "code": instance.unit.code
+            }
+        # Refused only for a dossier already stored: stored is its unit.
+        stored_code = Unit.objects.filter(pk=stored or 0).values_list("code", flat=True)
+        return refusal_message(reason, instance.case_code, stored_code.first() or "")
 
     def before_save_instance(
         self, instance: CaseRecord, row: Any, **kwargs: Any
@@ -360,6 +391,17 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
         before = getattr(instance, "_counted_in", None)
         if before is not None:
             self._touched.add(before)
+        stored = getattr(instance, "_stored_unit", None)
+        if stored is not None and stored != instance.unit_id:
+            # A reviewer's act, kept for an auditor as the engine keeps it.
+            user = getattr(self, "_user", None)
+            CaseMove.objects.create(
+                case_code=instance.case_code,
+                from_unit_id=stored,
+                to_unit_id=instance.unit_id,
+                moved_by=user if user is not None and user.is_authenticated else None,
+                moved_at=timezone.now(),
+            )
         super().after_save_instance(instance, row, **kwargs)
 
     def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:

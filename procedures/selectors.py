@@ -77,6 +77,8 @@ def import_run_progress(*, user: AnyUser) -> QuerySet[ImportRun]:
     """What the progress bar polls every second: the counts, not the errors."""
     return import_runs_visible(user=user).only(
         "status",
+        "started_at",
+        "heartbeat_at",
         "finished_at",
         "rows_expected",
         "rows_done",

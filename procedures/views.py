@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cchc_portal.queue import enqueue_on_commit
 from cchc_portal.spreadsheets import formula_safe
 from commitments.access import access_unit, get_scoped_or_404, units_visible_to
-from procedures import rules, selectors, services
+from procedures import importer, rules, selectors, services
 from procedures.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -63,7 +63,9 @@ ERRORS_SHOWN = 100
 RUNS_PER_PAGE = 50
 LATE_CASES_PER_PAGE = 50
 REMINDERS_PER_PAGE = 50
-FINISHED = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED})
+FINISHED = frozenset(
+    {ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.INTERRUPTED}
+)
 # Columns named after a code whose meaning is that of a case-record field.
 COLUMN_FIELDS = {"procedure_code": "procedure", "unit_code": "unit"}
 
@@ -122,6 +124,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _uploader(request)
     run = get_object_or_404(selectors.import_run_detail(user=user), pk=pk)
+    # A run whose process died says so here, without waiting for the beat.
+    run = importer.run_interrupt_if_stale(run, now=timezone.now())
     return render(
         request,
         "procedures/import_detail.html",
@@ -139,6 +143,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     user = _uploader(request)
     run = get_object_or_404(selectors.import_run_progress(user=user), pk=pk)
+    run = importer.run_interrupt_if_stale(run, now=timezone.now())
     return JsonResponse(
         {
             "status": run.status,

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from commitments.access import RECORD_WRITE_ROLES, unit_ids_writable_by, units_q
+from commitments.access import RECORD_WRITE_ROLES, units_q
 from commitments.models import Unit
-from procedures.importer import run_import_records
+from procedures.importer import import_scope_for, run_import_records
 from procedures.models import ImportRun, ImportSource
 from procedures.parsing import COLUMNS
 
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
 
 # Who may write case records for a unit: the same roles as the upload page.
 PUSH_ROLES = RECORD_WRITE_ROLES
-
-
-def case_push_unit_ids(user: AnyUser) -> set[int] | None:
-    """The units whose case records ``user`` may push; None means every unit."""
-    return unit_ids_writable_by(user)
 
 
 def may_push_cases(user: AnyUser) -> bool:
@@ -58,11 +53,12 @@ def cases_push(
 
     Errors name the record by its position in ``records``, from 1. A rejected
     record does not stop the others unless ``atomic``: then nothing is written
-    and the run is marked failed. Records for units outside the user's reach
-    are rejected one by one; a user who may push for no unit at all is refused
-    before anything is recorded."""
-    allowed = case_push_unit_ids(user)
-    if allowed is not None and not allowed:
+    and the run is marked failed. Records for units outside the user's reach,
+    or changing a dossier the user may not change as it is stored
+    (procedures.ownership), are rejected one by one; a user who may push for
+    no unit at all is refused before anything is recorded."""
+    scope = import_scope_for(user)
+    if scope.writable is not None and not scope.writable:
         raise PermissionDenied(_("You may not import case records for any unit."))
     run = ImportRun.objects.create(
         source=ImportSource.API,
@@ -74,4 +70,4 @@ def cases_push(
     rows = (
         (number, record_cells(record)) for number, record in enumerate(records, start=1)
     )
-    return run_import_records(run, rows, allowed_unit_ids=allowed)
+    return run_import_records(run, rows, scope=scope)

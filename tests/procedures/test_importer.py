@@ -17,6 +17,7 @@ from procedures.models import (
     ImportStatus,
     Procedure,
 )
+from procedures.ownership import SYSTEM, ImportScope
 from procedures.parsing import FileError
 
 HEADER = (
@@ -79,7 +80,12 @@ def do_import(data: bytes, *, atomic=False, allowed=None, name="cases.csv"):
     run = ImportRun.objects.create(
         source=ImportSource.COMMAND, file_name=name, atomic=atomic
     )
-    return run_import(run, io.BytesIO(data), allowed_unit_ids=allowed)
+    scope = (
+        SYSTEM
+        if allowed is None
+        else ImportScope(writable=frozenset(allowed), movable=frozenset())
+    )
+    return run_import(run, io.BytesIO(data), scope=scope)
 
 
 def errors_by_row(run):

@@ -1,9 +1,10 @@
 import time
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from procedures.importer import run_import
+from procedures.importer import import_scope_for, run_import
 from procedures.models import ImportRun, ImportSource
 from procedures.parsing import FileError
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Import case records from a CSV or XLSX export of a one-stop-shop system "
         "(English or Vietnamese headers). Importing the same file again changes "
-        "nothing; a newer export of a dossier updates it."
+        "nothing; a newer export of a dossier updates it. Without --as-user the "
+        "import is the administrator's own act, for every unit."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,6 +23,15 @@ class Command(BaseCommand):
             "--atomic",
             action="store_true",
             help="All or nothing: import no row if any row is rejected.",
+        )
+        parser.add_argument(
+            "--as-user",
+            metavar="USERNAME",
+            help=(
+                "Import as this user: only rows for units they may write for, "
+                "changing only dossiers stored under those units, and moving a "
+                "dossier only as a reviewer over both units."
+            ),
         )
         parser.add_argument(
             "--errors",
@@ -33,8 +44,25 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        user = None
+        if options["as_user"]:
+            user = (
+                get_user_model()
+                .objects.filter(username=options["as_user"], is_active=True)
+                .first()
+            )
+            if user is None:
+                raise CommandError(f"No active user {options['as_user']!r}.")
+        scope = import_scope_for(user)
+        if scope.writable is not None and not scope.writable:
+            raise CommandError(
+                f"{options['as_user']} may not import case records for any unit."
+            )
         run = ImportRun.objects.create(
-            source=ImportSource.COMMAND, file_name=path.name, atomic=options["atomic"]
+            source=ImportSource.COMMAND,
+            file_name=path.name,
+            atomic=options["atomic"],
+            user=user,
         )
         started = time.monotonic()
 
@@ -44,7 +72,7 @@ class Command(BaseCommand):
 
         try:
             with path.open("rb") as stream:
-                run = run_import(run, stream, progress=progress)
+                run = run_import(run, stream, scope=scope, progress=progress)
         except FileError as error:
             raise CommandError(f"{path.name}: {error}") from error
         self.stderr.write("")
