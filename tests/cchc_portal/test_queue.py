@@ -18,6 +18,7 @@ from cchc_portal import queue
 from cchc_portal.celery import app
 from cchc_portal.models import PendingTask
 from procedures.tasks import recompute_metrics_task
+from tests.cchc_portal.broker import use_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,14 +29,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def use_broker(url: str, *, eager: bool = False) -> None:
-    app.conf.broker_url = url
-    app.conf.task_always_eager = eager
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from cchc_portal.cache import ResilientRedisCache
 from cchc_portal.celery import app
 from cchc_portal.models import PendingTask
 from scoring.models import ComputationRun, RunState
+from tests.cchc_portal.broker import use_broker
 from tests.cchc_portal.redis_server import URL, RedisServer, redis_server  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.scoring.conftest import framework  # noqa: F401 - fixture
@@ -44,15 +45,6 @@ CACHE_DB, BROKER_DB = 0, 1
 QUEUE_NAME = "redis-down-test"
 
 
-def _use_broker(url: str, *, eager: bool) -> None:
-    """Point the Celery app at ``url`` (it read its settings once) and drop
-    the connections it holds to the previous broker."""
-    app.conf.broker_url = url
-    app.conf.task_always_eager = eager
-    app._pool = None
-    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
-
-
 @pytest.fixture
 def eager_tasks(settings, redis_server) -> Iterator[None]:
     """Overrides the suite's: tasks go to the test's Redis, not in process."""
@@ -61,11 +53,11 @@ def eager_tasks(settings, redis_server) -> Iterator[None]:
     previous = (app.conf.broker_url, app.conf.task_always_eager)
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = QUEUE_NAME
-    _use_broker(f"{URL}/{BROKER_DB}", eager=False)
+    use_broker(f"{URL}/{BROKER_DB}", eager=False)
     queue._broker_down_until = 0.0
     yield
     app.conf.task_default_queue = previous_queue
-    _use_broker(previous[0], eager=previous[1])
+    use_broker(previous[0], eager=previous[1])
     queue._broker_down_until = 0.0
 
 
