@@ -4,12 +4,23 @@ tab or carriage return before one) gets a leading apostrophe, which makes
 it text. The portal's own exports (rankings, results CSV, late dossiers)
 and the admin's import-export downloads all go through formula_safe.
 
-Numbers are never touched: -1 stored as a number stays the number -1."""
+Numbers are never touched: -1 stored as a number stays the number -1.
+
+And the one bound on every workbook the portal reads (the case-record
+imports and the admin's spreadsheet imports): what it may expand to."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
 
+from django import forms
+from django.utils.translation import gettext as _
+from import_export import forms as import_forms
 from import_export import resources, widgets
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,3 +49,172 @@ class FormulaSafeExport:
 
 class SpreadsheetResource(FormulaSafeExport, resources.ModelResource):
     """The base of the portal's admin spreadsheets."""
+
+
+class WorkbookError(ValueError):
+    """A workbook refused before it is read; the message says which bound."""
+
+
+# --- what a workbook may expand to ----------------------------------------------
+#
+# An XLSX is a zip of XML: a few hundred KB can unpack to gigabytes, held in
+# memory where openpyxl keeps it (the shared strings, one cell's text). So the
+# zip's directory and a streamed scan of its XML decide, before openpyxl reads
+# anything, whether the workbook stays within these bounds.
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    # All parts together, unpacked.
+    max_bytes: int
+    # The shared-strings part, which openpyxl holds whole.
+    max_shared_bytes: int
+    # Cells written in the worksheets.
+    max_cells: int
+    # Characters of one cell (Excel's own limit is 32,767).
+    max_cell_chars: int
+
+    @classmethod
+    def from_settings(cls) -> XlsxLimits:
+        from django.conf import settings
+
+        return cls(
+            max_bytes=settings.CASE_IMPORT_XLSX_MAX_BYTES,
+            max_shared_bytes=settings.CASE_IMPORT_XLSX_MAX_SHARED_BYTES,
+            max_cells=settings.CASE_IMPORT_XLSX_MAX_CELLS,
+            max_cell_chars=settings.CASE_IMPORT_MAX_CELL_CHARS,
+        )
+
+    @property
+    def max_text_bytes(self) -> int:
+        # A character is at most 4 bytes of UTF-8, or an entity of up to 8
+        # (&#65535;): no cell Excel can hold is longer than this between tags.
+        return self.max_cell_chars * 8
+
+
+@dataclass(frozen=True)
+class XlsxSize:
+    bytes: int
+    rows: int
+    cells: int
+
+
+SCAN_CHUNK = 1 << 20
+SHARED_STRINGS = "xl/sharedStrings.xml"
+# A cell reference of three letters is column 703 (AAA) or beyond; a row of
+# openpyxl's read-only mode is as wide as its last cell, so one such cell per
+# row would make every row thousands of values.
+_FAR_COLUMN = re.compile(rb'<c r="[A-Z]{3}')
+
+
+def xlsx_size(stream: IO[bytes], limits: XlsxLimits) -> XlsxSize:
+    """Check what the workbook in ``stream`` expands to, reading its XML once
+    in pieces (memory does not grow with the file); WorkbookError, saying which
+    bound, when it goes beyond ``limits``."""
+    try:
+        archive = zipfile.ZipFile(stream)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise WorkbookError(_("The Excel workbook cannot be opened.")) from exc
+    # Sizes as the zip's directory declares them: zipfile never inflates a
+    # part beyond its declared size (it stops there, and checks the CRC).
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_bytes:
+        raise WorkbookError(
+            _(
+                "The workbook unpacks to %(size)s MB; at most %(limit)s MB can be "
+                "read. Save it as CSV, or split it."
+            )
+            % {"size": total // (1 << 20), "limit": limits.max_bytes // (1 << 20)}
+        )
+    for info in infos:
+        if info.filename == SHARED_STRINGS and info.file_size > limits.max_shared_bytes:
+            raise WorkbookError(
+                _(
+                    "The workbook's text table (sharedStrings.xml) unpacks to "
+                    "%(size)s MB; at most %(limit)s MB can be read. Save it as CSV."
+                )
+                % {
+                    "size": info.file_size // (1 << 20),
+                    "limit": limits.max_shared_bytes // (1 << 20),
+                }
+            )
+    rows = cells = 0
+    for info in infos:
+        if not info.filename.endswith((".xml", ".rels")):
+            continue
+        sheet = info.filename.startswith("xl/worksheets/")
+        try:
+            with archive.open(info) as part:
+                for block in _xml_blocks(part, limits.max_text_bytes):
+                    if b"<!DOCTYPE" in block or b"<!ENTITY" in block:
+                        raise WorkbookError(
+                            _("The workbook declares XML entities; it is refused.")
+                        )
+                    if max(map(len, block.split(b"<"))) > limits.max_text_bytes:
+                        raise WorkbookError(long_cell_message(limits))
+                    if sheet:
+                        rows += block.count(b"<row ") + block.count(b"<row>")
+                        cells += block.count(b"<c ") + block.count(b"<c>")
+                        if _FAR_COLUMN.search(block):
+                            raise WorkbookError(
+                                _(
+                                    "The worksheet has cells beyond column ZZ; "
+                                    "no import of the portal has that many "
+                                    "columns."
+                                )
+                            )
+                    if cells > limits.max_cells:
+                        raise WorkbookError(
+                            _(
+                                "The workbook has more than %(limit)s cells; save "
+                                "it as CSV, or split it."
+                            )
+                            % {"limit": f"{limits.max_cells:,}".replace(",", ".")}
+                        )
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise WorkbookError(_("The Excel workbook cannot be opened.")) from exc
+    return XlsxSize(total, rows, cells)
+
+
+def _xml_blocks(part: IO[bytes], longest: int) -> Iterator[bytes]:
+    """The part in blocks of about SCAN_CHUNK bytes, each cut just before a
+    ``<``: no tag is split between two blocks, so counting tags and measuring
+    the text between them works block by block."""
+    pending = b""
+    while chunk := part.read(SCAN_CHUNK):
+        buffer = pending + chunk
+        cut = buffer.rfind(b"<")
+        if cut <= 0:
+            pending = buffer
+            if len(pending) > longest:
+                yield pending  # text longer than any cell: the caller refuses it
+                pending = b""
+            continue
+        pending = buffer[cut:]
+        yield buffer[:cut]
+    if pending:
+        yield pending
+
+
+def long_cell_message(limits: XlsxLimits) -> str:
+    return _(
+        "A cell holds more than %(limit)s characters, the most a cell may "
+        "hold; the file is refused."
+    ) % {"limit": f"{limits.max_cell_chars:,}".replace(",", ".")}
+
+
+class BoundedImportForm(import_forms.ImportForm):
+    """The admin's import form: an XLSX is checked against the bounds before
+    django-import-export hands it to openpyxl, which holds it whole."""
+
+    def clean_import_file(self) -> Any:
+        upload = self.cleaned_data["import_file"]
+        if upload.read(4) == b"PK\x03\x04":
+            upload.seek(0)
+            try:
+                xlsx_size(upload, XlsxLimits.from_settings())
+            except WorkbookError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        upload.seek(0)
+        return upload

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
+from cchc_portal.spreadsheets import BoundedImportForm
 from commitments.models import Head, Membership, RankingGroup, Unit
 from commitments.resources import HeadResource, UnitResource
 
@@ -26,6 +27,8 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
     """Import and export the two formats officials use: CSV and Excel."""
 
     formats = [base_formats.CSV, base_formats.XLSX]
+    # An XLSX is checked against what it may expand to before it is read.
+    import_form_class = BoundedImportForm
 
 
 @admin.register(Unit)

@@ -13,7 +13,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from procedures.importer import run_import
-from procedures.models import ImportRun, ImportSource, ImportStatus, Procedure
+from procedures.models import (
+    CaseRecord,
+    ImportRun,
+    ImportSource,
+    ImportStatus,
+    Procedure,
+)
 from procedures.parsing import FileError, XlsxLimits, iter_table, xlsx_size
 from tests.procedures.test_importer import HEADER, case
 
@@ -200,3 +206,45 @@ def test_the_command_door_refuses_it_too(org):
         run_import(run, io.BytesIO(bomb(5)))
     run.refresh_from_db()
     assert run.status == ImportStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/procedures/caserecord/import/", "/admin/commitments/unit/import/"],
+)
+def test_the_admins_spreadsheet_import_refuses_a_bomb_before_reading_it(
+    client, superuser, no_openpyxl, url
+):
+    """Every admin spreadsheet import is a door for workbooks too: the bounds
+    are checked on the form, with the message, before tablib or openpyxl
+    read the file."""
+    client.force_login(superuser)
+    response = client.post(
+        url,
+        {
+            "resource": "0",
+            "format": "1",  # XLSX, the second of SpreadsheetAdmin.formats
+            "import_file": SimpleUploadedFile("bom.xlsx", bomb(40)),
+        },
+    )
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["import_file"]
+    assert "32.767" in error  # the bound it met, in the reader's language
+    assert not CaseRecord.objects.exists()
+
+
+def test_the_admins_spreadsheet_import_still_reads_a_workbook_within_bounds(
+    client, superuser
+):
+    client.force_login(superuser)
+    response = client.post(
+        "/admin/procedures/caserecord/import/",
+        {
+            "resource": "0",
+            "format": "1",
+            "import_file": SimpleUploadedFile("ho_so.xlsx", workbook(2)),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    assert response.context["result"] is not None
