@@ -397,18 +397,41 @@ class Reminder(models.Model):
         related_name="reminders_issued",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Withdrawn by Home Affairs (who record reminders), with the reason: the
+    # reminder stays in the history but no longer counts towards repeated
+    # lateness (the cap on a head's rating).
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawing"), blank=True)
 
     class Meta:
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["-issued_on", "-pk"]
         constraints = [
-            # The same reminder entered twice (a double click, a form sent again).
+            # The same reminder entered twice (a double click, a form sent
+            # again); one withdrawn may be recorded again, corrected.
             models.UniqueConstraint(
                 fields=["unit", "officer", "issued_on"],
+                condition=Q(withdrawn_at__isnull=True),
                 name="reminder_one_per_unit_officer_day",
                 violation_error_message=_(
                     "This unit or officer already has a reminder on this date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="reminder_withdrawal_has_reason",
+                violation_error_message=_(
+                    "A withdrawn reminder keeps when and why it was withdrawn."
                 ),
             ),
             models.CheckConstraint(

@@ -276,7 +276,8 @@ def reminder_allowed(*, user: AnyUser) -> bool:
 
 
 def reminder_units(*, user: AnyUser) -> QuerySet[Unit]:
-    """The units the user may record (and withdraw) reminders for."""
+    """The units the user may record reminders for (withdrawing is for
+    Home Affairs only: procedures.services.reminder_withdraw_allowed)."""
     return Unit.objects.filter(units_q(user, roles=REMINDER_ROLES))
 
 
@@ -335,7 +336,8 @@ def repeated_lateness(
     that name them. A reminder to an officer is not one to the unit as a whole,
     nor the other way round. "Late" is counted as procedures.metrics counts it
     for the year, cut at ``as_of`` while the year runs (year_so_far)."""
-    reminded = Reminder.objects.filter(year=year - 1)
+    # A withdrawn reminder stays in the list but counts for nothing.
+    reminded = Reminder.objects.filter(year=year - 1, withdrawn_at__isnull=True)
     reminders = (
         (reminded if user is None else scope_queryset(user, reminded))
         .select_related("unit", "issued_by")

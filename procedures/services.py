@@ -4,19 +4,24 @@ a form would."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from commitments.models import Unit
+from commitments.access import reaches, units_q
+from commitments.models import Role, Unit
 from procedures.models import Reminder
 from procedures.selectors import reminder_allowed_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from commitments.access import AnyUser
 
 
 @transaction.atomic
@@ -58,10 +63,48 @@ def reminder_issue(
     return reminder
 
 
+# Who withdraws a reminder: Home Affairs, the side that records them, for
+# the units of its jurisdiction; superusers anywhere. Never a leader: a
+# leader rates the heads whose lateness cap a reminder sets (seed 003).
+WITHDRAW_ROLES = frozenset({Role.REVIEWER})
+
+
+def reminder_withdraw_allowed(*, user: AnyUser, unit: Unit) -> bool:
+    return reaches(user, unit, WITHDRAW_ROLES)
+
+
+def reminder_withdraw_units(*, user: AnyUser) -> QuerySet[Unit]:
+    """The units whose reminders the user may withdraw."""
+    return Unit.objects.filter(units_q(user, roles=WITHDRAW_ROLES))
+
+
 @transaction.atomic
-def reminder_withdraw(*, user: User, reminder: Reminder) -> None:
-    """Delete a reminder recorded by mistake; the same people who may record
-    one for its unit may withdraw it."""
-    if not reminder_allowed_for(user=user, unit=reminder.unit):
+def reminder_withdraw(
+    *, user: User, reminder: Reminder, reason: str, now: datetime | None = None
+) -> Reminder:
+    """Withdraw a reminder (recorded by mistake, or settled), with the
+    reason. It stays in the list, marked withdrawn with who, when and why,
+    and no longer counts towards repeated lateness. Checked against the
+    reminder as stored; a reminder already withdrawn is refused."""
+    locked = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=reminder.pk)
+    )
+    if not reminder_withdraw_allowed(user=user, unit=locked.unit):
         raise PermissionDenied
-    Reminder.objects.filter(pk=reminder.pk).delete()
+    if locked.withdrawn_at is not None:
+        raise ValidationError(
+            _("This reminder was already withdrawn on %(day)s.")
+            % {"day": timezone.localtime(locked.withdrawn_at).strftime("%d/%m/%Y")}
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"withdrawal_reason": _("Say why the reminder is withdrawn.")}
+        )
+    locked.withdrawn_at = now or timezone.now()
+    locked.withdrawn_by = user
+    locked.withdrawal_reason = reason
+    locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return locked

@@ -12,6 +12,12 @@ urlpatterns = [
     path("cases/late/", views.late_case_list, name="late_cases"),
     path("cases/late/export.csv", views.late_case_csv, name="late_cases_csv"),
     path("reminders/", views.reminder_list, name="reminder_list"),
-    path("reminders/<int:pk>/delete/", views.reminder_delete, name="reminder_delete"),
+    # The address predates withdrawal with a reason; the reminder is kept,
+    # marked withdrawn, not deleted.
+    path(
+        "reminders/<int:pk>/delete/",
+        views.reminder_withdraw,
+        name="reminder_withdraw",
+    ),
     path("repeated-lateness/", views.repeated_lateness, name="repeated_lateness"),
 ]

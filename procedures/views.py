@@ -407,7 +407,9 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         year = filters.cleaned_data["year"]
         code = filters.cleaned_data["unit"]
         unit = access_unit(user, code) if code else None
-    reminders = selectors.reminder_list(user=user, year=year, unit=unit)
+    reminders = selectors.reminder_list(user=user, year=year, unit=unit).select_related(
+        "withdrawn_by"
+    )
     page = Paginator(reminders, REMINDERS_PER_PAGE).get_page(request.GET.get("page"))
     this_year = timezone.localdate().year
     return render(
@@ -423,10 +425,9 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
                 {*selectors.reminder_years(user=user), this_year}, reverse=True
             ),
             "units": units_visible_to(user).only("code", "name"),
-            "writable": (
-                set(selectors.reminder_units(user=user).values_list("pk", flat=True))
-                if allowed
-                else set()
+            # Withdrawing is for Home Affairs of the unit (not leaders).
+            "withdrawable": set(
+                services.reminder_withdraw_units(user=user).values_list("pk", flat=True)
             ),
         },
     )
@@ -434,11 +435,25 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def reminder_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def reminder_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a reminder with the reason given in the row's form."""
     user = _logged_in(request)
     reminder = get_scoped_or_404(user, Reminder.objects.select_related("unit"), pk=pk)
-    services.reminder_withdraw(user=user, reminder=reminder)
-    messages.success(request, gettext("The reminder was withdrawn."))
+    try:
+        services.reminder_withdraw(
+            user=user, reminder=reminder, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(
+            request,
+            gettext("The reminder to %(who)s was not withdrawn: %(errors)s")
+            % {
+                "who": reminder.officer or reminder.unit.name,
+                "errors": " ".join(exc.messages),
+            },
+        )
+    else:
+        messages.success(request, gettext("The reminder was withdrawn."))
     return redirect(f"{reverse('reminder_list')}?year={reminder.year}")
 
 

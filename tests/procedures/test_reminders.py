@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from procedures import rules, services
 from procedures.models import CaseRecord, Procedure, Reminder
@@ -343,12 +344,123 @@ def test_the_same_reminder_twice_is_refused(org, city_reviewer):
     assert Reminder.objects.count() == 1
 
 
-def test_withdrawing_needs_the_right_to_remind(org, city_reviewer, commune_staff):
+@pytest.fixture
+def city_leader(org):
+    """The city's chairman: rates the heads of its communes."""
+    from commitments.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="leader.city")
+    MembershipFactory(user=user, unit=org.city, role=Role.LEADER)
+    return user
+
+
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "commune_staff",
+        "commune_head",
+        # Issue 15, point 5: the leaders who rate the heads do not lift the
+        # lateness cap by withdrawing a reviewer's reminder.
+        "city_leader",
+        "leader",
+        "no_unit_user",
+    ],
+)
+def test_only_home_affairs_withdraws_a_reminder(org, request, persona):
     reminder = remind(org.commune_a)
     with pytest.raises(PermissionDenied):
-        services.reminder_withdraw(user=commune_staff, reminder=reminder)
-    services.reminder_withdraw(user=city_reviewer, reminder=reminder)
-    assert not Reminder.objects.exists()
+        services.reminder_withdraw(
+            user=request.getfixturevalue(persona),
+            reminder=reminder,
+            reason="Ghi nhầm đơn vị",
+        )
+    reminder.refresh_from_db()
+    assert reminder.withdrawn_at is None
+
+
+def test_a_reviewer_outside_the_unit_may_not_withdraw(org, city_reviewer):
+    reminder = remind(org.department)
+    with pytest.raises(PermissionDenied):
+        services.reminder_withdraw(
+            user=city_reviewer, reminder=reminder, reason="Ghi nhầm đơn vị"
+        )
+
+
+@pytest.mark.parametrize("persona", ["city_reviewer", "reviewer", "superuser"])
+def test_home_affairs_of_the_unit_withdraws_with_a_reason_kept_in_the_history(
+    org, request, persona
+):
+    user = request.getfixturevalue(persona)
+    reminder = remind(org.commune_a)
+    now = datetime(2025, 3, 4, 2, 30, tzinfo=UTC)
+    services.reminder_withdraw(
+        user=user, reminder=reminder, reason="  Ghi nhầm đơn vị  ", now=now
+    )
+    # Kept, marked withdrawn with who, when and why.
+    kept = Reminder.objects.get(pk=reminder.pk)
+    assert (kept.withdrawn_at, kept.withdrawn_by, kept.withdrawal_reason) == (
+        now,
+        user,
+        "Ghi nhầm đơn vị",
+    )
+
+
+def test_a_withdrawal_needs_a_reason(org, city_reviewer):
+    reminder = remind(org.commune_a)
+    with pytest.raises(ValidationError) as error:
+        services.reminder_withdraw(user=city_reviewer, reminder=reminder, reason="  ")
+    assert "withdrawal_reason" in error.value.message_dict
+    reminder.refresh_from_db()
+    assert reminder.withdrawn_at is None
+
+
+def test_a_reminder_is_withdrawn_once(org, city_reviewer, reviewer):
+    reminder = remind(org.commune_a)
+    services.reminder_withdraw(
+        user=city_reviewer,
+        reminder=reminder,
+        reason="Ghi nhầm đơn vị",
+        now=datetime(2025, 3, 4, 2, 30, tzinfo=UTC),
+    )
+    with pytest.raises(ValidationError, match="04/03/2025"):
+        services.reminder_withdraw(user=reviewer, reminder=reminder, reason="Lần nữa")
+    reminder.refresh_from_db()
+    assert (reminder.withdrawn_by, reminder.withdrawal_reason) == (
+        city_reviewer,
+        "Ghi nhầm đơn vị",
+    )
+
+
+def test_the_database_refuses_a_withdrawal_without_its_reason(org):
+    reminder = remind(org.commune_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.filter(pk=reminder.pk).update(withdrawn_at=AFTER_2025)
+
+
+def test_a_withdrawn_reminder_no_longer_counts_towards_repeated_lateness(
+    org, superuser, city_reviewer
+):
+    reminder = remind(org.commune_a)
+    late(org.commune_a, 3)
+    assert flagged(superuser) == {("CITY-A", ""): 3}
+    services.reminder_withdraw(
+        user=city_reviewer, reminder=reminder, reason="Đã giải trình hợp lý"
+    )
+    assert flagged(superuser) == {}
+    assert Reminder.objects.filter(pk=reminder.pk).exists()
+
+
+def test_a_withdrawn_reminder_may_be_recorded_again_corrected(org, city_reviewer):
+    first = remind(org.commune_a, issued_on=date(2024, 3, 1))
+    services.reminder_withdraw(
+        user=city_reviewer, reminder=first, reason="Sai năm liên quan"
+    )
+    again = services.reminder_issue(
+        user=city_reviewer, unit=org.commune_a, issued_on=date(2024, 3, 1)
+    )
+    assert again.pk != first.pk
+    assert Reminder.objects.filter(unit=org.commune_a).count() == 2
 
 
 # --- Pages ------------------------------------------------------------------------
@@ -429,20 +541,51 @@ def test_staff_of_another_unit_get_404_for_its_reminders(
     assert Reminder.objects.filter(pk=reminder.pk).exists()
 
 
-def test_staff_may_not_withdraw_their_units_reminder(client, org, commune_staff):
+@pytest.mark.parametrize("persona", ["commune_staff", "city_leader"])
+def test_staff_and_leaders_may_not_withdraw_on_the_page(client, org, request, persona):
     reminder = remind(org.commune_a)
-    client.force_login(commune_staff)
-    assert client.post(f"/reminders/{reminder.pk}/delete/").status_code == 403
-    assert Reminder.objects.filter(pk=reminder.pk).exists()
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get("/reminders/").content.decode()
+    assert 'data-testid="reminder-withdraw-form"' not in page
+    response = client.post(
+        f"/reminders/{reminder.pk}/delete/", {"reason": "Ghi nhầm đơn vị"}
+    )
+    assert response.status_code == 403
+    reminder.refresh_from_db()
+    assert reminder.withdrawn_at is None
 
 
-def test_reviewer_withdraws_a_mistaken_reminder(client, org, city_reviewer):
+def test_reviewer_withdraws_a_mistaken_reminder_on_the_page(client, org, city_reviewer):
     reminder = remind(org.commune_a)
     client.force_login(city_reviewer)
+    page = client.get("/reminders/").content.decode()
+    assert 'data-testid="reminder-withdraw-form"' in page
     assert client.get(f"/reminders/{reminder.pk}/delete/").status_code == 405
-    response = client.post(f"/reminders/{reminder.pk}/delete/")
+    response = client.post(
+        f"/reminders/{reminder.pk}/delete/", {"reason": "Ghi nhầm đơn vị"}
+    )
     assert response.status_code == 302
-    assert not Reminder.objects.exists()
+    reminder.refresh_from_db()
+    assert reminder.withdrawn_by == city_reviewer
+    # Still listed, marked withdrawn with who, when and why; no form any more.
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-testid="reminder-withdrawn"' in html
+    assert "Ghi nhầm đơn vị" in html
+    assert timezone.localdate(reminder.withdrawn_at).strftime("%d/%m/%Y") in html
+    assert 'data-testid="reminder-withdraw-form"' not in html
+
+
+def test_a_withdrawal_without_a_reason_is_explained_on_the_page(
+    client, org, city_reviewer
+):
+    reminder = remind(org.commune_a)
+    client.force_login(city_reviewer)
+    response = client.post(
+        f"/reminders/{reminder.pk}/delete/", {"reason": ""}, follow=True
+    )
+    assert "Nêu lý do thu hồi nhắc nhở." in response.content.decode()
+    reminder.refresh_from_db()
+    assert reminder.withdrawn_at is None
 
 
 def test_reminder_list_filters_by_year_and_unit(client, org, city_reviewer):
