@@ -142,16 +142,34 @@ class CaseMoveAdmin(admin.ModelAdmin):
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
     """Reminders (nhắc nhở) about late dossiers. The portal's page
-    (/reminders/) is where reviewers record them; here an administrator
-    corrects one."""
+    (/reminders/) is where reviewers record and withdraw them; here an
+    administrator corrects one. Never deleted: a reminder that should not
+    count is withdrawn on the page, with a reason, and stays on record."""
 
-    list_display = ("issued_on", "year", "unit", "officer", "issued_by", "created_at")
-    list_filter = ("year",)
+    list_display = (
+        "issued_on",
+        "year",
+        "unit",
+        "officer",
+        "issued_by",
+        "created_at",
+        "withdrawn_at",
+    )
+    list_filter = ("year", ("withdrawn_at", admin.EmptyFieldListFilter))
     search_fields = ("unit__code", "unit__name", "officer", "reason")
     autocomplete_fields = ("unit",)
     list_select_related = ("unit", "issued_by")
-    readonly_fields = ("issued_by", "created_at")
+    readonly_fields = (
+        "issued_by",
+        "created_at",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawal_reason",
+    )
     date_hierarchy = "issued_on"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -691,3 +691,25 @@ def test_admin_lists_reminders_and_records_who_issued_one(client, org, superuser
     assert reminder.issued_by == superuser
     assert reminder.year == 2024
     assert CaseRecord.objects.count() == 0
+
+
+def test_the_administration_never_deletes_a_reminder_nor_writes_its_withdrawal(
+    client, org, superuser
+):
+    """A reminder leaves the count only by withdrawal on the page, with a
+    reason; the administration cannot delete one or forge a withdrawal."""
+    from django.contrib import admin as django_admin
+
+    reminder = Reminder.objects.create(
+        unit=org.commune_a, issued_on=date(2024, 1, 5), year=2023
+    )
+    model_admin = django_admin.site._registry[Reminder]
+    client.force_login(superuser)
+    response = client.post(
+        f"/admin/procedures/reminder/{reminder.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Reminder.objects.filter(pk=reminder.pk).exists()
+    assert {"withdrawn_at", "withdrawn_by", "withdrawal_reason"} <= set(
+        model_admin.get_readonly_fields(None, reminder)
+    )
