@@ -182,6 +182,7 @@ class CasePushResultSerializer(serializers.ModelSerializer):
             "rows_updated",
             "rows_unchanged",
             "rows_rejected",
+            "rows_moved",
             "errors",
         ]
         read_only_fields = fields

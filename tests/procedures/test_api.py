@@ -126,6 +126,7 @@ def test_push_creates_records_and_records_the_run(commune_staff, procedures):
         "rows_updated": 0,
         "rows_unchanged": 0,
         "rows_rejected": 0,
+        "rows_moved": 0,
         "errors": [],
     }
     first = CaseRecord.objects.get(case_code="H1")

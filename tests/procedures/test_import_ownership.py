@@ -363,7 +363,11 @@ def test_a_province_reviewer_moves_a_dossier_and_the_move_is_recorded(actors, st
     stored([Row("DEP-1", "PROV-DEP", "PROV-DEP")])
     response = push(actors["reviewer.prov"], [record("DEP-1", "CITY-A")])
     body = response.json()
-    assert (body["rows_updated"], body["rows_rejected"]) == (1, 0)
+    assert (body["rows_updated"], body["rows_rejected"], body["rows_moved"]) == (
+        1,
+        0,
+        1,
+    )
     run = ImportRun.objects.get()
     assert run.rows_moved == 1
     move = CaseMove.objects.select_related("from_unit", "to_unit").get()
