@@ -11,6 +11,7 @@ import copy
 import os
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation.reloader import translation_file_changed
 
 from commitments.models import Role, Unit, UnitKind
+from tests.demo_copies import DemoCopies
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 
 PASSWORD = "correct-horse-42"
@@ -160,3 +163,19 @@ def _own_cache(settings):
     for alias in caches.values():
         alias["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = caches
+
+
+@pytest.fixture(scope="session")
+def _demo_copies() -> DemoCopies:
+    return DemoCopies()
+
+
+@pytest.fixture
+def seed_demo(db, _demo_copies: DemoCopies) -> Iterator[Callable[[], str]]:
+    """`seed_demo()` leaves the test's database as `manage.py seed_demo` with
+    settings.DEMO_STEPS would, and returns what the command wrote; seeded once
+    per session for each list of steps and copied in afterwards
+    (tests/demo_copies.py). Call it before the test writes anything."""
+    yield _demo_copies.seed
+    # The copy's content-type ids go with the test's transaction.
+    ContentType.objects.clear_cache()

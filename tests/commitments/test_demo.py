@@ -32,19 +32,18 @@ def snapshot():
     )
 
 
-def test_seed_demo_is_repeatable(db):
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+def test_seed_demo_is_repeatable(seed_demo):
+    out = seed_demo()
     first = snapshot()
     call_command("seed_demo", stdout=io.StringIO())
     assert snapshot() == first
     for login in DEMO_LOGINS:
-        assert login.username in out.getvalue()
+        assert login.username in out
 
 
-def test_demo_city_matches_seed_000(db):
+def test_demo_city_matches_seed_000(seed_demo):
     """12 specialised offices, the land-registry branch, 19 wards and communes."""
-    call_command("seed_demo", stdout=io.StringIO())
+    seed_demo()
     city = Unit.objects.get(code=CITY_CODE)
     children = city.children.all()
     assert children.filter(kind=UnitKind.OFFICE).count() == len(CITY_OFFICES) == 12
@@ -53,8 +52,8 @@ def test_demo_city_matches_seed_000(db):
     assert before_merger.count() == len(CITY_COMMUNES) == 19
 
 
-def test_demo_has_a_2025_merger_with_lineage(db):
-    call_command("seed_demo", stdout=io.StringIO())
+def test_demo_has_a_2025_merger_with_lineage(seed_demo):
+    seed_demo()
     merged = Unit.objects.get(code=f"{CITY_CODE}-CHILINH")
     predecessors = merged.predecessors.all()
     assert predecessors.count() == 3
@@ -63,8 +62,8 @@ def test_demo_has_a_2025_merger_with_lineage(db):
     assert not Head.objects.filter(unit__in=predecessors, tenure_to=None).exists()
 
 
-def test_demo_heads_change_over_the_years(db):
-    call_command("seed_demo", stdout=io.StringIO())
+def test_demo_heads_change_over_the_years(seed_demo):
+    seed_demo()
     changed = set(
         Head.objects.filter(
             position=HeadPosition.HEAD, tenure_from__year__in=[2023, 2024]
@@ -74,8 +73,8 @@ def test_demo_heads_change_over_the_years(db):
     assert Unit.objects.filter(heads__isnull=True).count() == 0
 
 
-def test_demo_head_login_is_linked_to_the_head_in_office(db):
-    call_command("seed_demo", stdout=io.StringIO())
+def test_demo_head_login_is_linked_to_the_head_in_office(seed_demo):
+    seed_demo()
     head = Head.objects.get(user__username="truong.phalai")
     assert head.tenure_to is None
     assert head.unit.code == f"{CITY_CODE}-PHALAI"

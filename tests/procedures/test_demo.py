@@ -47,6 +47,8 @@ def organisation_and_cases_only(settings):
 
 
 def seed() -> None:
+    """The command itself (the tests' first seeding is the `seed_demo`
+    fixture's copy)."""
     call_command("seed_demo", stdout=io.StringIO())
 
 
@@ -410,8 +412,8 @@ def test_the_running_year_carries_on_the_trends_but_for_the_units_it_changes(
 # --- seed_demo (database) -----------------------------------------------------------
 
 
-def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(db):
-    seed()
+def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(seed_demo):
+    seed_demo()
     assert settings.DEMO_CASES == 3_000  # pyproject.toml keeps the tests small
     running = demo.current_year_size(settings.DEMO_CASES)
     assert 600 < running < 900  # the same daily demand, to 31/10/2026
@@ -446,8 +448,8 @@ def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(db):
     assert (run.status, run.rows_new, run.rows_rejected) == ("succeeded", total, 0)
 
 
-def test_seed_demo_again_changes_nothing(db):
-    seed()
+def test_seed_demo_again_changes_nothing(seed_demo):
+    seed_demo()
     cases, metrics = case_snapshot(), metric_snapshot()
     runs = ImportRun.objects.count()
     seed()
@@ -461,8 +463,8 @@ def test_seed_demo_again_changes_nothing(db):
     assert (case_snapshot(), metric_snapshot()) == (cases, metrics)
 
 
-def test_a_larger_demo_keeps_the_smaller_ones_cases(db):
-    seed()
+def test_a_larger_demo_keeps_the_smaller_ones_cases(seed_demo):
+    seed_demo()
     before = case_snapshot()
     small, large = settings.DEMO_CASES, settings.DEMO_CASES + 500
     run = demo.cases_load(size=large)
@@ -479,8 +481,8 @@ def test_a_larger_demo_keeps_the_smaller_ones_cases(db):
     assert demo.cases_load(size=settings.DEMO_CASES) is None
 
 
-def test_metrics_are_computed_for_every_demo_unit_and_period(db):
-    seed()
+def test_metrics_are_computed_for_every_demo_unit_and_period(seed_demo):
+    seed_demo()
     with_cases = set(CaseRecord.objects.values_list("unit_id", flat=True))
     # A few thousand cases reach nearly every unit (the smallest get a handful).
     assert len(with_cases) >= 0.9 * len(demo.demo_units())
@@ -511,8 +513,8 @@ def test_metrics_are_computed_for_every_demo_unit_and_period(db):
         assert stored == fresh
 
 
-def test_seeded_figures_rank_the_designed_units_apart(db):
-    seed()
+def test_seeded_figures_rank_the_designed_units_apart(seed_demo):
+    seed_demo()
 
     def on_time(code):
         t = totals(code)
@@ -557,8 +559,8 @@ def digest(rows) -> str:
     return found.hexdigest()
 
 
-def test_the_running_year_leaves_2022_to_2025_as_they_were(db):
-    seed()
+def test_the_running_year_leaves_2022_to_2025_as_they_were(seed_demo):
+    seed_demo()
     cases = CaseRecord.objects.filter(
         received_at__lt=datetime(2026, 1, 1, tzinfo=LOCAL_TZ)
     ).values_list(*CASE_FIELDS)

@@ -116,12 +116,11 @@ def test_a_unit_commits_to_a_round_figure_it_reaches(
     assert demo.commit_to(d(official), d(value), d(before)) == d(committed)
 
 
-def test_the_demo_judges_2024_and_2025_and_runs_2026(db, settings, tmp_path):
+def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_path):
     settings.DEMO_STEPS = STEPS
     settings.MEDIA_ROOT = tmp_path
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "commitments 2024:" in out.getvalue()
+    out = seed_demo()
+    assert "commitments 2024:" in out
 
     # Every department and Chí Linh unit commits each year, signed by the
     # head in office with a PDF scan, counter-signed by the level above.

@@ -654,13 +654,13 @@ def test_the_list_counts_take_a_fixed_number_of_queries(
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(seed_demo, settings):
     """The demo up to its frameworks: its results and commitments are
     tests/scoring/test_results_demo.py's and test_accountability_demo.py's."""
     settings.DEMO_STEPS = settings.DEMO_STEPS[
         : settings.DEMO_STEPS.index("scoring.demo.build_frameworks") + 1
     ]
-    call_command("seed_demo", stdout=io.StringIO())
+    seed_demo()
 
 
 def snapshot():

@@ -101,15 +101,14 @@ def shared_ranks(rows) -> list[tuple[int, list[str]]]:
     return found
 
 
-def test_the_demo_publishes_2022_to_2024_and_computes_2025(db, settings):
+def test_the_demo_publishes_2022_to_2024_and_computes_2025(seed_demo, settings):
     # The steps up to the results (the commitments' step has its own test).
     settings.DEMO_STEPS = settings.DEMO_STEPS[
         : settings.DEMO_STEPS.index("scoring.demo_results.build_results") + 1
     ]
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "results: 2022 v1" in out.getvalue()
-    assert "2025 provisional" in out.getvalue()
+    out = seed_demo()
+    assert "results: 2022 v1" in out
+    assert "2025 provisional" in out
 
     # 2022–2024: one verified publication each, their frameworks frozen.
     for year in PUBLISHED_YEARS:
