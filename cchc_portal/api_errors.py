@@ -197,8 +197,9 @@ DEFAULT_DESCRIPTIONS = {
     "429": _("Too many requests: retry after the seconds in Retry-After."),
 }
 # Query parameters whose bad values are not refused with a 400: an unknown
-# ordering is ignored, a page out of range answers 404.
-NOT_VALIDATED = {"page", "ordering"}
+# ordering is ignored. (An empty or non-integer page is a 400, a page out of
+# range a 404: cchc_portal.api_filters.PageNumberPagination.)
+NOT_VALIDATED = {"ordering"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -285,7 +285,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # ?page= an integer as the schema says (an empty or bad one is a 400).
+    "DEFAULT_PAGINATION_CLASS": "cchc_portal.api_filters.PageNumberPagination",
     "PAGE_SIZE": 50,
     # drf-spectacular's, with the error answers of each operation (Error bodies).
     "DEFAULT_SCHEMA_CLASS": "cchc_portal.api_errors.AutoSchema",

@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cchc_portal.api_filters import IntegerFilter
+from cchc_portal.api_filters import FilterSet, IntegerFilter
 from commitments import progress
 from commitments.access import scope_queryset
 from commitments.api.serializers import (
@@ -76,7 +76,7 @@ class StableOrderingFilter(OrderingFilter):
 # --- indicators ---------------------------------------------------------------------
 
 
-class IndicatorFilter(django_filters.FilterSet):
+class IndicatorFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=IndicatorKind.choices)
 
     class Meta:
@@ -108,7 +108,7 @@ class IndicatorListView(generics.ListAPIView[Indicator]):
 # --- commitments --------------------------------------------------------------------
 
 
-class CommitmentFilter(django_filters.FilterSet):
+class CommitmentFilter(FilterSet):
     year = IntegerFilter()
     unit = django_filters.CharFilter(
         field_name="unit__code", label=_("Unit code (exactly that unit).")
@@ -207,7 +207,7 @@ class CommitmentDetailView(CommitmentReadView, generics.RetrieveAPIView[Commitme
 # --- targets across units -----------------------------------------------------------
 
 
-class TargetFilter(django_filters.FilterSet):
+class TargetFilter(FilterSet):
     year = IntegerFilter(
         field_name="commitment__year",
         label=_("Year of the commitment; this year when left out."),
@@ -230,8 +230,9 @@ class TargetFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # Progress is followed year by year: without a year, this year's.
-        if data is not None and not data.get("year"):
+        # Progress is followed year by year: without a year, this year's (an
+        # empty year is refused by the form, not read as this one).
+        if data is not None and "year" not in data:
             data = data.copy()
             data["year"] = str(timezone.localdate().year)
         super().__init__(data, *args, **kwargs)

@@ -13,7 +13,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from cchc_portal.api_filters import IntegerFilter
+from cchc_portal.api_filters import FilterSet, IntegerFilter
 from procedures.models import CaseRecord, CaseStatus, Channel, PeriodKind, UnitMetric
 
 
@@ -23,7 +23,7 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
-class CaseRecordFilter(django_filters.FilterSet):
+class CaseRecordFilter(FilterSet):
     unit = django_filters.CharFilter(
         field_name="unit__code", label=_("Unit code (exactly that unit).")
     )
@@ -100,7 +100,7 @@ class StableOrderingFilter(OrderingFilter):
         return ordering
 
 
-class UnitMetricFilter(django_filters.FilterSet):
+class UnitMetricFilter(FilterSet):
     unit = django_filters.CharFilter(
         field_name="unit__code", help_text=_("Unit code (exactly that unit).")
     )

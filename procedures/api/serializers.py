@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
 
 from procedures import rules
 from procedures.importer import ERROR_LIMIT
@@ -68,6 +70,13 @@ class CasePushRecordSerializer(serializers.Serializer):
     )
 
 
+# The properties a pushed record must have (required in the schema): one left
+# out is a malformed request (400), not a row error.
+REQUIRED = [
+    name for name, field in CasePushRecordSerializer().fields.items() if field.required
+]
+
+
 @extend_schema_field(CasePushRecordSerializer(many=True))
 class CasePushRecordsField(serializers.ListField):
     """A list of JSON objects, documented as CasePushRecord items."""
@@ -103,27 +112,59 @@ class CasePushSerializer(serializers.Serializer):
 
     def validate_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Refuse what is not a case record at all (unknown fields, nested values,
-        an empty object). Bad values are left to the engine, row by row."""
+        an empty object, a property the schema requires left out). Bad values
+        are left to the engine, row by row.
+
+        A missing property is named by its path, records.<index>.<property>
+        (the index from 0, as in the JSON; the message counts from 1, as rows
+        do); anything else about a record is an error on records."""
         known = set(COLUMNS)
-        errors: list[str] = []
-        count = 0
-        for number, record in enumerate(records, start=1):
+        messages: list[str] = []
+        missing: dict[str, dict[str, list[ErrorDetail]]] = {}
+        count = shown = 0
+        for index, record in enumerate(records):
+            number = index + 1
             message = self._record_error(record, known)
-            if message is None:
+            absent = [] if message else [c for c in REQUIRED if c not in record]
+            if message is None and not absent:
                 continue
             count += 1
-            if len(errors) < MAX_RECORD_ERRORS:
-                errors.append(
+            if shown == MAX_RECORD_ERRORS:
+                continue
+            shown += 1
+            if message is not None:
+                messages.append(
                     _("Record %(row)s: %(message)s")
                     % {"row": number, "message": message}
                 )
-        if count > len(errors):
-            errors.append(
+                continue
+            missing[str(index)] = {
+                column: [
+                    ErrorDetail(
+                        _("Record %(row)s: %(message)s")
+                        % {
+                            "row": number,
+                            "message": _("“%(field)s” is required.")
+                            % {"field": column},
+                        },
+                        code="required",
+                    )
+                ]
+                for column in absent
+            }
+        if count > shown:
+            messages.append(
                 _("… and %(count)s more record(s) like these.")
-                % {"count": count - len(errors)}
+                % {"count": count - shown}
             )
-        if errors:
-            raise serializers.ValidationError(errors)
+        if missing:
+            raise serializers.ValidationError(
+                {**missing, api_settings.NON_FIELD_ERRORS_KEY: messages}
+                if messages
+                else missing
+            )
+        if messages:
+            raise serializers.ValidationError(messages)
         return records
 
     @staticmethod

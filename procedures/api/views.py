@@ -154,8 +154,10 @@ class CasePushView(APIView):
                 description=_(
                     "Atomic push with rejected records: nothing was written, the "
                     "push's report says why (CasePushResult). A malformed envelope "
-                    "(not a list of objects, unknown fields, more than the limit) "
-                    "answers an Error instead, with each field at fault."
+                    "(not a list of objects, unknown fields, a required property "
+                    "left out, more than the limit) answers an Error instead, "
+                    "atomic or not, with each field at fault: a record's missing "
+                    "property as records.<index>.<property>, the index from 0."
                 ),
             ),
             401: OpenApiResponse(description=_("Not authenticated.")),

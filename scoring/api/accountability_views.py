@@ -14,7 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 
-from cchc_portal.api_filters import IntegerFilter
+from cchc_portal.api_filters import FilterSet, IntegerFilter
 from scoring.accountability import (
     cases_visible,
     ratings_proposal_changed,
@@ -39,7 +39,7 @@ UNIT_CODE = _("Unit code (exactly that unit).")
 # --- accountability cases -------------------------------------------------------------
 
 
-class AccountabilityCaseFilter(django_filters.FilterSet):
+class AccountabilityCaseFilter(FilterSet):
     year = IntegerFilter()
     kind = django_filters.ChoiceFilter(choices=CaseKind.choices)
     state = django_filters.ChoiceFilter(choices=CaseState.choices)
@@ -110,7 +110,7 @@ class AccountabilityCaseDetailView(
 # --- head ratings ---------------------------------------------------------------------
 
 
-class HeadRatingFilter(django_filters.FilterSet):
+class HeadRatingFilter(FilterSet):
     year = IntegerFilter()
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
     flagged = django_filters.BooleanFilter(

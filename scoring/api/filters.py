@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from cchc_portal.api_filters import IntegerFilter
+from cchc_portal.api_filters import FilterSet, IntegerFilter
 from commitments.models import UnitKind
 from scoring.models import Assessment, AssessmentState, Framework, FrameworkState
 from scoring.reminders import NOT_STARTED_Q
@@ -15,7 +15,7 @@ from scoring.reminders import NOT_STARTED_Q
 MAX_ID = 2**63 - 1
 
 
-class FrameworkFilter(django_filters.FilterSet):
+class FrameworkFilter(FilterSet):
     year = IntegerFilter()
     unit_kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     state = django_filters.ChoiceFilter(choices=FrameworkState.choices)
@@ -25,7 +25,7 @@ class FrameworkFilter(django_filters.FilterSet):
         fields = ["year", "unit_kind", "state"]
 
 
-class AssessmentFilter(django_filters.FilterSet):
+class AssessmentFilter(FilterSet):
     # Bounded: SQLite cannot even compare an id with an integer beyond 64
     # bits (a 500 before, found by tests/cchc_portal/test_api_fuzz.py).
     framework = IntegerFilter(

@@ -14,6 +14,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_filters import QuerySerializer
 from commitments.api.serializers import NamedChoiceField
 from commitments.models import UnitKind
 from scoring.models import (
@@ -198,7 +199,7 @@ class ResultYearSerializer(serializers.Serializer):
 # --- rankings -------------------------------------------------------------------------
 
 
-class RankingQuerySerializer(serializers.Serializer):
+class RankingQuerySerializer(QuerySerializer):
     """The query string of the rankings (and, without the filters, of an
     explanation)."""
 
@@ -222,7 +223,7 @@ class RankingQuerySerializer(serializers.Serializer):
     )
 
 
-class ExplanationQuerySerializer(serializers.Serializer):
+class ExplanationQuerySerializer(QuerySerializer):
     status = ResultStatusField(
         required=False,
         default=PUBLISHED,

@@ -341,7 +341,7 @@ def test_more_than_10000_records_are_refused_whole(commune_staff, procedures):
         ({"records": "H1"}, "records"),
         # The first record is not an object: named by its position.
         ({"records": [["H1", "P1"]]}, "records.0"),
-        ({"records": [{"case_code": "H1"}], "atomic": "maybe"}, "atomic"),
+        ({"records": [record("H1")], "atomic": "maybe"}, "atomic"),
     ],
 )
 def test_a_malformed_envelope_is_refused(commune_staff, procedures, body, expected):
