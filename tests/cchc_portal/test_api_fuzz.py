@@ -30,8 +30,10 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -147,3 +149,81 @@ def test_every_operation_answers_within_its_schema(case, app, known, tokens):
     if found:
         case.path_parameters = {**(case.path_parameters or {}), **found}
         case.call_and_validate(app=app, headers=headers, checks=CHECKS)
+
+
+# --- negative mode: what the schema refuses, the API refuses -----------------------
+#
+# Kept apart from the positive run above (its own schema object, config and
+# test): requests generated to break the schema in one place (a missing
+# required property, a value of another type, an empty or out-of-enum query
+# value, ...). None may be accepted (schemathesis's ST201) or answered with an
+# undocumented status (ST103). 414 (URI too long) cannot happen in-process:
+# the server in front of Django answers it (docs/decisions.md).
+
+NEGATIVE_EXAMPLES = 5
+NEGATIVE_CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {
+            "mode": "negative",
+            "max-examples": NEGATIVE_EXAMPLES,
+            "deterministic": True,
+            "with-security-parameters": False,
+        },
+    }
+)
+negative_schema = schemathesis.openapi.from_dict(_document(), config=NEGATIVE_CONFIG)
+CASE_PUSH = "/api/v1/cases/batch/"
+
+
+PUSH_REQUIRED = set(
+    negative_schema.raw_schema["components"]["schemas"]["CasePushRecord"]["required"]
+)
+
+
+def rejected_rows(response: Any, case: Any) -> bool:
+    """Whether this is the case push's documented row-error contract: every
+    record has the properties the schema requires (one left out is a 400),
+    and those whose values are there but bad (a date the engine cannot
+    read, an unknown unit) are rejected on their row in a 200 answer."""
+    if case.method != "POST" or case.operation.path != CASE_PUSH:
+        return False
+    records = case.body.get("records") if isinstance(case.body, dict) else None
+    if not isinstance(records, list) or response.status_code != 200:
+        return False
+    complete = all(
+        isinstance(record, dict) and set(record) >= PUSH_REQUIRED for record in records
+    )
+    return complete and response.json()["rows_rejected"] > 0
+
+
+def refused(ctx: Any, response: Any, case: Any) -> bool | None:
+    """ST201 (a schema-violating request accepted), but for rows the case
+    push rejects one by one (rejected_rows)."""
+    if rejected_rows(response, case):
+        return True
+    return negative_data_rejection(ctx, response, case)
+
+
+NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, refused]
+
+
+@negative_schema.parametrize()
+@settings(
+    max_examples=NEGATIVE_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_refuses_what_its_schema_refuses(case, app, known, tokens):
+    """Sent as generated, and again with commune A's object in the path when
+    the path is not what was made invalid (so the invalid query or body
+    reaches the view rather than a 404)."""
+    writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
+    headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
+    case.call_and_validate(app=app, headers=headers, checks=NEGATIVE_CHECKS)
+    found = known.get(case.operation.path)
+    path = case.meta.components.get(ParameterLocation.PATH) if case.meta else None
+    if found and (path is None or not path.mode.is_negative):
+        case.path_parameters = {**(case.path_parameters or {}), **found}
+        case.call_and_validate(app=app, headers=headers, checks=NEGATIVE_CHECKS)
