@@ -87,8 +87,11 @@ ifeq ($(shell command -v soffice),)
 	$(call debian_package,libreoffice-calc-nogui,the export tests)
 endif
 
+# One pytest worker per core (pytest-xdist); PYTEST_JOBS=0 runs in one process.
+PYTEST_JOBS ?= auto
 test: install-dev chromium libreoffice
-	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest $(PYTEST_ARGS); \
+	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest -n $(PYTEST_JOBS) \
+	  --dist worksteal $(PYTEST_ARGS); \
 	status=$$?; [ $$status -eq 5 ] && echo "pytest collected no tests" >&2; exit $$status
 
 lint: install-dev

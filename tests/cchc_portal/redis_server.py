@@ -4,6 +4,7 @@ redis-server on the machine the test fails, loudly: CI has it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -12,7 +13,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-PORT = 6391
+# One port per pytest-xdist worker (gw0, gw1, ...): tests running at once in
+# the workers of one session never share a server.
+PORT = 6391 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 URL = f"redis://127.0.0.1:{PORT}"
 
 
