@@ -16,6 +16,7 @@ from django.utils import translation
 from commitments import commitment_services as services
 from commitments.models import Commitment, CommitmentTemplate, Target, UnitKind
 from tests.commitments.helpers import D, indicator
+from tests.wording import vi
 
 YEAR = date.today().year
 REASON = "Phường không có cổng thanh toán trực tuyến trong năm"
@@ -235,7 +236,7 @@ def test_home_affairs_removes_a_mandatory_target_on_the_page_saying_why(
     assert page.count('data-testid="target-remove-reason"') == 8
     refused = client.post(_remove_url(payment), {"reason": ""})
     assert refused.status_code == 400
-    assert "Hãy nêu lý do bỏ chỉ tiêu bắt buộc này." in refused.content.decode()
+    assert vi("Say why this mandatory target is removed.") in refused.content.decode()
     assert exists(payment)
     done = client.post(_remove_url(payment), {"reason": REASON})
     assert done.status_code == 302

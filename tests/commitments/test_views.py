@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 from tests.factories import HeadFactory
+from tests.wording import vi
 
 
 def nav_keys(response):
@@ -121,7 +122,7 @@ def test_unit_page_links_to_the_units_dossier_figures(client, persona, request):
     client.force_login(request.getfixturevalue(persona))
     page = client.get("/units/CITY-A/").content.decode()
     assert 'href="/units/CITY-A/metrics/"' in page
-    assert "Chỉ số hồ sơ" in page
+    assert vi("Dossier figures") in page
     assert client.get("/units/CITY-A/metrics/").status_code == 200
 
 
@@ -236,7 +237,7 @@ def test_not_found_page_is_the_portals_in_vietnamese(client, commune_staff):
     response = client.get("/units/CITY-B/")
     assert response.status_code == 404
     page = response.content.decode()
-    assert "Không tìm thấy trang" in page
+    assert vi("Page not found") in page
     assert 'data-nav="my_unit"' in page  # the portal's own layout and menu
 
 

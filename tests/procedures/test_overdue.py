@@ -12,6 +12,7 @@ from procedures import selectors
 from procedures.models import CaseRecord, CaseStatus, Channel, Procedure
 from procedures.parsing import LOCAL_TZ
 from procedures.selectors import LateCaseFilters, LateKind
+from tests.wording import vi
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 URL = "/cases/late/"
@@ -316,10 +317,10 @@ def test_invalid_filters_are_explained_and_list_nothing(
 def test_page_shows_local_times_and_vietnamese_labels(client, cases, commune_staff):
     client.force_login(commune_staff)
     html = client.get(URL, {"kind": "open"}).content.decode()
-    assert "Hồ sơ trễ hạn và quá hạn" in html
+    assert vi("Late and overdue dossiers") in html
     assert "02/05/2025 08:00" in html  # received, local time
     assert "01/06/2025 17:00" in html  # due
-    assert "Đang xử lý" in html  # the status, in Vietnamese
+    assert vi("Processing") in html  # the status, in Vietnamese
     assert '<td class="days-late">15</td>' in html
 
 
@@ -384,7 +385,7 @@ def test_csv_has_the_filtered_rows_in_local_time(client, cases, commune_staff):
     assert late["finished_at"] == "07/03/2025 09:00"
     assert late["days_late"] == "2"
     assert late["status"] == CaseStatus.RETURNED
-    assert late["status_label"] == "Đã trả kết quả"
+    assert late["status_label"] == vi("Result returned")
     assert rows["A-SUPPL"]["supplement_requests"] == "2"
 
 

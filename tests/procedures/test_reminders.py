@@ -13,6 +13,7 @@ from procedures import rules, services
 from procedures.models import CaseRecord, Procedure, Reminder
 from procedures.selectors import repeated_lateness, year_so_far
 from tests.procedures.test_overdue import local, make_case
+from tests.wording import vi
 
 # After the end of 2025: every dossier of 2025 is judged on its dates alone.
 AFTER_2025 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -583,7 +584,7 @@ def test_a_withdrawal_without_a_reason_is_explained_on_the_page(
     response = client.post(
         f"/reminders/{reminder.pk}/delete/", {"reason": ""}, follow=True
     )
-    assert "Nêu lý do thu hồi nhắc nhở." in response.content.decode()
+    assert vi("Say why the reminder is withdrawn.") in response.content.decode()
     reminder.refresh_from_db()
     assert reminder.withdrawn_at is None
 

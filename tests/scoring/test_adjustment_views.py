@@ -24,6 +24,7 @@ from scoring.models import (
     Framework,
     FrameworkState,
 )
+from tests.wording import vi
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 REASON = "Đơn phản ánh cán bộ bộ phận một cửa gây phiền hà, đã xác minh đúng"
@@ -201,10 +202,10 @@ def test_the_list_shows_each_records_facts_awaiting_approval_first(
         proposal.pk,
     }
     assert "3 bản ghi" in page
-    assert "Chờ phê duyệt" in page
-    assert "Đã phê duyệt" in page
+    assert vi("Awaiting approval") in page
+    assert vi("Approved") in page
     assert page.count('data-testid="adjustment-auto"') == 1
-    assert "đề xuất tự động" in page
+    assert vi("proposed automatically") in page
     assert 'class="adj-points deduction" data-testid="adjustment-points">-2<' in page
     assert REASON in page
     assert "Kết luận số 15/KL-UBND" in page
@@ -428,7 +429,7 @@ def test_another_reviewer_approves_and_the_history_says_who(
     assert commune_record.state == AdjustmentState.APPROVED
     assert commune_record.decided_by == reviewer
     page = html(client.get(url))
-    assert "Đã phê duyệt: được tính trong lần tính điểm tiếp theo." in page
+    assert vi("Approved: it counts in the next computation.") in page
     assert 'data-testid="decision-form"' not in page
     assert page.count('data-testid="history-row"') == 2
     assert "Hằng Đỗ Thu" in page
@@ -468,8 +469,8 @@ def test_a_computed_proposal_is_marked_and_any_reviewer_decides(
     )
     login(client, city_reviewer)
     page = html(client.get(reverse("adjustment_detail", args=[proposal.pk])))
-    assert "đề xuất tự động" in page
-    assert "hệ thống, từ số liệu" in page
+    assert vi("proposed automatically") in page
+    assert vi("the computation, from the data") in page
     assert 'data-testid="adjustment-approve"' in page
 
 
@@ -526,7 +527,7 @@ def test_a_rule_in_use_is_not_deleted(client, commune_record, year, reviewer):
     login(client, reviewer)
     used = rule(year)
     page = html(client.get(reverse("adjustment_rules", args=[year.pk])))
-    assert "đang được dùng" in page
+    assert vi("in use") in page
     response = client.post(
         reverse("adjustment_rule_delete", args=[year.pk, used.pk]), follow=True
     )

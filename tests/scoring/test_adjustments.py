@@ -22,6 +22,7 @@ from scoring.models import (
     FrameworkState,
 )
 from tests.scoring.results_helpers import GOOD, record, scored
+from tests.wording import vi
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 3, 8, 30, tzinfo=UTC)
@@ -214,7 +215,7 @@ def test_a_rejection_needs_a_reason(year, org, city_reviewer, reviewer):
         adjustments.adjustment_decide(
             user=reviewer, adjustment=entered, approve=False, reason="  ", now=LATER
         )
-    assert errors(exc) == {"decision_reason": ["Nêu lý do từ chối."]}
+    assert errors(exc) == {"decision_reason": [vi("Say why it is rejected.")]}
     adjustments.adjustment_decide(
         user=reviewer,
         adjustment=entered,

@@ -42,6 +42,7 @@ from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
     settle,
     units,
 )
+from tests.wording import vi
 
 URL = "/dashboard/"
 
@@ -211,7 +212,7 @@ def test_kpis_against_the_committed_targets(
     assert kpi["rate"][0] == 70.0
     assert kpi["target"][0] == 95.0
     online_row = re.search(r'data-kpi="online_rate">(.*?)</tr>', body, re.S).group(1)
-    assert "chưa có chỉ tiêu" in online_row
+    assert vi("no target") in online_row
 
 
 def test_trend_of_a_unit(client, leader, published_2025):

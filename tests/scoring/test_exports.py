@@ -28,6 +28,7 @@ from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
     published_2024,
     units,
 )
+from tests.wording import vi
 
 TITLE_2024 = "BẢNG XẾP HẠNG CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2024"
 DATE_LINE = re.compile(r"ngày \d\d tháng \d{1,2} năm \d{4}$")
@@ -352,7 +353,7 @@ def test_unit_workbook_holds_the_explanation_and_totals(
     assert totals["Chỉ số CCHC"].value == 75
     assert totals["Chỉ số CCHC"].data_type == "n"
     assert totals["Chỉ số CCHC"].number_format == "0.00"
-    assert totals["Tổng điểm"].value == 7.5
+    assert totals[vi("Totals")].value == 7.5
     assert totals["Xếp loại"].value == "C – Khá"
     assert totals["Xếp hạng"].value == "2/4 – Nhóm xã"
     assert "NGƯỜI LẬP BIỂU" in found

@@ -21,6 +21,7 @@ from scoring import access, adjustments, frameworks, workbook
 from scoring.frameworks import FrameworkData, NodeData, TierData
 from scoring.models import AdjustmentRule, Framework, FrameworkState, Node, Tier
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
+from tests.wording import vi
 
 REFUSAL = "Chỉ cán bộ thẩm định (Nội vụ) có phạm vi phụ trách bao gồm mọi đơn vị loại"
 
@@ -181,7 +182,7 @@ def test_a_city_reviewer_changes_nothing_of_the_departments_framework(
     with pytest.raises(PermissionDenied) as refused:
         attempts(departments, city_reviewer)[attempt]()
     assert str(refused.value).startswith(REFUSAL)
-    assert "Sở, ban, ngành" in str(refused.value)
+    assert vi("Department, board or agency") in str(refused.value)
     assert snapshot(departments) == before
 
 

@@ -15,6 +15,7 @@ from commitments.models import UnitKind
 from scoring import frameworks, workbook
 from scoring.frameworks import TierData
 from scoring.models import Assessment, Framework, FrameworkState, Node, Score
+from tests.wording import vi
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -144,10 +145,10 @@ def test_an_account_without_a_unit_finds_nothing(client, opened, no_unit_user):
 def test_the_list_shows_frameworks_by_year_with_counts(client, ready, reviewer):
     frameworks.framework_copy(user=reviewer, source=ready, year=2026)
     page = html(login(client, reviewer).get(reverse("framework_list")))
-    assert "Bộ chỉ số cải cách hành chính" in page
+    assert vi("Index frameworks") in page
     assert page.index("Năm 2026") < page.index("Năm 2025")
     assert 'data-kind="commune"' in page
-    assert "Đang xây dựng" in page
+    assert vi("Being prepared") in page
     # The latest of a kind offers the next year's copy.
     assert "Sao chép sang năm 2027" in page
     assert "Sao chép sang năm 2026" not in page
@@ -166,9 +167,9 @@ def test_the_tree_shows_maxima_running_sums_and_problems(client, ready, reviewer
     assert 'data-code="1.1.2"' in page
     assert 'data-testid="node-mismatch"' in page
     assert "2 có điểm tối đa 4.00 nhưng tổng điểm các mục con là 5.00." in page
-    assert "Cần sửa trước khi mở" in page
-    assert "Thêm mục con" in page
-    assert "Tỷ lệ đúng hạn" in page
+    assert vi("To fix before opening") in page
+    assert vi("Add below") in page
+    assert vi("On-time rate") in page
 
 
 def test_staff_read_the_tree_without_tools_or_problems(client, opened, commune_staff):
@@ -176,7 +177,7 @@ def test_staff_read_the_tree_without_tools_or_problems(client, opened, commune_s
         login(client, commune_staff).get(reverse("framework_detail", args=[opened.pk]))
     )
     assert 'data-code="2.2"' in page
-    assert "Xuất ra Excel" in page
+    assert vi("Export to Excel") in page
     for tool in ("node-edit", "node-delete", "node-add-child", "framework-copy"):
         assert f'data-testid="{tool}"' not in page
 
@@ -388,7 +389,7 @@ def test_the_export_downloads_the_importable_workbook(client, opened, commune_st
     assert response["Content-Type"] == XLSX
     assert "bo-chi-so-2025-commune.xlsx" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Chỉ số", "Xếp loại", "Thông tin chung"]
+    assert book.sheetnames == ["Chỉ số", "Xếp loại", vi("Settings")]
 
 
 def test_an_uploaded_workbook_becomes_a_framework(client, ready, reviewer):
@@ -455,8 +456,8 @@ def test_copy_last_years_from_the_list(client, ready, reviewer):
 def test_opening_refuses_with_problems_then_opens(client, framework, reviewer):
     login(client, reviewer)
     response = client.post(reverse("framework_open", args=[framework.pk]), follow=True)
-    assert "Chưa thể mở bộ chỉ số:" in html(response)
-    assert "Hãy nhập ít nhất một mức xếp loại." in html(response)
+    assert vi("The framework cannot be opened yet:") in html(response)
+    assert vi("Give at least one tier.") in html(response)
     assert not Assessment.objects.exists()
     frameworks.tiers_set(
         user=reviewer,

@@ -21,6 +21,7 @@ from tests.scoring.test_views import (
     score,
     submit,
 )
+from tests.wording import vi
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +124,7 @@ def test_uploading_and_attaching_a_document_is_recorded(
     _response, found = entries(client, open_assessment)
     uploaded = next(e for e in found if e.subject == "Tài liệu “ke-hoach.pdf”")
     assert uploaded.action == "tạo mới"
-    assert changes_of(uploaded)["tên tệp"] == ("—", "ke-hoach.pdf")
+    assert changes_of(uploaded)[vi("file name")] == ("—", "ke-hoach.pdf")
     attached = next(e for e in found if "tài liệu kiểm chứng" in changes_of(e))
     assert attached.subject == "Mục 1.1.2"
     assert changes_of(attached)["tài liệu kiểm chứng"] == ("—", "ke-hoach.pdf")
@@ -148,10 +149,16 @@ def test_the_whole_cycle_is_in_the_history_newest_first(client, cycle, commune_s
     ]
     comment = [e for e in found if e.subject == "Ý kiến về mục 1.1.1 (lần 1)"]
     assert [e.who for e in reversed(comment)] == ["reviewer.city", "staff.a"]
-    assert changes_of(comment[0])["ý kiến trả lời"] == ("—", "Đã bổ sung")
+    assert changes_of(comment[0])[vi("answer")] == ("—", "Đã bổ sung")
     contest = [e for e in found if e.subject == "Đề nghị xem xét lại mục 1.1.2"]
-    assert changes_of(contest[0])["trạng thái"] == ("Chờ quyết định", "Bị từ chối")
-    assert changes_of(contest[0])["lý do quyết định"] == ("—", "Báo cáo nộp muộn")
+    assert changes_of(contest[0])["trạng thái"] == (
+        vi("Awaiting decision"),
+        vi("Rejected"),
+    )
+    assert changes_of(contest[0])[vi("reason for the decision")] == (
+        "—",
+        "Báo cáo nộp muộn",
+    )
     appraised = [
         e
         for e in found

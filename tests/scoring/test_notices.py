@@ -21,6 +21,7 @@ from scoring.models import (
     Score,
 )
 from tests.conftest import PASSWORD
+from tests.wording import vi
 
 NOTICES_URL = reverse("notice_list")
 READ_ALL_URL = reverse("notices_read_all")
@@ -139,7 +140,7 @@ def test_all_read_marks_only_the_users_own(client, commune_staff, other_commune_
     assert not Notice.objects.filter(user=commune_staff, read_at__isnull=True).exists()
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    assert "Tất cả thông báo đã được đánh dấu là đã đọc." in response.content.decode()
+    assert vi("All notices are marked as read.") in response.content.decode()
 
 
 @pytest.mark.parametrize("url", [READ_ALL_URL, "/notices/1/read/"])
@@ -319,7 +320,7 @@ def test_a_reviewer_does_not_see_their_own_unit_there(
 
     assert response.status_code == 200
     assert response.context["framework"] is None
-    assert "Chưa có bản tự đánh giá nào để theo dõi." in response.content.decode()
+    assert vi("No assessment to follow yet.") in response.content.decode()
 
 
 def test_a_reviewer_logs_in_with_a_password_and_reaches_the_page(

@@ -27,6 +27,7 @@ from scoring.models import (
 from scoring.reminders import ReminderCounts, deadline_reminders_send
 from scoring.tasks import deadline_reminders_task
 from tests.factories import MembershipFactory, UserFactory
+from tests.wording import vi
 
 DEADLINE = date(2026, 1, 7)
 NOW = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
@@ -379,7 +380,7 @@ def test_the_email_is_in_vietnamese_with_the_deadline_as_dd_mm_yyyy(
     assert "Hạn chót là ngày 07/01/2026, còn 7 ngày." in message.body
     assert "2 tiêu chí chưa có điểm tự đánh giá: 1.1.1, 1.1.2." in message.body
     assert "1 tiêu chí bắt buộc có tài liệu kiểm chứng" in message.body
-    assert "Cổng CCHC" in message.body
+    assert vi("CCHC portal") in message.body
     # Plain text: a name with an ampersand is not HTML-escaped.
     assert "&amp;" not in message.body
 

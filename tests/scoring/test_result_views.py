@@ -42,6 +42,7 @@ from scoring.models import (
     Tier,
 )
 from tests.factories import UnitFactory
+from tests.wording import vi
 
 PERSONAS_WITHOUT_PROVISIONAL = (
     "commune_staff",
@@ -260,7 +261,7 @@ def test_provisional_table_ranks_by_index_with_shared_ranks(
         ("CITY-E", "", "—"),
     ]
     unapproved = row(response, "CITY-E")
-    assert "chưa phê duyệt" in unapproved["cells"][1]
+    assert vi("not approved") in unapproved["cells"][1]
     assert unapproved["cells"][2] == "80,00"  # computed, but not ranked
     page = text(response)
     assert "Kết quả tạm thời – tính lúc" in page
@@ -290,7 +291,7 @@ def test_table_columns_index_fields_tier_and_changes(client, reviewer, computed_
     assert a[7] == "+5,00"
     assert row(response, "CITY-B")["cells"][6:8] == ["▼1 (năm trước 1)", "-10,00"]
     assert row(response, "CITY-F")["cells"][6:8] == ["– (năm trước 4)", "0,00"]
-    assert row(response, "PROV-G")["cells"][6] == "chưa có hạng năm trước"
+    assert row(response, "PROV-G")["cells"][6] == vi("no rank last year")
     # Two ranking groups, each its own table and ranks.
     assert row(response, "CITY-D")["cells"][0] == "1"
     assert response.content.decode().count('data-testid="results-group"') == 2
@@ -399,7 +400,7 @@ def test_results_home_says_when_nothing_is_published(
     client.force_login(commune_staff)
     response = client.get(reverse("results_home"))
     assert response.status_code == 200
-    assert "Chưa có kết quả nào được công bố." in text(response)
+    assert vi("No results have been published yet.") in text(response)
     client.force_login(reviewer)
     response = client.get(reverse("results_home"))
     assert response.status_code == 200
@@ -541,7 +542,7 @@ def test_publishing_needs_the_confirmation(client, reviewer, computed_2025):
         reverse("results_publish", kwargs={"year": 2025}), {"run": run.pk}, follow=True
     )
     assert not Publication.objects.filter(year=2025).exists()
-    assert "Đánh dấu ô xác nhận để công bố kết quả." in text(response)
+    assert vi("Tick the box to confirm the publication.") in text(response)
 
 
 def test_publishing_a_run_that_is_no_longer_the_latest_is_refused(
@@ -719,8 +720,8 @@ def test_the_explanation_adds_up(client, leader, published_2025):
         "2.1": "0,00",
         "2.2": "2,00",
     }
-    assert "Tỷ lệ giải quyết đúng hạn" in page or "Tỷ lệ đúng hạn" in page
-    assert "Không có dữ liệu" in page
+    assert "Tỷ lệ giải quyết đúng hạn" in page or vi("On-time rate") in page
+    assert vi("No data") in page
     # The record: three cases, −3 entered, −2 counted (the rule's cap).
     assert "Ba phản ánh được xác minh" in page
     assert "Kết luận thanh tra số 12/KL" in page
@@ -752,6 +753,6 @@ def test_provisional_explanation_for_reviewers(client, reviewer, computed_2025):
     assert response.status_code == 200
     page = text(response)
     assert "Kết quả tạm thời – tính lúc" in page
-    assert "chưa phê duyệt" in page
+    assert vi("not approved") in page
     # With nothing published for 2025 the provisional view is the default.
     assert client.get(unit_url(2025, "CITY-E")).status_code == 200

@@ -19,6 +19,7 @@ from tests.scoring.test_views import (
     save_self,
     submit,
 )
+from tests.wording import vi
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,7 @@ def test_the_rate_gives_the_points_by_the_leafs_function():
     counts = Counts(received=50, in_scope=50, on_time=45, late=5)
     linear = selectors.metric_value(leaf(), counts, 2025)
     assert (linear.rate, linear.points) == (Decimal("90.00"), Decimal("1.80"))
-    assert linear.counts == [("Đúng hạn", 45), ("Thuộc phạm vi tính", 50)]
+    assert linear.counts == [(vi("On time"), 45), (vi("In scope"), 50)]
     assert linear.lists_late
     banded = selectors.metric_value(
         leaf(scoring="banded", scoring_params={"bands": [[95, 1], [80, 0.5]]}),
