@@ -20,6 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.test import override_settings
 from django.utils.translation.reloader import translation_file_changed
 
 from commitments.models import Role, Unit, UnitKind
@@ -109,6 +110,14 @@ def no_unit_user(db):
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength is most of the demo's run time; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_outside_the_checkout(tmp_path_factory) -> Iterator[None]:
+    """Uploads the tests store (evidence, scans, import files) go to a
+    folder of the session's, not the checkout's media/."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -171,7 +171,14 @@ NEGATIVE_CONFIG = schemathesis.Config.from_dict(
         },
     }
 )
-negative_schema = schemathesis.openapi.from_dict(_document(), config=NEGATIVE_CONFIG)
+# Operations with no input their schema can refuse (no parameter; a case code
+# is any text): nothing to make invalid, so they are not in this pass.
+NOTHING_TO_REFUSE = ("/api/v1/results/", "/api/v1/cases/{case_code}/")
+negative_schema = (
+    schemathesis.openapi.from_dict(_document(), config=NEGATIVE_CONFIG)
+    .exclude(path=NOTHING_TO_REFUSE[0], method="GET")
+    .exclude(path=NOTHING_TO_REFUSE[1], method="GET")
+)
 CASE_PUSH = "/api/v1/cases/batch/"
 
 
