@@ -171,7 +171,25 @@ def _own_cache(settings):
     caches = copy.deepcopy(settings.CACHES)
     for alias in caches.values():
         alias["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+        alias["LOCATION"] = _worker_redis_db(alias.get("LOCATION"))
     settings.CACHES = caches
+
+
+def _worker_redis_db(location: object) -> object:
+    """Each pytest-xdist worker its own Redis database (the one given, then
+    the ones below it): cache.clear() empties a whole database, and a test
+    clearing its cache must not empty another worker's sessions between two
+    of its requests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    if not index or not isinstance(location, str):
+        return location
+    if not location.startswith(("redis://", "rediss://")):
+        return location
+    base, _, db = location.rpartition("/")
+    if not db.isdigit() or base.endswith(":/"):
+        return location
+    return f"{base}/{(int(db) - index) % 16}"
 
 
 @pytest.fixture(scope="session")
