@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "commitments",
     "procedures",
     "scoring",
+    # seed_demo and the demo province it writes through the apps' services.
+    "demo",
     # The portal's own: tasks on their way to the broker (cchc_portal.queue).
     "cchc_portal",
 ]
@@ -363,13 +365,13 @@ COMMITMENTS_METRIC_VALUES = "procedures.targets.metric_values"
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 
 DEMO_STEPS = [
-    "commitments.demo.build_organisation",
-    "commitments.demo.build_accounts",
-    "procedures.demo.build_catalogue",
-    "procedures.demo.build_cases",
-    "scoring.demo.build_frameworks",
-    "scoring.demo_results.build_results",
-    "scoring.demo_accountability.build_accountability",
+    "demo.organisation.build_organisation",
+    "demo.organisation.build_accounts",
+    "demo.cases.build_catalogue",
+    "demo.cases.build_cases",
+    "demo.frameworks.build_frameworks",
+    "demo.results.build_results",
+    "demo.accountability.build_accountability",
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="cchc-demo-2026")
 # Case records of the demo province, 2022–2025 (the tests load a few thousand).

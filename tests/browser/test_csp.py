@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.demo import DEMO_LOGINS, DemoLogin
+from demo.organisation import DEMO_LOGINS, DemoLogin
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 

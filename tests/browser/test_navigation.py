@@ -12,8 +12,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.demo import DEMO_LOGINS, DemoLogin
 from commitments.models import Role, Unit
+from demo.organisation import DEMO_LOGINS, DemoLogin
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 

@@ -658,7 +658,7 @@ def demo(seed_demo, settings):
     """The demo up to its frameworks: its results and commitments are
     tests/scoring/test_results_demo.py's and test_accountability_demo.py's."""
     settings.DEMO_STEPS = settings.DEMO_STEPS[
-        : settings.DEMO_STEPS.index("scoring.demo.build_frameworks") + 1
+        : settings.DEMO_STEPS.index("demo.frameworks.build_frameworks") + 1
     ]
     seed_demo()
 

@@ -176,7 +176,7 @@ def test_a_round_trip_gives_the_same_framework(ready, reviewer):
 
 
 def test_the_demo_frameworks_round_trip(reviewer, org):
-    from scoring import demo
+    from demo import frameworks as demo
 
     for kind in (UnitKind.DEPARTMENT, UnitKind.COMMUNE):
         loaded = frameworks.framework_load(

@@ -1,4 +1,4 @@
-"""seed_demo's commitments and accountability (scoring.demo_accountability):
+"""seed_demo's commitments and accountability (demo.accountability):
 commitments for 2024–2026 signed and counter-signed through the services,
 judged on the figures; a case for a unit missing two years running across a
 change of head, none for a unit missing once; a mitigated case with its
@@ -27,9 +27,9 @@ from commitments.models import (
     Target,
     Unit,
 )
-from procedures import demo as cases_demo
+from demo import accountability as demo
+from demo import cases as cases_demo
 from procedures.selectors import repeated_lateness
-from scoring import demo_accountability as demo
 from scoring.models import (
     AccountabilityCase,
     CaseKind,
@@ -48,13 +48,13 @@ RUNNING_DAY = date(2026, 11, 23)
 HOLDING = (cases_demo.DIGITISATION_FALLS, *cases_demo.LATE_IN_CURRENT_YEAR)
 
 STEPS = [
-    "commitments.demo.build_organisation",
-    "commitments.demo.build_accounts",
-    "procedures.demo.build_catalogue",
-    "procedures.demo.build_cases",
-    "scoring.demo.build_frameworks",
-    "scoring.demo_results.build_results",
-    "scoring.demo_accountability.build_accountability",
+    "demo.organisation.build_organisation",
+    "demo.organisation.build_accounts",
+    "demo.cases.build_catalogue",
+    "demo.cases.build_cases",
+    "demo.frameworks.build_frameworks",
+    "demo.results.build_results",
+    "demo.accountability.build_accountability",
 ]
 
 

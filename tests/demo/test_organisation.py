@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from commitments.demo import CITY_CODE, CITY_COMMUNES, CITY_OFFICES, DEMO_LOGINS
 from commitments.models import Head, HeadPosition, Membership, Unit, UnitKind
+from demo.organisation import CITY_CODE, CITY_COMMUNES, CITY_OFFICES, DEMO_LOGINS
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def organisation_only(settings):
     """The organisation's steps: the later ones (cases, frameworks, results)
     have tests of their own and would only make these slow."""
     settings.DEMO_STEPS = [
-        step for step in settings.DEMO_STEPS if step.startswith("commitments.")
+        step for step in settings.DEMO_STEPS if step.startswith("demo.organisation.")
     ]
 
 

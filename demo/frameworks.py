@@ -1,4 +1,4 @@
-"""Demo frameworks: the PAR index of the demo province (commitments.demo) for
+"""Demo frameworks: the PAR index of the demo province (demo.organisation) for
 its departments and for its communes, every year from 2022 to 2026.
 
 They are shaped like the provincial indices of DOMAIN.md section 4: the
@@ -15,7 +15,7 @@ of the year (or today, for 2026) has its assessment. Running the step again
 changes nothing: a framework that exists is left as it is, a published one is
 not even opened again.
 
-The results built on them (scoring.demo_results, the next step of
+The results built on them (demo.results, the next step of
 seed_demo):
 
 - 2022, 2023 and 2024 are published (version 1 each, by noivu.tinh, in March
@@ -34,7 +34,7 @@ seed_demo):
   hoạch và Đầu tư and Phường Phả Lại lead; Phường Hoàng Tiến slides with harassment
   complaints; Sở Tài nguyên và Môi trường loses a point for a disciplined
   deputy director; a complaint against Phường Cộng Hòa is rejected.
-- Each year two units share a rank exactly (scoring.demo_results.TIES):
+- Each year two units share a rank exactly (demo.results.TIES):
   Sở Công Thương and Sở Y tế in 2022, Phường Văn An and Phường Văn Đức in
   2023, Sở Tài chính and Sở Giao thông vận tải in 2024, Xã Lê Lợi and Xã
   Nhân Huệ in 2025.
@@ -56,7 +56,7 @@ from scoring import frameworks
 from scoring.frameworks import FrameworkData, NodeData, TierData
 from scoring.models import Assessment, Framework, FrameworkState, Method
 
-# The first year of the demo's index (its results: scoring.demo_results), and
+# The first year of the demo's index (its results: demo.results), and
 # last year's cycle, appraised but not yet published.
 FIRST_YEAR, OPEN_YEAR = 2022, 2025
 # The cycle under way (self-assessments due on 7 January of the next year):

@@ -36,7 +36,7 @@ the leaders confirm the 2024 ratings and part of 2025's, and change one with
 a reason. 2026 runs: its commitments are signed, Phường Phả Lại's left as a
 draft for its staff to sign and Phường Văn An's awaiting the counter-signature;
 its metric targets show their progress from the 2026 case records (up to the
-last import, procedures.demo.CURRENT_YEAR_UNTIL; read the same on any day
+last import, demo.cases.CURRENT_YEAR_UNTIL; read the same on any day
 after it) and a few manual reports show theirs:
 
 - most units commit to what their 2026 figures reach (commit_to): on track;
@@ -44,7 +44,7 @@ after it) and a few manual reports show theirs:
   explaining 2025: at risk on most of them;
 - Sở Giao thông vận tải (digitisation halves), Xã Hưng Đạo and Phường Cộng
   Hòa (late far more often) commit to keep their 2025 results
-  (procedures.demo.CURRENT_YEAR_CHANGES): at risk where their figures fell.
+  (demo.cases.CURRENT_YEAR_CHANGES): at risk where their figures fell.
 
 The services date reports, checks, explanations, decisions and ratings
 with the clock (they take no ``now``); signatures, counter-signatures,
@@ -76,7 +76,6 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from commitments import commitment_services, progress, services
-from commitments import demo as org
 from commitments.models import (
     CheckState,
     Commitment,
@@ -90,7 +89,8 @@ from commitments.models import (
     Unit,
     UnitKind,
 )
-from procedures import demo as cases_demo
+from demo import cases as cases_demo
+from demo import organisation as org
 from procedures import services as procedure_services
 from procedures.models import Reminder
 from scoring import accountability

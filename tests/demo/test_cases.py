@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db.models import Max, Min
 
 from commitments.models import UnitKind
-from procedures import demo
+from demo import cases as demo
 from procedures.metrics import COUNT_FIELDS, aggregate, periods_of_year
 from procedures.models import (
     CaseRecord,
@@ -42,7 +42,7 @@ def organisation_and_cases_only(settings):
     settings.DEMO_STEPS = [
         step
         for step in settings.DEMO_STEPS
-        if step.startswith(("commitments.", "procedures."))
+        if step.startswith(("demo.organisation.", "demo.cases."))
     ]
 
 
@@ -188,7 +188,7 @@ def test_every_demo_unit_handles_procedures_of_its_own_level():
 
 
 def _organisation_kinds():
-    from commitments import demo as org
+    from demo import organisation as org
 
     for suffix, *_ in org.DEPARTMENTS:
         yield f"{org.PROVINCE_CODE}-{suffix}", UnitKind.DEPARTMENT
@@ -247,7 +247,7 @@ def test_case_rows_follow_the_seasons_and_the_office_week(sample):
 
 
 def test_cases_belong_to_units_that_exist_on_the_day_they_are_received(sample):
-    from commitments import demo as org
+    from demo import organisation as org
 
     merged = f"{org.CITY_CODE}-{org.MERGED_WARD[0]}"
     ended = {f"{org.CITY_CODE}-{suffix}" for suffix in org.MERGED_FROM}

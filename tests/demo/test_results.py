@@ -1,4 +1,4 @@
-"""seed_demo's results (scoring.demo_results): 2022–2024 published once each
+"""seed_demo's results (demo.results): 2022–2024 published once each
 and verified, 2025 provisional; every explanation adds up to its result; ties,
 rank changes, deductions and bonuses to show; the ward merged in 2025
 compared through its predecessors; and a second run that changes nothing."""
@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db.models import F
 
 from commitments.models import Unit
+from demo.results import NOT_YET_APPROVED, TIES
 from scoring import publication, results, rules
-from scoring.demo_results import NOT_YET_APPROVED, TIES
 from scoring.models import (
     Adjustment,
     AdjustmentState,
@@ -104,7 +104,7 @@ def shared_ranks(rows) -> list[tuple[int, list[str]]]:
 def test_the_demo_publishes_2022_to_2024_and_computes_2025(seed_demo, settings):
     # The steps up to the results (the commitments' step has its own test).
     settings.DEMO_STEPS = settings.DEMO_STEPS[
-        : settings.DEMO_STEPS.index("scoring.demo_results.build_results") + 1
+        : settings.DEMO_STEPS.index("demo.results.build_results") + 1
     ]
     out = seed_demo()
     assert "results: 2022 v1" in out

@@ -1,7 +1,7 @@
 """Demo data of the procedures app: a procedure catalogue (TTHC), four years of
 case records (2022–2025) and the running year's up to the last import of the
 one-stop-shop systems (01/01–31/10/2026) for the demo province of
-commitments.demo, with the 766 figures of every unit and period computed from
+demo.organisation, with the 766 figures of every unit and period computed from
 them.
 
 The records are drawn from one seeded random stream, case after case, from
@@ -39,8 +39,8 @@ from django.conf import settings
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from commitments import demo as org
 from commitments.models import Unit
+from demo import organisation as org
 from procedures.importer import ImportResult, import_rows
 from procedures.metrics import metrics_recompute, periods_between, periods_of_year
 from procedures.models import (
@@ -955,7 +955,7 @@ def _profile(code: str) -> Profile:
 
 
 # How units work differently in the running year (current_year_rows), so that
-# their 2026 commitments are at risk (scoring.demo_accountability): the others
+# their 2026 commitments are at risk (demo.accountability): the others
 # carry on their trends and are on track.
 DIGITISATION_FALLS = f"{P}-SGTVT"
 LATE_IN_CURRENT_YEAR = (f"{C}-HUNGDAO", f"{C}-CONGHOA")
@@ -1024,7 +1024,7 @@ def _officers(code: str, size: float) -> tuple[str, ...]:
 
 
 def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
-    """The units of commitments.demo that handle dossiers, with what they
+    """The units of demo.organisation that handle dossiers, with what they
     handle: departments the province-level procedures of their fields, the
     districts their district-level ones (in Chí Linh the office of the field,
     or the city itself), the wards and communes the commune-level ones."""

@@ -1,11 +1,11 @@
-"""Demo results: four years of the demo province's index (scoring.demo)
+"""Demo results: four years of the demo province's index (demo.frameworks)
 self-assessed, appraised, adjusted, computed and, for 2022–2024, published.
 
 For every year from 2022 to 2025 each department and commune fills in its
 manual leaves, Home Affairs appraises them (sometimes lower, with a reason)
 and enters the survey points, and approves. Scores come from a hash of (unit,
 year, leaf) and a quality level per unit that drifts from year to year, so
-ranks change; the units procedures.demo singles out keep their character:
+ranks change; the units demo.cases singles out keep their character:
 Sở Xây dựng is late and slides to the bottom of the departments, Sở Tư
 pháp, Sở Kế hoạch và Đầu tư and Phường Phả Lại are the good examples,
 Phường Hoàng Tiến slides. Every year two named units of one group end on
@@ -68,10 +68,10 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from commitments import demo as org
 from commitments.models import Head, HeadPosition, Membership, Role, Unit, UnitKind
+from demo import organisation as org
+from demo.frameworks import FIRST_YEAR, OPEN_YEAR
 from scoring import adjustments, computation, publication, rules
-from scoring.demo import FIRST_YEAR, OPEN_YEAR
 from scoring.models import (
     Adjustment,
     AdjustmentState,
@@ -115,7 +115,7 @@ DESIGNED_QUALITY: dict[str, tuple[float, ...]] = {
     f"{P}-STP": (0.93, 0.95, 0.96, 0.97),
     f"{P}-SKHDT": (0.95, 0.93, 0.96, 0.95),
     f"{C}-PHALAI": (0.92, 0.94, 0.95, 0.97),
-    # Late with its dossiers and getting worse (procedures.demo.LATE_UNITS).
+    # Late with its dossiers and getting worse (demo.cases.LATE_UNITS).
     f"{P}-SXD": (0.84, 0.76, 0.68, 0.58),
     f"{C}-HOANGTIEN": (0.82, 0.77, 0.72, 0.68),
     f"{P}-STNMT": (0.80, 0.78, 0.79, 0.77),
