@@ -69,8 +69,8 @@ def build_framework(year: int):
     appraised, 30 from the survey; 100 leaves, 10 of them computed from the
     dossier figures and 10 from the survey."""
     from commitments.models import UnitKind
-    from scoring import catalogue
-    from scoring.frameworks import DEFAULT_TIERS
+    from scoring.frameworks import catalogue
+    from scoring.frameworks.services import DEFAULT_TIERS
     from scoring.models import Framework, Method, Node, NodeLevel, Tier
 
     framework = Framework.objects.create(
@@ -246,7 +246,7 @@ def timed_compute(year: int) -> tuple[float, int, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from scoring import computation
+    from scoring.results import computation
 
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
@@ -289,8 +289,8 @@ def main() -> int:
     from django.db.models import Count
 
     from commitments.models import RankingGroup, Unit, UnitKind
-    from scoring import computation, publication
     from scoring.models import ComputationRun, Result, Score
+    from scoring.results import computation, publication
 
     call_command("migrate", verbosity=0)
     rng = random.Random(SEED)

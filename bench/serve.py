@@ -140,7 +140,7 @@ def build(units: int) -> None:
     from django.db import connection
 
     from commitments.models import RankingGroup, Unit, UnitKind
-    from scoring import computation, publication
+    from scoring.results import computation, publication
 
     call_command("migrate", verbosity=0)
     rng = random.Random(SEED)

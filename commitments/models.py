@@ -475,7 +475,7 @@ class Commitment(models.Model):
         blank=True,
         related_name="+",
     )
-    # After the year (scoring.accountability.evaluate_year): every mandatory
+    # After the year (scoring.accountability.services.evaluate_year): every mandatory
     # target met; None until judged, or with no mandatory target.
     met = models.BooleanField(_("commitment met"), null=True, blank=True)
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)

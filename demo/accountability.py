@@ -93,7 +93,7 @@ from demo import cases as cases_demo
 from demo import organisation as org
 from procedures import services as procedure_services
 from procedures.models import Reminder
-from scoring import accountability
+from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
     CaseState,

@@ -52,8 +52,8 @@ from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from commitments.models import UnitKind
-from scoring import frameworks
-from scoring.frameworks import FrameworkData, NodeData, TierData
+from scoring.frameworks import services as frameworks
+from scoring.frameworks.services import FrameworkData, NodeData, TierData
 from scoring.models import Assessment, Framework, FrameworkState, Method
 
 # The first year of the demo's index (its results: demo.results), and

@@ -14,13 +14,13 @@ skipped.
 
 Deductions (a press report on Sở Xây dựng, harassment complaints at Phường
 Hoàng Tiến, a disciplined deputy director) are entered and decided through
-scoring.adjustments with four eyes; one is rejected and one still awaits
+scoring.adjustments.services with four eyes; one is rejected and one still awaits
 approval in 2025. The province's ranks on PAR INDEX and PCI criteria
 (CriterionRank, 2021–2025) make the computation propose criterion-rank
 bonuses for the departments responsible; Sở Nội vụ approves those of
 2022–2024 (but one) and leaves 2025's for the demo to decide.
 
-Each year is computed (scoring.computation.compute_now), the proposals
+Each year is computed (scoring.results.computation.compute_now), the proposals
 decided, computed again, and 2022, 2023, 2024 are published in that order
 (a year's change of rank reads the previous year's publication); 2025 stays
 provisional, Xã Bắc An's assessment still awaiting approval. Phường Chí
@@ -32,7 +32,7 @@ published on 15 March; a published year's runs are dated then too, so that
 "computed at" never comes after "published at".
 
 Why the assessments are written directly rather than leaf by leaf through
-scoring.services: those services act for the unit's own staff and head,
+scoring.assessments.services: those services act for the unit's own staff and head,
 and the demo has logins for four units out of some forty; the years are
 past their deadline (the services lock them); and some six thousand
 leaf saves with their locks and history would make every seed_demo (and
@@ -71,7 +71,8 @@ from django.utils import timezone
 from commitments.models import Head, HeadPosition, Membership, Role, Unit, UnitKind
 from demo import organisation as org
 from demo.frameworks import FIRST_YEAR, OPEN_YEAR
-from scoring import adjustments, computation, publication, rules
+from scoring import rules
+from scoring.adjustments import services as adjustments
 from scoring.models import (
     Adjustment,
     AdjustmentState,
@@ -85,6 +86,7 @@ from scoring.models import (
     Result,
     Score,
 )
+from scoring.results import computation, publication
 
 YEARS = range(FIRST_YEAR, OPEN_YEAR + 1)
 PUBLISHED_YEARS = range(FIRST_YEAR, OPEN_YEAR)
@@ -426,7 +428,7 @@ def assessments_fill(year: int, users: dict[str, User]) -> list[Assessment]:
 
 
 def _check_appraisal(score: Score) -> None:
-    """scoring.services' rules for an appraised score, kept by the direct
+    """scoring.assessments.services' rules for an appraised score, kept by the direct
     writes: within the leaf's maximum, two decimals, a reason when it
     differs from the self score."""
     value = score.appraised_score
@@ -771,7 +773,7 @@ def records() -> list[Record]:
 
 
 def records_enter(year: int, users: dict[str, User]) -> int:
-    """The year's RECORDS through scoring.adjustments, each once."""
+    """The year's RECORDS through scoring.adjustments.services, each once."""
     entered = 0
     for record in (r for r in records() if r.year == year):
         unit = Unit.objects.get(code=record.unit)

@@ -11,7 +11,7 @@ class ScoringConfig(AppConfig):
 
         from commitments.models import Membership, RankingGroup, Unit
         from scoring import signals
-        from scoring.page_cache import membership_changed
+        from scoring.results.page_cache import membership_changed
 
         # Memberships are granted and withdrawn in the admin as well as here.
         post_save.connect(membership_changed, sender=Membership)

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from scoring.selectors import unread_notice_count
+from scoring.assessments.selectors import unread_notice_count
 
 
 def notices(request: HttpRequest) -> dict[str, object]:

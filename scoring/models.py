@@ -221,7 +221,7 @@ class AssessmentState(models.TextChoices):
 
 class Assessment(models.Model):
     """A unit's self-assessment against its year's framework, and its
-    appraisal. The state changes only through scoring.services."""
+    appraisal. The state changes only through scoring.assessments.services."""
 
     framework = models.ForeignKey(
         Framework, on_delete=models.PROTECT, related_name="assessments"
@@ -281,7 +281,7 @@ class Score(models.Model):
     )
     node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="scores")
     # The leaf's maximum, copied so that the database itself refuses a score
-    # above it (kept equal to node.max_points by scoring.services).
+    # above it (kept equal to node.max_points by scoring.assessments.services).
     max_points = models.DecimalField(
         _("maximum points"), max_digits=6, decimal_places=2
     )
@@ -883,7 +883,7 @@ class ResultColumns(models.Model):
         _("change of index"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     # Leaf by leaf and the adjustments: what the explanation shows
-    # (built by scoring.computation.unit_row).
+    # (built by scoring.results.computation.unit_row).
     detail = JSONText(_("detail"), default=dict)
 
     class Meta:
@@ -933,7 +933,7 @@ class Immutable(models.Model):
 class Publication(Immutable):
     """A year's results as published: version 1, 2, … Each holds the rule
     parameters it was computed with and a checksum over those and every
-    unit's published result (scoring.publication.checksum)."""
+    unit's published result (scoring.results.publication.checksum)."""
 
     year = models.PositiveSmallIntegerField(_("year"))
     version = models.PositiveSmallIntegerField(_("version"))

@@ -2,7 +2,7 @@
 unit or a ranking group renamed, recoded or regrouped (in /admin/ or
 anywhere else). The rankings over the API and the dashboard's pages show
 names and codes read with the results and are kept with the generation of
-published results (scoring.generation), so such a change starts a new
+published results (scoring.results.generation), so such a change starts a new
 generation once it commits, as a publication does: the next reader reads
 the new name, not a page kept for up to a day.
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import models
 
-from scoring import generation
+from scoring.results import generation
 
 # What the rankings and the dashboard show of each, by attribute name.
 SHOWN = {

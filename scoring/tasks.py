@@ -6,9 +6,9 @@ from celery import shared_task
 from django.utils import timezone
 
 from cchc_portal.queue import enqueue_on_commit
-from scoring import computation
+from scoring.assessments.reminders import deadline_reminders_send
 from scoring.models import ComputationRun, RunState
-from scoring.reminders import deadline_reminders_send
+from scoring.results import computation
 
 
 @shared_task(time_limit=30 * 60, soft_time_limit=25 * 60, acks_late=True)
@@ -31,7 +31,7 @@ def deadline_reminders_task() -> dict[str, int]:
     reject_on_worker_lost=True,
 )
 def compute_year_task(run_id: int) -> dict[str, object]:
-    """Carry out a queued ComputationRun (scoring.computation.run). A run
+    """Carry out a queued ComputationRun (scoring.results.computation.run). A run
     that fails is recorded as failed, with its cause for readers and the
     traceback in the log; it is not raised again, since nothing retries it
     and the results page and the API read the run (in the quick start the

@@ -1,11 +1,11 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("scoring.urls_frameworks")),
-    path("", include("scoring.urls_assessments")),
-    path("", include("scoring.urls_notices")),
-    path("", include("scoring.urls_results")),
-    path("", include("scoring.urls_adjustments")),
-    path("", include("scoring.urls_accountability")),
-    path("", include("scoring.urls_dashboard")),
+    path("", include("scoring.frameworks.urls")),
+    path("", include("scoring.assessments.urls")),
+    path("", include("scoring.notices.urls")),
+    path("", include("scoring.results.urls")),
+    path("", include("scoring.adjustments.urls")),
+    path("", include("scoring.accountability.urls")),
+    path("", include("scoring.dashboard.urls")),
 ]

@@ -158,7 +158,8 @@ class RatingLevelField(serializers.Field):
 
 
 class RatingBasisSerializer(serializers.Serializer):
-    """What the proposal was made from (scoring.accountability.propose_ratings)."""
+    """What the proposal was made from
+    (scoring.accountability.services.propose_ratings)."""
 
     targets = serializers.IntegerField(read_only=True)
     met = serializers.IntegerField(read_only=True)

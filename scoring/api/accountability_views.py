@@ -1,5 +1,5 @@
 """Accountability over REST, read only: explanation requests (giải trình) and
-heads' completion ratings, scoped as on the pages (scoring.accountability:
+heads' completion ratings, scoped as on the pages (scoring.accountability.services:
 cases_visible, ratings_visible). Explaining, deciding and rating are done on
 the pages."""
 
@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
-from scoring.accountability import (
+from scoring.accountability.services import (
     cases_visible,
     ratings_proposal_changed,
     ratings_visible,

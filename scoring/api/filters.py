@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
 from commitments.models import UnitKind
+from scoring.assessments.reminders import NOT_STARTED_Q
 from scoring.models import Assessment, AssessmentState, Framework, FrameworkState
-from scoring.reminders import NOT_STARTED_Q
 
 # The largest id the database holds (a 64-bit signed integer).
 MAX_ID = 2**63 - 1
@@ -52,7 +52,7 @@ class AssessmentFilter(FilterSet):
     def filter_not_started(
         self, queryset: QuerySet[Assessment], name: str, value: bool
     ) -> QuerySet[Assessment]:
-        # The view annotates "started" (scoring.reminders.with_started).
+        # The view annotates "started" (scoring.assessments.reminders.with_started).
         if value:
             return queryset.filter(NOT_STARTED_Q)
         return queryset.exclude(NOT_STARTED_Q)

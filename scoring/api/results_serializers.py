@@ -401,7 +401,7 @@ class ExplanationRuleSerializer(serializers.Serializer):
 
 
 class ExplanationSerializer(serializers.Serializer):
-    """scoring.results.Explanation.as_json(), typed."""
+    """scoring.results.selectors.Explanation.as_json(), typed."""
 
     year = serializers.IntegerField()
     unit = ExplanationUnitSerializer()

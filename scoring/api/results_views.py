@@ -3,9 +3,9 @@
 Published results are the province's public rankings: every signed-in caller
 reads them. Their explanation, leaf by leaf, is for the unit's own people and
 those above it. Provisional results and the computation runs are the
-reviewers' working figures (scoring.results); starting a run is for those who
-manage the frameworks. Every answer is read through scoring.results and
-scoring.publication, so the API shows exactly what the pages show."""
+reviewers' working figures (scoring.results.selectors); starting a run is for those who
+manage the frameworks. Every answer is read through scoring.results.selectors and
+scoring.results.publication, so the API shows exactly what the pages show."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from rest_framework.views import APIView
 
 from cchc_portal.api_filters import PageNumberPagination
 from commitments.models import Unit
-from scoring import generation, publication, results, tasks
+from scoring import tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -52,6 +52,8 @@ from scoring.models import (
     Framework,
     Publication,
 )
+from scoring.results import generation, publication
+from scoring.results import selectors as results
 
 if TYPE_CHECKING:
     pass
@@ -536,7 +538,7 @@ def _request_source(request: Request) -> str:
 
 def published_key(request: Request, year: int) -> str:
     """The cache key of a published ranking's answer. It is kept with the
-    generation of published results it was read in (scoring.generation): a
+    generation of published results it was read in (scoring.results.generation): a
     new publication leaves every earlier entry behind, with no query needed
     to tell."""
     digest = hashlib.sha256(_request_source(request).encode()).hexdigest()[:32]

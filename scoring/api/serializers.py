@@ -177,7 +177,7 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
 class ScoreSerializer(serializers.ModelSerializer[Score]):
     """One leaf of an assessment. The appraised score and its reason are
     null and "" for the unit until they are shown to it, as on its page
-    (context "shows_appraisal", see scoring.selectors.shows_appraisal)."""
+    (context "shows_appraisal", see scoring.assessments.selectors.shows_appraisal)."""
 
     code = serializers.CharField(source="node.code", read_only=True)
     title = serializers.CharField(source="node.title", read_only=True)

@@ -29,7 +29,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cchc_portal.api_errors import error_body
-from scoring import access, frameworks, selectors, services
+from scoring import access
 from scoring.api.filters import AssessmentFilter, FrameworkFilter
 from scoring.api.serializers import (
     AssessmentDetailSerializer,
@@ -40,8 +40,10 @@ from scoring.api.serializers import (
     ScoreSerializer,
     SelfScoreSaveSerializer,
 )
+from scoring.assessments import selectors, services
+from scoring.assessments.reminders import with_started
+from scoring.frameworks import services as frameworks
 from scoring.models import Assessment, Evidence, Framework, Score
-from scoring.reminders import with_started
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser

@@ -47,7 +47,7 @@ def frozen_off(apps, schema_editor):
 
 
 def default_catalogues(apps, schema_editor):
-    from scoring.catalogue import DEFAULT_TITLES
+    from scoring.frameworks.catalogue import DEFAULT_TITLES
     from scoring.rules import DEFAULT_ADJUSTMENT_RULES
 
     Framework = apps.get_model("scoring", "Framework")

@@ -22,7 +22,7 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.models import Unit
-from scoring import services
+from scoring.assessments import services
 from scoring.models import (
     Assessment,
     AssessmentState,

@@ -46,7 +46,7 @@ from procedures.models import (
     ImportStatus,
     Procedure,
 )
-from scoring.accountability import evaluate_year
+from scoring.accountability.services import evaluate_year
 from scoring.models import (
     AccountabilityCase,
     CaseState,

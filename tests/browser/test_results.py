@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from scoring import computation
 from scoring.models import ComputationRun, PublishedResult, RunState
+from scoring.results import computation
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 

@@ -35,7 +35,7 @@ from procedures.models import (
     Procedure,
     UnitMetric,
 )
-from scoring import computation, publication, services
+from scoring.assessments import services
 from scoring.models import (
     AccountabilityCase,
     Assessment,
@@ -56,6 +56,7 @@ from scoring.models import (
     StepAction,
     Tier,
 )
+from scoring.results import computation, publication
 from tests.factories import (
     HeadFactory,
     MembershipFactory,

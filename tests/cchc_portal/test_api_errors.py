@@ -282,7 +282,7 @@ def test_a_server_error_under_api_answers_the_error_format(reviewer, monkeypatch
     def broken(user):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("scoring.results.result_years", broken)
+    monkeypatch.setattr("scoring.results.selectors.result_years", broken)
     client = client_for(reviewer)
     client.raise_request_exception = False
 

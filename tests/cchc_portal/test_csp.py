@@ -13,7 +13,7 @@ from django.urls import reverse
 from commitments.models import Commitment
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-# Rendered only into PDFs by WeasyPrint (scoring.exports), never sent to a
+# Rendered only into PDFs by WeasyPrint (scoring.results.exports), never sent to a
 # browser: their inline styles are no business of the policy.
 PDF_ONLY = {"scoring/exports/_style.html", "scoring/exports/ranking.html",
             "scoring/exports/unit.html"}  # fmt: skip

@@ -61,7 +61,7 @@ from commitments.models import (
     UnitKind,
 )
 from procedures.models import CaseRecord, Reminder
-from scoring import computation, workbook
+from scoring.frameworks import workbook
 from scoring.models import (
     AccountabilityCase,
     Adjustment,
@@ -81,6 +81,7 @@ from scoring.models import (
     Score,
     Tier,
 )
+from scoring.results import computation
 from tests.cchc_portal.write_data import (
     FRAMEWORK_YEAR,
     PASSWORD,

@@ -38,7 +38,8 @@ from commitments.models import (
     UnitKind,
 )
 from procedures.models import CaseRecord, CaseStatus, Channel, Procedure, Reminder
-from scoring import frameworks, services
+from scoring.assessments import services
+from scoring.frameworks import services as frameworks
 from scoring.models import (
     AccountabilityCase,
     Adjustment,

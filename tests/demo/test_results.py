@@ -12,7 +12,7 @@ from django.db.models import F
 
 from commitments.models import Unit
 from demo.results import NOT_YET_APPROVED, TIES
-from scoring import publication, results, rules
+from scoring import rules
 from scoring.models import (
     Adjustment,
     AdjustmentState,
@@ -26,6 +26,8 @@ from scoring.models import (
     Result,
     Score,
 )
+from scoring.results import publication
+from scoring.results import selectors as results
 
 PUBLISHED_YEARS = (2022, 2023, 2024)
 PROVISIONAL_YEAR = 2025

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from commitments.models import UnitKind
-from scoring import services
+from scoring.assessments import services
 from scoring.models import Framework, Method, Node, NodeLevel
 
 DEADLINE = date(2026, 1, 7)

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from commitments.models import Unit
 from procedures.models import PeriodKind, UnitMetric
-from scoring import catalogue, services
+from scoring.assessments import services
+from scoring.frameworks import catalogue
 from scoring.models import (
     Adjustment,
     AdjustmentRule,

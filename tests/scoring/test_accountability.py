@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from commitments.models import Commitment
-from scoring import accountability, computation, publication
+from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
     CaseKind,
@@ -23,6 +23,7 @@ from scoring.models import (
     RatingLevel,
     Result,
 )
+from scoring.results import computation, publication
 from tests.commitments.helpers import D, month, signed
 from tests.factories import HeadFactory, UnitFactory
 from tests.scoring.results_helpers import add_tiers_and_catalogue, scored

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from procedures import services as reminder_services
 from procedures.models import Procedure
-from scoring import accountability, computation
+from scoring.accountability import services as accountability
 from scoring.models import (
     HeadRating,
     Notice,
@@ -22,6 +22,7 @@ from scoring.models import (
     RunState,
     Score,
 )
+from scoring.results import computation
 from tests.commitments.helpers import signed
 from tests.procedures.test_overdue import local, make_case
 from tests.scoring.results_helpers import GOOD, on_time, record, result_of, scored

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from scoring import accountability
+from scoring.accountability import services as accountability
 from scoring.models import AccountabilityCase, CaseState, HeadRating
 from tests.scoring.test_accountability import AFTER, NOW, two_bad_years
 

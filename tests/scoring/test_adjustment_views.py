@@ -15,7 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import UnitKind
-from scoring import adjustments, catalogue, criterion_ranks
+from scoring.adjustments import criterion_ranks
+from scoring.adjustments import services as adjustments
+from scoring.frameworks import catalogue
 from scoring.models import (
     Adjustment,
     AdjustmentRule,

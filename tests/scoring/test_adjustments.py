@@ -1,5 +1,5 @@
-"""The deduction and bonus services (scoring.adjustments) and the province's
-criterion ranks (scoring.criterion_ranks): who enters, four eyes on every
+"""The deduction and bonus services (scoring.adjustments.services) and the province's
+criterion ranks (scoring.adjustments.criterion_ranks): who enters, four eyes on every
 decision, a rejection says why, the catalogue frozen once the year is
 published, a rule in use is never deleted, one rank per criterion and year."""
 
@@ -12,7 +12,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from commitments.models import UnitKind
-from scoring import adjustments, catalogue, computation, criterion_ranks, publication
+from scoring.adjustments import criterion_ranks
+from scoring.adjustments import services as adjustments
+from scoring.frameworks import catalogue
 from scoring.models import (
     Adjustment,
     AdjustmentRule,
@@ -21,6 +23,7 @@ from scoring.models import (
     Framework,
     FrameworkState,
 )
+from scoring.results import computation, publication
 from tests.scoring.results_helpers import GOOD, record, scored
 from tests.wording import vi
 

@@ -15,8 +15,8 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scoring import services
 from scoring.api.views import ScoreSaveThrottle
+from scoring.assessments import services
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -164,7 +164,7 @@ def test_a_framework_reads_with_its_settings_tiers_and_tree(
 def test_drafts_are_for_those_who_build_frameworks_others_see_their_kinds_once_open(
     request, framework, persona, draft, opened
 ):
-    """As on the framework pages (scoring.frameworks.frameworks_visible)."""
+    """As on the framework pages (scoring.frameworks.services.frameworks_visible)."""
     client = client_for(request.getfixturevalue(persona))
     url = reverse("scoring_api:framework-detail", kwargs={"pk": framework.pk})
 

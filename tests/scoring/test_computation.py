@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commitments.models import Unit, UnitKind
-from scoring import computation, tasks
+from scoring import tasks
 from scoring.models import (
     Adjustment,
     AdjustmentRule,
@@ -31,6 +31,7 @@ from scoring.models import (
     RunState,
     Score,
 )
+from scoring.results import computation
 from tests.factories import UnitFactory
 from tests.scoring.results_helpers import (
     GOOD,
@@ -195,7 +196,8 @@ def test_change_against_the_previous_publication_and_through_a_merger(
     """2024 (published): A 1st (index 65.00), B 2nd (55.00). 2025: B climbs to
     1st (+1 place); M, formed from A and B, compares with their mean index
     (60.00) and their best rank (1)."""
-    from scoring import frameworks, publication
+    from scoring.frameworks import services as frameworks
+    from scoring.results import publication
 
     group = _group()
     Unit.objects.filter(pk__in=[org.commune_a.pk, org.commune_b.pk]).update(

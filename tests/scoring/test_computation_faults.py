@@ -11,8 +11,9 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import translation
 
-from scoring import accountability, computation
+from scoring.accountability import services as accountability
 from scoring.models import ComputationRun, Node, RunError, RunState
+from scoring.results import computation
 from tests.scoring.results_helpers import GOOD, on_time, scored
 
 RAW = "CHECK constraint failed: head_rating_change_has_reason"
@@ -42,7 +43,7 @@ def test_a_failed_run_shows_a_translated_cause_on_the_results_pages(
     client, reviewer, computed, broken, caplog
 ):
     client.force_login(reviewer)
-    with caplog.at_level(logging.ERROR, logger="scoring.computation"):
+    with caplog.at_level(logging.ERROR, logger="scoring.results.computation"):
         pressed = client.post(
             reverse("results_compute", kwargs={"year": 2025}), follow=True
         )

@@ -26,7 +26,9 @@ from django.db import transaction
 from commitments.models import Unit
 from procedures import services as reminder_services
 from procedures.models import Procedure, Reminder
-from scoring import accountability, adjustments, tasks
+from scoring import tasks
+from scoring.accountability import services as accountability
+from scoring.adjustments import services as adjustments
 from scoring.models import (
     AccountabilityCase,
     Adjustment,

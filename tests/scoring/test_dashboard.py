@@ -27,8 +27,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import Head, HeadPosition, Membership, RankingGroup, Role
-from scoring import accountability, computation, dashboard, publication, reminders
+from scoring.accountability import services as accountability
+from scoring.assessments import reminders
+from scoring.dashboard import selectors as dashboard
 from scoring.models import AccountabilityCase, CaseKind, CaseState
+from scoring.results import computation, publication
 from tests.commitments.helpers import month, signed
 from tests.conftest import _member
 from tests.factories import UnitFactory
@@ -444,7 +447,7 @@ def test_leaders_land_on_the_dashboard(client, leader, city_reviewer):
     assert client.get("/")["Location"] == "/units/"
 
 
-# --- the page kept for its reader (scoring.page_cache) -------------------------------
+# --- the page kept for its reader (scoring.results.page_cache) ---------------
 
 
 def test_a_page_read_again_costs_only_the_session_and_the_user(

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from commitments.access import memberships
-from scoring import evidence, services
+from scoring.assessments import evidence, services
 from scoring.models import Evidence, Score
 from tests.scoring.test_views import (
     PDF,

@@ -21,7 +21,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from scoring import exports
+from scoring.results import exports
 from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
     computed_2025,
     framework_2025,

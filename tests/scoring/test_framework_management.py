@@ -17,8 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from commitments.models import Role, UnitKind
-from scoring import access, adjustments, frameworks, workbook
-from scoring.frameworks import FrameworkData, NodeData, TierData
+from scoring import access
+from scoring.adjustments import services as adjustments
+from scoring.frameworks import services as frameworks
+from scoring.frameworks import workbook
+from scoring.frameworks.services import FrameworkData, NodeData, TierData
 from scoring.models import AdjustmentRule, Framework, FrameworkState, Node, Tier
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 from tests.wording import vi

@@ -12,8 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from commitments.models import UnitKind
-from scoring import frameworks, workbook
-from scoring.frameworks import TierData
+from scoring.frameworks import services as frameworks
+from scoring.frameworks import workbook
+from scoring.frameworks.services import TierData
 from scoring.models import Assessment, Framework, FrameworkState, Node, Score
 from tests.wording import vi
 

@@ -14,8 +14,9 @@ from django.core.management import call_command
 from django.utils import translation
 
 from commitments.models import Unit, UnitKind
-from scoring import frameworks, services
-from scoring.frameworks import NodeData, TierData
+from scoring.assessments import services
+from scoring.frameworks import services as frameworks
+from scoring.frameworks.services import NodeData, TierData
 from scoring.models import (
     Assessment,
     Framework,

@@ -1,4 +1,4 @@
-"""The generation of the published results (scoring.generation): what is
+"""The generation of the published results (scoring.results.generation): what is
 cached from published results is kept under it."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from scoring import generation
+from scoring.results import generation
 
 # The commit hooks need a database connection.
 pytestmark = pytest.mark.django_db

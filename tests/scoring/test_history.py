@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scoring import evidence, selectors, services
+from scoring.assessments import evidence, selectors, services
 from scoring.models import Assessment, Comment, Contest, Evidence, Score
 from tests.scoring.test_views import (
     add_document,

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from commitments.models import UnitKind
-from scoring import services
+from scoring.assessments import services
 from scoring.context_processors import notices as notices_context
 from scoring.models import (
     AssessmentState,

@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from scoring import computation, publication, results
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -22,6 +21,8 @@ from scoring.models import (
     PublishedResult,
     Score,
 )
+from scoring.results import computation, publication
+from scoring.results import selectors as results
 from tests.scoring.results_helpers import GOOD, record, scored
 
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commitments.models import Unit, UnitKind
-from scoring import services
+from scoring.assessments import services
+from scoring.assessments.selectors import NOT_STARTED, QueueFilters, assessment_queue
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -19,7 +20,6 @@ from scoring.models import (
     FrameworkState,
     Score,
 )
-from scoring.selectors import NOT_STARTED, QueueFilters, assessment_queue
 from tests.factories import UnitFactory
 from tests.scoring.test_views import (
     approve,

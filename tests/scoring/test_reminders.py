@@ -14,7 +14,8 @@ from django_celery_beat import schedulers
 from django_celery_beat.models import PeriodicTask
 
 from commitments.models import Role
-from scoring import reminders, services
+from scoring.assessments import reminders, services
+from scoring.assessments.reminders import ReminderCounts, deadline_reminders_send
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -24,7 +25,6 @@ from scoring.models import (
     Notice,
     Score,
 )
-from scoring.reminders import ReminderCounts, deadline_reminders_send
 from scoring.tasks import deadline_reminders_task
 from tests.factories import MembershipFactory, UserFactory
 from tests.wording import vi
@@ -434,7 +434,7 @@ def test_a_mail_server_failure_is_logged_and_the_reminder_stays_sent(
 
     monkeypatch.setattr(reminders, "get_connection", lambda: Down())
 
-    with caplog.at_level(logging.ERROR, logger="scoring.reminders"):
+    with caplog.at_level(logging.ERROR, logger="scoring.assessments.reminders"):
         counts = send(TWO_BEFORE)
 
     assert counts.reminders == 1

@@ -13,7 +13,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from commitments.models import RankingGroup, Unit
-from scoring import generation
+from scoring.results import generation
 from tests.factories import UnitFactory
 from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
     approve_all,

@@ -30,7 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import RankingGroup
-from scoring import adjustments, computation, frameworks, publication, services
+from scoring.adjustments import services as adjustments
+from scoring.assessments import services
+from scoring.frameworks import services as frameworks
 from scoring.models import (
     AdjustmentRule,
     Assessment,
@@ -41,6 +43,7 @@ from scoring.models import (
     Score,
     Tier,
 )
+from scoring.results import computation, publication
 from tests.factories import UnitFactory
 from tests.wording import vi
 

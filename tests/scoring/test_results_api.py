@@ -23,8 +23,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.test import APIClient
 
 from commitments.models import Role, Unit, UnitKind
-from scoring import adjustments, computation, publication, results, services
+from scoring.adjustments import services as adjustments
 from scoring.api.results_views import RunRequestThrottle
+from scoring.assessments import services
 from scoring.models import (
     AdjustmentRule,
     Assessment,
@@ -37,6 +38,8 @@ from scoring.models import (
     Score,
     Tier,
 )
+from scoring.results import computation, publication
+from scoring.results import selectors as results
 from tests.factories import (
     MembershipFactory,
     RankingGroupFactory,

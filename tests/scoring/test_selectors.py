@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from procedures.rules import Counts
-from scoring import selectors, services
+from scoring.assessments import selectors, services
 from scoring.models import Method, Node, NodeLevel, Score
 from tests.scoring.test_views import (
     approve,

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from commitments.models import UnitKind
-from scoring import services
+from scoring.assessments import services
 from scoring.models import (
     Assessment,
     AssessmentState,

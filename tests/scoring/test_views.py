@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from procedures.models import PeriodKind, UnitMetric
-from scoring import services
+from scoring.assessments import services
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -84,7 +84,7 @@ def save_self(assessment, user, code, value, explanation="Đã thực hiện"):
 
 
 def add_document(assessment, user, name="ke-hoach.pdf", data=PDF):
-    from scoring import evidence
+    from scoring.assessments import evidence
 
     return evidence.evidence_add(
         user=user,

@@ -13,10 +13,11 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from commitments.models import UnitKind
-from scoring import frameworks, workbook
-from scoring.frameworks import TierData
+from scoring.frameworks import services as frameworks
+from scoring.frameworks import workbook
+from scoring.frameworks.services import TierData
+from scoring.frameworks.workbook import CellError, WorkbookInvalid
 from scoring.models import Framework, FrameworkState, Node
-from scoring.workbook import CellError, WorkbookInvalid
 
 TREE, TIERS, SETTINGS = "Chỉ số", "Xếp loại", "Thông tin chung"
 

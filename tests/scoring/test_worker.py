@@ -40,8 +40,10 @@ def build_scenario() -> None:
     from datetime import date
 
     from commitments.models import Unit, UnitKind
-    from scoring import catalogue, computation, services
+    from scoring.assessments import services
+    from scoring.frameworks import catalogue
     from scoring.models import Assessment, Framework, Node, Score, Tier
+    from scoring.results import computation
 
     province = Unit.objects.create(
         code="P", name="UBND tỉnh", kind=UnitKind.PROVINCE, valid_from=date(2019, 1, 1)

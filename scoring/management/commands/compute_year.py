@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scoring import computation
 from scoring.models import RunState
+from scoring.results import computation
 
 
 class Command(BaseCommand):

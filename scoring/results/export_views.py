@@ -1,0 +1,229 @@
+"""Downloads of the results as documents (XLSX and PDF, scoring.results.exports).
+
+The same results as the pages, with the same rules (scoring.results.views):
+the published ranking for every signed-in user, the provisional one only
+for reviewers and only their units; a unit's result only for those who may
+read its explanation. Anything out of sight answers 404. These views read
+what the pages read, turn it into the builders' plain rows, and return the
+file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cchc_portal.throttling import export_throttled
+from commitments import printing
+from commitments.models import Unit, UnitKind
+from scoring.models import Method
+from scoring.results import exports
+from scoring.results import views as pages
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+# The body that issues the rankings (Home Affairs of the province).
+ISSUER = "SỞ NỘI VỤ"
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def heading(day: date) -> exports.Heading:
+    """The province (the root unit) above Sở Nội vụ, and the date line
+    dated from the province's place ("Hải Dương, ngày …")."""
+    province = (
+        Unit.objects.filter(kind=UnitKind.PROVINCE, parent__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    place = printing.place_name(province) if province else printing.BLANK
+    return exports.Heading(
+        issuer_parent=province.name.upper() if province else "",
+        issuer=ISSUER,
+        date_line=printing.date_line(place, day, day.year),
+    )
+
+
+def _status(selection: pages.Selection, computed_at: datetime | None) -> str:
+    if selection.publication is not None:
+        return (
+            f"Kết quả chính thức – công bố lần {selection.publication.version} "
+            f"ngày {timezone.localtime(selection.publication.published_at):%d/%m/%Y}"
+        )
+    status = "Kết quả tạm thời, chưa công bố"
+    if computed_at is None:
+        return status
+    when = timezone.localtime(computed_at).strftime("%H:%M %d/%m/%Y")
+    return f"{status} – tính lúc {when}"
+
+
+def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
+    """The ranking the page shows for the same address (view, version,
+    group), as the builders' rows."""
+    user = pages._user(request)
+    selection = pages._select(request, user, year)
+    groups, run = pages._groups(user, selection)
+    wanted = request.GET.get("group") or ""
+    shown = [g for g in groups if g.code == wanted] or groups
+    return exports.Ranking(
+        year=year,
+        status=_status(selection, run.finished_at if run else None),
+        checksum=selection.publication.checksum if selection.publication else "",
+        provisional=selection.provisional,
+        groups=[
+            exports.TableGroup(
+                name=group.name,
+                fields=group.fields,
+                rows=[
+                    exports.RankingRow(
+                        rank=row.result.rank,
+                        unit_code=row.result.unit.code,
+                        unit_name=row.result.unit.name,
+                        approved=row.result.approved,
+                        index=row.result.index,
+                        tier=row.result.tier,
+                        tier_label=row.result.tier_label,
+                        fields=row.fields,
+                        rank_change=row.result.rank_change,
+                        index_change=row.result.index_change,
+                    )
+                    for row in group.rows
+                ],
+            )
+            for group in shown
+        ],
+    )
+
+
+def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitResult:
+    """A unit's result as its page explains it; 404 where the page would."""
+    unit, selection, explanation = pages.unit_explanation(request, year, code)
+    with translation.override("vi"):
+        methods = {value: str(label) for value, label in Method.choices}
+    return exports.UnitResult(
+        year=year,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        framework_name=explanation.framework_name,
+        status=_status(selection, explanation.computed_at),
+        checksum=explanation.checksum,
+        lines=[
+            exports.UnitLine(
+                code=line.code,
+                title=line.title,
+                depth=line.depth,
+                is_leaf=line.is_leaf,
+                maximum=line.maximum,
+                method=methods.get(line.method, line.method),
+                self_score=line.self_score,
+                appraised=line.appraised,
+                points=line.points,
+            )
+            for line in explanation.lines
+        ],
+        adjustments=[
+            (str(rule["title"]), Decimal(rule["counted"] or "0"))
+            for rule in explanation.adjustments_by_rule
+        ],
+        obtained=explanation.obtained,
+        adjustments_total=explanation.adjustments_entered,
+        final=explanation.final,
+        maximum=explanation.maximum,
+        index=explanation.index,
+        tier=explanation.tier,
+        tier_label=explanation.tier_label,
+        rank=explanation.rank,
+        group=explanation.group or explanation.framework_name,
+        group_size=explanation.group_size,
+        approved=explanation.approved,
+        provisional=selection.provisional,
+    )
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _suffix(request: HttpRequest, provisional: bool) -> str:
+    if provisional:
+        return "-tam-thoi"
+    version = request.GET.get("version")
+    return f"-v{version}" if version else ""
+
+
+def _ranking_download(
+    request: HttpRequest,
+    year: int,
+    build: Callable[[exports.Ranking, exports.Heading], bytes],
+    content_type: str,
+    extension: str,
+) -> HttpResponse:
+    ranking = ranking_of(request, year)
+    group = _UNSAFE_FILENAME.sub("", request.GET.get("group") or "")
+    name = f"bang-xep-hang-cchc-{year}{_suffix(request, ranking.provisional)}"
+    name += f"-{group}" if group else ""
+    return _download(
+        build(ranking, heading(timezone.localdate())),
+        content_type,
+        f"{name}.{extension}",
+    )
+
+
+def _unit_download(
+    request: HttpRequest,
+    year: int,
+    code: str,
+    build: Callable[[exports.UnitResult, exports.Heading], bytes],
+    content_type: str,
+    extension: str,
+) -> HttpResponse:
+    result = unit_result_of(request, year, code)
+    name = (
+        f"ket-qua-cchc-{_UNSAFE_FILENAME.sub('', code)}-{year}"
+        f"{_suffix(request, result.provisional)}"
+    )
+    return _download(
+        build(result, heading(timezone.localdate())),
+        content_type,
+        f"{name}.{extension}",
+    )
+
+
+@never_cache
+@login_required
+@export_throttled
+@require_GET
+def ranking_xlsx(request: HttpRequest, year: int) -> HttpResponse:
+    return _ranking_download(request, year, exports.ranking_xlsx, XLSX, "xlsx")
+
+
+@never_cache
+@login_required
+@export_throttled
+@require_GET
+def ranking_pdf(request: HttpRequest, year: int) -> HttpResponse:
+    return _ranking_download(request, year, exports.ranking_pdf, PDF, "pdf")
+
+
+@never_cache
+@login_required
+@export_throttled
+@require_GET
+def unit_result_xlsx(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    return _unit_download(request, year, code, exports.unit_result_xlsx, XLSX, "xlsx")
+
+
+@never_cache
+@login_required
+@export_throttled
+@require_GET
+def unit_result_pdf(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    return _unit_download(request, year, code, exports.unit_result_pdf, PDF, "pdf")

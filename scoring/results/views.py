@@ -1,0 +1,773 @@
+"""The results pages of the year's PAR index: the ranking tables by group,
+a unit's explanation leaf by leaf, and for Home Affairs the computation runs
+and the publication.
+
+Published results (the latest version, or ?version=N) are the province's
+rankings: every signed-in user reads the tables; a unit's explanation is for
+the unit and those above it. Provisional results (?view=provisional) are
+the reviewers' working figures, for the units they review. Anything out of
+sight answers 404, as another unit's object does elsewhere.
+
+Who sees what is scoring.results.selectors; computing is scoring.tasks.compute_queue;
+publishing is scoring.results.publication.publish. These views choose, call, and
+render."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from cchc_portal.spreadsheets import formula_safe
+from cchc_portal.throttling import export_throttled
+from commitments.models import Unit
+from scoring import tasks
+from scoring.assessments.selectors import COUNT_LABELS
+from scoring.frameworks import services as frameworks
+from scoring.models import (
+    ComputationRun,
+    Framework,
+    Method,
+    MetricName,
+    NodeLevel,
+    Publication,
+    PublishedResult,
+    Result,
+    RunState,
+    ScoringFunction,
+)
+from scoring.results import computation, publication
+from scoring.results import selectors as results
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+PUBLISHED, PROVISIONAL = "published", "provisional"
+# While a run is queued or running the page reloads itself this often.
+REFRESH_SECONDS = 5
+RUNS_SHOWN = 20
+ALIVE = (RunState.QUEUED, RunState.RUNNING)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    return user
+
+
+def _manager(request: HttpRequest, year: int) -> User:
+    """The user, when they compute and publish the year; 404 for anyone
+    else (publication.may_run)."""
+    user = _user(request)
+    if not publication.may_run(user, year):
+        raise Http404
+    return user
+
+
+def _points(value: Decimal | None) -> str:
+    return "" if value is None else formats.number_format(value, decimal_pos=2)
+
+
+def _signed(value: Decimal | None) -> str:
+    """+1,25 / -0,50 / 0,00 (a decimal comma in Vietnamese)."""
+    if value is None:
+        return ""
+    return ("+" if value > 0 else "") + _points(value)
+
+
+def _rank_change(change: int | None) -> str:
+    """▲3 climbed three places, ▼2 fell two, – kept its place."""
+    if change is None:
+        return ""
+    if change > 0:
+        return f"▲{change}"
+    if change < 0:
+        return f"▼{-change}"
+    return "–"
+
+
+# --- which results a request asks for ---------------------------------------------
+
+
+def _years_with_results(user: User) -> list[int]:
+    return sorted(
+        set(results.published_years()) | set(results.provisional_years(user)),
+        reverse=True,
+    )
+
+
+def _years_listed(user: User) -> list[int]:
+    """The year switcher: years with results the user sees, and for Home
+    Affairs every year with a framework (to compute it a first time)."""
+    years = set(_years_with_results(user))
+    if frameworks.may_manage(user):
+        years |= set(Framework.objects.order_by().values_list("year", flat=True))
+    return sorted(years, reverse=True)
+
+
+@dataclass
+class Selection:
+    """The results a request shows: a publication's, or the provisional ones."""
+
+    year: int
+    view: str
+    publication: Publication | None = None
+    # A version named in the address (?version=N): links keep it.
+    pinned: bool = False
+
+    @property
+    def provisional(self) -> bool:
+        return self.view == PROVISIONAL
+
+    def query(self, **extra: str) -> str:
+        """The query string that selects the same results (and ``extra``)."""
+        params = QueryDict(mutable=True)
+        if self.provisional:
+            params["view"] = PROVISIONAL
+        elif self.pinned and self.publication is not None:
+            params["version"] = str(self.publication.version)
+        for key, value in extra.items():
+            if value:
+                params[key] = value
+        return params.urlencode()
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.GET.get("version")
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def _select(request: HttpRequest, user: User, year: int) -> Selection:
+    """Published results by default (the latest version, or ?version=N);
+    provisional ones for reviewers (?view=provisional, or by default where
+    nothing is published yet). Anything else the user may not see: 404."""
+    view = request.GET.get("view") or ""
+    if view not in ("", PUBLISHED, PROVISIONAL):
+        raise Http404
+    if view != PROVISIONAL:
+        version = _version(request)
+        found = results.publication_of(year, version)
+        if found is not None:
+            return Selection(year, PUBLISHED, found, pinned=version is not None)
+        if view == PUBLISHED or request.GET.get("version"):
+            raise Http404
+    if not results.may_see_provisional(user):
+        raise Http404
+    if not Framework.objects.filter(year=year).exists():
+        raise Http404
+    return Selection(year, PROVISIONAL)
+
+
+# --- the table ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    result: Result | PublishedResult
+    fields: list[Decimal | None]
+    url: str
+    rank_change: str
+    index_change: str
+
+
+@dataclass
+class Group:
+    code: str
+    name: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> int:
+        return sum(1 for row in self.rows if row.result.rank is not None)
+
+
+def _group_key(result: Result | PublishedResult) -> tuple[str, str]:
+    """(code, name) of the ranking group; units without one are ranked
+    within their framework (scoring.results.computation.rank_rows)."""
+    if result.group is not None:
+        return result.group.code, result.group.name
+    return f"kind-{result.framework.unit_kind}", result.framework.name
+
+
+def _field_columns(
+    parameters: dict[str, Any], framework_ids: Iterable[int]
+) -> list[tuple[str, str]]:
+    """The top-level fields (code, title) of the frameworks, as the results
+    were computed with them."""
+    columns: dict[str, str] = {}
+    for framework_id in framework_ids:
+        framework = parameters.get(str(framework_id), {})
+        for node in framework.get("nodes", []):
+            if node["parent"] is None:
+                columns.setdefault(node["code"], node["title"])
+    return list(columns.items())
+
+
+def _table_results(
+    user: User, selection: Selection
+) -> tuple[list[Result | PublishedResult], dict[str, Any], ComputationRun | None]:
+    """The rows (without their leaf detail), the parameters they were
+    computed with and, for provisional results, the run that wrote them."""
+    if selection.publication is not None:
+        published = results.published_results(selection.publication)
+        rows: list[Result | PublishedResult] = list(published.defer("detail"))
+        return rows, selection.publication.parameters, None
+    provisional = list(
+        results.provisional_results(user, selection.year).defer(
+            "detail", "run__parameters"
+        )
+    )
+    # Every provisional result of a year comes from the run that wrote it
+    # (a run replaces them all).
+    run = (
+        ComputationRun.objects.filter(pk=provisional[0].run_id).first()
+        if provisional
+        else None
+    )
+    found: list[Result | PublishedResult] = list(provisional)
+    return found, run.parameters if run else {}, run
+
+
+def _explainable(user: User, selection: Selection) -> set[int] | None:
+    """Units whose explanation the user may open: those of their scope
+    (results.may_explain_published, for every row at once); every
+    provisional row (the query is already the reviewer's units). None:
+    all of them."""
+    if selection.provisional:
+        return None
+    return set(results.explainable_units(user).values_list("pk", flat=True))
+
+
+def _sort_key(result: Result | PublishedResult) -> tuple[Any, ...]:
+    # Ranked units by rank, then the unranked (not approved) ones.
+    return (
+        result.rank is None,
+        result.rank or 0,
+        not result.approved,
+        result.unit.name,
+        result.unit.code,
+    )
+
+
+def _groups(
+    user: User, selection: Selection
+) -> tuple[list[Group], ComputationRun | None]:
+    found, parameters, run = _table_results(user, selection)
+    explainable = _explainable(user, selection)
+    query = selection.query()
+    by_code: dict[str, Group] = {}
+    framework_ids: dict[str, list[int]] = {}
+    for result in sorted(found, key=_sort_key):
+        code, name = _group_key(result)
+        group = by_code.get(code)
+        if group is None:
+            group = by_code[code] = Group(code, name)
+            framework_ids[code] = []
+        if result.framework_id not in framework_ids[code]:
+            framework_ids[code].append(result.framework_id)
+        url = ""
+        if explainable is None or result.unit_id in explainable:
+            url = reverse(
+                "results_unit",
+                kwargs={"year": selection.year, "code": result.unit.code},
+            )
+            url = f"{url}?{query}" if query else url
+        group.rows.append(Row(result, [], url, "", ""))
+    for code, group in by_code.items():
+        group.fields = _field_columns(parameters, framework_ids[code])
+        for row in group.rows:
+            values = row.result.field_indices or {}
+            row.fields = [
+                Decimal(values[c]) if values.get(c) is not None else None
+                for c, _title in group.fields
+            ]
+            row.rank_change = _rank_change(row.result.rank_change)
+            row.index_change = _signed(row.result.index_change)
+    groups = sorted(by_code.values(), key=lambda g: (g.name, g.code))
+    return groups, run
+
+
+# --- Home Affairs: runs and publication ----------------------------------------------
+
+TRIGGERS = {
+    "manual": gettext_lazy("by hand"),
+    "schedule": gettext_lazy("nightly"),
+    "command": gettext_lazy("command"),
+    "publication": gettext_lazy("publication"),
+}
+
+
+def _latest_run(year: int) -> ComputationRun | None:
+    return (
+        ComputationRun.objects.filter(year=year)
+        .select_related("requested_by")
+        .defer("parameters")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+class PublishForm(forms.Form):
+    run = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=gettext_lazy("Note (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I have checked these results: publish them. Published results "
+            "never change; a later publication is a new version."
+        ),
+        error_messages={
+            "required": gettext_lazy("Tick the box to confirm the publication.")
+        },
+    )
+
+
+def _manage_context(year: int) -> dict[str, Any]:
+    """The run status box and the publication form."""
+    run = _latest_run(year)
+    computed = publication.latest_run(year)
+    blockers = publication.blockers(year)
+    already = (
+        Publication.objects.filter(year=year, run=computed).order_by("-version").first()
+        if computed is not None
+        else None
+    )
+    alive = run is not None and run.state in ALIVE
+    return {
+        "run": run,
+        "run_trigger": str(TRIGGERS.get(run.trigger, run.trigger)) if run else "",
+        "run_alive": alive,
+        "refresh_seconds": REFRESH_SECONDS if alive else None,
+        "computed_run": computed,
+        "blockers": blockers,
+        "already_published": already,
+        "may_publish": computed is not None
+        and not blockers
+        and not alive
+        and already is None,
+        "publish_form": PublishForm(initial={"run": computed.pk if computed else ""}),
+    }
+
+
+# --- pages ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def results_home(request: HttpRequest) -> HttpResponse:
+    """The latest year with results the user sees, or a page that says
+    there are none yet."""
+    user = _user(request)
+    years = _years_with_results(user)
+    if years:
+        url = reverse("results_year", kwargs={"year": years[0]})
+        if years[0] not in results.published_years():
+            url += "?view=provisional"
+        return redirect(url)
+    return render(
+        request,
+        "scoring/results/empty.html",
+        {
+            "manage": frameworks.may_manage(user),
+            "years": _years_listed(user),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def results_year(request: HttpRequest, year: int) -> HttpResponse:
+    user = _user(request)
+    selection = _select(request, user, year)
+    groups, provisional_run = _groups(user, selection)
+    wanted = request.GET.get("group") or ""
+    shown = [g for g in groups if g.code == wanted] or groups
+    manage = publication.may_run(user, year)
+    latest_version = None
+    versions: list[Publication] = []
+    if selection.publication is not None:
+        versions = list(
+            Publication.objects.filter(year=year)
+            .select_related("published_by")
+            .defer("parameters")
+            .order_by("-version")
+        )
+        latest_version = versions[0].version
+    context: dict[str, Any] = {
+        "year": year,
+        "selection": selection,
+        "publication": selection.publication,
+        "latest_version": latest_version,
+        "versions": versions,
+        "provisional_run": provisional_run,
+        "groups": groups,
+        "shown": shown,
+        "group_code": wanted if len(shown) == 1 and shown[0].code == wanted else "",
+        "years": _years_listed(user),
+        "reviewer": results.may_see_provisional(user),
+        "has_publication": bool(versions)
+        or Publication.objects.filter(year=year).exists(),
+        "query": selection.query(),
+        "csv_query": selection.query(group=wanted if len(shown) == 1 else ""),
+        "manage": manage and selection.provisional,
+    }
+    if manage and selection.provisional:
+        context.update(_manage_context(year))
+    return render(request, "scoring/results/year.html", context)
+
+
+def _cell(value: object) -> object:
+    return formula_safe(value)
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+@login_required
+@export_throttled
+@require_GET
+def results_csv(request: HttpRequest, year: int) -> HttpResponse:
+    """The table as CSV, with the same choice of results and group."""
+    user = _user(request)
+    selection = _select(request, user, year)
+    groups, _run = _groups(user, selection)
+    wanted = request.GET.get("group") or ""
+    shown = [g for g in groups if g.code == wanted] or groups
+    codes: list[str] = []
+    for group in shown:
+        for code, _title in group.fields:
+            if code not in codes:
+                codes.append(code)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    status = (
+        f"v{selection.publication.version}"
+        if selection.publication is not None
+        else PROVISIONAL
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="results-{year}-{status}.csv"'
+    )
+    # The byte-order mark tells Excel the file is UTF-8 (Vietnamese letters).
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "year",
+            "status",
+            "ranking_group",
+            "rank",
+            "unit_code",
+            "unit_name",
+            "approved",
+            "index",
+            *[f"field_{code}" for code in codes],
+            "tier",
+            "tier_label",
+            "previous_rank",
+            "rank_change",
+            "previous_index",
+            "index_change",
+            "points_obtained",
+            "deductions_bonuses",
+            "final_points",
+            "max_points",
+        ]
+    )
+    for group in shown:
+        for row in group.rows:
+            r = row.result
+            values = r.field_indices or {}
+            writer.writerow(
+                [
+                    year,
+                    status,
+                    _cell(group.name),
+                    r.rank or "",
+                    _cell(r.unit.code),
+                    _cell(r.unit.name),
+                    int(r.approved),
+                    _plain(r.index),
+                    *[values.get(code) or "" for code in codes],
+                    _cell(r.tier),
+                    _cell(r.tier_label),
+                    r.previous_rank or "",
+                    "" if r.rank_change is None else r.rank_change,
+                    _plain(r.previous_index),
+                    _plain(r.index_change),
+                    _plain(r.obtained),
+                    _plain(r.adjustments),
+                    _plain(r.final),
+                    _plain(r.maximum),
+                ]
+            )
+    return response
+
+
+@login_required
+@require_POST
+def results_compute(request: HttpRequest, year: int) -> HttpResponse:
+    """Queue a run of the year (in the quick start it runs right here)."""
+    user = _manager(request, year)
+    if not Framework.objects.filter(year=year).exists():
+        raise Http404
+    # In the quick start (no broker) the run is carried out right here; a
+    # failure is recorded on the run (scoring.tasks), never raised to here.
+    run = tasks.compute_queue(year=year, trigger="manual", user=user)
+    run.refresh_from_db()
+    if run.state == RunState.SUCCEEDED:
+        messages.success(
+            request,
+            _("Results of %(year)d computed: %(units)d units.")
+            % {"year": year, "units": run.units},
+        )
+    elif run.state == RunState.FAILED:
+        messages.error(
+            request,
+            _("The computation failed: %(error)s") % {"error": run.cause},
+        )
+    elif run.requested_by_id != user.pk or run.trigger != "manual":
+        messages.info(
+            request,
+            _("A computation of %(year)d is already under way: it is shown below.")
+            % {"year": year},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "The computation of %(year)d is queued: this page refreshes "
+                "until it finishes."
+            )
+            % {"year": year},
+        )
+    return redirect(
+        f"{reverse('results_year', kwargs={'year': year})}?view=provisional"
+    )
+
+
+@login_required
+@require_POST
+def results_publish(request: HttpRequest, year: int) -> HttpResponse:
+    user = _manager(request, year)
+    if not Framework.objects.filter(year=year).exists():
+        raise Http404
+    back = f"{reverse('results_year', kwargs={'year': year})}?view=provisional"
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    run_id = form.cleaned_data["run"]
+    already = Publication.objects.filter(year=year, run_id=run_id).first()
+    if already is not None:
+        messages.error(
+            request,
+            _(
+                "These results are already published as version %(version)d: "
+                "compute them again to publish a new version."
+            )
+            % {"version": already.version},
+        )
+        return redirect(back)
+    try:
+        published = publication.publish(
+            user=user,
+            year=year,
+            run_id=run_id,
+            now=timezone.now(),
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(
+        request,
+        _("The %(year)d results are published as version %(version)d.")
+        % {"year": year, "version": published.version},
+    )
+    return redirect("results_year", year=year)
+
+
+@never_cache
+@login_required
+@require_GET
+def results_runs(request: HttpRequest, year: int) -> HttpResponse:
+    _manager(request, year)
+    if not Framework.objects.filter(year=year).exists():
+        raise Http404
+    runs = list(
+        ComputationRun.objects.filter(year=year)
+        .select_related("requested_by")
+        .defer("parameters")
+        .order_by("-created_at", "-pk")[:RUNS_SHOWN]
+    )
+    published = dict(
+        Publication.objects.filter(run__in=runs).values_list("run_id", "version")
+    )
+    alive = any(run.state in ALIVE for run in runs)
+    return render(
+        request,
+        "scoring/results/runs.html",
+        {
+            "year": year,
+            "runs": [
+                (
+                    run,
+                    str(TRIGGERS.get(run.trigger, run.trigger)),
+                    published.get(run.pk),
+                )
+                for run in runs
+            ],
+            "shown": RUNS_SHOWN,
+            "refresh_seconds": REFRESH_SECONDS if alive else None,
+        },
+    )
+
+
+# --- a unit's explanation -------------------------------------------------------
+
+
+@dataclass
+class Counted:
+    label: str
+    value: int | None
+
+
+def _metric_counts(metric: dict[str, Any] | None) -> list[Counted]:
+    if not metric:
+        return []
+    names = computation.METRIC_INPUTS.get(metric.get("name", ""), ())
+    return [
+        Counted(str(COUNT_LABELS.get(name, name)), metric.get(name)) for name in names
+    ]
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def unit_explanation(
+    request: HttpRequest, year: int, code: str
+) -> tuple[Unit, Any, results.Explanation]:
+    """The unit, the selection (published version or provisional) and the
+    unit's explanation, as the request asks for them; 404 for a unit whose
+    explanation the user may not read (the page and its exports)."""
+    user = _user(request)
+    unit = get_object_or_404(Unit, code=code)
+    selection = _select(request, user, year)
+    if selection.provisional:
+        explanation = (
+            results.explanation_provisional(year, unit)
+            if results.may_explain_provisional(user, unit)
+            else None
+        )
+    else:
+        assert selection.publication is not None
+        explanation = (
+            results.explanation_published(
+                year, unit, version=selection.publication.version
+            )
+            if results.may_explain_published(user, unit)
+            else None
+        )
+    if explanation is None:
+        raise Http404
+    return unit, selection, explanation
+
+
+@never_cache
+@login_required
+@require_GET
+def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    unit, selection, explanation = unit_explanation(request, year, code)
+    methods = _labels(Method.choices)
+    metrics = _labels(MetricName.choices)
+    scorings = _labels(ScoringFunction.choices)
+    levels = _labels(NodeLevel.choices)
+    lines = [
+        {
+            "line": line,
+            "level": levels.get(line.level, line.level),
+            "method": methods.get(line.method, line.method),
+            "metric_name": metrics.get((line.metric or {}).get("name", ""), ""),
+            "rate": _decimal((line.metric or {}).get("rate")),
+            "counts": _metric_counts(line.metric),
+            "scoring": scorings.get(line.scoring, line.scoring),
+            "field_index": _decimal(explanation.field_indices.get(line.code))
+            if line.depth == 0
+            else None,
+        }
+        for line in explanation.lines
+    ]
+    rules = [
+        {
+            **rule,
+            "entered": Decimal(rule["entered"] or "0"),
+            "counted": Decimal(rule["counted"] or "0"),
+            "cap": Decimal(rule["cap"]) if rule.get("cap") else None,
+            "capped": rule["entered"] != rule["counted"],
+        }
+        for rule in explanation.adjustments_by_rule
+    ]
+    adjustments = [
+        {**entry, "points": Decimal(entry["points"])}
+        for entry in explanation.adjustments
+    ]
+    before_clamp = explanation.obtained + explanation.adjustments_entered
+    latest = publication.latest_publication(year) if selection.publication else None
+    back = reverse("results_year", kwargs={"year": year})
+    query = selection.query()
+    return render(
+        request,
+        "scoring/results/unit.html",
+        {
+            "year": year,
+            "unit": unit,
+            "selection": selection,
+            "publication": selection.publication,
+            "latest_version": latest.version if latest else None,
+            "x": explanation,
+            "lines": lines,
+            "rules": rules,
+            "adjustments": adjustments,
+            "before_clamp": before_clamp,
+            "clamped": before_clamp != explanation.final,
+            "rank_change": _rank_change(explanation.rank_change),
+            "index_change": _signed(explanation.index_change),
+            "problems": explanation.problems(),
+            "back": f"{back}?{query}" if query else back,
+        },
+    )
