@@ -30,7 +30,7 @@ from tests.cchc_portal.broker import use_broker
 from tests.cchc_portal.redis_server import URL, RedisServer, redis_server  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.scoring.conftest import framework  # noqa: F401 - fixture
-from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
+from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     computed_2025,
     framework_2025,
     published_2024,

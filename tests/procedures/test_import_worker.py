@@ -1,7 +1,7 @@
 """A real Celery worker killed in the middle of an upload's import (issue 15,
 defect 9).
 
-As tests/scoring/test_worker.py: a scratch database shared by separate
+As tests/scoring/results/test_worker.py: a scratch database shared by separate
 processes (PostgreSQL when the suite runs on it, otherwise a SQLite file) and
 a worker (Redis as the broker when REDIS_URL is set, kombu's filesystem
 transport otherwise). The worker's child holds the import once its first
@@ -19,7 +19,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from tests.scoring.test_worker import (
+from tests.scoring.results.test_worker import (
     CELERY,
     PYTHON,
     ROOT,

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - the results fixtures imported from test_result_views
+# ruff: noqa: F811 - the results fixtures imported from results/test_views
 """A unit or ranking group renamed (in /admin/ or anywhere) shows at once in
 what is kept from published results: the rankings over the API, the
 dashboard's page and its group section (scoring.signals starts a new
@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from commitments.models import RankingGroup, Unit
 from scoring.results import generation
 from tests.factories import UnitFactory
-from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
+from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     approve_all,
     computed_2025,
     framework_2025,

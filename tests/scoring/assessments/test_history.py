@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from scoring.assessments import evidence, selectors, services
 from scoring.models import Assessment, Comment, Contest, Evidence, Score
-from tests.scoring.test_views import (
+from tests.scoring.assessments.test_views import (
     add_document,
     approve,
     fill_in,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from commitments.access import memberships
 from scoring.assessments import evidence, services
 from scoring.models import Evidence, Score
-from tests.scoring.test_views import (
+from tests.scoring.assessments.test_views import (
     PDF,
     add_document,
     fill_in,

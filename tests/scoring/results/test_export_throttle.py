@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - the results fixtures imported from test_result_views
+# ruff: noqa: F811 - the results fixtures imported from results/test_views
 """Downloads are rate-limited per user (cchc_portal.throttling): beyond the
 export rate the page answers 429 with Retry-After and says when to retry;
 another user keeps their own count."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
+from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     framework_2025,
     published_2024,
     units,

@@ -1,11 +1,11 @@
-# ruff: noqa: F811 - the results fixtures imported from test_result_views
+# ruff: noqa: F811 - the results fixtures imported from results/test_views
 """The leaders' dashboard and its unit page through the client: the ranking
 by group with its charts' figures, the heat map, the procedure KPIs against
 the committed targets, a unit's trend, what needs attention; who may open
 them; the cache of the group section; queries that do not grow with the
 units.
 
-The data are those of test_result_views (2024 published, 2025 computed and,
+The data are those of results/test_views (2024 published, 2025 computed and,
 where asked for, published): group "xa" ranks Phường A, Xã B, Xã C, Xã F,
 Xã G (Xã E unranked in the provisional 2025), group "phuong" Phường D."""
 
@@ -35,8 +35,7 @@ from scoring.results import computation, publication
 from tests.commitments.helpers import month, signed
 from tests.conftest import _member
 from tests.factories import UnitFactory
-from tests.scoring.results_helpers import on_time
-from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
+from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     approve_all,
     computed_2025,
     framework_2025,
@@ -45,6 +44,7 @@ from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
     settle,
     units,
 )
+from tests.scoring.results_helpers import on_time
 from tests.wording import vi
 
 URL = "/dashboard/"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from procedures.rules import Counts
 from scoring.assessments import selectors, services
 from scoring.models import Method, Node, NodeLevel, Score
-from tests.scoring.test_views import (
+from tests.scoring.assessments.test_views import (
     approve,
     opened,
     save_self,

@@ -80,7 +80,7 @@ def codes(framework):
 @pytest.fixture(autouse=True)
 def english():
     """The rules' messages in English here: the pages' tests
-    (test_framework_views) read them in Vietnamese, as users do."""
+    (frameworks/test_views) read them in Vietnamese, as users do."""
     with translation.override("en"):
         yield
 

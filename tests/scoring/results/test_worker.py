@@ -198,7 +198,8 @@ def test_a_worker_killed_while_writing_leaves_the_previous_results(
             PYTHON,
             "-c",
             "import django; django.setup(); "
-            "from tests.scoring.test_worker import build_scenario; build_scenario()",
+            "from tests.scoring.results.test_worker import build_scenario; "
+            "build_scenario()",
         ],
         cwd=ROOT,
         env=env,

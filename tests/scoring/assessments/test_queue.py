@@ -21,7 +21,7 @@ from scoring.models import (
     Score,
 )
 from tests.factories import UnitFactory
-from tests.scoring.test_views import (
+from tests.scoring.assessments.test_views import (
     approve,
     opened,
     save_self,

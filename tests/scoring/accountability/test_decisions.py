@@ -25,8 +25,8 @@ from scoring.models import (
 from scoring.results import computation
 from tests.commitments.helpers import signed
 from tests.procedures.test_overdue import local, make_case
+from tests.scoring.accountability.test_services import good_year
 from tests.scoring.results_helpers import GOOD, on_time, record, result_of, scored
-from tests.scoring.test_accountability import good_year
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ workbook holds read back with openpyxl (heading, title, numbers as numbers,
 signatures, print setup), formula injection, and the PDFs drawn and read
 with pypdfium2.
 
-The data are those of tests/scoring/test_result_views.py: 2024 published
+The data are those of tests/scoring/results/test_views.py: 2024 published
 (group "xa": Xã B 80,00 rank 1, Phường A 75,00 rank 2, …; group "phuong":
 Phường D), 2025 computed, provisional."""
 
-# The fixtures imported from test_result_views are named as test arguments.
+# The fixtures imported from results/test_views are named as test arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from scoring.results import exports
-from tests.scoring.test_result_views import (  # noqa: F401 - fixtures
+from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     computed_2025,
     framework_2025,
     published_2024,

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from scoring.accountability import services as accountability
 from scoring.models import AccountabilityCase, CaseState, HeadRating
-from tests.scoring.test_accountability import AFTER, NOW, two_bad_years
+from tests.scoring.accountability.test_services import AFTER, NOW, two_bad_years
 
 
 @pytest.fixture

@@ -46,8 +46,8 @@ from scoring.models import (
 )
 from tests.commitments.helpers import signed
 from tests.procedures.test_overdue import local, make_case
+from tests.scoring.accountability.test_services import AFTER, NOW, good_year
 from tests.scoring.results_helpers import on_time, scored
-from tests.scoring.test_accountability import AFTER, NOW, good_year
 
 SEEDS = range(10)
 STEPS = 24
