@@ -232,11 +232,11 @@ def _history(record: Adjustment) -> list[selectors.HistoryEntry]:
         person.pk: person.get_full_name() or person.get_username()
         for person in get_user_model().objects.filter(pk__in=ids - {None})
     }
-    entries = selectors._entries(
+    entries = selectors.history_entries(
         rows,
         subject=lambda row: gettext("Record"),
         # The rule never changes; a history row's rule id is not a user.
-        fields_=selectors._tracked(
+        fields_=selectors.tracked_fields(
             Adjustment, exclude={"rule", "proposed_by_computation"}
         ),
         users=users,

@@ -598,14 +598,16 @@ def _diff(
     ]
 
 
-def _tracked(model: type, *, exclude: Iterable[str] = ()) -> list[str]:
+def tracked_fields(model: type, *, exclude: Iterable[str] = ()) -> list[str]:
+    """The fields of a model's history a reader is shown (not the hidden
+    ones, nor ``exclude``): shared with the adjustments' history."""
     history_model = model.history.model  # type: ignore[attr-defined]
     names = [f.name for f in history_model.tracked_fields if f.editable]
     skipped = HIDDEN_FIELDS | set(exclude)
     return [name for name in names if name not in skipped]
 
 
-def _entries(
+def history_entries(
     records: Iterable[Any],
     *,
     subject: Any,
@@ -614,7 +616,8 @@ def _entries(
     extra: Any = None,
 ) -> list[HistoryEntry]:
     """Entries of one model's history rows, each compared with the previous
-    row of the same object. ``extra(record, previous)`` adds changes."""
+    row of the same object. ``extra(record, previous)`` adds changes. The
+    adjustments' history is read the same way (scoring.adjustments.views)."""
     previous: dict[int, Any] = {}
     entries = []
     for record in records:
@@ -710,42 +713,44 @@ def assessment_history(*, assessment: Assessment) -> list[HistoryEntry]:
         return codes.get(score_of_node.get(score_id, 0), "?")
 
     entries = [
-        *_entries(
+        *history_entries(
             assessment_rows,
             subject=lambda record: _("Assessment"),
-            fields_=_tracked(Assessment),
+            fields_=tracked_fields(Assessment),
             users=users,
         ),
-        *_entries(
+        *history_entries(
             score_rows,
             subject=score_subject,
-            fields_=_tracked(Score, exclude={"updated_by", "max_points", "evidence"}),
+            fields_=tracked_fields(
+                Score, exclude={"updated_by", "max_points", "evidence"}
+            ),
             users=users,
             extra=evidence_change,
         ),
-        *_entries(
+        *history_entries(
             document_rows,
             subject=lambda record: (
                 _("Document “%(name)s”") % {"name": record.original_name}
             ),
-            fields_=_tracked(Evidence, exclude={"uploaded_by", "extension"}),
+            fields_=tracked_fields(Evidence, exclude={"uploaded_by", "extension"}),
             users=users,
         ),
-        *_entries(
+        *history_entries(
             comment_rows,
             subject=lambda record: (
                 _("Comment on %(code)s (round %(round)s)")
                 % {"code": code_of_score(record.score_id), "round": record.round}
             ),
-            fields_=_tracked(Comment, exclude={"round"}),
+            fields_=tracked_fields(Comment, exclude={"round"}),
             users=users,
         ),
-        *_entries(
+        *history_entries(
             contest_rows,
             subject=lambda record: (
                 _("Contest of %(code)s") % {"code": code_of_score(record.score_id)}
             ),
-            fields_=_tracked(Contest),
+            fields_=tracked_fields(Contest),
             users=users,
         ),
     ]

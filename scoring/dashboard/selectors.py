@@ -29,6 +29,7 @@ from procedures.metrics import COUNT_FIELDS
 from procedures.models import PeriodKind, UnitMetric
 from scoring.accountability import services as accountability
 from scoring.models import CaseState, Publication, PublishedResult, Result
+from scoring.results import selectors as results
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
@@ -58,11 +59,8 @@ class GroupChoice:
 
 
 def group_code(result: AnyResult) -> str:
-    """Units without a ranking group are ranked within their framework
-    (scoring.results.computation.rank_rows): such a "group" is the unit kind's."""
-    if result.group is not None:
-        return result.group.code
-    return f"kind-{result.framework.unit_kind}"
+    """The code of the result's ranking group (results.group_key)."""
+    return results.group_key(result)[0]
 
 
 def groups_of(rows: QuerySet[Any]) -> list[GroupChoice]:
@@ -91,17 +89,6 @@ def in_group(rows: QuerySet[Any], code: str) -> QuerySet[Any]:
     return rows.filter(group__code=code)
 
 
-def sort_key(result: AnyResult) -> tuple[Any, ...]:
-    """Ranked units by rank, then the unranked (not approved) ones."""
-    return (
-        result.rank is None,
-        result.rank or 0,
-        not result.approved,
-        result.unit.name,
-        result.unit.code,
-    )
-
-
 def group_rows(rows: QuerySet[Any], code: str) -> list[AnyResult]:
     """A group's rows in ranking order, without the leaf-by-leaf detail:
     one query."""
@@ -111,7 +98,7 @@ def group_rows(rows: QuerySet[Any], code: str) -> list[AnyResult]:
         .select_related("unit", "group", "framework")
         .defer("detail")
     )
-    return sorted(found, key=sort_key)
+    return sorted(found, key=results.ranking_order)
 
 
 # --- figures over a group -------------------------------------------------------------

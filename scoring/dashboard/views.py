@@ -48,16 +48,9 @@ from scoring.accountability import services as accountability
 from scoring.dashboard import selectors as dashboard
 from scoring.models import ComputationRun, Publication
 from scoring.navigation import DASHBOARD_ROLES
-from scoring.results import generation, page_cache, publication
+from scoring.results import formatting, generation, page_cache, publication
 from scoring.results import selectors as results
-from scoring.results.views import (
-    PROVISIONAL,
-    PUBLISHED,
-    _field_columns,
-    _rank_change,
-    _signed,
-    _years_with_results,
-)
+from scoring.results.selectors import PROVISIONAL, PUBLISHED
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -229,7 +222,7 @@ def _group_section(
     rows = dashboard.group_rows(source.rows(user), group.code)
     summary = dashboard.summary(rows)
     framework_ids = sorted({r.framework_id for r in rows})
-    fields = _field_columns(source.parameters(), framework_ids)
+    fields = results.field_columns(source.parameters(), framework_ids)
     codes = [code for code, _title in fields]
     page = Paginator(rows, PER_PAGE).get_page(page_number)
     explainable = set(results.explainable_units(user).values_list("pk", flat=True))
@@ -243,8 +236,8 @@ def _group_section(
                 r=r,
                 fields=values,
                 heat=[(v, dashboard.heat_class(v)) for v in values],
-                rank_change=_rank_change(r.rank_change),
-                index_change=_signed(r.index_change),
+                rank_change=formatting.rank_change(r.rank_change),
+                index_change=formatting.signed(r.index_change),
                 url=(
                     reverse("dashboard_unit", kwargs={"code": r.unit.code})
                     + f"?{query}"
@@ -312,7 +305,10 @@ def _trend(unit: Unit | None) -> dict[str, Any]:
     found = dashboard.unit_trend(unit)
     return {
         "unit": unit,
-        "rows": [{"r": r, "rank_change": _rank_change(r.rank_change)} for r in found],
+        "rows": [
+            {"r": r, "rank_change": formatting.rank_change(r.rank_change)}
+            for r in found
+        ],
         "chart": {
             "labels": [str(r.publication.year) for r in found],
             "index": [float(r.index) if r.index is not None else None for r in found],
@@ -340,7 +336,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 def _dashboard(request: HttpRequest, user: User) -> tuple[HttpResponse, Source | None]:
     """The page, and the results it shows."""
-    years = _years_with_results(user)
+    years = results.years_with_results(user)
     year = _int(request.GET.get("year"))
     if year is None or year not in years:
         year = years[0] if years else None
@@ -433,7 +429,7 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
             .first()
             or {}
         )
-        columns = _field_columns(parameters, [chosen.framework_id])
+        columns = results.field_columns(parameters, [chosen.framework_id])
         values = dashboard.field_values(chosen, [c for c, _t in columns])
         fields = [
             (code_, title, value, dashboard.heat_class(value))
@@ -481,8 +477,12 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
             ),
             "trend": trend,
             "chosen": chosen,
-            "chosen_rank_change": _rank_change(chosen.rank_change) if chosen else "",
-            "chosen_index_change": _signed(chosen.index_change) if chosen else "",
+            "chosen_rank_change": formatting.rank_change(chosen.rank_change)
+            if chosen
+            else "",
+            "chosen_index_change": formatting.signed(chosen.index_change)
+            if chosen
+            else "",
             "latest": latest,
             "fields": fields,
             "provisional": provisional,

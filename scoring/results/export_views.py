@@ -1,6 +1,6 @@
 """Downloads of the results as documents (XLSX and PDF, scoring.results.exports).
 
-The same results as the pages, with the same rules (scoring.results.views):
+The same results as the pages, with the same rules (scoring.results.selectors):
 the published ranking for every signed-in user, the provisional one only
 for reviewers and only their units; a unit's result only for those who may
 read its explanation. Anything out of sight answers 404. These views read
@@ -25,7 +25,7 @@ from commitments import printing
 from commitments.models import Unit, UnitKind
 from scoring.models import Method
 from scoring.results import exports
-from scoring.results import views as pages
+from scoring.results import selectors as results
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
@@ -50,7 +50,7 @@ def heading(day: date) -> exports.Heading:
     )
 
 
-def _status(selection: pages.Selection, computed_at: datetime | None) -> str:
+def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     if selection.publication is not None:
         return (
             f"Kết quả chính thức – công bố lần {selection.publication.version} "
@@ -66,9 +66,15 @@ def _status(selection: pages.Selection, computed_at: datetime | None) -> str:
 def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
     """The ranking the page shows for the same address (view, version,
     group), as the builders' rows."""
-    user = pages._user(request)
-    selection = pages._select(request, user, year)
-    groups, run = pages._groups(user, selection)
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    selection = results.select(
+        user,
+        year,
+        view=request.GET.get("view") or "",
+        version=request.GET.get("version") or "",
+    )
+    groups, run = results.ranking_groups(user, selection)
     wanted = request.GET.get("group") or ""
     shown = [g for g in groups if g.code == wanted] or groups
     return exports.Ranking(
@@ -103,7 +109,15 @@ def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
 
 def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitResult:
     """A unit's result as its page explains it; 404 where the page would."""
-    unit, selection, explanation = pages.unit_explanation(request, year, code)
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    unit, selection, explanation = results.unit_explanation(
+        user,
+        year,
+        code,
+        view=request.GET.get("view") or "",
+        version=request.GET.get("version") or "",
+    )
     with translation.override("vi"):
         methods = {value: str(label) for value, label in Method.choices}
     return exports.UnitResult(

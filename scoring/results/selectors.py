@@ -12,6 +12,7 @@ today's framework: a published explanation stays what was published."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,17 +31,20 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404, QueryDict
 
 from commitments.access import units_q, user_roles
 from commitments.models import Role, Unit
 from scoring import access, rules
 from scoring.models import (
     ComputationRun,
+    Framework,
     Publication,
     PublishedResult,
     Result,
     RunState,
 )
+from scoring.results import formatting
 
 if TYPE_CHECKING:
     from commitments.access import AnyUser
@@ -565,3 +569,232 @@ def ranking_rows(
             "unit__code",
         )
     )
+
+
+# --- the ranking as the pages and their downloads show it ------------------------
+# The results pages, their CSV, XLSX and PDF downloads and the dashboard read
+# the same selection, groups and order: they are written here once.
+
+PUBLISHED, PROVISIONAL = "published", "provisional"
+
+
+def years_with_results(user: AnyUser) -> list[int]:
+    """Years with results the user reads (published, or provisional ones of
+    their units), the latest first."""
+    return sorted(
+        set(published_years()) | set(provisional_years(user)),
+        reverse=True,
+    )
+
+
+@dataclass
+class Selection:
+    """The results a request shows: a publication's, or the provisional ones."""
+
+    year: int
+    view: str
+    publication: Publication | None = None
+    # A version named in the address (?version=N): links keep it.
+    pinned: bool = False
+
+    @property
+    def provisional(self) -> bool:
+        return self.view == PROVISIONAL
+
+    def query(self, **extra: str) -> str:
+        """The query string that selects the same results (and ``extra``)."""
+        params = QueryDict(mutable=True)
+        if self.provisional:
+            params["view"] = PROVISIONAL
+        elif self.pinned and self.publication is not None:
+            params["version"] = str(self.publication.version)
+        for key, value in extra.items():
+            if value:
+                params[key] = value
+        return params.urlencode()
+
+
+def select(user: AnyUser, year: int, *, view: str, version: str) -> Selection:
+    """The results the address asks for (?view=, ?version=): published
+    ones by default (the latest version, or version N); provisional ones for
+    reviewers (view=provisional, or by default where nothing is published
+    yet). Anything else the user may not see is Http404, as another unit's
+    object is elsewhere: pages and downloads answer alike."""
+    if view not in ("", PUBLISHED, PROVISIONAL):
+        raise Http404
+    if view != PROVISIONAL:
+        try:
+            number = int(version) if version else None
+        except ValueError as exc:
+            raise Http404 from exc
+        found = publication_of(year, number)
+        if found is not None:
+            return Selection(year, PUBLISHED, found, pinned=number is not None)
+        if view == PUBLISHED or version:
+            raise Http404
+    if not may_see_provisional(user):
+        raise Http404
+    if not Framework.objects.filter(year=year).exists():
+        raise Http404
+    return Selection(year, PROVISIONAL)
+
+
+def group_key(result: Result | PublishedResult) -> tuple[str, str]:
+    """(code, name) of the result's ranking group. Units without one are
+    ranked within their framework (scoring.results.computation.rank_rows),
+    so their "group" is the unit kind's."""
+    if result.group is not None:
+        return result.group.code, result.group.name
+    return f"kind-{result.framework.unit_kind}", result.framework.name
+
+
+def ranking_order(result: Result | PublishedResult) -> tuple[Any, ...]:
+    """The order of a group's rows: ranked units by rank (equal ranks by
+    name, then code), then the unranked (not approved) ones."""
+    return (
+        result.rank is None,
+        result.rank or 0,
+        not result.approved,
+        result.unit.name,
+        result.unit.code,
+    )
+
+
+def field_columns(
+    parameters: dict[str, Any], framework_ids: Iterable[int]
+) -> list[tuple[str, str]]:
+    """The top-level fields (code, title) of the frameworks, as the results
+    were computed with them (a later edit of a framework does not rename a
+    published column)."""
+    columns: dict[str, str] = {}
+    for framework_id in framework_ids:
+        framework = parameters.get(str(framework_id), {})
+        for node in framework.get("nodes", []):
+            if node["parent"] is None:
+                columns.setdefault(node["code"], node["title"])
+    return list(columns.items())
+
+
+@dataclass
+class Row:
+    """A unit's line in the ranking. ``url`` (its explanation) is the
+    page's to fill: only for rows whose ``explainable`` is true."""
+
+    result: Result | PublishedResult
+    fields: list[Decimal | None]
+    explainable: bool
+    rank_change: str
+    index_change: str
+    url: str = ""
+
+
+@dataclass
+class Group:
+    code: str
+    name: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> int:
+        return sum(1 for row in self.rows if row.result.rank is not None)
+
+
+def _table_results(
+    user: AnyUser, selection: Selection
+) -> tuple[list[Result | PublishedResult], dict[str, Any], ComputationRun | None]:
+    """The rows (without their leaf detail), the parameters they were
+    computed with and, for provisional results, the run that wrote them."""
+    if selection.publication is not None:
+        published = published_results(selection.publication)
+        rows: list[Result | PublishedResult] = list(published.defer("detail"))
+        return rows, selection.publication.parameters, None
+    provisional = list(
+        provisional_results(user, selection.year).defer("detail", "run__parameters")
+    )
+    # Every provisional result of a year comes from the run that wrote it
+    # (a run replaces them all).
+    run = (
+        ComputationRun.objects.filter(pk=provisional[0].run_id).first()
+        if provisional
+        else None
+    )
+    found: list[Result | PublishedResult] = list(provisional)
+    return found, run.parameters if run else {}, run
+
+
+def _explainable(user: AnyUser, selection: Selection) -> set[int] | None:
+    """Units whose explanation the user may open: those of their scope
+    (may_explain_published, for every row at once); every provisional row
+    (the query is already the reviewer's units). None: all of them."""
+    if selection.provisional:
+        return None
+    return set(explainable_units(user).values_list("pk", flat=True))
+
+
+def ranking_groups(
+    user: AnyUser, selection: Selection
+) -> tuple[list[Group], ComputationRun | None]:
+    """The selection's ranking, group by group (by name, then code), each
+    in ranking order with its field columns; and for provisional results
+    the run that wrote them."""
+    found, parameters, run = _table_results(user, selection)
+    explainable = _explainable(user, selection)
+    by_code: dict[str, Group] = {}
+    framework_ids: dict[str, list[int]] = {}
+    for result in sorted(found, key=ranking_order):
+        code, name = group_key(result)
+        group = by_code.get(code)
+        if group is None:
+            group = by_code[code] = Group(code, name)
+            framework_ids[code] = []
+        if result.framework_id not in framework_ids[code]:
+            framework_ids[code].append(result.framework_id)
+        group.rows.append(
+            Row(
+                result,
+                [],
+                explainable is None or result.unit_id in explainable,
+                formatting.rank_change(result.rank_change),
+                formatting.signed(result.index_change),
+            )
+        )
+    for code, group in by_code.items():
+        group.fields = field_columns(parameters, framework_ids[code])
+        for row in group.rows:
+            values = row.result.field_indices or {}
+            row.fields = [
+                Decimal(values[c]) if values.get(c) is not None else None
+                for c, _title in group.fields
+            ]
+    groups = sorted(by_code.values(), key=lambda g: (g.name, g.code))
+    return groups, run
+
+
+def unit_explanation(
+    user: AnyUser, year: int, code: str, *, view: str, version: str
+) -> tuple[Unit, Selection, Explanation]:
+    """The unit, the selection (select) and the unit's explanation, as the
+    address asks for them; Http404 for a unit whose explanation the user may
+    not read, so the page and its downloads answer alike."""
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None:
+        raise Http404
+    selection = select(user, year, view=view, version=version)
+    explanation: Explanation | None
+    if selection.provisional:
+        explanation = (
+            explanation_provisional(year, unit)
+            if may_explain_provisional(user, unit)
+            else None
+        )
+    else:
+        assert selection.publication is not None
+        explanation = (
+            explanation_published(year, unit, version=selection.publication.version)
+            if may_explain_published(user, unit)
+            else None
+        )
+    if explanation is None:
+        raise Http404
+    return unit, selection, explanation

@@ -15,8 +15,8 @@ render."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +24,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -35,7 +35,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cchc_portal.spreadsheets import formula_safe
 from cchc_portal.throttling import export_throttled
-from commitments.models import Unit
 from scoring import tasks
 from scoring.assessments.selectors import COUNT_LABELS
 from scoring.frameworks import services as frameworks
@@ -46,18 +45,16 @@ from scoring.models import (
     MetricName,
     NodeLevel,
     Publication,
-    PublishedResult,
-    Result,
     RunState,
     ScoringFunction,
 )
-from scoring.results import computation, publication
+from scoring.results import computation, formatting, publication
 from scoring.results import selectors as results
+from scoring.results.selectors import PROVISIONAL, Group, Selection
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-PUBLISHED, PROVISIONAL = "published", "provisional"
 # While a run is queued or running the page reloads itself this often.
 REFRESH_SECONDS = 5
 RUNS_SHOWN = 20
@@ -79,232 +76,47 @@ def _manager(request: HttpRequest, year: int) -> User:
     return user
 
 
-def _points(value: Decimal | None) -> str:
-    return "" if value is None else formats.number_format(value, decimal_pos=2)
-
-
-def _signed(value: Decimal | None) -> str:
-    """+1,25 / -0,50 / 0,00 (a decimal comma in Vietnamese)."""
-    if value is None:
-        return ""
-    return ("+" if value > 0 else "") + _points(value)
-
-
-def _rank_change(change: int | None) -> str:
-    """▲3 climbed three places, ▼2 fell two, – kept its place."""
-    if change is None:
-        return ""
-    if change > 0:
-        return f"▲{change}"
-    if change < 0:
-        return f"▼{-change}"
-    return "–"
-
-
 # --- which results a request asks for ---------------------------------------------
-
-
-def _years_with_results(user: User) -> list[int]:
-    return sorted(
-        set(results.published_years()) | set(results.provisional_years(user)),
-        reverse=True,
-    )
 
 
 def _years_listed(user: User) -> list[int]:
     """The year switcher: years with results the user sees, and for Home
     Affairs every year with a framework (to compute it a first time)."""
-    years = set(_years_with_results(user))
+    years = set(results.years_with_results(user))
     if frameworks.may_manage(user):
         years |= set(Framework.objects.order_by().values_list("year", flat=True))
     return sorted(years, reverse=True)
 
 
-@dataclass
-class Selection:
-    """The results a request shows: a publication's, or the provisional ones."""
-
-    year: int
-    view: str
-    publication: Publication | None = None
-    # A version named in the address (?version=N): links keep it.
-    pinned: bool = False
-
-    @property
-    def provisional(self) -> bool:
-        return self.view == PROVISIONAL
-
-    def query(self, **extra: str) -> str:
-        """The query string that selects the same results (and ``extra``)."""
-        params = QueryDict(mutable=True)
-        if self.provisional:
-            params["view"] = PROVISIONAL
-        elif self.pinned and self.publication is not None:
-            params["version"] = str(self.publication.version)
-        for key, value in extra.items():
-            if value:
-                params[key] = value
-        return params.urlencode()
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.GET.get("version")
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise Http404 from exc
-
-
 def _select(request: HttpRequest, user: User, year: int) -> Selection:
-    """Published results by default (the latest version, or ?version=N);
-    provisional ones for reviewers (?view=provisional, or by default where
-    nothing is published yet). Anything else the user may not see: 404."""
-    view = request.GET.get("view") or ""
-    if view not in ("", PUBLISHED, PROVISIONAL):
-        raise Http404
-    if view != PROVISIONAL:
-        version = _version(request)
-        found = results.publication_of(year, version)
-        if found is not None:
-            return Selection(year, PUBLISHED, found, pinned=version is not None)
-        if view == PUBLISHED or request.GET.get("version"):
-            raise Http404
-    if not results.may_see_provisional(user):
-        raise Http404
-    if not Framework.objects.filter(year=year).exists():
-        raise Http404
-    return Selection(year, PROVISIONAL)
+    """The results the address asks for (scoring.results.selectors.select);
+    404 for anything the user may not see."""
+    return results.select(
+        user,
+        year,
+        view=request.GET.get("view") or "",
+        version=request.GET.get("version") or "",
+    )
 
 
 # --- the table ---------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    result: Result | PublishedResult
-    fields: list[Decimal | None]
-    url: str
-    rank_change: str
-    index_change: str
-
-
-@dataclass
-class Group:
-    code: str
-    name: str
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def ranked(self) -> int:
-        return sum(1 for row in self.rows if row.result.rank is not None)
-
-
-def _group_key(result: Result | PublishedResult) -> tuple[str, str]:
-    """(code, name) of the ranking group; units without one are ranked
-    within their framework (scoring.results.computation.rank_rows)."""
-    if result.group is not None:
-        return result.group.code, result.group.name
-    return f"kind-{result.framework.unit_kind}", result.framework.name
-
-
-def _field_columns(
-    parameters: dict[str, Any], framework_ids: Iterable[int]
-) -> list[tuple[str, str]]:
-    """The top-level fields (code, title) of the frameworks, as the results
-    were computed with them."""
-    columns: dict[str, str] = {}
-    for framework_id in framework_ids:
-        framework = parameters.get(str(framework_id), {})
-        for node in framework.get("nodes", []):
-            if node["parent"] is None:
-                columns.setdefault(node["code"], node["title"])
-    return list(columns.items())
-
-
-def _table_results(
-    user: User, selection: Selection
-) -> tuple[list[Result | PublishedResult], dict[str, Any], ComputationRun | None]:
-    """The rows (without their leaf detail), the parameters they were
-    computed with and, for provisional results, the run that wrote them."""
-    if selection.publication is not None:
-        published = results.published_results(selection.publication)
-        rows: list[Result | PublishedResult] = list(published.defer("detail"))
-        return rows, selection.publication.parameters, None
-    provisional = list(
-        results.provisional_results(user, selection.year).defer(
-            "detail", "run__parameters"
-        )
-    )
-    # Every provisional result of a year comes from the run that wrote it
-    # (a run replaces them all).
-    run = (
-        ComputationRun.objects.filter(pk=provisional[0].run_id).first()
-        if provisional
-        else None
-    )
-    found: list[Result | PublishedResult] = list(provisional)
-    return found, run.parameters if run else {}, run
-
-
-def _explainable(user: User, selection: Selection) -> set[int] | None:
-    """Units whose explanation the user may open: those of their scope
-    (results.may_explain_published, for every row at once); every
-    provisional row (the query is already the reviewer's units). None:
-    all of them."""
-    if selection.provisional:
-        return None
-    return set(results.explainable_units(user).values_list("pk", flat=True))
-
-
-def _sort_key(result: Result | PublishedResult) -> tuple[Any, ...]:
-    # Ranked units by rank, then the unranked (not approved) ones.
-    return (
-        result.rank is None,
-        result.rank or 0,
-        not result.approved,
-        result.unit.name,
-        result.unit.code,
-    )
-
-
 def _groups(
     user: User, selection: Selection
 ) -> tuple[list[Group], ComputationRun | None]:
-    found, parameters, run = _table_results(user, selection)
-    explainable = _explainable(user, selection)
+    """The ranking (scoring.results.selectors.ranking_groups), each row
+    linked to its explanation where the user may open it."""
+    groups, run = results.ranking_groups(user, selection)
     query = selection.query()
-    by_code: dict[str, Group] = {}
-    framework_ids: dict[str, list[int]] = {}
-    for result in sorted(found, key=_sort_key):
-        code, name = _group_key(result)
-        group = by_code.get(code)
-        if group is None:
-            group = by_code[code] = Group(code, name)
-            framework_ids[code] = []
-        if result.framework_id not in framework_ids[code]:
-            framework_ids[code].append(result.framework_id)
-        url = ""
-        if explainable is None or result.unit_id in explainable:
-            url = reverse(
-                "results_unit",
-                kwargs={"year": selection.year, "code": result.unit.code},
-            )
-            url = f"{url}?{query}" if query else url
-        group.rows.append(Row(result, [], url, "", ""))
-    for code, group in by_code.items():
-        group.fields = _field_columns(parameters, framework_ids[code])
+    for group in groups:
         for row in group.rows:
-            values = row.result.field_indices or {}
-            row.fields = [
-                Decimal(values[c]) if values.get(c) is not None else None
-                for c, _title in group.fields
-            ]
-            row.rank_change = _rank_change(row.result.rank_change)
-            row.index_change = _signed(row.result.index_change)
-    groups = sorted(by_code.values(), key=lambda g: (g.name, g.code))
+            if row.explainable:
+                url = reverse(
+                    "results_unit",
+                    kwargs={"year": selection.year, "code": row.result.unit.code},
+                )
+                row.url = f"{url}?{query}" if query else url
     return groups, run
 
 
@@ -383,7 +195,7 @@ def results_home(request: HttpRequest) -> HttpResponse:
     """The latest year with results the user sees, or a page that says
     there are none yet."""
     user = _user(request)
-    years = _years_with_results(user)
+    years = results.years_with_results(user)
     if years:
         url = reverse("results_year", kwargs={"year": years[0]})
         if years[0] not in results.published_years():
@@ -679,40 +491,17 @@ def _labels(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
-def unit_explanation(
-    request: HttpRequest, year: int, code: str
-) -> tuple[Unit, Any, results.Explanation]:
-    """The unit, the selection (published version or provisional) and the
-    unit's explanation, as the request asks for them; 404 for a unit whose
-    explanation the user may not read (the page and its exports)."""
-    user = _user(request)
-    unit = get_object_or_404(Unit, code=code)
-    selection = _select(request, user, year)
-    if selection.provisional:
-        explanation = (
-            results.explanation_provisional(year, unit)
-            if results.may_explain_provisional(user, unit)
-            else None
-        )
-    else:
-        assert selection.publication is not None
-        explanation = (
-            results.explanation_published(
-                year, unit, version=selection.publication.version
-            )
-            if results.may_explain_published(user, unit)
-            else None
-        )
-    if explanation is None:
-        raise Http404
-    return unit, selection, explanation
-
-
 @never_cache
 @login_required
 @require_GET
 def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
-    unit, selection, explanation = unit_explanation(request, year, code)
+    unit, selection, explanation = results.unit_explanation(
+        _user(request),
+        year,
+        code,
+        view=request.GET.get("view") or "",
+        version=request.GET.get("version") or "",
+    )
     methods = _labels(Method.choices)
     metrics = _labels(MetricName.choices)
     scorings = _labels(ScoringFunction.choices)
@@ -765,8 +554,8 @@ def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
             "adjustments": adjustments,
             "before_clamp": before_clamp,
             "clamped": before_clamp != explanation.final,
-            "rank_change": _rank_change(explanation.rank_change),
-            "index_change": _signed(explanation.index_change),
+            "rank_change": formatting.rank_change(explanation.rank_change),
+            "index_change": formatting.signed(explanation.index_change),
             "problems": explanation.problems(),
             "back": f"{back}?{query}" if query else back,
         },

@@ -61,3 +61,127 @@ def test_every_app_is_a_layer():
         if (BASE / app.split(".")[0]).is_dir()
     }
     assert local == set(LAYERS)
+
+
+# --- a view module is no library (issue 16) ------------------------------------------
+# What two views share is read in a selector or formatted by a plain module;
+# only a URLconf imports views. A name starting with "_" is its module's own.
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(BASE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    """A project module or package (not a class or function of one)."""
+    if name.split(".")[0] not in LAYERS:
+        return False
+    base = BASE.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _is_views(name: str) -> bool:
+    last = name.split(".")[-1]
+    return name.split(".")[0] in LAYERS and (last == "views" or last.endswith("_views"))
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module an import names, relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def borrowed(path: Path, name: str | None = None) -> list[str]:
+    """What the module takes that is another module's own: a views module
+    (unless it is a URLconf), or a private name, imported or read as
+    ``module._name`` on an imported project module."""
+    name = name or _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    urlconf = path.name == "urls.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[str] = []
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_views(alias.name) and not urlconf:
+                    found.append(f"{node.lineno}: import {alias.name}")
+                if alias.asname and _is_module(alias.name):
+                    aliases[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, package)
+            if module.split(".")[0] not in LAYERS:
+                continue
+            for alias in node.names:
+                full = f"{module}.{alias.name}"
+                if not urlconf and (
+                    _is_views(module) or (_is_views(full) and _is_module(full))
+                ):
+                    found.append(f"{node.lineno}: from {module} import {alias.name}")
+                if _private(alias.name):
+                    found.append(f"{node.lineno}: from {module} import {alias.name}")
+                if _is_module(full):
+                    aliases[alias.asname or alias.name] = full
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and _private(node.attr)
+        ):
+            found.append(f"{node.lineno}: {aliases[node.value.id]}.{node.attr}")
+    return sorted(set(found))
+
+
+def test_no_module_borrows_a_view_or_another_modules_private_names():
+    found = {
+        str(path.relative_to(BASE)): borrowed(path)
+        for package in LAYERS
+        for path in modules(package)
+    }
+    assert {path: names for path, names in found.items() if names} == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from scoring.results.views import PROVISIONAL\n",
+        "from scoring.results import views\n",
+        "from scoring.results import views as pages\n",
+        "import scoring.results.views\n",
+        "from scoring.api import results_views\n",
+        "from scoring.results.selectors import _explainable\n",
+        "from scoring.results import selectors as s\ns._explainable(1, 2)\n",
+        "def f():\n    from scoring.results import selectors\n    selectors._x\n",
+        "from .views import results_year\n",
+        "from . import _private_helper\n",
+    ],
+)
+def test_the_guard_sees_a_borrowed_view_or_private_name(tmp_path, source):
+    module = tmp_path / "m.py"
+    module.write_text(source)
+    assert borrowed(module, "scoring.results.m")
+
+
+@pytest.mark.parametrize(
+    ("filename", "source"),
+    [
+        # A URLconf wires views.
+        ("urls.py", "from scoring.results import export_views, views\n"),
+        # A model's _meta is Django's, not a module's private name.
+        ("m.py", "from scoring.models import Result\nResult._meta\n"),
+        ("m.py", "from scoring.results import selectors\nselectors.select\n"),
+        ("m.py", "from django.db import models\nmodels._x\n"),
+    ],
+)
+def test_the_guard_lets_public_reads_and_urlconfs_pass(tmp_path, filename, source):
+    module = tmp_path / filename
+    module.write_text(source)
+    assert borrowed(module, "scoring.results.m") == []
