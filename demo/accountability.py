@@ -96,7 +96,7 @@ from procedures.models import Reminder
 from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
-    CaseState,
+    AccountabilityState,
     Decision,
     HeadRating,
     MitigationGround,
@@ -754,14 +754,14 @@ def cases_walk(people: People) -> None:
     logins = {code: username for username, code in HEAD_LOGINS.items()}
     for case in cases:
         code = case.unit.code
-        if case.state == CaseState.REQUESTED:
+        if case.state == AccountabilityState.REQUESTED:
             case = accountability.case_explain(
                 case=case,
                 user=people.users[logins[code]],
                 text=EXPLANATIONS[code],
                 now=_at(date(2026, 3, 16)),
             )
-        if code == MITIGATED_CASE and case.state == CaseState.EXPLAINED:
+        if code == MITIGATED_CASE and case.state == AccountabilityState.EXPLAINED:
             accountability.case_decide(
                 case=case,
                 user=people.leader(case.unit),

@@ -45,8 +45,8 @@ from procedures.importer import ImportResult, import_rows
 from procedures.metrics import metrics_recompute, periods_between, periods_of_year
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportRun,
     ImportSource,
     ImportStatus,
@@ -1400,14 +1400,14 @@ def _case(
     # Outcome.
     outcome = random_()
     if outcome < 0.006:
-        status = CaseStatus.WITHDRAWN
+        status = DossierStatus.WITHDRAWN
         finished: datetime | None = received + timedelta(hours=rng.uniform(2, 72))
         late = False
     else:
-        status = CaseStatus.REJECTED if outcome < 0.018 else CaseStatus.RETURNED
-        if status == CaseStatus.RETURNED and random_() < 0.12:
-            status = CaseStatus.FINISHED  # resolved, result not yet collected
-        if status == CaseStatus.REJECTED:
+        status = DossierStatus.REJECTED if outcome < 0.018 else DossierStatus.RETURNED
+        if status == DossierStatus.RETURNED and random_() < 0.12:
+            status = DossierStatus.FINISHED  # resolved, result not yet collected
+        if status == DossierStatus.REJECTED:
             late = False
         finished = _finish(rng, calendar, received, due, late, procedure.days)
         stuck = profile.stuck and day >= date(LAST_YEAR, 5, 1)
@@ -1415,13 +1415,13 @@ def _case(
             finished = None
     if finished is not None and finished >= data_end:
         finished = None
-    if finished is None and status != CaseStatus.WITHDRAWN:
+    if finished is None and status != DossierStatus.WITHDRAWN:
         if supplements and random_() < 0.4:
-            status = CaseStatus.WAITING
+            status = DossierStatus.WAITING
         elif received >= data_end - timedelta(days=2):
-            status = CaseStatus.RECEIVED
+            status = DossierStatus.RECEIVED
         else:
-            status = CaseStatus.PROCESSING
+            status = DossierStatus.PROCESSING
 
     digitised = random_() < min(
         DIGITISED[year] * profile.digitised + (0.1 if online else 0.0), 0.99

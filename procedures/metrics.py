@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 
 from procedures import rules
-from procedures.models import CaseRecord, CaseStatus, Channel, PeriodKind, UnitMetric
+from procedures.models import CaseRecord, Channel, DossierStatus, PeriodKind, UnitMetric
 from procedures.parsing import LOCAL_TZ
 
 COUNT_FIELDS = tuple(f.name for f in fields(rules.Counts))
@@ -102,7 +102,7 @@ def count_filters(period: rules.Period) -> dict[str, Q]:
     """rules.classify as SQL: one filter per count, each valid over any cases."""
     start, end = period.start, period.end
     received = Q(received_at__gte=start, received_at__lt=end)
-    in_scope = ~Q(status=CaseStatus.WITHDRAWN) & (
+    in_scope = ~Q(status=DossierStatus.WITHDRAWN) & (
         received
         | Q(received_at__lt=start)
         & (Q(finished_at__isnull=True) | Q(finished_at__gte=start))
@@ -156,7 +156,7 @@ def aggregate(unit_ids: Iterable[int], ref: PeriodRef) -> dict[int, rules.Counts
     (a test checks the result against count_filters and procedures.rules)."""
     period = ref.period
     filters = count_filters(period)
-    not_withdrawn = ~Q(status=CaseStatus.WITHDRAWN)
+    not_withdrawn = ~Q(status=DossierStatus.WITHDRAWN)
     sums = {
         "received": filters["received"],
         "in_scope": not_withdrawn,

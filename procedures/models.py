@@ -50,7 +50,7 @@ class Procedure(models.Model):
         return f"{self.code} – {self.name}"
 
 
-class CaseStatus(models.TextChoices):
+class DossierStatus(models.TextChoices):
     RECEIVED = "da_tiep_nhan", _("Received")
     PROCESSING = "dang_xu_ly", _("Processing")
     WAITING = "cho_bo_sung", _("Waiting for the applicant")
@@ -62,7 +62,7 @@ class CaseStatus(models.TextChoices):
 
 # A case in one of these states has ended and carries its finish time.
 CLOSED_STATUSES = frozenset(
-    {CaseStatus.FINISHED, CaseStatus.RETURNED, CaseStatus.REJECTED}
+    {DossierStatus.FINISHED, DossierStatus.RETURNED, DossierStatus.REJECTED}
 )
 
 
@@ -96,7 +96,7 @@ class CaseRecord(models.Model):
     received_at = models.DateTimeField(_("received at"))
     due_at = models.DateTimeField(_("due at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices)
+    status = models.CharField(_("status"), max_length=20, choices=DossierStatus.choices)
     channel = models.CharField(_("channel"), max_length=30, choices=Channel.choices)
     digitized = models.BooleanField(_("digitised"), default=False)
     fee_required = models.BooleanField(_("fee-bearing"), default=False)

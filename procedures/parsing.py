@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from cchc_portal import spreadsheets
 from cchc_portal.spreadsheets import WorkbookError, XlsxLimits, XlsxSize
-from procedures.models import CaseStatus, Channel, Satisfaction
+from procedures.models import Channel, DossierStatus, Satisfaction
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -56,20 +56,22 @@ REQUIRED = (
 ALIASES = {alias: column for column, names in COLUMNS.items() for alias in names}
 
 STATUS_VALUES = {
-    **{status.value: status.value for status in CaseStatus},
-    "received": CaseStatus.RECEIVED.value,
-    "processing": CaseStatus.PROCESSING.value,
-    "waiting": CaseStatus.WAITING.value,
-    "finished": CaseStatus.FINISHED.value,
-    "returned": CaseStatus.RETURNED.value,
-    "rejected": CaseStatus.REJECTED.value,
-    "withdrawn": CaseStatus.WITHDRAWN.value,
+    **{status.value: status.value for status in DossierStatus},
+    "received": DossierStatus.RECEIVED.value,
+    "processing": DossierStatus.PROCESSING.value,
+    "waiting": DossierStatus.WAITING.value,
+    "finished": DossierStatus.FINISHED.value,
+    "returned": DossierStatus.RETURNED.value,
+    "rejected": DossierStatus.REJECTED.value,
+    "withdrawn": DossierStatus.WITHDRAWN.value,
 }
 CHANNEL_VALUES = {channel.value: channel.value for channel in Channel}
 SATISFACTION_VALUES = {"": "", **{s.value: s.value for s in Satisfaction}}
 TRUE_VALUES = frozenset({"1", "có", "co", "true", "yes", "x"})
 FALSE_VALUES = frozenset({"0", "không", "khong", "false", "no", ""})
-CLOSED = frozenset({CaseStatus.FINISHED, CaseStatus.RETURNED, CaseStatus.REJECTED})
+CLOSED = frozenset(
+    {DossierStatus.FINISHED, DossierStatus.RETURNED, DossierStatus.REJECTED}
+)
 
 
 class FileError(ValueError):

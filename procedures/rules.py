@@ -24,7 +24,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 
-class CaseStatus(StrEnum):
+class DossierStatus(StrEnum):
     """Values of the interchange format's ``status`` column; the model's
     TextChoices carry the same values (checked by a test)."""
 
@@ -111,7 +111,7 @@ class CaseFacts:
         _require_aware("received_at", self.received_at)
         _require_aware("due_at", self.due_at)
         _require_aware("finished_at", self.finished_at)
-        if self.status not in CaseStatus.__members__.values():
+        if self.status not in DossierStatus.__members__.values():
             raise ValueError(f"unknown status {self.status!r}")
         if self.channel not in Channel.__members__.values():
             raise ValueError(f"unknown channel {self.channel!r}")
@@ -209,7 +209,7 @@ def is_in_scope(case: CaseFacts, period: Period) -> bool:
     dossier the applicant withdrew, neither for nor against the unit. They
     still count as received for the channel, digitisation, payment and
     satisfaction rates, which describe what was submitted."""
-    if case.status == CaseStatus.WITHDRAWN:
+    if case.status == DossierStatus.WITHDRAWN:
         return False
     if case.received_at in period:
         return True

@@ -22,7 +22,7 @@ from procedures import rules
 from procedures.metrics import COUNT_FIELDS, count_filters, periods_of_year
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
+    DossierStatus,
     ImportRun,
     Reminder,
     UnitMetric,
@@ -202,7 +202,7 @@ def late_or_overdue_q(*, now: datetime, kind: str = LateKind.ALL) -> Q:
         LateKind.FINISHED: finished,
         LateKind.OPEN: still_open,
     }.get(kind, finished | still_open)
-    return chosen & ~Q(status=CaseStatus.WITHDRAWN)
+    return chosen & ~Q(status=DossierStatus.WITHDRAWN)
 
 
 def late_cases(

@@ -47,8 +47,8 @@ from procedures.forms import (
 )
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportStatus,
     Reminder,
     Satisfaction,
@@ -102,7 +102,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "columns": _columns(),
-            "statuses": CaseStatus.choices,
+            "statuses": DossierStatus.choices,
             "channels": Channel.choices,
             "satisfactions": Satisfaction.choices,
             "max_upload_bytes": max_upload_bytes(),

@@ -998,7 +998,7 @@ class CaseKind(models.TextChoices):
     CRITERION = "criterion", _("Points lost on an owned criterion")
 
 
-class CaseState(models.TextChoices):
+class AccountabilityState(models.TextChoices):
     REQUESTED = "requested", _("Explanation requested")
     EXPLAINED = "explained", _("Explained")
     DECIDED = "decided", _("Decision taken")
@@ -1046,8 +1046,8 @@ class AccountabilityCase(models.Model):
     state = models.CharField(
         _("state"),
         max_length=20,
-        choices=CaseState.choices,
-        default=CaseState.REQUESTED,
+        choices=AccountabilityState.choices,
+        default=AccountabilityState.REQUESTED,
     )
     facts = JSONText(_("facts"), default=dict)
     explanation = models.TextField(_("explanation"), blank=True)
@@ -1091,7 +1091,10 @@ class AccountabilityCase(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (CaseState.REQUESTED, CaseState.EXPLAINED)
+        return self.state in (
+            AccountabilityState.REQUESTED,
+            AccountabilityState.EXPLAINED,
+        )
 
 
 class StepAction(models.TextChoices):

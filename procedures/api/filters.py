@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
-from procedures.models import CaseRecord, CaseStatus, Channel, PeriodKind, UnitMetric
+from procedures.models import CaseRecord, Channel, DossierStatus, PeriodKind, UnitMetric
 
 
 def local_midnight(day: date) -> datetime:
@@ -30,7 +30,7 @@ class CaseRecordFilter(FilterSet):
     procedure = django_filters.CharFilter(
         field_name="procedure__code", label=_("Procedure code.")
     )
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    status = django_filters.ChoiceFilter(choices=DossierStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     received_from = django_filters.DateFilter(
         method="filter_received_from",
@@ -83,7 +83,7 @@ class CaseRecordFilter(FilterSet):
         late = (
             Q(finished_at__isnull=True, due_at__lt=timezone.now())
             | Q(finished_at__gt=F("due_at"))
-        ) & ~Q(status=CaseStatus.WITHDRAWN)
+        ) & ~Q(status=DossierStatus.WITHDRAWN)
         return queryset.filter(late) if value else queryset.exclude(late)
 
 

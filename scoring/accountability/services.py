@@ -49,8 +49,8 @@ from commitments.selectors import heads_on
 from procedures.selectors import repeated_lateness
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     CaseStep,
     Decision,
     HeadRating,
@@ -220,13 +220,13 @@ def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int
         if created:
             _opened(case, now)
             opened += 1
-        elif case.state == CaseState.REQUESTED and case.facts != facts:
+        elif case.state == AccountabilityState.REQUESTED and case.facts != facts:
             case.facts = facts
             case.updated_at = now
             case.save(update_fields=["facts", "updated_at"])
     withdrawn = 0
     stale = AccountabilityCase.objects.filter(
-        kind=CaseKind.TWO_YEARS, year=year, state=CaseState.REQUESTED
+        kind=CaseKind.TWO_YEARS, year=year, state=AccountabilityState.REQUESTED
     ).exclude(unit_id__in=list(found))
     for case in stale:
         _withdraw(
@@ -237,7 +237,7 @@ def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int
 
 
 def _withdraw(case: AccountabilityCase, now: datetime, text: str) -> None:
-    case.state = CaseState.WITHDRAWN
+    case.state = AccountabilityState.WITHDRAWN
     case.updated_at = now
     case.save(update_fields=["state", "updated_at"])
     CaseStep.objects.create(case=case, action=StepAction.WITHDRAWN, at=now, text=text)
@@ -588,7 +588,9 @@ def may_explain(user: AnyUser, case: AccountabilityCase) -> bool:
 
 
 def may_decide(user: AnyUser, case: AccountabilityCase) -> bool:
-    return case.state == CaseState.EXPLAINED and _leader_above(user, case.unit)
+    return case.state == AccountabilityState.EXPLAINED and _leader_above(
+        user, case.unit
+    )
 
 
 def may_rate(user: AnyUser, rating: HeadRating) -> bool:
@@ -620,7 +622,7 @@ def case_explain(
         raise ValidationError({"explanation": _("Write the explanation.")})
     now = now or timezone.now()
     case.explanation = text.strip()
-    case.state = CaseState.EXPLAINED
+    case.state = AccountabilityState.EXPLAINED
     case.updated_at = now
     case.save(update_fields=["explanation", "state", "updated_at"])
     CaseStep.objects.create(
@@ -671,7 +673,7 @@ def case_decide(
     case.decision = decision
     case.ground = ground if decision == Decision.MITIGATED else ""
     case.decision_reason = reason.strip()
-    case.state = CaseState.DECIDED
+    case.state = AccountabilityState.DECIDED
     case.updated_at = now
     case.save(
         update_fields=["decision", "ground", "decision_reason", "state", "updated_at"]
@@ -730,7 +732,10 @@ def rating_decide(
 def open_case_count(user: AnyUser) -> int:
     return (
         cases_visible(user)
-        .filter(Q(state=CaseState.REQUESTED) | Q(state=CaseState.EXPLAINED))
+        .filter(
+            Q(state=AccountabilityState.REQUESTED)
+            | Q(state=AccountabilityState.EXPLAINED)
+        )
         .count()
     )
 

@@ -24,8 +24,8 @@ from commitments.form_errors import attach
 from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     Decision,
     MitigationGround,
     RatingLevel,
@@ -81,8 +81,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(kind=kind)
     state = request.GET.get("state", "")
     if state == "open":
-        cases = cases.filter(state__in=[CaseState.REQUESTED, CaseState.EXPLAINED])
-    elif state in CaseState.values:
+        cases = cases.filter(
+            state__in=[AccountabilityState.REQUESTED, AccountabilityState.EXPLAINED]
+        )
+    elif state in AccountabilityState.values:
         cases = cases.filter(state=state)
     page = Paginator(cases.order_by("-year", "state", "unit__path"), 50).get_page(
         request.GET.get("page")
@@ -95,7 +97,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "years": years,
             "year": year,
             "kinds": CaseKind.choices,
-            "states": CaseState.choices,
+            "states": AccountabilityState.choices,
         },
     )
 

@@ -19,8 +19,8 @@ from commitments.api.serializers import (
 )
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     CaseStep,
     Decision,
     HeadRating,
@@ -66,7 +66,9 @@ class CaseStepSerializer(serializers.ModelSerializer[CaseStep]):
 class AccountabilityCaseSerializer(serializers.ModelSerializer[AccountabilityCase]):
     kind = NamedChoiceField(enum_name="CaseKindEnum", choices=CaseKind.choices)
     unit = UnitRefSerializer(read_only=True)
-    state = NamedChoiceField(enum_name="CaseStateEnum", choices=CaseState.choices)
+    state = NamedChoiceField(
+        enum_name="CaseStateEnum", choices=AccountabilityState.choices
+    )
     decision = _decision()
     head = HeadRefSerializer(
         read_only=True,

@@ -27,8 +27,8 @@ from scoring.api.accountability_serializers import (
 )
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     CaseStep,
     HeadRating,
 )
@@ -42,7 +42,7 @@ UNIT_CODE = _("Unit code (exactly that unit).")
 class AccountabilityCaseFilter(FilterSet):
     year = IntegerFilter()
     kind = django_filters.ChoiceFilter(choices=CaseKind.choices)
-    state = django_filters.ChoiceFilter(choices=CaseState.choices)
+    state = django_filters.ChoiceFilter(choices=AccountabilityState.choices)
     unit = django_filters.CharFilter(field_name="unit__code", label=UNIT_CODE)
 
     class Meta:

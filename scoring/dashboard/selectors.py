@@ -28,7 +28,7 @@ from procedures import rules as procedure_rules
 from procedures.metrics import COUNT_FIELDS
 from procedures.models import PeriodKind, UnitMetric
 from scoring.accountability import services as accountability
-from scoring.models import CaseState, Publication, PublishedResult, Result
+from scoring.models import AccountabilityState, Publication, PublishedResult, Result
 from scoring.results import selectors as results
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ KPIS: tuple[tuple[str, str, Any], ...] = (
     ("digitization_rate", "so-hoa", _("Dossiers digitised")),
     ("online_payment_rate", "thanh-toan", _("Fees paid online")),
 )
-OPEN_CASES = (CaseState.REQUESTED, CaseState.EXPLAINED)
+OPEN_CASES = (AccountabilityState.REQUESTED, AccountabilityState.EXPLAINED)
 WATCH_LIMIT = 10
 
 

@@ -40,8 +40,8 @@ from commitments.models import (
 from procedures.metrics import metrics_recompute_affected
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportRun,
     ImportStatus,
     Procedure,
@@ -49,7 +49,7 @@ from procedures.models import (
 from scoring.accountability.services import evaluate_year
 from scoring.models import (
     AccountabilityCase,
-    CaseState,
+    AccountabilityState,
     Decision,
     MitigationGround,
     StepAction,
@@ -286,7 +286,7 @@ def test_an_import_of_late_dossiers_puts_the_on_time_target_at_risk(
         received_at=received,
         due_at=due,
         finished_at=answered,
-        status=CaseStatus.RETURNED,
+        status=DossierStatus.RETURNED,
         channel=Channel.ONLINE_FULL,
         officer="Lê Thị Hoa",
     )
@@ -400,7 +400,7 @@ def test_a_case_goes_from_opening_to_the_leaders_decision(
     log_in("chutich.vanan", PASSWORD)
     page.goto(f"{live_server.url}/accountability/")
     row = page.locator(f"[data-testid=case-row][data-unit='{COMMUNE}']")
-    expect(row).to_have_attribute("data-state", CaseState.REQUESTED)
+    expect(row).to_have_attribute("data-state", AccountabilityState.REQUESTED)
     click_and_wait(page, row.get_by_test_id("case-open"))
     expect(page).to_have_url(f"{live_server.url}/accountability/{case_.pk}/")
     expect(page.get_by_test_id("case-head")).to_contain_text(CURRENT_HEAD)
@@ -419,21 +419,24 @@ def test_a_case_goes_from_opening_to_the_leaders_decision(
     click_and_wait(page, page.get_by_test_id("explain-submit"))
 
     expect(page.get_by_test_id("case-state")).to_have_class(
-        state_class(CaseState.EXPLAINED)
+        state_class(AccountabilityState.EXPLAINED)
     )
     # Until the leader decides, the head may still revise the explanation,
     # never decide.
     expect(page.get_by_test_id("explain-section")).to_be_visible()
     expect(page.get_by_test_id("decide-section")).to_have_count(0)
     case_.refresh_from_db()
-    assert (case_.state, case_.explanation) == (CaseState.EXPLAINED, EXPLANATION)
+    assert (case_.state, case_.explanation) == (
+        AccountabilityState.EXPLAINED,
+        EXPLANATION,
+    )
 
     # 2. The city's chairman decides: a mitigation without its ground is
     # refused, with the rest of the form kept.
     log_in("chutich.chilinh", PASSWORD)
     page.goto(f"{live_server.url}/accountability/")
     row = page.locator(f"[data-testid=case-row][data-unit='{COMMUNE}']")
-    expect(row).to_have_attribute("data-state", CaseState.EXPLAINED)
+    expect(row).to_have_attribute("data-state", AccountabilityState.EXPLAINED)
     click_and_wait(page, row.get_by_test_id("case-open"))
     expect(page.get_by_test_id("case-steps")).to_contain_text(EXPLANATION[:40])
     form = page.get_by_test_id("decide-form")
@@ -442,7 +445,7 @@ def test_a_case_goes_from_opening_to_the_leaders_decision(
     click_and_wait(page, page.get_by_test_id("decide-submit"))
     expect(page.get_by_test_id("error-ground")).to_be_visible()
     expect(page.get_by_test_id("case-state")).to_have_class(
-        state_class(CaseState.EXPLAINED)
+        state_class(AccountabilityState.EXPLAINED)
     )
     form = page.get_by_test_id("decide-form")
     expect(
@@ -450,14 +453,14 @@ def test_a_case_goes_from_opening_to_the_leaders_decision(
     ).to_be_checked()
     expect(form.locator("#id_reason")).to_have_value(DECISION_REASON)
     case_.refresh_from_db()
-    assert case_.state == CaseState.EXPLAINED
+    assert case_.state == AccountabilityState.EXPLAINED
     screenshot("2-ground-missing")
 
     form.locator("#id_ground").select_option(MitigationGround.OBJECTIVE)
     click_and_wait(page, page.get_by_test_id("decide-submit"))
 
     expect(page.get_by_test_id("case-state")).to_have_class(
-        state_class(CaseState.DECIDED)
+        state_class(AccountabilityState.DECIDED)
     )
     steps = page.get_by_test_id("case-step")
     expect(steps).to_have_count(3)
@@ -476,7 +479,7 @@ def test_a_case_goes_from_opening_to_the_leaders_decision(
 
     case_.refresh_from_db()
     assert (case_.state, case_.decision, case_.ground) == (
-        CaseState.DECIDED,
+        AccountabilityState.DECIDED,
         Decision.MITIGATED,
         MitigationGround.OBJECTIVE,
     )

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.models import Unit
-from procedures.models import CaseRecord, CaseStatus, Channel, Procedure
+from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def dossier(code: str, unit: str, *, days_ago: int, late_by: int, open_: bool):
         received_at=received,
         due_at=due,
         finished_at=None if open_ else due + timedelta(days=late_by),
-        status=CaseStatus.PROCESSING if open_ else CaseStatus.RETURNED,
+        status=DossierStatus.PROCESSING if open_ else DossierStatus.RETURNED,
         channel=Channel.ONLINE_FULL,
         officer="Nguyễn Văn Lâm",
     )

@@ -29,8 +29,8 @@ from commitments.models import (
 )
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     PeriodKind,
     Procedure,
     UnitMetric,
@@ -184,7 +184,7 @@ def _unit_data(unit, framework, procedure, points):
         procedure=procedure,
         received_at=datetime(2025, 3, 2, 8, 0, tzinfo=LOCAL),
         due_at=datetime(2025, 3, 10, 17, 0, tzinfo=LOCAL),
-        status=CaseStatus.PROCESSING,
+        status=DossierStatus.PROCESSING,
         channel=Channel.IN_PERSON,
     )
     metric = UnitMetric.objects.create(

@@ -64,11 +64,11 @@ from procedures.models import CaseRecord, Reminder
 from scoring.frameworks import workbook
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     Adjustment,
     AdjustmentRule,
     Assessment,
     AssessmentState,
-    CaseState,
     Comment,
     ComputationRun,
     Contest,
@@ -1177,7 +1177,9 @@ PAGES: list[Write] = [
         params=lambda t: {"pk": t.p.accountability_case.pk},
         prepare=lambda t: AccountabilityCase.objects.filter(
             pk=t.p.accountability_case.pk
-        ).update(state=CaseState.EXPLAINED, explanation="Nguyên nhân khách quan"),
+        ).update(
+            state=AccountabilityState.EXPLAINED, explanation="Nguyên nhân khách quan"
+        ),
         data=lambda t: {"decision": "dismissed", "reason": "Đã giải trình đủ"},
     ),
     UnitWrite(

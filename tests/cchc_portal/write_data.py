@@ -37,7 +37,7 @@ from commitments.models import (
     Unit,
     UnitKind,
 )
-from procedures.models import CaseRecord, CaseStatus, Channel, Procedure, Reminder
+from procedures.models import CaseRecord, Channel, DossierStatus, Procedure, Reminder
 from scoring.assessments import services
 from scoring.frameworks import services as frameworks
 from scoring.models import (
@@ -157,7 +157,7 @@ def _place(unit, framework, rule, procedure, entrant, head_user=None) -> Place:
         procedure=procedure,
         received_at=datetime(2025, 3, 2, 8, 0, tzinfo=timezone.get_current_timezone()),
         due_at=datetime(2025, 3, 10, 17, 0, tzinfo=timezone.get_current_timezone()),
-        status=CaseStatus.PROCESSING,
+        status=DossierStatus.PROCESSING,
         channel=Channel.IN_PERSON,
     )
     reminder = Reminder.objects.create(

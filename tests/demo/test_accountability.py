@@ -32,8 +32,8 @@ from demo import cases as cases_demo
 from procedures.selectors import repeated_lateness
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     CaseStep,
     Decision,
     HeadRating,
@@ -181,7 +181,7 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
     )
     assert case.head == today_head == signers[1]
     assert case.head.user.username == "truong.hungdao"
-    assert case.state == CaseState.REQUESTED
+    assert case.state == AccountabilityState.REQUESTED
     assert list(case.steps.values_list("action", flat=True)) == [StepAction.OPENED]
 
     # Missed once: no case.
@@ -194,7 +194,7 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
 
     # Mitigated: opened, explained by the head, decided by the chairman.
     mitigated = cases.get(unit__code=demo.MITIGATED_CASE)
-    assert mitigated.state == CaseState.DECIDED
+    assert mitigated.state == AccountabilityState.DECIDED
     assert mitigated.decision == Decision.MITIGATED
     assert mitigated.ground == MitigationGround.OBJECTIVE
     assert mitigated.decision_reason
@@ -206,7 +206,7 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
     ]
     assert mitigated.head.user.username == "truong.sotnmt"
     explained = cases.get(unit__code=demo.EXPLAINED_CASE)
-    assert explained.state == CaseState.EXPLAINED
+    assert explained.state == AccountabilityState.EXPLAINED
 
     # Reminded in 2024, late again in 2025: the branch meets every target
     # yet is proposed "Hoàn thành" at most.

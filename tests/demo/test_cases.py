@@ -18,7 +18,7 @@ from demo import cases as demo
 from procedures.metrics import COUNT_FIELDS, aggregate, periods_of_year
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
+    DossierStatus,
     ImportRun,
     PeriodKind,
     Procedure,
@@ -33,7 +33,7 @@ DIGITIZED, FEE, PAID, SUPPLEMENTS, SATISFACTION, COMPLAINT, OFFICER = range(8, 1
 DATA_END = "2026-01-01"
 # The running year's records end at the last import (31/10/2026).
 CURRENT_END = "2026-11-01"
-CLOSED = {CaseStatus.FINISHED, CaseStatus.RETURNED, CaseStatus.REJECTED}
+CLOSED = {DossierStatus.FINISHED, DossierStatus.RETURNED, DossierStatus.REJECTED}
 
 
 @pytest.fixture(autouse=True)
@@ -331,7 +331,7 @@ def test_some_dossiers_are_asked_twice_for_documents_and_some_stay_open(sample):
     open_overdue = [r for r in sample if not r[FINISHED] and r[DUE] < DATA_END]
     assert any(r[UNIT] == "HD-CL-VPDKDD" for r in open_overdue)
     statuses = Counter(row[STATUS] for row in sample)
-    for status in CaseStatus:
+    for status in DossierStatus:
         assert statuses[status] > 0, status
 
 
@@ -378,7 +378,7 @@ def test_the_running_year_runs_to_the_last_import_at_the_same_demand(sample, run
     # Still open at the last import, some not yet due.
     still_open = [row for row in running if not row[FINISHED]]
     assert any(row[DUE] >= CURRENT_END for row in still_open)
-    assert any(row[STATUS] == CaseStatus.RECEIVED for row in still_open)
+    assert any(row[STATUS] == DossierStatus.RECEIVED for row in still_open)
 
 
 def test_the_running_year_carries_on_the_trends_but_for_the_units_it_changes(

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from procedures import resources
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
+    DossierStatus,
     ImportRun,
     ImportSource,
     PeriodKind,
@@ -101,7 +101,7 @@ def test_preview_then_confirm_imports_the_rows_and_recomputes_the_figures(
     assert first.procedure.code == "P1"
     assert first.received_at == local(2025, 3, 2, 8)
     assert first.finished_at == local(2025, 3, 9, 10)
-    assert first.status == CaseStatus.RETURNED
+    assert first.status == DossierStatus.RETURNED
     assert (first.digitized, first.fee_required, first.paid_online) == (True,) * 3
     second = CaseRecord.objects.get(case_code="HS-2")
     assert second.received_at == datetime(2024, 12, 31, 23, tzinfo=UTC)

@@ -15,8 +15,8 @@ from procedures.api import views
 from procedures.api.views import CasePushThrottle
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportRun,
     ImportSource,
     ImportStatus,
@@ -88,7 +88,7 @@ def make_case(code, unit, procedure, **overrides):
         "received_at": datetime(2025, 3, 2, 8, 0, tzinfo=LOCAL),
         "due_at": datetime(2025, 3, 10, 17, 0, tzinfo=LOCAL),
         "finished_at": None,
-        "status": CaseStatus.PROCESSING,
+        "status": DossierStatus.PROCESSING,
         "channel": Channel.IN_PERSON,
     }
     values.update(overrides)
@@ -166,7 +166,7 @@ def test_a_changed_record_is_reported_updated(commune_staff, procedures):
     body = push(commune_staff, [record("H1")]).json()
 
     assert body["rows_updated"] == 1
-    assert CaseRecord.objects.get(case_code="H1").status == CaseStatus.RETURNED
+    assert CaseRecord.objects.get(case_code="H1").status == DossierStatus.RETURNED
 
 
 def test_bad_records_are_reported_by_position_and_column(commune_staff, procedures):
@@ -443,7 +443,7 @@ def cases(org, procedures):
             org.commune_a,
             p2,
             finished_at=datetime(2025, 3, 9, 10, 0, tzinfo=LOCAL),
-            status=CaseStatus.RETURNED,
+            status=DossierStatus.RETURNED,
             channel=Channel.ONLINE_FULL,
         ),
         "B1": make_case("B1", org.commune_b, p1),
@@ -560,7 +560,7 @@ def test_the_overdue_filter(commune_staff, org, procedures):
         received_at=now - 3 * week,
         due_at=now - 2 * week,
         finished_at=now - week,
-        status=CaseStatus.RETURNED,
+        status=DossierStatus.RETURNED,
     )
     make_case(
         "FINISHED-ON-TIME",
@@ -569,7 +569,7 @@ def test_the_overdue_filter(commune_staff, org, procedures):
         received_at=now - 3 * week,
         due_at=now - week,
         finished_at=now - 2 * week,
-        status=CaseStatus.RETURNED,
+        status=DossierStatus.RETURNED,
     )
     make_case(
         "WITHDRAWN",
@@ -577,7 +577,7 @@ def test_the_overdue_filter(commune_staff, org, procedures):
         p1,
         received_at=now - 2 * week,
         due_at=now - week,
-        status=CaseStatus.WITHDRAWN,
+        status=DossierStatus.WITHDRAWN,
     )
     client = client_for(commune_staff)
 

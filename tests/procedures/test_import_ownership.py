@@ -30,8 +30,8 @@ from commitments.models import Role, Unit
 from procedures.models import (
     CaseMove,
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportRun,
     ImportStatus,
     Procedure,
@@ -148,7 +148,7 @@ def stored(org):
                 unit=units[row.stored],
                 received_at=datetime(2025, 3, 2, 1, tzinfo=UTC),
                 due_at=datetime(2025, 3, 10, 10, tzinfo=UTC),
-                status=CaseStatus.PROCESSING,
+                status=DossierStatus.PROCESSING,
                 channel=Channel.IN_PERSON,
                 officer="before",
             )
@@ -349,7 +349,7 @@ def test_staff_cannot_take_over_another_communes_dossier(actors, stored):
     # Another unit's dossier is not named by its unit to an outsider.
     assert "CITY-B" not in error["message"]
     dossier = CaseRecord.objects.select_related("unit").get(case_code="HD-1")
-    assert (dossier.unit.code, dossier.status) == ("CITY-B", CaseStatus.PROCESSING)
+    assert (dossier.unit.code, dossier.status) == ("CITY-B", DossierStatus.PROCESSING)
 
 
 def test_a_city_reviewer_cannot_move_a_departments_dossier(actors, stored):

@@ -10,8 +10,8 @@ from procedures.importer import run_import
 from procedures.metrics import PeriodRef, periods_between, periods_of_year
 from procedures.models import (
     CaseRecord,
-    CaseStatus,
     Channel,
+    DossierStatus,
     ImportRun,
     ImportSource,
     PeriodKind,
@@ -20,7 +20,7 @@ from procedures.models import (
 )
 from procedures.parsing import LOCAL_TZ
 
-STATUSES = list(CaseStatus)
+STATUSES = list(DossierStatus)
 CHANNELS = list(Channel)
 
 
@@ -41,9 +41,11 @@ def cases(org):
         received = base + timedelta(hours=7 * n + (n % 5) * 13)
         due = received + timedelta(days=(n % 7) + 1, hours=n % 4)
         finished = None if n % 6 == 0 else received + timedelta(days=(n % 9), hours=3)
-        status = CaseStatus.PROCESSING if finished is None else CaseStatus.RETURNED
+        status = (
+            DossierStatus.PROCESSING if finished is None else DossierStatus.RETURNED
+        )
         if n % 17 == 0:
-            status = CaseStatus.WITHDRAWN
+            status = DossierStatus.WITHDRAWN
         records.append(
             CaseRecord(
                 case_code=f"HS-{n:04d}",
@@ -70,7 +72,7 @@ def cases(org):
             unit=org.commune_a,
             received_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC),
             due_at=local(2025, 1, 3, 17, 0),
-            status=CaseStatus.RECEIVED,
+            status=DossierStatus.RECEIVED,
             channel=Channel.IN_PERSON,
         )
     )

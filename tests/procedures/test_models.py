@@ -8,7 +8,7 @@ from procedures import models, rules
 @pytest.mark.parametrize(
     ("model_choices", "rule_enum"),
     [
-        (models.CaseStatus, rules.CaseStatus),
+        (models.DossierStatus, rules.DossierStatus),
         (models.Channel, rules.Channel),
         (models.Satisfaction, rules.Satisfaction),
     ],

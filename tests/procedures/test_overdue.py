@@ -9,7 +9,7 @@ from itertools import count
 import pytest
 
 from procedures import selectors
-from procedures.models import CaseRecord, CaseStatus, Channel, Procedure
+from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
 from procedures.parsing import LOCAL_TZ
 from procedures.selectors import LateCaseFilters, LateKind
 from tests.wording import vi
@@ -41,7 +41,9 @@ def make_case(
     """One dossier; finished ones default to "result returned", open ones to
     "processing"."""
     if status is None:
-        status = CaseStatus.PROCESSING if finished is None else CaseStatus.RETURNED
+        status = (
+            DossierStatus.PROCESSING if finished is None else DossierStatus.RETURNED
+        )
     return CaseRecord.objects.create(
         case_code=code or f"HS-{next(_codes):05d}",
         procedure=procedure or Procedure.objects.get_or_create(code="P1")[0],
@@ -115,7 +117,7 @@ def cases(org):
             code="A-WITHDRAWN",
             received=local(2025, 2, 2, 8),
             due=local(2025, 2, 5, 17),
-            status=CaseStatus.WITHDRAWN,
+            status=DossierStatus.WITHDRAWN,
         ),
         "other_commune": make_case(
             org.commune_b,
@@ -384,7 +386,7 @@ def test_csv_has_the_filtered_rows_in_local_time(client, cases, commune_staff):
     assert late["received_at"] == "02/03/2025 08:00"
     assert late["finished_at"] == "07/03/2025 09:00"
     assert late["days_late"] == "2"
-    assert late["status"] == CaseStatus.RETURNED
+    assert late["status"] == DossierStatus.RETURNED
     assert late["status_label"] == vi("Result returned")
     assert rows["A-SUPPL"]["supplement_requests"] == "2"
 

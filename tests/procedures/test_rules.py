@@ -11,9 +11,9 @@ import pytest
 
 from procedures.rules import (
     CaseFacts,
-    CaseStatus,
     Channel,
     Counts,
+    DossierStatus,
     Metrics,
     Period,
     Satisfaction,
@@ -34,7 +34,9 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2025):
 
 def case(received, due, finished=None, **overrides) -> CaseFacts:
     values: dict[str, Any] = {
-        "status": CaseStatus.PROCESSING if finished is None else CaseStatus.RETURNED,
+        "status": DossierStatus.PROCESSING
+        if finished is None
+        else DossierStatus.RETURNED,
         "channel": Channel.IN_PERSON,
     }
     values.update(overrides)
@@ -48,7 +50,7 @@ def case(received, due, finished=None, **overrides) -> CaseFacts:
     ("enum", "values"),
     [
         (
-            CaseStatus,
+            DossierStatus,
             {
                 "da_tiep_nhan",
                 "dang_xu_ly",
@@ -271,21 +273,21 @@ def test_a_period_must_end_after_it_starts():
             id="one-supplement-request-is-allowed",
         ),
         pytest.param(
-            case(at(3, 3), at(3, 10), at(3, 5), status=CaseStatus.REJECTED),
+            case(at(3, 3), at(3, 10), at(3, 5), status=DossierStatus.REJECTED),
             True,
             True,
             False,
             id="rejected-in-time-is-finished-in-time",
         ),
         pytest.param(
-            case(at(3, 3), at(3, 10), at(3, 5), status=CaseStatus.WITHDRAWN),
+            case(at(3, 3), at(3, 10), at(3, 5), status=DossierStatus.WITHDRAWN),
             False,
             False,
             False,
             id="withdrawn-is-out-of-scope",
         ),
         pytest.param(
-            case(at(3, 3), at(3, 10), status=CaseStatus.WITHDRAWN),
+            case(at(3, 3), at(3, 10), status=DossierStatus.WITHDRAWN),
             False,
             False,
             False,
@@ -318,7 +320,7 @@ def test_withdrawn_dossiers_still_count_as_received():
     dossier = case(
         at(3, 3),
         at(3, 10),
-        status=CaseStatus.WITHDRAWN,
+        status=DossierStatus.WITHDRAWN,
         channel=Channel.ONLINE_FULL,
         digitized=True,
     )
@@ -432,7 +434,7 @@ MARCH_CASES = {
         at(3, 5, 9),
         at(3, 12, 17),
         at(3, 14, 10),
-        status=CaseStatus.FINISHED,
+        status=DossierStatus.FINISHED,
         channel=Channel.ONLINE_PARTIAL,
         digitized=True,
         fee_required=True,
@@ -467,21 +469,21 @@ MARCH_CASES = {
     "H": case(
         at(2, 25, 8),
         at(3, 3, 17),
-        status=CaseStatus.WAITING,
+        status=DossierStatus.WAITING,
         supplement_requests=1,
     ),
     "I": case(
         at(3, 12, 8),
         at(3, 19, 17),
         at(3, 13, 8),
-        status=CaseStatus.WITHDRAWN,
+        status=DossierStatus.WITHDRAWN,
         channel=Channel.ONLINE_PARTIAL,
         digitized=True,
     ),
     "J": case(
         at(3, 31, 23, 30),
         at(4, 3, 17),
-        status=CaseStatus.RECEIVED,
+        status=DossierStatus.RECEIVED,
         channel=Channel.POST,
         fee_required=True,
     ),

@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from commitments.models import Head
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     CaseStep,
     Decision,
     HeadRating,
@@ -109,7 +109,7 @@ def cases(org, commune_head, chairman):
     last year's, explained."""
     a = open_case(
         org.commune_a,
-        state=CaseState.DECIDED,
+        state=AccountabilityState.DECIDED,
         facts={
             "years": [
                 {
@@ -150,7 +150,10 @@ def cases(org, commune_head, chairman):
         facts={"city": "CITY", "criterion": "1.1", "points": "1.50", "maximum": "3"},
     )
     dep = open_case(
-        org.department, year=YEAR - 1, state=CaseState.EXPLAINED, explanation="…"
+        org.department,
+        year=YEAR - 1,
+        state=AccountabilityState.EXPLAINED,
+        explanation="…",
     )
     return {"a": a, "b": b, "dep": dep}
 

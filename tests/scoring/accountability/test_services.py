@@ -12,8 +12,8 @@ from commitments.models import Commitment
 from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     CaseKind,
-    CaseState,
     Decision,
     Framework,
     HeadRating,
@@ -126,7 +126,7 @@ def test_a_case_still_waiting_is_withdrawn_when_the_facts_change(org, heads):
     done = accountability.evaluate_year(2025, now=NOW, today=AFTER)
     assert done.cases_withdrawn == 1
     case = AccountabilityCase.objects.get()
-    assert case.state == CaseState.WITHDRAWN
+    assert case.state == AccountabilityState.WITHDRAWN
     assert list(case.steps.values_list("action", flat=True)) == ["opened", "withdrawn"]
 
 
@@ -263,7 +263,7 @@ def test_the_workflow_head_explains_then_the_leader_above_decides(
     case = accountability.case_explain(
         case=case, user=head_user, text="Hệ thống một cửa gián đoạn 3 tháng."
     )
-    assert case.state == CaseState.EXPLAINED
+    assert case.state == AccountabilityState.EXPLAINED
     for refused in (head_user, commune_staff, city_reviewer):
         with pytest.raises(PermissionDenied):
             accountability.case_decide(
@@ -290,7 +290,7 @@ def test_the_workflow_head_explains_then_the_leader_above_decides(
         reason="Sự cố hệ thống do tỉnh quản lý.",
     )
     assert (case.state, case.decision, case.ground) == (
-        CaseState.DECIDED,
+        AccountabilityState.DECIDED,
         Decision.MITIGATED,
         MitigationGround.OBJECTIVE,
     )

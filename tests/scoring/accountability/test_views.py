@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from scoring.accountability import services as accountability
-from scoring.models import AccountabilityCase, CaseState, HeadRating
+from scoring.models import AccountabilityCase, AccountabilityState, HeadRating
 from tests.scoring.accountability.test_services import AFTER, NOW, two_bad_years
 
 
@@ -74,7 +74,7 @@ def test_the_head_explains_and_the_leader_decides_through_the_pages(
     )
     assert done.status_code == 302
     case.refresh_from_db()
-    assert case.state == CaseState.DECIDED
+    assert case.state == AccountabilityState.DECIDED
     page = client.get(case.get_absolute_url()).content.decode()
     assert page.count('data-testid="case-step"') == 3
 

@@ -30,7 +30,7 @@ from commitments.models import Head, HeadPosition, Membership, RankingGroup, Rol
 from scoring.accountability import services as accountability
 from scoring.assessments import reminders
 from scoring.dashboard import selectors as dashboard
-from scoring.models import AccountabilityCase, CaseKind, CaseState
+from scoring.models import AccountabilityCase, AccountabilityState, CaseKind
 from scoring.results import computation, publication
 from tests.commitments.helpers import month, signed
 from tests.conftest import _member
@@ -305,7 +305,7 @@ def test_watch_list_open_cases_and_targets_at_risk(
     """Open cases (not decided ones) and this year's targets at risk, each
     within the user's units."""
     year = timezone.localdate().year
-    open_case(org.commune_a, year - 1, head_a, CaseState.REQUESTED)
+    open_case(org.commune_a, year - 1, head_a, AccountabilityState.REQUESTED)
     other = UnitFactory(code="PROV-H", name="Xã H", parent=org.province)
     head_h = Head.objects.create(
         unit=other,
@@ -314,7 +314,10 @@ def test_watch_list_open_cases_and_targets_at_risk(
         position=HeadPosition.HEAD,
         tenure_from=date(2020, 1, 1),
     )
-    for back, state in ((1, CaseState.DECIDED), (2, CaseState.EXPLAINED)):
+    for back, state in (
+        (1, AccountabilityState.DECIDED),
+        (2, AccountabilityState.EXPLAINED),
+    ):
         open_case(other, year - back, head_h, state)
     signed(org.commune_a, year, head_a, [("dung-han", "100", None)])
     month(org.commune_a, year, 1, received=10, on_time=5, late=5)
@@ -330,7 +333,7 @@ def test_watch_list_open_cases_and_targets_at_risk(
 
 
 def test_watch_list_on_the_page(client, leader, org, head_a, published_2025):
-    open_case(org.commune_a, 2025, head_a, CaseState.REQUESTED)
+    open_case(org.commune_a, 2025, head_a, AccountabilityState.REQUESTED)
     client.force_login(leader)
     body = page(client, year=2025).content.decode()
     assert body.count('data-testid="watch-case"') == 1
@@ -347,7 +350,7 @@ def test_unit_page_gathers_everything(
     signed(
         units["A"], 2025, head_a, [("dung-han", "90", None), ("so-hoa", "100", None)]
     )
-    open_case(units["A"], 2025, head_a, CaseState.REQUESTED)
+    open_case(units["A"], 2025, head_a, AccountabilityState.REQUESTED)
     client.force_login(leader)
     response = client.get("/dashboard/units/CITY-A/", {"year": 2025})
     assert response.status_code == 200
@@ -493,7 +496,7 @@ def test_new_notices_and_notices_read_show_at_once(
     client.force_login(leader)
     page(client, year=2025)
     assert 'data-testid="notice-badge"' not in page(client, year=2025).content.decode()
-    case = open_case(org.commune_a, 2025, head_a, CaseState.REQUESTED)
+    case = open_case(org.commune_a, 2025, head_a, AccountabilityState.REQUESTED)
     with django_capture_on_commit_callbacks(execute=True):
         accountability.notify([leader], case, "Giải trình", timezone.now())
     body = page(client, year=2025).content.decode()

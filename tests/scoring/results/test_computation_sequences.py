@@ -31,10 +31,10 @@ from scoring.accountability import services as accountability
 from scoring.adjustments import services as adjustments
 from scoring.models import (
     AccountabilityCase,
+    AccountabilityState,
     Adjustment,
     AdjustmentRule,
     AdjustmentState,
-    CaseState,
     ComputationRun,
     Decision,
     Framework,
@@ -207,7 +207,9 @@ def withdraw_reminder(c: City) -> str:
 
 
 def explain_case(c: City) -> str:
-    case = AccountabilityCase.objects.filter(state=CaseState.REQUESTED).first()
+    case = AccountabilityCase.objects.filter(
+        state=AccountabilityState.REQUESTED
+    ).first()
     if case is None:
         return "explain: nothing requested"
     accountability.case_explain(
@@ -217,7 +219,9 @@ def explain_case(c: City) -> str:
 
 
 def decide_case(c: City) -> str:
-    case = AccountabilityCase.objects.filter(state=CaseState.EXPLAINED).first()
+    case = AccountabilityCase.objects.filter(
+        state=AccountabilityState.EXPLAINED
+    ).first()
     if case is None:
         return "decide: nothing explained"
     decision = c.rng.choice(Decision.values)
@@ -316,7 +320,7 @@ def test_the_year_computes_after_any_sequence_of_steps(
                 seen["capped"] += capped
             seen["withdrawn"] += Reminder.objects.exclude(withdrawn_at=None).count()
             seen["case decided"] += AccountabilityCase.objects.filter(
-                state=CaseState.DECIDED
+                state=AccountabilityState.DECIDED
             ).count()
             transaction.set_rollback(True)
     assert all(seen.values()), seen
