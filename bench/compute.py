@@ -68,7 +68,7 @@ def build_framework(year: int):
     """A commune framework shaped like Hà Tĩnh's: 70 points scored and
     appraised, 30 from the survey; 100 leaves, 10 of them computed from the
     dossier figures and 10 from the survey."""
-    from commitments.models import UnitKind
+    from commitments.organisation.models import UnitKind
     from scoring.frameworks import catalogue
     from scoring.frameworks.services import DEFAULT_TIERS
     from scoring.models import Framework, Method, Node, NodeLevel, Tier
@@ -142,7 +142,7 @@ def build_framework(year: int):
 
 
 def build_units(first: int, last: int, groups):
-    from commitments.models import Unit, UnitKind
+    from commitments.organisation.models import Unit, UnitKind
 
     province = Unit.objects.get(code="P")
     created = []
@@ -288,7 +288,7 @@ def main() -> int:
     from django.db import connection
     from django.db.models import Count
 
-    from commitments.models import RankingGroup, Unit, UnitKind
+    from commitments.organisation.models import RankingGroup, Unit, UnitKind
     from scoring.models import ComputationRun, Result, Score
     from scoring.results import computation, publication
 

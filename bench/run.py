@@ -186,7 +186,7 @@ def setup_django(url: str) -> None:
 def build_province() -> None:
     from django.core.management import call_command
 
-    from commitments.models import Unit, UnitKind
+    from commitments.organisation.models import Unit, UnitKind
     from procedures.models import Procedure
 
     call_command("migrate", verbosity=0)
@@ -551,7 +551,7 @@ def main() -> int:
     print(f"growing the table to {args.cases:,} cases", flush=True)
     grow_to(args.cases)
     total = sql("SELECT COUNT(*) FROM procedures_caserecord")[0][0]
-    from commitments.models import Unit
+    from commitments.organisation.models import Unit
     from procedures.metrics import (
         PeriodRef,
         aggregate,

@@ -118,7 +118,7 @@ def already_built(units: int) -> bool:
     communes as asked?"""
     from django.db import DatabaseError, connection
 
-    from commitments.models import Unit, UnitKind
+    from commitments.organisation.models import Unit, UnitKind
     from scoring.models import Publication
 
     try:
@@ -139,7 +139,7 @@ def build(units: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from commitments.models import RankingGroup, Unit, UnitKind
+    from commitments.organisation.models import RankingGroup, Unit, UnitKind
     from scoring.results import computation, publication
 
     call_command("migrate", verbosity=0)
@@ -174,7 +174,7 @@ def credentials() -> tuple[str, str]:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from commitments.models import Membership, Role, Unit
+    from commitments.organisation.models import Membership, Role, Unit
 
     user, _ = get_user_model().objects.get_or_create(username="bench.reviewer")
     Membership.objects.get_or_create(

@@ -94,7 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
-                "commitments.context_processors.navigation",
+                "commitments.organisation.context_processors.navigation",
                 "scoring.context_processors.notices",
             ],
         },
@@ -352,15 +352,11 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Menu items of the apps above commitments, in menu order (see
-# commitments.navigation): each a function user -> list[NavItem].
+# commitments.organisation.navigation): each a function user -> list[NavItem].
 NAVIGATION_PROVIDERS: list[str] = [
     "procedures.navigation.items",
     "scoring.navigation.items",
 ]
-
-# Where commitments read a unit's case-record figures (procedures builds on
-# commitments, so the lower app is told where to look).
-COMMITMENTS_METRIC_VALUES = "procedures.targets.metric_values"
 
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 

@@ -5,7 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
 from cchc_portal import api_docs
-from commitments import views as commitment_views
+from commitments import unit_views as commitment_views
 
 # Under one prefix, so that an API request is not matched against every page
 # first, nor a page against the API.

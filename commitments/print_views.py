@@ -8,8 +8,8 @@ from django.utils.http import content_disposition_header
 
 from cchc_portal.throttling import export_throttled
 from commitments import printing
-from commitments.access import get_scoped_or_404
 from commitments.models import Commitment
+from commitments.organisation.access import get_scoped_or_404
 
 
 def _commitment(request: HttpRequest, pk: int) -> Commitment:

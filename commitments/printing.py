@@ -17,8 +17,9 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from commitments.commitment_services import head_in_office
-from commitments.models import Commitment, Head, Unit, UnitKind
+from commitments.models import Commitment
+from commitments.organisation.models import Head, Unit, UnitKind
+from commitments.services import head_in_office
 
 TEMPLATE = "commitments/commitment_print.html"
 # Left for the hand that fills in what the system does not know yet.

@@ -3,20 +3,14 @@ figures, or reported by the unit), its progress during the year, and the
 unit's own result of the year before (a target set below it is said at
 signing).
 
-The figures live in procedures, which builds on this app: they are read
-through settings.COMMITMENTS_METRIC_VALUES (procedures.targets.metric_values),
-so this module never imports a higher app."""
+The figures are procedures' (`procedures.selectors.rates_up_to_month`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
-
-from django.conf import settings
-from django.utils.module_loading import import_string
 
 from commitments import rules
 from commitments.models import (
@@ -25,22 +19,7 @@ from commitments.models import (
     IndicatorKind,
     Target,
 )
-
-MetricKey = tuple[int, int, int]  # unit id, year, up to month
-MetricValues = Callable[
-    [Iterable[MetricKey]], dict[MetricKey, dict[str, Decimal | None]]
-]
-
-
-@cache
-def _metric_source() -> MetricValues:
-    return import_string(settings.COMMITMENTS_METRIC_VALUES)
-
-
-def metric_values(
-    keys: Iterable[MetricKey],
-) -> dict[MetricKey, dict[str, Decimal | None]]:
-    return _metric_source()(keys)
+from procedures.selectors import MonthKey, rates_up_to_month
 
 
 def rule_target(target: Target) -> rules.Target:
@@ -50,6 +29,16 @@ def rule_target(target: Target) -> rules.Target:
         committed=target.value,
         mandatory=target.mandatory,
         deadline=target.deadline,
+    )
+
+
+def judged_outcome(target: Target) -> rules.Outcome:
+    """A target as judged after the year (commitments_judge stored it)."""
+    return rules.Outcome(
+        rule_target(target),
+        target.judged_value,
+        bool(target.met),
+        bool(target.exceeded),
     )
 
 
@@ -91,14 +80,14 @@ def target_values(
     """Each target's value now (``today``) or, with ``today`` None, over the
     whole of its period. Metric values for all targets in one read.
     ``judging``: a manual value counts only once a reviewer accepted it."""
-    keys: dict[int, MetricKey] = {}
+    keys: dict[int, MonthKey] = {}
     for target in targets:
         if target.indicator.kind == IndicatorKind.METRIC:
             year = target.commitment.year
             months = months_counted(target, year, today)
             if months:
                 keys[target.pk] = (target.commitment.unit_id, year, months)
-    read = metric_values(set(keys.values()))
+    read = rates_up_to_month(set(keys.values()))
     values: dict[int, tuple[Decimal | None, str]] = {}
     for target in targets:
         if target.indicator.kind == IndicatorKind.MANUAL:
@@ -147,7 +136,7 @@ def last_year_values(commitment: Commitment) -> dict[int, Decimal | None]:
         for target in targets
         if target.indicator.kind == IndicatorKind.METRIC
     }
-    read = metric_values(set(keys.values()))
+    read = rates_up_to_month(set(keys.values()))
     reported = dict(
         Target.objects.filter(
             commitment__unit_id=commitment.unit_id,

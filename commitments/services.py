@@ -1,110 +1,654 @@
-"""Writes to the organisation. Each runs in one transaction and validates the
-row the way a form would, so the demo, imports and the admin obey the same rules."""
+"""Writes to commitments and targets: each one transaction, each checking who
+may do it and refusing with a message that names the field.
+
+The life of a commitment: created for many units at once from the template
+of their kind (a draft), adjusted per unit, signed by the head in office
+(date and the signed scan; targets set below last year's own result are
+said, and recorded), counter-signed by the level above. A signed commitment's
+targets no longer change. During and after the year the unit reports its
+manual indicators and a reviewer accepts or rejects each report."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING
 
-from django.contrib.auth.models import User
+import filetype
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
+from commitments import progress, rules
 from commitments.models import (
-    Head,
-    HeadPosition,
-    Membership,
-    RankingGroup,
-    Unit,
-    UnitKind,
+    CheckState,
+    Commitment,
+    CommitmentState,
+    CommitmentTemplate,
+    Indicator,
+    IndicatorKind,
+    Target,
 )
+from commitments.organisation.access import (
+    RECORD_WRITE_ROLES,
+    UNIT_EDIT_ROLES,
+    reaches,
+    units_q,
+    user_roles,
+)
+from commitments.organisation.models import Head, HeadPosition, Role, Unit
+from commitments.organisation.selectors import heads_on
+
+if TYPE_CHECKING:
+    from commitments.organisation.access import AnyUser
+
+SCAN_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+SCAN_MAX_BYTES = 20 * 1024 * 1024
+OVERSIGHT = frozenset({Role.REVIEWER, Role.LEADER})
 
 
-@transaction.atomic
-def ranking_group_upsert(*, code: str, name: str) -> RankingGroup:
-    group, _ = RankingGroup.objects.update_or_create(code=code, defaults={"name": name})
-    return group
+# --- who may -----------------------------------------------------------------------
 
 
-@transaction.atomic
-def unit_upsert(
-    *,
-    code: str,
-    name: str,
-    kind: UnitKind | str,
-    valid_from: date,
-    parent: Unit | None = None,
-    ranking_group: RankingGroup | None = None,
-    valid_to: date | None = None,
-    predecessors: Iterable[Unit] = (),
-) -> Unit:
-    """Create the unit with this code, or bring an existing one up to date."""
-    unit = Unit.objects.select_for_update().filter(code=code).first() or Unit(code=code)
-    unit.name = name
-    unit.kind = kind
-    unit.parent = parent
-    unit.ranking_group = ranking_group
-    unit.valid_from = valid_from
-    unit.valid_to = valid_to
-    unit.full_clean(validate_unique=False)
-    unit.save()
-    if predecessors:
-        unit.predecessors.set(predecessors)
-    return unit
+def may_prepare(user: AnyUser, unit: Unit) -> bool:
+    """Draft a unit's commitment and adjust its targets: the unit's own people
+    and the reviewers over it."""
+    return reaches(user, unit, RECORD_WRITE_ROLES)
 
 
-@transaction.atomic
-def head_upsert(
-    *,
-    unit: Unit,
-    full_name: str,
-    tenure_from: date,
-    tenure_to: date | None = None,
-    title: str = "",
-    position: HeadPosition | str = HeadPosition.HEAD,
-    user: User | None = None,
-) -> Head:
-    """Record a tenure, keyed by unit, person, position and start date.
+def may_create_from_template(user: AnyUser) -> bool:
+    """Home Affairs reviewers draft the year's commitments of their units."""
+    return user.is_superuser or Role.REVIEWER in user_roles(user)
 
-    The unit row is locked first, so two concurrent appointments to the same
-    unit are checked one after the other rather than both passing the overlap
-    check."""
-    Unit.objects.select_for_update().filter(pk=unit.pk).first()
-    head = Head.objects.filter(
-        unit=unit, full_name=full_name, position=position, tenure_from=tenure_from
-    ).first() or Head(
-        unit=unit, full_name=full_name, position=position, tenure_from=tenure_from
+
+def may_sign(user: AnyUser, commitment: Commitment) -> bool:
+    """Record the head's signature (the signed scan): the unit's own people
+    and the reviewers over it."""
+    return commitment.state == CommitmentState.DRAFT and may_prepare(
+        user, commitment.unit
     )
-    head.tenure_to = tenure_to
-    head.title = title
-    head.user = user
-    head.full_clean()
-    head.save()
-    return head
+
+
+def is_level_above(user: AnyUser, commitment: Commitment) -> bool:
+    """A signed commitment, and a leader or reviewer whose jurisdiction holds
+    the unit's parent (or an administrator)."""
+    return commitment.state == CommitmentState.SIGNED and reaches(
+        user, commitment.unit.parent, OVERSIGHT
+    )
+
+
+def took_part_in_signing(user: AnyUser, commitment: Commitment) -> bool:
+    """The account that recorded the head's signature, or the signing head's
+    own login: four eyes, so neither counter-signs the same commitment, even
+    holding a role above the unit or being an administrator."""
+    if not user.is_authenticated:
+        return False
+    signers = {commitment.signing_recorded_by_id}
+    if commitment.head is not None:
+        signers.add(commitment.head.user_id)
+    return user.pk in signers
+
+
+def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
+    """Another account at the level above than the one that signed."""
+    return is_level_above(user, commitment) and not took_part_in_signing(
+        user, commitment
+    )
+
+
+def may_make_optional(user: AnyUser, unit: Unit) -> bool:
+    """Decide whether a unit's target is mandatory: Home Affairs of the unit's
+    jurisdiction (a reviewer strictly above it, as scoring's appraisers) or an
+    administrator, never the unit itself, which would escape the two-year rule
+    by waiving what it missed."""
+    if user.is_superuser and user.is_active:
+        # Also for a unit with nothing above it.
+        return True
+    return reaches(user, unit.parent, frozenset({Role.REVIEWER}))
+
+
+def may_remove(user: AnyUser, target: Target) -> bool:
+    """Remove a target from a draft: a mandatory one only as
+    may_make_optional's users (removing it waives it, as the flag would),
+    a target Home Affairs already made optional also as the unit's people."""
+    unit = target.commitment.unit
+    return (
+        target.commitment.state == CommitmentState.DRAFT
+        and may_prepare(user, unit)
+        and (not target.mandatory or may_make_optional(user, unit))
+    )
+
+
+def may_report(user: AnyUser, target: Target) -> bool:
+    return (
+        target.commitment.signed
+        and target.indicator.kind == IndicatorKind.MANUAL
+        and target.met is None
+        and reaches(user, target.commitment.unit, UNIT_EDIT_ROLES)
+    )
+
+
+def may_check(user: AnyUser, target: Target) -> bool:
+    """A reviewer over the unit checks what it reported."""
+    return (
+        target.reported_value is not None
+        and target.met is None
+        and reaches(user, target.commitment.unit, frozenset({Role.REVIEWER}))
+    )
+
+
+# --- creating from templates -----------------------------------------------------
+
+
+def due_date(year: int, month: int | None) -> date | None:
+    if month is None:
+        return None
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Created:
+    created: list[Commitment] = field(default_factory=list)
+    # (unit, why it was left out)
+    skipped: list[tuple[Unit, str]] = field(default_factory=list)
 
 
 @transaction.atomic
-def user_upsert(
+def commitments_create(
+    *, year: int, template: CommitmentTemplate, units: Iterable[Unit], user: AnyUser
+) -> Created:
+    """Draft the year's commitment of each unit from the template: units of
+    another kind, units not in existence that year and units that already
+    have one are left out, each with the reason. A fixed number of queries."""
+    if not may_create_from_template(user):
+        raise PermissionDenied
+    units = list(units)
+    writable = (
+        set(
+            Unit.objects.filter(
+                units_q(user, roles=frozenset({Role.REVIEWER}))
+            ).values_list("pk", flat=True)
+        )
+        if not user.is_superuser
+        else None
+    )
+    existing = set(
+        Commitment.objects.filter(year=year, unit__in=units).values_list(
+            "unit_id", flat=True
+        )
+    )
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    report = Created()
+    chosen = []
+    for unit in units:
+        if writable is not None and unit.pk not in writable:
+            report.skipped.append((unit, _("outside your jurisdiction")))
+        elif unit.kind != template.unit_kind:
+            report.skipped.append((unit, _("the template is for another kind of unit")))
+        elif unit.valid_from > end or (
+            unit.valid_to is not None and unit.valid_to < start
+        ):
+            report.skipped.append(
+                (unit, _("the unit does not exist in %(year)s") % {"year": year})
+            )
+        elif unit.pk in existing:
+            report.skipped.append(
+                (unit, _("already has a commitment for %(year)s") % {"year": year})
+            )
+        else:
+            chosen.append(unit)
+    # With their history rows: the audit trail starts at the draft.
+    author = user if user.is_authenticated else None
+    commitments = bulk_create_with_history(
+        [Commitment(unit=unit, year=year, template=template) for unit in chosen],
+        Commitment,
+        default_user=author,
+    )
+    template_targets = list(template.targets.all())
+    bulk_create_with_history(
+        [
+            Target(
+                commitment=commitment,
+                indicator_id=item.indicator_id,
+                comparison=item.comparison,
+                value=item.value,
+                deadline=due_date(year, item.due_month),
+                # Mandatory whatever the template says: a template cannot say
+                # why one unit's target would not be; Home Affairs decides
+                # that per unit on its draft (target_save), with the reason.
+                mandatory=True,
+                position=item.position,
+            )
+            for commitment in commitments
+            for item in template_targets
+        ],
+        Target,
+        default_user=author,
+    )
+    report.created = commitments
+    return report
+
+
+# --- adjusting a draft -------------------------------------------------------------
+
+
+def _require_draft(commitment: Commitment) -> None:
+    if commitment.state != CommitmentState.DRAFT:
+        raise ValidationError(
+            _("The commitment is signed: its targets no longer change.")
+        )
+
+
+def _check_target(
+    commitment: Commitment,
     *,
-    username: str,
-    full_name: str,
-    password: str,
-    email: str = "",
-    is_superuser: bool = False,
-) -> User:
-    user = User.objects.filter(username=username).first() or User(username=username)
-    # Django joins first and last name Western style; a Vietnamese name is kept
-    # whole, family name first, so that it reads the way officials write it.
-    user.first_name, user.last_name = full_name, ""
-    user.email = email
-    user.is_superuser = is_superuser
-    user.is_staff = is_superuser
-    user.is_active = True
-    user.set_password(password)
-    user.save()
-    return user
+    value: Decimal,
+    deadline: date | None,
+    indicator: Indicator,
+) -> None:
+    errors: dict[str, str] = {}
+    if deadline is not None and deadline.year != commitment.year:
+        errors["deadline"] = _("The deadline must fall within %(year)s.") % {
+            "year": commitment.year
+        }
+    if value < 0:
+        errors["value"] = _("A target cannot be negative.")
+    if indicator.unit_label == "%" and value > 100:
+        errors["value"] = _("A percentage cannot be above 100.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_mandatory(
+    target: Target,
+    *,
+    user: AnyUser,
+    unit: Unit,
+    mandatory: bool,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Make a target optional (with the reason) or mandatory again (no
+    reason needed). Only may_make_optional's users; submitting what is
+    stored already is no decision and needs no right."""
+    reason = reason.strip()
+    if mandatory == target.mandatory and (
+        mandatory or reason == target.optional_reason
+    ):
+        return
+    if not may_make_optional(user, unit):
+        raise PermissionDenied(
+            _(
+                "Only Home Affairs of the unit's jurisdiction or an administrator "
+                "decides whether a target is mandatory."
+            )
+        )
+    if mandatory:
+        target.mandatory = True
+        target.optional_reason = ""
+        target.optional_by = None
+        target.optional_at = None
+        return
+    if not reason:
+        raise ValidationError(
+            {"optional_reason": _("Say why this target is not mandatory.")}
+        )
+    target.mandatory = False
+    target.optional_reason = reason
+    target.optional_by = user  # type: ignore[assignment]
+    target.optional_at = now
+
+
+def _check_what_is_measured(
+    target: Target,
+    *,
+    user: AnyUser,
+    unit: Unit,
+    indicator: Indicator,
+    comparison: str,
+) -> None:
+    """Another indicator or comparison is another target: for a mandatory
+    one, the same as removing it (and "at most" a value the unit already
+    beats is no warning at signing); for an optional one, Home Affairs'
+    reason was about what it measured. So only may_make_optional's users
+    change them; the unit removes an optional target and adds another."""
+    if (
+        indicator.pk == target.indicator_id and comparison == target.comparison
+    ) or may_make_optional(user, unit):
+        return
+    field = "indicator" if indicator.pk != target.indicator_id else "comparison"
+    raise ValidationError(
+        {
+            field: _(
+                "Only Home Affairs of the unit's jurisdiction or an administrator "
+                "changes what a target measures (its indicator or comparison)."
+            )
+        }
+    )
 
 
 @transaction.atomic
-def membership_grant(*, user: User, unit: Unit, role: str) -> Membership:
-    membership, _ = Membership.objects.get_or_create(user=user, unit=unit, role=role)
-    return membership
+def target_save(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    indicator: Indicator,
+    comparison: str,
+    value: Decimal,
+    deadline: date | None,
+    mandatory: bool | None = None,
+    optional_reason: str = "",
+    target: Target | None = None,
+    now: datetime | None = None,
+) -> Target:
+    """Add a target to a draft, or change one. A new target is mandatory;
+    ``mandatory`` None leaves the flag as stored, and changing it is Home
+    Affairs' decision (may_make_optional), a reason required to make it
+    optional."""
+    # As stored, locked against a signature recorded meanwhile.
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent")
+        .get(pk=commitment.pk)
+    )
+    if not may_prepare(user, commitment.unit):
+        raise PermissionDenied
+    _require_draft(commitment)
+    if target is not None:
+        # The flag and reason as stored, not as the caller's copy says.
+        target = commitment.targets.get(pk=target.pk)
+        _check_what_is_measured(
+            target,
+            user=user,
+            unit=commitment.unit,
+            indicator=indicator,
+            comparison=comparison,
+        )
+    _check_target(commitment, value=value, deadline=deadline, indicator=indicator)
+    duplicate = commitment.targets.filter(indicator=indicator)
+    if target is not None:
+        duplicate = duplicate.exclude(pk=target.pk)
+    if duplicate.exists():
+        raise ValidationError(
+            {"indicator": _("The commitment already has a target for this indicator.")}
+        )
+    if target is None:
+        last = (
+            commitment.targets.order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        target = Target(commitment=commitment, position=(last or 0) + 1)
+    target.indicator = indicator
+    target.comparison = comparison
+    target.value = value
+    target.deadline = deadline
+    if mandatory is not None:
+        _set_mandatory(
+            target,
+            user=user,
+            unit=commitment.unit,
+            mandatory=mandatory,
+            reason=optional_reason,
+            now=now or timezone.now(),
+        )
+    if user.is_authenticated:
+        # Who changed it, in the history, whether or not a request is around.
+        target._history_user = user  # type: ignore[attr-defined]
+    target.save()
+    return target
+
+
+@transaction.atomic
+def target_delete(*, target: Target, user: AnyUser, reason: str = "") -> None:
+    """Remove a target from a draft. Removing a mandatory one waives it, so
+    it is Home Affairs' act (may_make_optional), saying why; the reason and
+    who are kept on the history row of the removal (its change reason and
+    user), shown in the commitment's history."""
+    # As stored, locked against a signature recorded meanwhile.
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent")
+        .get(pk=target.commitment_id)
+    )
+    if not may_prepare(user, commitment.unit):
+        raise PermissionDenied
+    _require_draft(commitment)
+    # The flag as stored, not as the caller's copy says.
+    target = commitment.targets.get(pk=target.pk)
+    reason = reason.strip()
+    if target.mandatory:
+        if not may_make_optional(user, commitment.unit):
+            raise ValidationError(
+                _(
+                    "This target is mandatory: only Home Affairs of the unit's "
+                    "jurisdiction or an administrator removes it, saying why."
+                )
+            )
+        if not reason:
+            raise ValidationError(
+                {"reason": _("Say why this mandatory target is removed.")}
+            )
+    target._change_reason = reason or None  # type: ignore[attr-defined]
+    if user.is_authenticated:
+        # Who removed it, in the history, whether or not a request is around.
+        target._history_user = user  # type: ignore[attr-defined]
+    target.delete()
+
+
+# --- signing -----------------------------------------------------------------------
+
+
+def head_in_office(unit: Unit, day: date) -> Head | None:
+    return (
+        heads_on(day=day)
+        .filter(unit=unit, position=HeadPosition.HEAD)
+        .order_by("-tenure_from")
+        .first()
+    )
+
+
+def scan_kind(stream: IO[bytes]) -> str:
+    """The scan's extension by its content: PDF, PNG or JPEG only."""
+    head = stream.read(8192)
+    stream.seek(0)
+    guess = filetype.guess(head)
+    if guess is None or guess.mime not in SCAN_TYPES:
+        raise ValidationError(
+            {"scan": _("The signed scan must be a PDF, PNG or JPEG file.")}
+        )
+    return SCAN_TYPES[guess.mime]
+
+
+@transaction.atomic
+def commitment_sign(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    signed_on: date,
+    scan: File,
+    today: date | None = None,
+) -> Commitment:
+    """Record the head's signature: the head in office on the day, the
+    signed scan, and each target's last-year result (those set below it are
+    counted in ``signing_warnings``)."""
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=commitment.pk)
+    )
+    if not may_sign(user, commitment):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if signed_on > today:
+        errors["signed_on"] = _("The signing date cannot be in the future.")
+    elif signed_on.year not in (commitment.year - 1, commitment.year):
+        errors["signed_on"] = _(
+            "A commitment for %(year)s is signed in %(before)s or %(year)s."
+        ) % {"year": commitment.year, "before": commitment.year - 1}
+    head = head_in_office(commitment.unit, signed_on)
+    if head is None and "signed_on" not in errors:
+        errors["signed_on"] = _("The unit had no head in office on that day.")
+    if not commitment.targets.filter(mandatory=True).exists():
+        errors["__all__"] = _("A commitment needs at least one mandatory target.")
+    if scan is None or not scan.size:
+        errors["scan"] = _("Attach the signed scan.")
+    elif scan.size > SCAN_MAX_BYTES:
+        errors["scan"] = _("The signed scan is larger than 20 MB.")
+    if errors:
+        raise ValidationError(errors)
+    extension = scan_kind(scan)
+    last = progress.last_year_values(commitment)
+    warnings = 0
+    for target in commitment.targets.select_related("indicator"):
+        target.last_year_value = last.get(target.pk)
+        if target.last_year_value is not None and progress.rules.below_last_year(
+            progress.rule_target(target), target.last_year_value
+        ):
+            warnings += 1
+        target.save(update_fields=["last_year_value"])
+    commitment.scan_extension = extension
+    commitment.scan_name = (getattr(scan, "name", "") or "")[:255]
+    commitment.scan.save("scan", scan, save=False)
+    commitment.head = head
+    commitment.signed_on = signed_on
+    commitment.signing_recorded_by = user if user.is_authenticated else None
+    commitment.signing_warnings = warnings
+    commitment.state = CommitmentState.SIGNED
+    commitment.save()
+    return commitment
+
+
+@transaction.atomic
+def commitment_countersign(
+    *,
+    commitment: Commitment,
+    user: AnyUser,
+    countersigned_on: date,
+    signer_name: str,
+    signer_title: str,
+    today: date | None = None,
+) -> Commitment:
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("unit__parent", "head")
+        .get(pk=commitment.pk)
+    )
+    if not is_level_above(user, commitment):
+        raise PermissionDenied
+    if took_part_in_signing(user, commitment):
+        raise ValidationError(
+            _(
+                "You took part in the head's signature: another account of the "
+                "level above counter-signs."
+            )
+        )
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    assert commitment.signed_on is not None
+    if countersigned_on > today:
+        errors["countersigned_on"] = _("The date cannot be in the future.")
+    elif countersigned_on < commitment.signed_on:
+        errors["countersigned_on"] = _("The level above cannot sign before the head.")
+    if not signer_name.strip():
+        errors["signer_name"] = _("Name who signed for the level above.")
+    if errors:
+        raise ValidationError(errors)
+    commitment.countersigned_on = countersigned_on
+    commitment.countersigner_name = signer_name.strip()
+    commitment.countersigner_title = signer_title.strip()
+    commitment.countersign_recorded_by = user  # type: ignore[assignment]
+    commitment.state = CommitmentState.COUNTERSIGNED
+    commitment.save()
+    return commitment
+
+
+# --- manual indicators -------------------------------------------------------------
+
+
+@transaction.atomic
+def target_report(
+    *,
+    target: Target,
+    user: AnyUser,
+    value: Decimal,
+    note: str,
+    now: datetime | None = None,
+) -> Target:
+    """The unit reports a manual indicator's value; a new report waits for a
+    reviewer's check again."""
+    if not may_report(user, target):
+        raise PermissionDenied
+    if value < 0 or (target.indicator.unit_label == "%" and value > 100):
+        raise ValidationError({"value": _("The value must be between 0 and 100.")})
+    target.reported_value = value
+    target.report_note = note.strip()
+    target.reported_by = user  # type: ignore[assignment]
+    target.reported_at = now or timezone.now()
+    target.check_state = CheckState.PENDING
+    target.check_note = ""
+    target.checked_by = None
+    target.checked_at = None
+    target.save()
+    return target
+
+
+@transaction.atomic
+def target_check(
+    *,
+    target: Target,
+    user: AnyUser,
+    accepted: bool,
+    note: str,
+    now: datetime | None = None,
+) -> Target:
+    """A reviewer accepts the reported value or rejects it with a reason."""
+    if not may_check(user, target):
+        raise PermissionDenied
+    if not accepted and not note.strip():
+        raise ValidationError({"note": _("Say why the reported value is rejected.")})
+    target.check_state = CheckState.ACCEPTED if accepted else CheckState.REJECTED
+    target.check_note = note.strip()
+    target.checked_by = user  # type: ignore[assignment]
+    target.checked_at = now or timezone.now()
+    target.save()
+    return target
+
+
+# --- after the year -----------------------------------------------------------------
+
+
+def commitments_judge(year: int, now: datetime) -> list[Commitment]:
+    """Every signed commitment of the year judged on its final values: each
+    target met, missed or exceeded, the commitment met or not. Run after the
+    year by the year's computation (scoring's accountability step)."""
+    commitments = list(
+        Commitment.objects.filter(year=year)
+        .exclude(state=CommitmentState.DRAFT)
+        .select_related("unit", "head")
+        .prefetch_related("targets__indicator", "targets__commitment")
+    )
+    targets = [target for c in commitments for target in c.targets.all()]
+    values = progress.target_values(targets, today=None, judging=True)
+    for commitment in commitments:
+        outcomes = []
+        for target in commitment.targets.all():
+            outcome = rules.judge(progress.rule_target(target), values[target.pk][0])
+            target.judged_value = outcome.value
+            target.met = outcome.met
+            target.exceeded = outcome.exceeded
+            outcomes.append(outcome)
+        commitment.met = rules.commitment_met(outcomes)
+        commitment.evaluated_at = now
+    Target.objects.bulk_update(
+        targets, ["judged_value", "met", "exceeded"], batch_size=500
+    )
+    Commitment.objects.bulk_update(commitments, ["met", "evaluated_at"], batch_size=500)
+    return commitments

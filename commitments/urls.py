@@ -1,7 +1,8 @@
 from django.urls import path
 
-from commitments import commitment_views as cv
-from commitments import print_views, views
+from commitments import print_views
+from commitments import unit_views as views
+from commitments import views as cv
 
 urlpatterns = [
     path("units/", views.unit_list, name="unit_list"),

@@ -7,7 +7,7 @@ Chí Linh ward and commune (the units of the demo's index; the districts are
 left out, to keep the step short) has a commitment for 2024, 2025 and 2026,
 drafted from the template of its kind by Home Affairs, adjusted, signed by
 the head in office (a one-page PDF stands in for the scan) and counter-signed
-by the level above, all through commitments.commitment_services, on dates in
+by the level above, all through commitments.services, on dates in
 the past. Targets are set from the unit's own figures, so that what is met
 and missed comes from the data, whatever the number of demo case records:
 most units commit to what they achieve (the official value where they reach
@@ -75,17 +75,21 @@ from django.core.management.base import OutputWrapper
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from commitments import commitment_services, progress, services
+from commitments import progress
+from commitments import services as commitment_services
 from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
     CommitmentTemplate,
-    HeadPosition,
     IndicatorKind,
+    Target,
+)
+from commitments.organisation import services
+from commitments.organisation.models import (
+    HeadPosition,
     Membership,
     Role,
-    Target,
     Unit,
     UnitKind,
 )

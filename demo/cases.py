@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from demo import organisation as org
 from procedures.importer import ImportResult, import_rows
 from procedures.metrics import metrics_recompute, periods_between, periods_of_year

@@ -51,7 +51,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
+from procedures.figures import Rate
 from scoring.frameworks import services as frameworks
 from scoring.frameworks.services import FrameworkData, NodeData, TierData
 from scoring.models import Assessment, Framework, FrameworkState, Method
@@ -65,11 +66,11 @@ CURRENT_YEAR = 2026
 # Sở Nội vụ: the demo reviewer who builds the province's frameworks.
 BUILDER = "noivu.tinh"
 
-ON_TIME, ONLINE, ONLINE_FULL = "on_time_rate", "online_rate", "online_full_rate"
+ON_TIME, ONLINE, ONLINE_FULL = Rate.ON_TIME, Rate.ONLINE, Rate.ONLINE_FULL
 DIGITIZATION, PAYMENT, SATISFACTION = (
-    "digitization_rate",
-    "online_payment_rate",
-    "satisfaction_rate",
+    Rate.DIGITIZATION,
+    Rate.ONLINE_PAYMENT,
+    Rate.SATISFACTION,
 )
 
 

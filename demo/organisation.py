@@ -18,8 +18,15 @@ from django.conf import settings
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from commitments import catalogue, services
-from commitments.models import HeadPosition, RankingGroup, Role, Unit, UnitKind
+from commitments import catalogue
+from commitments.organisation import services
+from commitments.organisation.models import (
+    HeadPosition,
+    RankingGroup,
+    Role,
+    Unit,
+    UnitKind,
+)
 
 PROVINCE_CODE = "HD"
 CITY_CODE = "HD-CL"

@@ -68,7 +68,14 @@ from django.db import connection
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from commitments.models import Head, HeadPosition, Membership, Role, Unit, UnitKind
+from commitments.organisation.models import (
+    Head,
+    HeadPosition,
+    Membership,
+    Role,
+    Unit,
+    UnitKind,
+)
 from demo import organisation as org
 from demo.frameworks import FIRST_YEAR, OPEN_YEAR
 from scoring import rules

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
-from commitments.admin import SpreadsheetAdmin
+from cchc_portal.admin import SpreadsheetAdmin
 from procedures.models import CaseMove, CaseRecord, ImportRun, Procedure, Reminder
 from procedures.resources import (
     ADMIN_EXPORT_MAX_ROWS,

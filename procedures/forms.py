@@ -14,7 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures import rules
 from procedures.models import Channel, ImportRun, ImportSource
 from procedures.parsing import LOCAL_TZ

@@ -52,7 +52,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from commitments.models import Role, Unit
+from commitments.organisation.models import Role, Unit
 from procedures.models import CaseMove, CaseRecord, ImportRun, ImportStatus, Procedure
 from procedures.ownership import SYSTEM, ImportScope, Refusal, refusal
 from procedures.parsing import (
@@ -69,7 +69,7 @@ from procedures.parsing import (
 )
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 BATCH_SIZE = 25_000
 COPY_CHUNK = 4 << 20
@@ -740,7 +740,7 @@ def import_scope_for(user: AnyUser | None) -> ImportScope:
     units reached as staff, head or reviewer, move dossiers between the units
     reached as a reviewer. None is the administrator's own act (the command
     run without --as-user): every unit."""
-    from commitments.access import unit_ids_writable_by, units_q
+    from commitments.organisation.access import unit_ids_writable_by, units_q
 
     if user is None:
         return SYSTEM

@@ -8,17 +8,16 @@ with the units."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, F, Q
 
 from procedures import rules
+from procedures.figures import COUNT_FIELDS
 from procedures.models import CaseRecord, Channel, DossierStatus, PeriodKind, UnitMetric
 from procedures.parsing import LOCAL_TZ
-
-COUNT_FIELDS = tuple(f.name for f in fields(rules.Counts))
 
 
 @dataclass(frozen=True)
@@ -284,12 +283,3 @@ def metrics_recompute_affected(
         periods=periods_between(first, as_of),
         as_of=as_of,
     )
-
-
-def unit_counts(unit_id: int, ref: PeriodRef) -> rules.Counts | None:
-    row = UnitMetric.objects.filter(
-        unit_id=unit_id, period_kind=ref.kind, year=ref.year, number=ref.number
-    ).first()
-    if row is None:
-        return None
-    return rules.Counts(**{name: getattr(row, name) for name in COUNT_FIELDS})

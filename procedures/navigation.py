@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from commitments.access import UNIT_EDIT_ROLES, user_roles
-from commitments.models import Membership
-from commitments.navigation import NavItem
+from commitments.organisation.access import UNIT_EDIT_ROLES, user_roles
+from commitments.organisation.models import Membership
+from commitments.organisation.navigation import NavItem
 from procedures.selectors import import_upload_allowed, reminder_allowed
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 def items(user: AnyUser) -> list[NavItem]:

@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from cchc_portal.spreadsheets import SpreadsheetResource
-from commitments.models import Unit
-from commitments.resources import CodeWidget, DuplicateCodeCheck
+from cchc_portal.spreadsheets import CodeWidget, DuplicateCodeCheck, SpreadsheetResource
+from commitments.organisation.models import Unit
 from procedures.importer import import_scope_for, refusal_message
 from procedures.models import CLOSED_STATUSES, CaseMove, CaseRecord, Procedure
 from procedures.ownership import SYSTEM, ImportScope, Refusal, refusal

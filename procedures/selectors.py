@@ -4,33 +4,36 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from commitments.access import (
+from commitments.organisation.access import (
     RECORD_WRITE_ROLES,
     scope_queryset,
     units_q,
     user_roles,
 )
-from commitments.models import SUBTREE_ROLES, Unit
-from procedures import rules
-from procedures.metrics import COUNT_FIELDS, count_filters, periods_of_year
+from commitments.organisation.models import SUBTREE_ROLES, Unit
+from procedures import figures, rules
+from procedures.metrics import PeriodRef, count_filters, periods_of_year
 from procedures.models import (
     CaseRecord,
     DossierStatus,
     ImportRun,
+    PeriodKind,
     Reminder,
     UnitMetric,
 )
 from procedures.parsing import LOCAL_TZ
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 # --- Import runs -----------------------------------------------------------------
@@ -114,11 +117,7 @@ def unit_metric_rows(*, unit: Unit, year: int) -> list[MetricRow]:
     rows = []
     for ref in periods_of_year(year):
         metric = stored.get((ref.kind, ref.number))
-        counts = (
-            rules.Counts(**{name: getattr(metric, name) for name in COUNT_FIELDS})
-            if metric
-            else rules.Counts()
-        )
+        counts = figures.counts_from(metric) if metric else rules.Counts()
         rows.append(MetricRow(ref.kind, ref.number, counts, rules.metrics(counts)))
     return rows
 
@@ -387,3 +386,79 @@ def repeated_lateness(
                 RepeatedLateness(issued[0].unit, key[1], late_count, tuple(issued))
             )
     return flagged
+
+
+# --- The 766 figures: what other apps read of a unit's counts ----------------------
+# (procedures.metrics writes them; procedures.figures names them.)
+
+# (unit id, year, last month counted)
+MonthKey = tuple[int, int, int]
+
+
+def unit_counts(unit_id: int, ref: PeriodRef) -> rules.Counts | None:
+    """One unit's stored counts for one period; None when nothing is stored."""
+    row = UnitMetric.objects.filter(
+        unit_id=unit_id, period_kind=ref.kind, year=ref.year, number=ref.number
+    ).first()
+    return None if row is None else figures.counts_from(row)
+
+
+def year_counts(
+    year: int, unit_ids: Iterable[int] | None = None
+) -> dict[int, rules.Counts]:
+    """Each unit's stored counts of the year (every unit with a row when
+    ``unit_ids`` is None; for the running year, to the last recompute): one
+    query. A unit without a row received nothing."""
+    rows = UnitMetric.objects.filter(period_kind=PeriodKind.YEAR, year=year, number=1)
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=list(unit_ids))
+    return {
+        unit_id: rules.Counts(**dict(zip(figures.COUNT_FIELDS, counts, strict=True)))
+        for unit_id, *counts in rows.order_by().values_list(
+            "unit_id", *figures.COUNT_FIELDS
+        )
+    }
+
+
+def rates_up_to_month(
+    keys: Iterable[MonthKey],
+) -> dict[MonthKey, dict[str, Decimal | None]]:
+    """The rates of each (unit, year, up to month), over January to the last
+    month computed up to it. One query for all the keys: their units' month
+    rows of those years. A key with no month row at all has no values (every
+    rate None: no data is not 0%)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    unit_ids = {unit_id for unit_id, _year, _month in wanted}
+    years = {year for _unit, year, _month in wanted}
+    months: dict[tuple[int, int], dict[int, rules.Counts]] = defaultdict(dict)
+    rows = (
+        UnitMetric.objects.filter(
+            period_kind=PeriodKind.MONTH, unit_id__in=unit_ids, year__in=years
+        )
+        .order_by()
+        .values_list("unit_id", "year", "number", *figures.COUNT_FIELDS)
+    )
+    for unit_id, year, number, *counts in rows:
+        months[(unit_id, year)][number] = rules.Counts(
+            **dict(zip(figures.COUNT_FIELDS, counts, strict=True))
+        )
+    values: dict[MonthKey, dict[str, Decimal | None]] = {}
+    for key in wanted:
+        unit_id, year, up_to = key
+        stored = months.get((unit_id, year), {})
+        computed_months = [number for number in stored if number <= up_to]
+        if not computed_months:
+            values[key] = dict.fromkeys(figures.FIGURE_NAMES)
+            continue
+        # To the last month computed: a month not computed yet (no import
+        # since it began) is not a month without dossiers, and reading it as
+        # one would drop the dossiers still open and not yet due.
+        last = max(computed_months)
+        combined = rules.combine(
+            [stored.get(number, rules.Counts()) for number in range(1, last + 1)]
+        )
+        computed = rules.metrics(combined)
+        values[key] = {name: getattr(computed, name) for name in figures.FIGURE_NAMES}
+    return values

@@ -13,15 +13,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from commitments.access import reaches, units_q
-from commitments.models import Role, Unit
+from commitments.organisation.access import reaches, units_q
+from commitments.organisation.models import Role, Unit
 from procedures.models import Reminder
 from procedures.selectors import reminder_allowed_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 @transaction.atomic

@@ -34,7 +34,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cchc_portal.queue import enqueue_on_commit
 from cchc_portal.spreadsheets import formula_safe
-from commitments.access import access_unit, get_scoped_or_404, units_visible_to
+from commitments.organisation.access import (
+    access_unit,
+    get_scoped_or_404,
+    units_visible_to,
+)
 from procedures import importer, rules, selectors, services
 from procedures.forms import (
     FIRST_YEAR,

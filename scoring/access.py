@@ -1,5 +1,5 @@
 """Who may see, fill in and appraise which assessment, and who manages a
-framework. Built on commitments.access: the unit's own staff and head fill
+framework. Built on commitments.organisation.access: the unit's own staff and head fill
 in; the reviewers whose jurisdiction holds the unit (below their own unit:
 nobody appraises their own unit) appraise; leaders of the jurisdiction read.
 
@@ -20,17 +20,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.access import (
+from commitments.organisation.access import (
     UNIT_EDIT_ROLES,
     memberships,
     scope_queryset,
     user_roles,
 )
-from commitments.models import Role, Unit, UnitKind
+from commitments.organisation.models import Role, Unit, UnitKind
 from scoring.models import Assessment, Framework
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 def assessments_visible(

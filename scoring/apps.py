@@ -9,7 +9,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save, pre_save
 
-        from commitments.models import Membership, RankingGroup, Unit
+        from commitments.organisation.models import Membership, RankingGroup, Unit
         from scoring import signals
         from scoring.results.page_cache import membership_changed
 

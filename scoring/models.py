@@ -16,7 +16,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Head, Unit, UnitKind
+from commitments.organisation.models import Head, Unit, UnitKind
+from procedures.figures import Rate
 
 
 class FrameworkState(models.TextChoices):
@@ -119,17 +120,6 @@ class Method(models.TextChoices):
     SURVEY = "survey", _("From the survey")
 
 
-class MetricName(models.TextChoices):
-    """The rates of procedures.rules.Metrics a leaf may read."""
-
-    ON_TIME = "on_time_rate", _("On-time rate")
-    ONLINE = "online_rate", _("Online rate")
-    ONLINE_FULL = "online_full_rate", _("Fully online rate")
-    DIGITIZATION = "digitization_rate", _("Digitisation rate")
-    ONLINE_PAYMENT = "online_payment_rate", _("Online payment rate")
-    SATISFACTION = "satisfaction_rate", _("Satisfaction rate")
-
-
 class ScoringFunction(models.TextChoices):
     LINEAR = "linear", _("Linear up to the full-marks rate")
     BANDED = "banded", _("Points by bands of the rate")
@@ -169,7 +159,7 @@ class Node(models.Model):
         default=Method.MANUAL,
     )
     metric = models.CharField(
-        _("metric read"), max_length=30, choices=MetricName.choices, blank=True
+        _("metric read"), max_length=30, choices=Rate.choices, blank=True
     )
     scoring = models.CharField(
         _("scoring function"),
@@ -1136,7 +1126,7 @@ class CaseStep(models.Model):
 
 
 class RatingLevel(models.IntegerChoices):
-    """commitments.rules.Rating: a higher value is a better rating."""
+    """scoring.accountability.rules.Rating: a higher value is a better rating."""
 
     NOT_COMPLETED = 0, _("Not completed")
     COMPLETED = 1, _("Completed")

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from commitments.access import user_roles
-from commitments.models import Role
-from commitments.navigation import NavItem
+from commitments.organisation.access import user_roles
+from commitments.organisation.models import Role
+from commitments.organisation.navigation import NavItem
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 ASSESSMENT_ROLES = frozenset(
     {Role.UNIT_STAFF, Role.UNIT_HEAD, Role.REVIEWER, Role.LEADER}

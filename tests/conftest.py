@@ -23,7 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
 from django.utils.translation.reloader import translation_file_changed
 
-from commitments.models import Role, Unit, UnitKind
+from commitments.organisation.models import Role, Unit, UnitKind
 from tests.demo_copies import DemoCopies
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 

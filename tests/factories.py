@@ -3,7 +3,7 @@ from datetime import date
 import factory
 from django.contrib.auth import get_user_model
 
-from commitments.models import (
+from commitments.organisation.models import (
     Head,
     HeadPosition,
     Membership,

@@ -22,13 +22,12 @@ from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
-    Head,
     Indicator,
     IndicatorKind,
-    IndicatorMetric,
     Target,
-    Unit,
 )
+from commitments.organisation.models import Head, Unit
+from procedures.figures import Rate
 
 # Where a target's value comes from (commitments.progress.TargetProgress).
 PROGRESS_SOURCES = [
@@ -134,7 +133,7 @@ def _indicator_kind() -> NamedChoiceField:
 def _indicator_metric(**kwargs: Any) -> NamedChoiceField:
     return NamedChoiceField(
         enum_name="IndicatorMetricEnum",
-        choices=IndicatorMetric.choices,
+        choices=Rate.choices,
         allow_blank=True,
         **kwargs,
     )

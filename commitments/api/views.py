@@ -27,7 +27,6 @@ from rest_framework.views import APIView
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
 from commitments import progress
-from commitments.access import scope_queryset
 from commitments.api.serializers import (
     PROGRESS_STATES,
     CommitmentDetailSerializer,
@@ -42,6 +41,7 @@ from commitments.models import (
     IndicatorKind,
     Target,
 )
+from commitments.organisation.access import scope_queryset
 
 TAGS = ["commitments"]
 NOT_FOUND = OpenApiResponse(

@@ -15,8 +15,8 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
 from procedures import rules
+from procedures.figures import COUNT_FIELDS, counts_from
 from procedures.importer import ERROR_LIMIT
-from procedures.metrics import COUNT_FIELDS
 from procedures.models import CaseRecord, Channel, ImportRun, Satisfaction, UnitMetric
 from procedures.parsing import COLUMNS, STATUS_VALUES
 
@@ -272,7 +272,7 @@ class UnitMetricSerializer(serializers.ModelSerializer[UnitMetric]):
         }
     )
     def get_rates(self, metric: UnitMetric) -> dict[str, object]:
-        counts = rules.Counts(**{name: getattr(metric, name) for name in COUNT_FIELDS})
+        counts = counts_from(metric)
         figures = rules.metrics(counts)
         return {
             f.name: (

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from commitments.access import RECORD_WRITE_ROLES, units_q
-from commitments.models import Unit
+from commitments.organisation.access import RECORD_WRITE_ROLES, units_q
+from commitments.organisation.models import Unit
 from procedures.importer import import_scope_for, run_import_records
 from procedures.models import ImportRun, ImportSource
 from procedures.parsing import COLUMNS
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 # Who may write case records for a unit: the same roles as the upload page.
 PUSH_ROLES = RECORD_WRITE_ROLES

@@ -29,7 +29,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cchc_portal.api_errors import ErrorSerializer
-from commitments.access import scope_queryset
+from commitments.organisation.access import scope_queryset
 from procedures.api.filters import (
     CaseRecordFilter,
     StableOrderingFilter,

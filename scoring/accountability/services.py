@@ -32,21 +32,21 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from commitments import progress, rules
-from commitments.access import attached, reaches, scope_queryset
-from commitments.models import (
-    Commitment,
-    CommitmentState,
+from commitments import progress
+from commitments import services as commitment_services
+from commitments.models import Commitment, Target
+from commitments.organisation.access import attached, reaches, scope_queryset
+from commitments.organisation.models import (
     Head,
     HeadPosition,
     Membership,
     Role,
-    Target,
     Unit,
     UnitKind,
 )
-from commitments.selectors import heads_on
+from commitments.organisation.selectors import heads_on
 from procedures.selectors import repeated_lateness
+from scoring.accountability import rules
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
@@ -66,7 +66,7 @@ from scoring.models import (
 from scoring.results import page_cache
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 # A criterion scoring below this share of its maximum "scores low" (seed 000);
 # any point lost asks for an explanation.
@@ -138,33 +138,6 @@ def tiers_of(year: int) -> dict[int, str]:
         for unit_id, tier, approved in rows.values_list("unit_id", "tier", "approved")
         if approved and tier
     }
-
-
-def judge_commitments(year: int, now: datetime) -> list[Commitment]:
-    """Every signed commitment of the year judged on its final values."""
-    commitments = list(
-        Commitment.objects.filter(year=year)
-        .exclude(state=CommitmentState.DRAFT)
-        .select_related("unit", "head")
-        .prefetch_related("targets__indicator", "targets__commitment")
-    )
-    targets = [target for c in commitments for target in c.targets.all()]
-    values = progress.target_values(targets, today=None, judging=True)
-    for commitment in commitments:
-        outcomes = []
-        for target in commitment.targets.all():
-            outcome = rules.judge(progress.rule_target(target), values[target.pk][0])
-            target.judged_value = outcome.value
-            target.met = outcome.met
-            target.exceeded = outcome.exceeded
-            outcomes.append(outcome)
-        commitment.met = rules.commitment_met(outcomes)
-        commitment.evaluated_at = now
-    Target.objects.bulk_update(
-        targets, ["judged_value", "met", "exceeded"], batch_size=500
-    )
-    Commitment.objects.bulk_update(commitments, ["met", "evaluated_at"], batch_size=500)
-    return commitments
 
 
 def _predecessors(unit_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -270,12 +243,7 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
     for commitment in commitments:
         if commitment.met is None or commitment.head is None:
             continue
-        outcomes = [
-            rules.Outcome(
-                progress.rule_target(t), t.judged_value, bool(t.met), bool(t.exceeded)
-            )
-            for t in commitment.targets.all()
-        ]
+        outcomes = [progress.judged_outcome(t) for t in commitment.targets.all()]
         tier = tiers.get(commitment.unit_id)
         has_index = commitment.unit.kind != UnitKind.OFFICE
         repeatedly_late = commitment.unit_id in late
@@ -389,7 +357,7 @@ def evaluate_year(
     today = today or timezone.localdate(now)
     if not year_over(year, today):
         return Evaluation(year, skipped=_("the year is not over"))
-    commitments = judge_commitments(year, now)
+    commitments = commitment_services.commitments_judge(year, now)
     opened, withdrawn = open_two_year_cases(year, now, today)
     ratings = propose_ratings(year, commitments, now)
     judged = [c for c in commitments if c.met is not None]

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from commitments.access import get_scoped_or_404
-from commitments.form_errors import attach
+from cchc_portal.forms import applied
+from commitments.organisation.access import get_scoped_or_404
 from scoring.accountability import services as accountability
 from scoring.models import (
     AccountabilityCase,
@@ -139,16 +139,14 @@ def case_explain(request: HttpRequest, pk: int) -> HttpResponse:
     if not accountability.may_explain(request.user, case):
         raise PermissionDenied
     form = ExplainForm(request.POST)
-    if form.is_valid():
-        try:
-            accountability.case_explain(
-                case=case, user=request.user, text=form.cleaned_data["explanation"]
-            )
-        except ValidationError as exc:
-            attach(form, exc)
-        else:
-            messages.success(request, _("The explanation is sent to the leader."))
-            return redirect(case)
+    if applied(
+        form,
+        lambda: accountability.case_explain(
+            case=case, user=request.user, text=form.cleaned_data["explanation"]
+        ),
+    ):
+        messages.success(request, _("The explanation is sent to the leader."))
+        return redirect(case)
     return render(
         request,
         "scoring/accountability/detail.html",
@@ -164,16 +162,14 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not accountability.may_decide(request.user, case):
         raise PermissionDenied
     form = DecideForm(request.POST)
-    if form.is_valid():
-        try:
-            accountability.case_decide(
-                case=case, user=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            attach(form, exc)
-        else:
-            messages.success(request, _("The decision is recorded."))
-            return redirect(case)
+    if applied(
+        form,
+        lambda: accountability.case_decide(
+            case=case, user=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("The decision is recorded."))
+        return redirect(case)
     return render(
         request,
         "scoring/accountability/detail.html",

@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
 from scoring import access
 from scoring.frameworks import services as frameworks
 from scoring.models import CriterionRank
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 CODE_WIDTH = CriterionRank._meta.get_field("code").max_length or 20
 TITLE_WIDTH = CriterionRank._meta.get_field("title").max_length or 255

@@ -15,7 +15,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from scoring.adjustments.criterion_ranks import CODE_WIDTH, TITLE_WIDTH
 from scoring.frameworks import services as frameworks
 from scoring.models import (

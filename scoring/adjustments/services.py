@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from scoring import access
 from scoring.frameworks import services as frameworks
 from scoring.models import (
@@ -30,7 +30,7 @@ from scoring.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 # --- who may do what ------------------------------------------------------------
 

@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from commitments.form_errors import attach
-from commitments.models import Unit
+from cchc_portal.forms import attach
+from commitments.organisation.models import Unit
 from scoring import access
 from scoring.adjustments import criterion_ranks
 from scoring.adjustments import services as adjustments

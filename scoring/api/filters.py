@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.assessments.reminders import NOT_STARTED_Q
 from scoring.models import Assessment, AssessmentState, Framework, FrameworkState
 

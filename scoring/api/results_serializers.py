@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from cchc_portal.api_filters import QuerySerializer
 from commitments.api.serializers import NamedChoiceField
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.models import (
     AdjustmentState,
     ComputationRun,

@@ -34,7 +34,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cchc_portal.api_filters import PageNumberPagination
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from scoring import tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,

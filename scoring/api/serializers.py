@@ -11,12 +11,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cchc_portal.api_errors import ErrorSerializer
+from procedures.figures import Rate
 from scoring.models import (
     Assessment,
     Evidence,
     Framework,
     Method,
-    MetricName,
     Node,
     Score,
     ScoringFunction,
@@ -44,7 +44,7 @@ class NodeSerializer(serializers.ModelSerializer[Node]):
     # Empty for a node that reads no metric: declared, since a read-only model
     # field loses allow_blank and the schema's enum would leave "" out.
     metric = serializers.ChoiceField(
-        choices=MetricName.choices, allow_blank=True, read_only=True
+        choices=Rate.choices, allow_blank=True, read_only=True
     )
     scoring = serializers.ChoiceField(
         choices=ScoringFunction.choices, allow_blank=True, read_only=True

@@ -46,7 +46,7 @@ from scoring.frameworks import services as frameworks
 from scoring.models import Assessment, Evidence, Framework, Score
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 # --- frameworks -------------------------------------------------------------------
 

@@ -31,8 +31,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from commitments.access import user_roles
-from commitments.models import Membership, Role
+from commitments.organisation.access import user_roles
+from commitments.organisation.models import Membership, Role
 from scoring import access
 from scoring.assessments import services
 from scoring.models import (
@@ -49,7 +49,7 @@ from scoring.results import page_cache
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 logger = logging.getLogger(__name__)
 

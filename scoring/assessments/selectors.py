@@ -33,9 +33,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from commitments.access import get_scoped_or_404
-from procedures import metrics as procedure_metrics
+from commitments.organisation.access import get_scoped_or_404
+from procedures import figures
 from procedures import rules as procedure_rules
+from procedures import selectors as procedure_selectors
+from procedures.metrics import PeriodRef
 from procedures.models import PeriodKind
 from scoring import access, rules
 from scoring.assessments import services
@@ -54,9 +56,7 @@ from scoring.models import (
 )
 
 if TYPE_CHECKING:
-    from django.utils.functional import _StrPromise
-
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 APPRAISED_METHODS = (Method.MANUAL, Method.SURVEY)
 
@@ -98,32 +98,6 @@ def document_for_download(*, user: AnyUser, token: UUID | str) -> Evidence:
         raise Http404 from exc
 
 
-# The counts each rate is made of, to show where a metric leaf's value came
-# from (procedures.rules.metrics).
-COUNT_LABELS: dict[str, _StrPromise] = {
-    "received": gettext_lazy("Received"),
-    "in_scope": gettext_lazy("In scope"),
-    "on_time": gettext_lazy("On time"),
-    "late": gettext_lazy("Late"),
-    "online": gettext_lazy("Online"),
-    "online_full": gettext_lazy("Fully online"),
-    "digitized": gettext_lazy("Digitised"),
-    "fee_required": gettext_lazy("Fee-bearing"),
-    "paid_online": gettext_lazy("Paid online"),
-    "complaint_or_dissatisfied": gettext_lazy("With a complaint or dissatisfied"),
-}
-METRIC_COUNTS: dict[str, tuple[str, ...]] = {
-    "on_time_rate": ("on_time", "in_scope"),
-    "online_rate": ("online", "received"),
-    "online_full_rate": ("online_full", "received"),
-    "digitization_rate": ("digitized", "received"),
-    "online_payment_rate": ("paid_online", "fee_required"),
-    "satisfaction_rate": ("late", "in_scope", "complaint_or_dissatisfied", "received"),
-}
-# Rates whose dossiers counted late are listed on the late-dossier page.
-LATE_METRICS = frozenset({"on_time_rate", "satisfaction_rate"})
-
-
 @dataclass(frozen=True)
 class MetricValue:
     """A metric leaf's value for the framework's year: the rate (None: no
@@ -145,11 +119,11 @@ class MetricValue:
 def metric_value(
     node: Node, counts: procedure_rules.Counts | None, year: int
 ) -> MetricValue:
-    figures = procedure_rules.metrics(counts or procedure_rules.Counts())
-    rate: Decimal | None = getattr(figures, node.metric, None) if counts else None
+    computed = procedure_rules.metrics(counts or procedure_rules.Counts())
+    rate: Decimal | None = getattr(computed, node.metric, None) if counts else None
     shown = [
-        (str(COUNT_LABELS[name]), getattr(counts, name))
-        for name in METRIC_COUNTS.get(node.metric, ())
+        (str(figures.COUNT_LABELS[name]), getattr(counts, name))
+        for name in figures.RATE_COUNTS.get(node.metric, ())
         if counts is not None
     ]
     try:
@@ -157,14 +131,16 @@ def metric_value(
             node.scoring, node.scoring_params or {}, rate, node.max_points
         )
     except (rules.ScoringError, ArithmeticError, TypeError, ValueError):
-        return MetricValue(year, rate, None, shown, node.metric in LATE_METRICS, True)
-    return MetricValue(year, rate, points, shown, node.metric in LATE_METRICS)
+        return MetricValue(
+            year, rate, None, shown, node.metric in figures.LISTS_LATE, True
+        )
+    return MetricValue(year, rate, points, shown, node.metric in figures.LISTS_LATE)
 
 
 def unit_year_counts(assessment: Assessment) -> procedure_rules.Counts | None:
-    return procedure_metrics.unit_counts(
+    return procedure_selectors.unit_counts(
         assessment.unit_id,
-        procedure_metrics.PeriodRef(PeriodKind.YEAR, assessment.framework.year, 1),
+        PeriodRef(PeriodKind.YEAR, assessment.framework.year, 1),
     )
 
 

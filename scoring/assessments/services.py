@@ -43,7 +43,7 @@ from scoring.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from commitments.models import Unit
+    from commitments.organisation.models import Unit
 
 EDITABLE_STATES = frozenset({AssessmentState.DRAFT, AssessmentState.RETURNED})
 

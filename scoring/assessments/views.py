@@ -36,8 +36,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from commitments.access import UNIT_EDIT_ROLES, access_unit, memberships, user_roles
-from commitments.models import Role, Unit
+from commitments.organisation.access import (
+    UNIT_EDIT_ROLES,
+    access_unit,
+    memberships,
+    user_roles,
+)
+from commitments.organisation.models import Role, Unit
 from scoring import access
 from scoring.assessments import evidence, selectors, services
 from scoring.assessments.forms import (

@@ -22,27 +22,29 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import progress
 from commitments import rules as commitment_rules
-from commitments.access import scope_queryset
-from commitments.models import CommitmentState, Target, Unit
+from commitments.models import CommitmentState, Target
+from commitments.organisation.access import scope_queryset
+from commitments.organisation.models import Unit
+from procedures import figures
 from procedures import rules as procedure_rules
-from procedures.metrics import COUNT_FIELDS
-from procedures.models import PeriodKind, UnitMetric
+from procedures import selectors as procedure_selectors
+from procedures.figures import Rate
 from scoring.accountability import services as accountability
 from scoring.models import AccountabilityState, Publication, PublishedResult, Result
 from scoring.results import selectors as results
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 AnyResult = Result | PublishedResult
 
 # The four procedure KPIs the chairman follows (seed 000), each with the
 # catalogue indicator a commitment sets a target on (commitments.catalogue).
 KPIS: tuple[tuple[str, str, Any], ...] = (
-    ("on_time_rate", "dung-han", _("Dossiers on time")),
-    ("online_rate", "truc-tuyen", _("Dossiers online")),
-    ("digitization_rate", "so-hoa", _("Dossiers digitised")),
-    ("online_payment_rate", "thanh-toan", _("Fees paid online")),
+    (Rate.ON_TIME, "dung-han", _("Dossiers on time")),
+    (Rate.ONLINE, "truc-tuyen", _("Dossiers online")),
+    (Rate.DIGITIZATION, "so-hoa", _("Dossiers digitised")),
+    (Rate.ONLINE_PAYMENT, "thanh-toan", _("Fees paid online")),
 )
 OPEN_CASES = (AccountabilityState.REQUESTED, AccountabilityState.EXPLAINED)
 WATCH_LIMIT = 10
@@ -149,27 +151,6 @@ class Kpi:
     median_target: Decimal | None = None
 
 
-def year_counts(unit_ids: Any, year: int) -> dict[int, procedure_rules.Counts]:
-    """Each unit's stored counts of the year (procedures.metrics writes the
-    year row; for the running year, to the last import): one query."""
-    found = (
-        UnitMetric.objects.filter(
-            period_kind=PeriodKind.YEAR, year=year, number=1, unit_id__in=unit_ids
-        )
-        .order_by()
-        .values_list("unit_id", *COUNT_FIELDS)
-    )
-    return {
-        unit_id: procedure_rules.Counts(**dict(zip(COUNT_FIELDS, counts, strict=True)))
-        for unit_id, *counts in found
-    }
-
-
-def rates(counts: procedure_rules.Counts) -> dict[str, Decimal | None]:
-    computed = procedure_rules.metrics(counts)
-    return {name: getattr(computed, name) for name, _code, _label in KPIS}
-
-
 def committed_targets(unit_ids: Any, year: int) -> dict[int, dict[str, Target]]:
     """The signed targets of the year on the four KPIs, by unit and
     indicator code: one query."""
@@ -200,11 +181,11 @@ def reaches(target: Target, value: Decimal | None) -> bool:
 def kpis(unit_ids: Any, year: int) -> list[Kpi]:
     """The group's four KPIs of the year against what its units committed:
     two queries, whatever the number of units."""
-    counts = year_counts(unit_ids, year)
+    counts = procedure_selectors.year_counts(year, unit_ids)
     targets = committed_targets(unit_ids, year)
     total = sum(counts.values(), procedure_rules.Counts())
-    group_rates = rates(total)
-    unit_rates = {unit_id: rates(c) for unit_id, c in counts.items()}
+    group_rates = figures.rates(total)
+    unit_rates = {unit_id: figures.rates(c) for unit_id, c in counts.items()}
     found = []
     for name, code, label in KPIS:
         kpi = Kpi(name, str(label), group_rates[name] if counts else None)
@@ -264,8 +245,8 @@ class UnitKpi:
 
 
 def unit_kpis(unit: Unit, year: int) -> list[UnitKpi]:
-    counts = year_counts([unit.pk], year)
-    values = rates(counts[unit.pk]) if unit.pk in counts else {}
+    counts = procedure_selectors.year_counts(year, [unit.pk])
+    values = figures.rates(counts[unit.pk]) if unit.pk in counts else {}
     targets = committed_targets([unit.pk], year).get(unit.pk, {})
     return [
         UnitKpi(name, str(label), values.get(name), targets.get(code))

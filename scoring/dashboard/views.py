@@ -42,8 +42,9 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from commitments.access import memberships, units_visible_to, user_roles
-from commitments.models import Commitment, Unit
+from commitments.models import Commitment
+from commitments.organisation.access import memberships, units_visible_to, user_roles
+from commitments.organisation.models import Unit
 from scoring.accountability import services as accountability
 from scoring.dashboard import selectors as dashboard
 from scoring.models import ComputationRun, Publication

@@ -15,10 +15,11 @@ from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
+from procedures.figures import Rate
 from scoring.frameworks import services as frameworks
 from scoring.frameworks.services import NodeData, TierData
-from scoring.models import Method, MetricName, Node, ScoringFunction
+from scoring.models import Method, Node, ScoringFunction
 
 # A framework's workbook is a few dozen kilobytes; anything near this is not one.
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
@@ -101,7 +102,7 @@ class NodeForm(forms.Form):
     )
     metric = forms.ChoiceField(
         label=_("Metric read"),
-        choices=[("", "—"), *MetricName.choices],
+        choices=[("", "—"), *Rate.choices],
         required=False,
     )
     scoring = forms.ChoiceField(

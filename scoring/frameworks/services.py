@@ -39,8 +39,9 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.access import units_q, user_roles
-from commitments.models import Role, Unit, UnitKind
+from commitments.organisation.access import units_q, user_roles
+from commitments.organisation.models import Role, Unit, UnitKind
+from procedures.figures import Rate
 from scoring import access, rules
 from scoring.assessments import services
 from scoring.frameworks import catalogue
@@ -49,7 +50,6 @@ from scoring.models import (
     Framework,
     FrameworkState,
     Method,
-    MetricName,
     Node,
     NodeLevel,
     Score,
@@ -58,7 +58,7 @@ from scoring.models import (
 )
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 # Field → criterion → sub-criterion: the depth of a code names its level.
 LEVELS = (NodeLevel.FIELD, NodeLevel.CRITERION, NodeLevel.SUBCRITERION)
@@ -397,7 +397,7 @@ def node_errors(data: NodeData, *, is_leaf: bool) -> dict[str, str]:
             ) % {"code": code}
         return errors
     if data.method == Method.METRIC:
-        if data.metric not in MetricName.values:
+        if data.metric not in Rate.values:
             errors["metric"] = (
                 _("%(code)s: a metric leaf names the metric it reads.") % {"code": code}
                 if not data.metric

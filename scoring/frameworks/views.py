@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from commitments.access import user_roles
-from commitments.form_errors import attach
-from commitments.models import UnitKind
+from cchc_portal.forms import attach
+from commitments.organisation.access import user_roles
+from commitments.organisation.models import UnitKind
+from procedures.figures import Rate
 from scoring import access
 from scoring.frameworks import services as frameworks
 from scoring.frameworks import workbook
@@ -41,7 +42,6 @@ from scoring.models import (
     Framework,
     FrameworkState,
     Method,
-    MetricName,
     Node,
     NodeLevel,
     ScoringFunction,
@@ -229,7 +229,7 @@ def _import_help() -> dict[str, Any]:
         "sheets": (workbook.TREE_SHEET, workbook.TIERS_SHEET, workbook.SETTINGS_SHEET),
         "levels": NodeLevel.choices,
         "methods": Method.choices,
-        "metrics": MetricName.choices,
+        "metrics": Rate.choices,
         "scorings": ScoringFunction.choices,
         "kinds": UnitKind.choices,
     }

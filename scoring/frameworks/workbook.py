@@ -30,7 +30,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
+from procedures.figures import Rate
 from scoring import access
 from scoring.frameworks import services as frameworks
 from scoring.frameworks.services import FrameworkData, NodeData, TierData, normalise
@@ -38,14 +39,13 @@ from scoring.models import (
     Framework,
     FrameworkState,
     Method,
-    MetricName,
     ScoringFunction,
 )
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 @dataclass(frozen=True)
@@ -140,13 +140,13 @@ METHOD_VALUES = {
     "dieu_tra_xa_hoi_hoc": Method.SURVEY,
 }  # fmt: skip
 METRIC_VALUES = {
-    **{metric.value: metric.value for metric in MetricName},
-    "ty_le_dung_han": MetricName.ON_TIME,
-    "ty_le_truc_tuyen": MetricName.ONLINE,
-    "ty_le_truc_tuyen_toan_trinh": MetricName.ONLINE_FULL,
-    "ty_le_so_hoa": MetricName.DIGITIZATION,
-    "ty_le_thanh_toan_truc_tuyen": MetricName.ONLINE_PAYMENT,
-    "ty_le_hai_long": MetricName.SATISFACTION,
+    **{metric.value: metric.value for metric in Rate},
+    "ty_le_dung_han": Rate.ON_TIME,
+    "ty_le_truc_tuyen": Rate.ONLINE,
+    "ty_le_truc_tuyen_toan_trinh": Rate.ONLINE_FULL,
+    "ty_le_so_hoa": Rate.DIGITIZATION,
+    "ty_le_thanh_toan_truc_tuyen": Rate.ONLINE_PAYMENT,
+    "ty_le_hai_long": Rate.SATISFACTION,
 }
 SCORING_VALUES = {
     "linear": ScoringFunction.LINEAR, "tuyen_tinh": ScoringFunction.LINEAR,

@@ -32,8 +32,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from commitments.models import Unit, UnitKind
-from procedures.models import PeriodKind, UnitMetric
+from commitments.organisation.models import Unit, UnitKind
+from procedures import selectors as procedure_selectors
+from procedures.figures import RATE_COUNTS
 from procedures.rules import Counts, Metrics
 from procedures.rules import metrics as rates_of
 from scoring import rules
@@ -63,18 +64,6 @@ logger = logging.getLogger(__name__)
 BATCH = 500  # assessments read at a time
 # Two places, like every stored point: sums keep them, so texts need no rounding.
 ZERO = Decimal("0.00")
-
-# The counts each rate is computed from (procedures.rules.metrics), shown
-# beside a metric leaf's points.
-METRIC_INPUTS: dict[str, tuple[str, ...]] = {
-    "on_time_rate": ("on_time", "in_scope"),
-    "online_rate": ("online", "received"),
-    "online_full_rate": ("online_full", "received"),
-    "digitization_rate": ("digitized", "received"),
-    "online_payment_rate": ("paid_online", "fee_required"),
-    "satisfaction_rate": ("late", "in_scope", "complaint_or_dissatisfied", "received"),
-}
-COUNT_FIELDS = tuple(f for f in Counts.__dataclass_fields__)
 
 CRITERION_RANK_RULE = "criterion_rank_improved"
 SATISFACTION_RULE = "communes_satisfaction_above_85"
@@ -326,7 +315,7 @@ def metric_leaf(
     inputs: dict[str, Any] = {"name": node.metric}
     if counts is not None and rates is not None:
         rate = getattr(rates, node.metric)
-        for name in METRIC_INPUTS.get(node.metric, ()):
+        for name in RATE_COUNTS.get(node.metric, ()):
             inputs[name] = getattr(counts, name)
     inputs["rate"] = text(rate)
     try:
@@ -544,16 +533,15 @@ def satisfaction_proposals(
     start, end = datetime(year, 1, 1).date(), datetime(year, 12, 31).date()
     paths = Q(pk__in=[])
     for unit in districts.values():
-        paths |= Q(unit__path__startswith=unit["unit__path"])
+        paths |= Q(path__startswith=unit["unit__path"])
+    communes = dict(
+        Unit.objects.filter(paths, kind=UnitKind.COMMUNE, valid_from__lte=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        .values_list("id", "path")
+    )
     rates: dict[str, list[Decimal | None]] = defaultdict(list)
-    for row in (
-        UnitMetric.objects.filter(paths, period_kind=PeriodKind.YEAR, year=year)
-        .filter(unit__kind=UnitKind.COMMUNE, unit__valid_from__lte=end)
-        .filter(Q(unit__valid_to__isnull=True) | Q(unit__valid_to__gte=start))
-        .values("unit__path", *COUNT_FIELDS)
-    ):
-        path = row.pop("unit__path")
-        rates[path].append(rates_of(Counts(**row)).satisfaction_rate)
+    for unit_id, counts in procedure_selectors.year_counts(year, communes).items():
+        rates[communes[unit_id]].append(rates_of(counts).satisfaction_rate)
     for unit_id, unit in sorted(districts.items()):
         mine = [
             rate
@@ -706,13 +694,9 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
         if node.method == Method.METRIC
     }
     # The year's figures of every unit: one row each, one query.
-    counts: dict[int, Counts] = {}
-    if metric_names:
-        for row in UnitMetric.objects.filter(
-            period_kind=PeriodKind.YEAR, year=year, number=1
-        ).values("unit_id", *COUNT_FIELDS):
-            unit_id = row.pop("unit_id")
-            counts[unit_id] = Counts(**row)
+    counts: dict[int, Counts] = (
+        procedure_selectors.year_counts(year) if metric_names else {}
+    )
     done = 0
     # Scores by batches of assessments in id order: the id range lets the
     # database walk the (assessment, node) index instead of scanning every

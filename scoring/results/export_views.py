@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from cchc_portal.throttling import export_throttled
 from commitments import printing
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
 from scoring.models import Method
 from scoring.results import exports
 from scoring.results import selectors as results

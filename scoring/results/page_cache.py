@@ -36,7 +36,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import get_language
 
-from commitments.access import memberships
+from commitments.organisation.access import memberships
 from scoring.assessments.selectors import unread_notice_count
 from scoring.results import generation
 

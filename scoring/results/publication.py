@@ -44,7 +44,7 @@ from scoring.results import computation, generation
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 def _plain(value: Any) -> Any:

@@ -33,8 +33,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 
-from commitments.access import units_q, user_roles
-from commitments.models import Role, Unit
+from commitments.organisation.access import units_q, user_roles
+from commitments.organisation.models import Role, Unit
 from scoring import access, rules
 from scoring.models import (
     ComputationRun,
@@ -47,7 +47,7 @@ from scoring.models import (
 from scoring.results import formatting
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 ZERO = rules.ZERO
 

@@ -35,20 +35,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cchc_portal.spreadsheets import formula_safe
 from cchc_portal.throttling import export_throttled
+from procedures.figures import COUNT_LABELS, RATE_COUNTS, Rate
 from scoring import tasks
-from scoring.assessments.selectors import COUNT_LABELS
 from scoring.frameworks import services as frameworks
 from scoring.models import (
     ComputationRun,
     Framework,
     Method,
-    MetricName,
     NodeLevel,
     Publication,
     RunState,
     ScoringFunction,
 )
-from scoring.results import computation, formatting, publication
+from scoring.results import formatting, publication
 from scoring.results import selectors as results
 from scoring.results.selectors import PROVISIONAL, Group, Selection
 
@@ -477,7 +476,7 @@ class Counted:
 def _metric_counts(metric: dict[str, Any] | None) -> list[Counted]:
     if not metric:
         return []
-    names = computation.METRIC_INPUTS.get(metric.get("name", ""), ())
+    names = RATE_COUNTS.get(metric.get("name", ""), ())
     return [
         Counted(str(COUNT_LABELS.get(name, name)), metric.get(name)) for name in names
     ]
@@ -503,7 +502,7 @@ def results_unit(request: HttpRequest, year: int, code: str) -> HttpResponse:
         version=request.GET.get("version") or "",
     )
     methods = _labels(Method.choices)
-    metrics = _labels(MetricName.choices)
+    metrics = _labels(Rate.choices)
     scorings = _labels(ScoringFunction.choices)
     levels = _labels(NodeLevel.choices)
     lines = [

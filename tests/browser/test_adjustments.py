@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from scoring.models import (
     Adjustment,
     AdjustmentRule,

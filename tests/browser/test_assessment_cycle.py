@@ -21,7 +21,7 @@ from django.utils import timezone
 from playwright.sync_api import Dialog, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from scoring.assessments import services
 from scoring.models import (
     Assessment,

@@ -25,18 +25,9 @@ from django.utils.functional import Promise
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.commitment_services import commitments_create
-from commitments.models import (
-    CheckState,
-    CommitmentState,
-    CommitmentTemplate,
-    Head,
-    Membership,
-    Role,
-    Target,
-    Unit,
-    UnitKind,
-)
+from commitments.models import CheckState, CommitmentState, CommitmentTemplate, Target
+from commitments.organisation.models import Head, Membership, Role, Unit, UnitKind
+from commitments.services import commitments_create
 from procedures.metrics import metrics_recompute_affected
 from procedures.models import (
     CaseRecord,

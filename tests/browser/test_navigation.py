@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.models import Role, Unit
+from commitments.organisation.models import Role, Unit
 from demo.organisation import DEMO_LOGINS, DemoLogin
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]

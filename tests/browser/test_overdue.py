@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
 
 pytestmark = pytest.mark.browser

@@ -17,16 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from commitments.models import (
-    Commitment,
-    CommitmentState,
-    Head,
-    Indicator,
-    Role,
-    Target,
-    Unit,
-    UnitKind,
-)
+from commitments.models import Commitment, CommitmentState, Indicator, Target
+from commitments.organisation.models import Head, Role, Unit, UnitKind
 from procedures.models import (
     CaseRecord,
     Channel,

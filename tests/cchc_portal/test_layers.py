@@ -1,7 +1,7 @@
-"""The apps depend one way: commitments (the organisation) ← procedures ←
-scoring ← demo. A module never imports an app above its own, at the top or
-inside a function; cchc_portal, which every app uses, imports none of them
-but in its URLconf, which wires their pages together."""
+"""The apps depend one way: the organisation (commitments.organisation) ←
+procedures ← commitments ← scoring ← demo. A module never imports a layer above
+its own, at the top or inside a function; cchc_portal, which every app uses,
+imports none of them but in its URLconf, which wires their pages together."""
 
 import ast
 from pathlib import Path
@@ -10,10 +10,25 @@ import pytest
 from django.conf import settings
 
 BASE = Path(settings.BASE_DIR)
-LAYERS = ["cchc_portal", "commitments", "procedures", "scoring", "demo"]
+# Lowest first. A module belongs to the longest layer its dotted name starts with.
+LAYERS = [
+    "cchc_portal",
+    "commitments.organisation",
+    "procedures",
+    "commitments",
+    "scoring",
+    "demo",
+]
 APPS = LAYERS[1:]
 # What wires the apps together sits above them all.
 WIRING = {"cchc_portal/urls.py"}
+
+
+def layer_of(name: str) -> str | None:
+    matching = [
+        layer for layer in LAYERS if name == layer or name.startswith(layer + ".")
+    ]
+    return max(matching, key=len, default=None)
 
 
 def imported_apps(path: Path) -> set[str]:
@@ -24,14 +39,17 @@ def imported_apps(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.add(node.module)
-    return {name.split(".")[0] for name in names} & set(APPS)
+            # "from commitments import organisation" names the layer below.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {layer for name in names if (layer := layer_of(name)) in APPS}
 
 
 def modules(package: str) -> list[Path]:
+    """The modules of a layer, not those of a layer inside it."""
     return sorted(
         path
-        for path in (BASE / package).rglob("*.py")
-        if "migrations" not in path.parts
+        for path in BASE.joinpath(*package.split(".")).rglob("*.py")
+        if "migrations" not in path.parts and layer_of(_module_name(path)) == package
     )
 
 
@@ -39,7 +57,7 @@ def modules(package: str) -> list[Path]:
 def test_no_module_imports_an_app_above_its_own(package):
     allowed = set(APPS[: max(LAYERS.index(package), 0)])
     found = {
-        str(path.relative_to(BASE)): sorted(imported_apps(path) - allowed)
+        str(path.relative_to(BASE)): sorted(imported_apps(path) - allowed - {package})
         for path in modules(package)
         if str(path.relative_to(BASE)) not in WIRING
     }
@@ -54,13 +72,41 @@ def test_the_check_sees_function_level_imports(tmp_path):
     assert imported_apps(module) == {"scoring", "demo"}
 
 
+@pytest.mark.parametrize(
+    ("source", "layers"),
+    [
+        ("from commitments.models import Commitment\n", {"commitments"}),
+        (
+            "from commitments.organisation.models import Unit\n",
+            {"commitments.organisation"},
+        ),
+        (
+            "from commitments import organisation\n",
+            {"commitments", "commitments.organisation"},
+        ),
+        ("from commitments.organisation import access\n", {"commitments.organisation"}),
+    ],
+)
+def test_the_organisation_is_a_layer_of_its_own(tmp_path, source, layers):
+    module = tmp_path / "m.py"
+    module.write_text(source)
+    assert imported_apps(module) == layers
+
+
+def test_every_module_of_the_organisation_is_checked():
+    names = {path.name for path in modules("commitments.organisation")}
+    assert {"models.py", "access.py"} <= names
+    assert "rules.py" not in names
+    assert "models.py" in {path.name for path in modules("commitments")}
+
+
 def test_every_app_is_a_layer():
     local = {
         app.split(".")[0]
         for app in settings.INSTALLED_APPS
         if (BASE / app.split(".")[0]).is_dir()
     }
-    assert local == set(LAYERS)
+    assert local == {layer.split(".")[0] for layer in LAYERS}
 
 
 # --- a view module is no library (issue 16) ------------------------------------------
@@ -75,7 +121,7 @@ def _module_name(path: Path) -> str:
 
 def _is_module(name: str) -> bool:
     """A project module or package (not a class or function of one)."""
-    if name.split(".")[0] not in LAYERS:
+    if layer_of(name) is None:
         return False
     base = BASE.joinpath(*name.split("."))
     return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
@@ -83,7 +129,7 @@ def _is_module(name: str) -> bool:
 
 def _is_views(name: str) -> bool:
     last = name.split(".")[-1]
-    return name.split(".")[0] in LAYERS and (last == "views" or last.endswith("_views"))
+    return layer_of(name) is not None and (last == "views" or last.endswith("_views"))
 
 
 def _private(name: str) -> bool:
@@ -117,7 +163,7 @@ def borrowed(path: Path, name: str | None = None) -> list[str]:
                     aliases[alias.asname] = alias.name
         elif isinstance(node, ast.ImportFrom):
             module = _absolute(node, package)
-            if module.split(".")[0] not in LAYERS:
+            if layer_of(module) is None:
                 continue
             for alias in node.names:
                 full = f"{module}.{alias.name}"

@@ -14,7 +14,7 @@ from import_export.formats import base_formats
 from openpyxl import load_workbook
 
 from cchc_portal.spreadsheets import SpreadsheetResource, formula_safe
-from commitments.models import Head, HeadPosition
+from commitments.organisation.models import Head, HeadPosition
 from procedures.models import Procedure
 from scoring.models import AdjustmentRule
 from tests.factories import UnitFactory

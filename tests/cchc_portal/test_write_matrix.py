@@ -58,8 +58,8 @@ from commitments.models import (
     CommitmentTemplate,
     Indicator,
     Target,
-    UnitKind,
 )
+from commitments.organisation.models import UnitKind
 from procedures.models import CaseRecord, Reminder
 from scoring.frameworks import workbook
 from scoring.models import (

@@ -27,16 +27,8 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from commitments.models import (
-    Commitment,
-    Head,
-    Indicator,
-    IndicatorKind,
-    Role,
-    Target,
-    Unit,
-    UnitKind,
-)
+from commitments.models import Commitment, Indicator, IndicatorKind, Target
+from commitments.organisation.models import Head, Role, Unit, UnitKind
 from procedures.models import CaseRecord, Channel, DossierStatus, Procedure, Reminder
 from scoring.assessments import services
 from scoring.frameworks import services as frameworks

@@ -9,14 +9,8 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from commitments.models import (
-    Commitment,
-    CommitmentState,
-    Head,
-    Indicator,
-    Target,
-    Unit,
-)
+from commitments.models import Commitment, CommitmentState, Indicator, Target
+from commitments.organisation.models import Head, Unit
 from procedures.models import PeriodKind, UnitMetric
 
 D = Decimal

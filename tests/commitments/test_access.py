@@ -3,14 +3,14 @@
 import pytest
 from django.http import Http404
 
-from commitments.access import (
+from commitments.organisation.access import (
     access_unit,
     can_edit_unit,
     get_scoped_or_404,
     scope_queryset,
     units_visible_to,
 )
-from commitments.models import Head
+from commitments.organisation.models import Head
 from tests.factories import HeadFactory
 
 
@@ -99,8 +99,8 @@ def test_scope_costs_one_query_per_request(commune_staff, django_assert_num_quer
 def test_reaches_agrees_with_the_scoped_queries_without_a_query(
     org, commune_staff, city_reviewer, reviewer, leader, django_assert_num_queries
 ):
-    from commitments.access import memberships, reaches, units_q
-    from commitments.models import Unit
+    from commitments.organisation.access import memberships, reaches, units_q
+    from commitments.organisation.models import Unit
 
     units = list(Unit.objects.all())
     for user in (commune_staff, city_reviewer, reviewer, leader):

@@ -3,7 +3,7 @@ preview with its row errors, confirm only a clean file."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 
 IMPORT_URL = "/admin/commitments/unit/import/"
 HEADER = (

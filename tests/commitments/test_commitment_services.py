@@ -9,18 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from commitments import commitment_services as services
-from commitments import progress, rules
+from commitments import progress, rules, services
 from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
     CommitmentTemplate,
-    IndicatorMetric,
     Target,
-    UnitKind,
 )
+from commitments.organisation.models import UnitKind
 from procedures import rules as procedure_rules
+from procedures.figures import Rate
 from tests.commitments.helpers import D, indicator, month, scan, signed
 from tests.factories import HeadFactory
 
@@ -56,7 +55,7 @@ def draft(org, reviewer, year=2026, units=None):
 
 def test_indicator_metrics_are_rates_the_figures_give():
     names = set(procedure_rules.Metrics.__dataclass_fields__)
-    assert set(IndicatorMetric.values) <= names
+    assert set(Rate.values) <= names
 
 
 def test_templates_differ_for_departments_and_communes(db):

@@ -64,7 +64,7 @@ def test_signing_through_the_page_asks_to_confirm_targets_below_last_year(
 ):
     year = date.today().year
     template = CommitmentTemplate.objects.get(unit_kind="commune")
-    from commitments.commitment_services import commitments_create
+    from commitments.services import commitments_create
 
     commitments_create(
         year=year, template=template, units=[org.commune_a], user=reviewer
@@ -100,7 +100,7 @@ def test_signing_is_refused_to_another_units_people(
 ):
     year = date.today().year
     template = CommitmentTemplate.objects.get(unit_kind="commune")
-    from commitments.commitment_services import commitments_create
+    from commitments.services import commitments_create
 
     commitments_create(
         year=year, template=template, units=[org.commune_a], user=reviewer

@@ -22,10 +22,10 @@ from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
-    Head,
     Indicator,
     Target,
 )
+from commitments.organisation.models import Head
 from procedures.models import PeriodKind, UnitMetric
 from tests.factories import HeadFactory, UnitFactory
 

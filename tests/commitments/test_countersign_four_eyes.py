@@ -11,8 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from commitments import commitment_services as services
-from commitments.models import Commitment, CommitmentState, Role
+from commitments import services
+from commitments.models import Commitment, CommitmentState
+from commitments.organisation.models import Role
 from tests.commitments.helpers import indicator, scan
 from tests.factories import HeadFactory, MembershipFactory, UserFactory
 

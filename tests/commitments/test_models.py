@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from commitments import services
-from commitments.models import HeadPosition, Unit, UnitKind
+from commitments.organisation import services
+from commitments.organisation.models import HeadPosition, Unit, UnitKind
 from tests.factories import HeadFactory, UnitFactory
 
 

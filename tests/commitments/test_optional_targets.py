@@ -12,13 +12,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from commitments import commitment_services as services
-from commitments.models import (
-    Commitment,
-    CommitmentTemplate,
-    Target,
-    UnitKind,
-)
+from commitments import services
+from commitments.models import Commitment, CommitmentTemplate, Target
+from commitments.organisation.models import UnitKind
 from tests.commitments.helpers import D, indicator, scan
 from tests.factories import HeadFactory, UserFactory
 

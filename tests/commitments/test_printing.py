@@ -9,14 +9,8 @@ import pypdfium2 as pdfium
 import pytest
 from django.urls import reverse
 
-from commitments.models import (
-    Commitment,
-    CommitmentState,
-    Indicator,
-    Target,
-    Unit,
-    UnitKind,
-)
+from commitments.models import Commitment, CommitmentState, Indicator, Target
+from commitments.organisation.models import Unit, UnitKind
 from commitments.printing import (
     authority_of,
     commitment_pdf,

@@ -3,8 +3,8 @@ dry run, and nothing is written until the file is clean."""
 
 import tablib
 
-from commitments.models import Head, Unit
-from commitments.resources import HeadResource, UnitResource
+from commitments.organisation.models import Head, Unit
+from commitments.organisation.resources import HeadResource, UnitResource
 from tests.factories import HeadFactory, RankingGroupFactory
 
 UNIT_HEADERS = [

@@ -13,8 +13,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import translation
 
-from commitments import commitment_services as services
-from commitments.models import Commitment, CommitmentTemplate, Target, UnitKind
+from commitments import services
+from commitments.models import Commitment, CommitmentTemplate, Target
+from commitments.organisation.models import UnitKind
 from tests.commitments.helpers import D, indicator
 from tests.wording import vi
 

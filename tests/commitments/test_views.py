@@ -242,7 +242,7 @@ def test_not_found_page_is_the_portals_in_vietnamese(client, commune_staff):
 
 
 def test_full_name_reads_family_name_first(db):
-    from commitments import services
+    from commitments.organisation import services
 
     user = services.user_upsert(
         username="thu", full_name="Nguyễn Thị Thu", password="Mat-khau-2026"

@@ -22,11 +22,10 @@ from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
-    HeadPosition,
     IndicatorKind,
     Target,
-    Unit,
 )
+from commitments.organisation.models import HeadPosition, Unit
 from demo import accountability as demo
 from demo import cases as cases_demo
 from procedures.selectors import repeated_lateness

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Max, Min
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from demo import cases as demo
-from procedures.metrics import COUNT_FIELDS, aggregate, periods_of_year
+from procedures.figures import COUNT_FIELDS
+from procedures.metrics import aggregate, periods_of_year
 from procedures.models import (
     CaseRecord,
     DossierStatus,

@@ -6,7 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from commitments.models import Head, HeadPosition, Membership, Unit, UnitKind
+from commitments.organisation.models import (
+    Head,
+    HeadPosition,
+    Membership,
+    Unit,
+    UnitKind,
+)
 from demo.organisation import CITY_CODE, CITY_COMMUNES, CITY_OFFICES, DEMO_LOGINS
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.management import call_command
 from django.db.models import F
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from demo.results import NOT_YET_APPROVED, TIES
 from scoring import rules
 from scoring.models import (

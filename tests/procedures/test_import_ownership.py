@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from commitments.models import Role, Unit
+from commitments.organisation.models import Role, Unit
 from procedures.models import (
     CaseMove,
     CaseRecord,

@@ -44,7 +44,7 @@ def build_scenario(folder: str) -> None:
     from django.contrib.auth.models import User
     from django.core.files.base import ContentFile
 
-    from commitments.models import Membership, Role, Unit, UnitKind
+    from commitments.organisation.models import Membership, Role, Unit, UnitKind
     from procedures.models import ImportRun, ImportSource, Procedure
 
     unit = Unit.objects.create(

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures import importer
 from procedures.importer import run_import
 from procedures.models import (

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from procedures import metrics, rules
+from procedures import figures, metrics, rules, selectors
 from procedures.importer import run_import
 from procedures.metrics import PeriodRef, periods_between, periods_of_year
 from procedures.models import (
@@ -171,7 +171,7 @@ def test_recompute_stores_quarters_and_years_equal_to_direct_aggregation(cases):
     ):
         direct = metrics.aggregate(units, ref)
         for unit in units:
-            stored = metrics.unit_counts(unit, ref) or rules.Counts()
+            stored = selectors.unit_counts(unit, ref) or rules.Counts()
             assert stored == direct.get(unit, rules.Counts()), (ref, unit)
 
 
@@ -207,16 +207,16 @@ def test_recompute_stores_counts_and_is_idempotent(cases):
     first = metrics.metrics_recompute(
         unit_ids=[cases.commune_a.pk, cases.commune_b.pk], periods=periods, as_of=as_of
     )
-    snapshot = sorted(UnitMetric.objects.values_list(*metrics.COUNT_FIELDS, "year"))
+    snapshot = sorted(UnitMetric.objects.values_list(*figures.COUNT_FIELDS, "year"))
     second = metrics.metrics_recompute(
         unit_ids=[cases.commune_a.pk, cases.commune_b.pk], periods=periods, as_of=as_of
     )
     assert first == second > 0
     assert (
-        sorted(UnitMetric.objects.values_list(*metrics.COUNT_FIELDS, "year"))
+        sorted(UnitMetric.objects.values_list(*figures.COUNT_FIELDS, "year"))
         == snapshot
     )
-    quarter = metrics.unit_counts(
+    quarter = selectors.unit_counts(
         cases.commune_a.pk, PeriodRef(PeriodKind.QUARTER, 2025, 1)
     )
     assert (

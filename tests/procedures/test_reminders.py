@@ -348,7 +348,7 @@ def test_the_same_reminder_twice_is_refused(org, city_reviewer):
 @pytest.fixture
 def city_leader(org):
     """The city's chairman: rates the heads of its communes."""
-    from commitments.models import Role
+    from commitments.organisation.models import Role
     from tests.factories import MembershipFactory, UserFactory
 
     user = UserFactory(username="leader.city")

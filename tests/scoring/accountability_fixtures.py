@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from commitments.models import Role
+from commitments.organisation.models import Role
 from tests.factories import HeadFactory, MembershipFactory, UserFactory
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.assessments import services
 from scoring.models import Framework, Method, Node, NodeLevel
 

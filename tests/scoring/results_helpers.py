@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures.models import PeriodKind, UnitMetric
 from scoring.assessments import services
 from scoring.frameworks import catalogue

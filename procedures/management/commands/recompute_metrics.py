@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures.metrics import metrics_recompute, periods_between
 from procedures.models import CaseRecord
 from procedures.parsing import LOCAL_TZ

@@ -15,7 +15,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from commitments.models import Head
+from commitments.organisation.models import Head
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,

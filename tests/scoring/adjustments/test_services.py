@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.adjustments import criterion_ranks
 from scoring.adjustments import services as adjustments
 from scoring.frameworks import catalogue

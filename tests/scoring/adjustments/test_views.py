@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.adjustments import criterion_ranks
 from scoring.adjustments import services as adjustments
 from scoring.frameworks import catalogue

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from commitments.access import memberships
+from commitments.organisation.access import memberships
 from scoring.assessments import evidence, services
 from scoring.models import Evidence, Score
 from tests.scoring.assessments.test_views import (

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
 from scoring.assessments import services
 from scoring.assessments.selectors import NOT_STARTED, QueueFilters, assessment_queue
 from scoring.models import (

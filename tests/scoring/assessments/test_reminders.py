@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django_celery_beat import schedulers
 from django_celery_beat.models import PeriodicTask
 
-from commitments.models import Role
+from commitments.organisation.models import Role
 from scoring.assessments import reminders, services
 from scoring.assessments.reminders import ReminderCounts, deadline_reminders_send
 from scoring.models import (

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.assessments import services
 from scoring.models import (
     Assessment,

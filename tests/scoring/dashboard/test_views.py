@@ -26,7 +26,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from commitments.models import Head, HeadPosition, Membership, RankingGroup, Role
+from commitments.organisation.models import (
+    Head,
+    HeadPosition,
+    Membership,
+    RankingGroup,
+    Role,
+)
 from scoring.accountability import services as accountability
 from scoring.assessments import reminders
 from scoring.dashboard import selectors as dashboard

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from commitments.models import Role, UnitKind
+from commitments.organisation.models import Role, UnitKind
 from scoring import access
 from scoring.adjustments import services as adjustments
 from scoring.frameworks import services as frameworks

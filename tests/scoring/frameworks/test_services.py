@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import translation
 
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
 from scoring.assessments import services
 from scoring.frameworks import services as frameworks
 from scoring.frameworks.services import NodeData, TierData

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.frameworks import services as frameworks
 from scoring.frameworks import workbook
 from scoring.frameworks.services import TierData
@@ -170,7 +170,7 @@ def test_the_tree_shows_maxima_running_sums_and_problems(client, ready, reviewer
     assert "2 có điểm tối đa 4.00 nhưng tổng điểm các mục con là 5.00." in page
     assert vi("To fix before opening") in page
     assert vi("Add below") in page
-    assert vi("On-time rate") in page
+    assert vi("Dossiers settled on time (%)") in page
 
 
 def test_staff_read_the_tree_without_tools_or_problems(client, opened, commune_staff):

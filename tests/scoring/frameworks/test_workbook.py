@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.frameworks import services as frameworks
 from scoring.frameworks import workbook
 from scoring.frameworks.services import TierData

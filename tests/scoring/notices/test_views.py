@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import reverse
 
-from commitments.models import UnitKind
+from commitments.organisation.models import UnitKind
 from scoring.assessments import services
 from scoring.context_processors import notices as notices_context
 from scoring.models import (

@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.test import APIClient
 
-from commitments.models import Role, Unit, UnitKind
+from commitments.organisation.models import Role, Unit, UnitKind
 from scoring.adjustments import services as adjustments
 from scoring.api.results_views import RunRequestThrottle
 from scoring.assessments import services

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commitments.models import Unit, UnitKind
+from commitments.organisation.models import Unit, UnitKind
 from scoring import tasks
 from scoring.models import (
     Adjustment,

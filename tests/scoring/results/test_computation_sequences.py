@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from commitments.models import Unit
+from commitments.organisation.models import Unit
 from procedures import services as reminder_services
 from procedures.models import Procedure, Reminder
 from scoring import tasks

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from rest_framework.test import APIClient
 
-from commitments.models import RankingGroup, Unit
+from commitments.organisation.models import RankingGroup, Unit
 from scoring.results import generation
 from tests.factories import UnitFactory
 from tests.scoring.results.test_views import (  # noqa: F401 - fixtures

@@ -29,7 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from commitments.models import RankingGroup
+from commitments.organisation.models import RankingGroup
 from scoring.adjustments import services as adjustments
 from scoring.assessments import services
 from scoring.frameworks import services as frameworks
@@ -723,7 +723,7 @@ def test_the_explanation_adds_up(client, leader, published_2025):
         "2.1": "0,00",
         "2.2": "2,00",
     }
-    assert "Tỷ lệ giải quyết đúng hạn" in page or vi("On-time rate") in page
+    assert vi("Dossiers settled on time (%)") in page
     assert vi("No data") in page
     # The record: three cases, −3 entered, −2 counted (the rule's cap).
     assert "Ba phản ánh được xác minh" in page

@@ -39,7 +39,7 @@ def build_scenario() -> None:
     their first results."""
     from datetime import date
 
-    from commitments.models import Unit, UnitKind
+    from commitments.organisation.models import Unit, UnitKind
     from scoring.assessments import services
     from scoring.frameworks import catalogue
     from scoring.models import Assessment, Framework, Node, Score, Tier

@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from commitments.models import SUBTREE_ROLES, Membership, Role, Unit
+from commitments.organisation.models import SUBTREE_ROLES, Membership, Role, Unit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

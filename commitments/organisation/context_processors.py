@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
-from commitments.access import user_roles
-from commitments.navigation import navigation_for
+from commitments.organisation.access import user_roles
+from commitments.organisation.navigation import navigation_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

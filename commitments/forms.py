@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from commitments.models import CommitmentTemplate, Comparison, Indicator, UnitKind
+from commitments.models import CommitmentTemplate, Comparison, Indicator
+from commitments.organisation.models import UnitKind
 
 DATE_INPUT = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy"})
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]

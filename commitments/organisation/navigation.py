@@ -12,11 +12,11 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from commitments.access import user_roles
-from commitments.models import Membership, Role
+from commitments.organisation.access import user_roles
+from commitments.organisation.models import Membership, Role
 
 if TYPE_CHECKING:
-    from commitments.access import AnyUser
+    from commitments.organisation.access import AnyUser
 
 
 @dataclass(frozen=True)
