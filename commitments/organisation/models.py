@@ -1,9 +1,10 @@
-"""The organisation (units in a tree, their heads over time, and who may log in
-for which unit in which role) and what the heads commit to: the indicator
-catalogue, templates per kind of unit, and each year's commitments with their
-targets (DOMAIN.md section 8)."""
+"""The organisation: units in a tree (with their validity and lineage), ranking
+groups, their heads over time, and who may log in for which unit in which role
+(DOMAIN.md section 3). Tables of the app label `commitments`."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -208,9 +209,6 @@ class Head(models.Model):
         return f"{self.full_name} – {self.get_position_display()}, {self.unit.name}"
 
     def clean(self) -> None:
-        # Imported here: selectors import this module.
-        from commitments.organisation.selectors import head_overlapping
-
         if self.position != HeadPosition.HEAD or not self.unit_id:
             return
         other = head_overlapping(
@@ -235,6 +233,25 @@ class Head(models.Model):
                     }
                 }
             )
+
+
+def head_overlapping(
+    *,
+    unit_id: int,
+    tenure_from: date,
+    tenure_to: date | None,
+    exclude_pk: int | None = None,
+) -> Head | None:
+    """Another head of the unit whose tenure shares at least one day with the
+    given one (tenures are closed intervals; an open end runs to today and on)."""
+    overlapping = Head.objects.filter(
+        unit_id=unit_id, position=HeadPosition.HEAD
+    ).filter(Q(tenure_to__isnull=True) | Q(tenure_to__gte=tenure_from))
+    if tenure_to is not None:
+        overlapping = overlapping.filter(tenure_from__lte=tenure_to)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    return overlapping.order_by("tenure_from").first()
 
 
 class Role(models.TextChoices):

@@ -14,25 +14,6 @@ if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
 
 
-def head_overlapping(
-    *,
-    unit_id: int,
-    tenure_from: date,
-    tenure_to: date | None,
-    exclude_pk: int | None = None,
-) -> Head | None:
-    """Another head of the unit whose tenure shares at least one day with the
-    given one (tenures are closed intervals; an open end runs to today and on)."""
-    overlapping = Head.objects.filter(
-        unit_id=unit_id, position=HeadPosition.HEAD
-    ).filter(Q(tenure_to__isnull=True) | Q(tenure_to__gte=tenure_from))
-    if tenure_to is not None:
-        overlapping = overlapping.filter(tenure_from__lte=tenure_to)
-    if exclude_pk is not None:
-        overlapping = overlapping.exclude(pk=exclude_pk)
-    return overlapping.order_by("tenure_from").first()
-
-
 def heads_on(*, day: date) -> QuerySet[Head]:
     return Head.objects.filter(
         Q(tenure_to__isnull=True) | Q(tenure_to__gte=day), tenure_from__lte=day
