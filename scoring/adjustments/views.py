@@ -65,7 +65,7 @@ def _reviewer(request: HttpRequest) -> User:
     else (they have no record to see here)."""
     user = request.user
     assert user.is_authenticated  # behind login_required
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
     return user
 

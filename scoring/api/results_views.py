@@ -35,7 +35,7 @@ from rest_framework.views import APIView
 
 from cchc_portal.api_filters import PageNumberPagination
 from commitments.models import Unit
-from scoring import tasks
+from scoring import access, tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -206,7 +206,7 @@ class RankingView(APIView):
     def _provisional(
         self, request: Request, year: int, wanted: dict[str, Any]
     ) -> dict[str, Any]:
-        if not results.may_see_provisional(request.user):
+        if not access.may_see_provisional(request.user):
             raise _provisional_refused()
         if "version" in wanted:
             raise _no_version_for_provisional()
@@ -309,15 +309,15 @@ class ExplanationView(APIView):
         unit = Unit.objects.filter(code=code).first()
         hidden = NotFound(_("No such unit among those whose results you may see."))
         if wanted["status"] == PROVISIONAL:
-            if not results.may_see_provisional(user):
+            if not access.may_see_provisional(user):
                 raise _provisional_refused()
             if "version" in wanted:
                 raise _no_version_for_provisional()
-            if unit is None or not results.may_explain_provisional(user, unit):
+            if unit is None or not access.may_explain_provisional(user, unit):
                 raise hidden
             explanation = results.explanation_provisional(year, unit)
         else:
-            if unit is None or not results.may_explain_published(user, unit):
+            if unit is None or not access.may_explain_published(user, unit):
                 raise hidden
             explanation = results.explanation_published(
                 year, unit, wanted.get("version")
@@ -344,7 +344,7 @@ class RunRequestThrottle(ScopedRateThrottle):
 
 
 def _runs_readable(request: Request) -> None:
-    if not results.may_see_provisional(request.user):
+    if not access.may_see_provisional(request.user):
         raise PermissionDenied(
             _("Computation runs are only for the Home Affairs reviewers.")
         )
@@ -417,7 +417,7 @@ class RunListView(APIView):
         },
     )
     def post(self, request: Request, year: int) -> Response:
-        if not publication.may_run(request.user, year):
+        if not access.may_run(request.user, year):
             raise PermissionDenied(
                 _("Only Home Affairs reviewers may start a computation of the results.")
             )

@@ -33,7 +33,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from commitments.access import get_scoped_or_404
+from commitments.access import get_scoped_or_404, memberships
+from commitments.models import Unit
 from procedures import metrics as procedure_metrics
 from procedures import rules as procedure_rules
 from procedures.models import PeriodKind
@@ -47,6 +48,7 @@ from scoring.models import (
     ContestState,
     Evidence,
     Framework,
+    FrameworkState,
     Method,
     Node,
     Notice,
@@ -497,6 +499,31 @@ def queue_frameworks(*, user: AnyUser) -> QuerySet[Framework]:
     return Framework.objects.filter(
         pk__in=access.assessments_visible(user).values("framework_id")
     ).order_by("-year", "unit_kind")
+
+
+def assessments_startable(*, user: AnyUser) -> list[tuple[Framework, Unit]]:
+    """Open frameworks of the units the user fills in (access.may_start) for
+    which the unit has no assessment yet."""
+    paths = {path for _role, path in memberships(user)}
+    units = [
+        unit
+        for unit in (Unit.objects.filter(path__in=paths) if paths else [])
+        if access.may_start(user, unit)
+    ]
+    if not units:
+        return []
+    frameworks = Framework.objects.filter(
+        state=FrameworkState.OPEN, unit_kind__in={unit.kind for unit in units}
+    ).order_by("-year")
+    started = set(
+        Assessment.objects.filter(unit__in=units).values_list("framework_id", "unit_id")
+    )
+    return [
+        (framework, unit)
+        for framework in frameworks
+        for unit in units
+        if unit.kind == framework.unit_kind and (framework.pk, unit.pk) not in started
+    ]
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,18 @@ def assessment_open(*, framework: Framework, unit: Unit) -> Assessment:
 
 
 @transaction.atomic
+def assessment_start(*, user: User, framework: Framework, unit: Unit) -> Assessment:
+    """A unit's staff or head opens its assessment against an open framework
+    (the framework's state as stored)."""
+    if not access.may_start(user, unit):
+        raise PermissionDenied
+    stored = Framework.objects.filter(pk=framework.pk, state=FrameworkState.OPEN)
+    if not stored.exists():
+        raise ValidationError(_("This framework is not open for self-assessment."))
+    return assessment_open(framework=framework, unit=unit)
+
+
+@transaction.atomic
 def assessments_open(*, framework: Framework, units: Sequence[Unit]) -> int:
     """assessment_open for many units at once (a framework opened for a whole
     province): a fixed number of queries whatever the number of units, and
@@ -577,6 +589,9 @@ def provisional_results_open(*, user: User, framework: Framework, today: date) -
     """Show the appraised scores of the approved assessments the user reviews
     and open the window in which units may contest them."""
     from datetime import timedelta
+
+    if not access.is_reviewer(user):
+        raise PermissionDenied
 
     until = today + timedelta(days=framework.contest_days)
     count = 0

@@ -36,8 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from commitments.access import UNIT_EDIT_ROLES, access_unit, memberships, user_roles
-from commitments.models import Role, Unit
+from commitments.access import access_unit
 from scoring import access
 from scoring.assessments import evidence, selectors, services
 from scoring.assessments.forms import (
@@ -60,7 +59,6 @@ from scoring.models import (
     Contest,
     ContestState,
     Framework,
-    FrameworkState,
     Score,
 )
 
@@ -104,13 +102,6 @@ def _points(value: Decimal | None) -> str | None:
 
 def _local_time(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%H:%M")
-
-
-def _fills_in_unit(user: User, unit: Unit) -> bool:
-    return any(
-        role in UNIT_EDIT_ROLES and path == unit.path
-        for role, path in memberships(user)
-    )
 
 
 def lock_reason(assessment: Assessment, today: date) -> str:
@@ -203,7 +194,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     else:
         queue = selectors.assessment_queue(user=user, filters=filters)
     page = Paginator(queue, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
-    reviewer = user.is_superuser or Role.REVIEWER in user_roles(user)
+    reviewer = access.is_reviewer(user)
     rows = [
         (assessment, access.may_review(user, assessment) if reviewer else False)
         for assessment in page
@@ -222,31 +213,10 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "reviewer": reviewer,
             "provisional": provisional,
-            "startable": _startable(user),
+            "startable": selectors.assessments_startable(user=user),
             "today": timezone.localdate(),
         },
     )
-
-
-def _startable(user: User) -> list[tuple[Framework, Unit]]:
-    """Open frameworks of the units the user fills in for which the unit has
-    no assessment yet."""
-    paths = [path for role, path in memberships(user) if role in UNIT_EDIT_ROLES]
-    units = list(Unit.objects.filter(path__in=paths)) if paths else []
-    if not units:
-        return []
-    frameworks = Framework.objects.filter(
-        state=FrameworkState.OPEN, unit_kind__in={unit.kind for unit in units}
-    ).order_by("-year")
-    started = set(
-        Assessment.objects.filter(unit__in=units).values_list("framework_id", "unit_id")
-    )
-    return [
-        (framework, unit)
-        for framework in frameworks
-        for unit in units
-        if unit.kind == framework.unit_kind and (framework.pk, unit.pk) not in started
-    ]
 
 
 @login_required
@@ -258,13 +228,10 @@ def assessment_start(
     user = _user(request)
     unit = access_unit(user, code)
     framework = get_object_or_404(Framework, pk=framework_pk)
-    if not _fills_in_unit(user, unit):
-        raise PermissionDenied
-    if framework.state != FrameworkState.OPEN:
-        messages.error(request, _("This framework is not open for self-assessment."))
-        return redirect("assessment_list")
     try:
-        assessment = services.assessment_open(framework=framework, unit=unit)
+        assessment = services.assessment_start(
+            user=user, framework=framework, unit=unit
+        )
     except ValidationError as exc:
         messages.error(request, _text(exc))
         return redirect("assessment_list")
@@ -778,7 +745,9 @@ def provisional_open(request: HttpRequest, framework_pk: int) -> HttpResponse:
     """Show the appraised scores of the approved assessments the reviewer
     appraises in a framework, and open the window to contest them."""
     user = _user(request)
-    if not (user.is_superuser or Role.REVIEWER in user_roles(user)):
+    # Refused before the framework is looked up, as the service would: a
+    # non-reviewer learns nothing of which frameworks exist.
+    if not access.is_reviewer(user):
         raise PermissionDenied
     framework = get_object_or_404(Framework, pk=framework_pk)
     count = services.provisional_results_open(
