@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,6 +82,24 @@ def score_get(*, assessment: Assessment, pk: int) -> Score:
         return Score.objects.select_related("node").get(assessment=assessment, pk=pk)
     except Score.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def comment_get(*, assessment: Assessment, pk: int) -> Comment:
+    """A reviewer's comment on one of the assessment's leaves."""
+    return get_object_or_404(
+        Comment.objects.select_related("score__node"),
+        pk=pk,
+        score__assessment=assessment,
+    )
+
+
+def contest_get(*, assessment: Assessment, pk: int) -> Contest:
+    """A request to review one of the assessment's appraised scores."""
+    return get_object_or_404(
+        Contest.objects.select_related("score__node"),
+        pk=pk,
+        score__assessment=assessment,
+    )
 
 
 def document_get(*, assessment: Assessment, pk: int) -> Evidence:

@@ -193,6 +193,13 @@ def _check_version(score: Score, version: int | None) -> None:
     )
 
 
+def _not_of_assessment(score: Score) -> ValidationError:
+    return ValidationError(
+        _("%(leaf)s: a document is not part of this assessment.")
+        % {"leaf": score.node.code}
+    )
+
+
 def _save(score: Score, user: User, fields: list[str]) -> None:
     score.version += 1
     score.updated_by = user
@@ -263,10 +270,7 @@ def score_evidence_set(
         Evidence.objects.filter(assessment=score.assessment, pk__in=evidence_ids)
     )
     if len(documents) != len(set(evidence_ids)):
-        raise ValidationError(
-            _("%(leaf)s: a document is not part of this assessment.")
-            % {"leaf": score.node.code}
-        )
+        raise _not_of_assessment(score)
     score._history_user = user  # type: ignore[attr-defined]
     score.evidence.set(documents)
     _save(score, user, [])
@@ -283,10 +287,7 @@ def score_evidence_attach(
     score = _locked_score(score_id)
     check_fill_in(user, score.assessment, today)
     if document.assessment_id != score.assessment_id:
-        raise ValidationError(
-            _("%(leaf)s: a document is not part of this assessment.")
-            % {"leaf": score.node.code}
-        )
+        raise _not_of_assessment(score)
     score._history_user = user  # type: ignore[attr-defined]
     score.evidence.add(document)
     _save(score, user, [])

@@ -12,11 +12,13 @@ names the leaf, beside the leaf when the page saved it by script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,8 +57,6 @@ from scoring.assessments.forms import (
 from scoring.models import (
     Assessment,
     AssessmentState,
-    Comment,
-    Contest,
     ContestState,
     Framework,
     Score,
@@ -275,18 +275,28 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@never_cache
-@login_required
-@require_POST
-def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
-    """One leaf's self score and explanation, saved against the version the
-    page read (the autosave's endpoint; a plain form post works too)."""
+def _leaf_save(
+    request: HttpRequest,
+    pk: int,
+    score_pk: int,
+    *,
+    may: Callable[[User, Assessment], bool],
+    form_class: type[forms.Form],
+    save: Callable[[User, Score, dict[str, Any]], Score],
+    shown: tuple[str, str],
+    done: str,
+    page: str = "",
+) -> HttpResponse:
+    """One leaf saved against the version the page read, by the page's
+    script (JSON) or a plain form post: 403 first for a user who ``may``
+    not, the service's refusal at the leaf (409 for a stale version), else
+    the leaf's ``shown`` fields as saved and the new totals."""
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
     score = selectors.score_get(assessment=assessment, pk=score_pk)
-    if not access.may_fill_in(user, assessment):
+    if not may(user, assessment):
         return _forbidden_json(request)
-    form = SelfScoreForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _refused(
             request,
@@ -294,35 +304,58 @@ def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
             score,
             ValidationError(_("Reload the page and enter the score again.")),
             status=400,
+            page=page,
         )
     try:
-        saved = services.score_self_save(
-            user=user,
-            score_id=score.pk,
-            self_score=form.cleaned_data["self_score"],
-            explanation=form.cleaned_data["explanation"],
-            version=form.cleaned_data["version"],
-            today=timezone.localdate(),
-        )
+        saved = save(user, score, form.cleaned_data)
     except services.StaleVersion as exc:
-        return _refused(request, assessment, score, exc, status=409)
+        return _refused(request, assessment, score, exc, status=409, page=page)
     except ValidationError as exc:
-        return _refused(request, assessment, score, exc, status=400)
+        return _refused(request, assessment, score, exc, status=400, page=page)
     except PermissionDenied:
         return _forbidden_json(request)
     if _wants_json(request):
+        points, text = shown
         return JsonResponse(
             {
                 "ok": True,
                 "version": saved.version,
-                "self_score": _points(saved.self_score),
-                "explanation": saved.explanation,
+                points: _points(getattr(saved, points)),
+                text: getattr(saved, text),
                 "saved_at": _local_time(saved.updated_at),
                 **_totals_json(assessment, user),
             }
         )
-    messages.success(request, _("%(leaf)s saved.") % {"leaf": score.node.code})
-    return _back(assessment, anchor=_anchor(score))
+    messages.success(request, done % {"leaf": score.node.code})
+    return _back(assessment, page=page, anchor=_anchor(score))
+
+
+@never_cache
+@login_required
+@require_POST
+def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
+    """One leaf's self score and explanation (the autosave's endpoint)."""
+
+    def save(user: User, score: Score, data: dict[str, Any]) -> Score:
+        return services.score_self_save(
+            user=user,
+            score_id=score.pk,
+            self_score=data["self_score"],
+            explanation=data["explanation"],
+            version=data["version"],
+            today=timezone.localdate(),
+        )
+
+    return _leaf_save(
+        request,
+        pk,
+        score_pk,
+        may=access.may_fill_in,
+        form_class=SelfScoreForm,
+        save=save,
+        shown=("self_score", "explanation"),
+        done=_("%(leaf)s saved."),
+    )
 
 
 @login_required
@@ -469,11 +502,7 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_answer(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse:
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
-    comment = get_object_or_404(
-        Comment.objects.select_related("score__node"),
-        pk=comment_pk,
-        score__assessment=assessment,
-    )
+    comment = selectors.comment_get(assessment=assessment, pk=comment_pk)
     form = AnswerForm(request.POST)
     leaf = comment.score.node.code
     try:
@@ -562,48 +591,27 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
 def score_appraise(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
     """One leaf's appraised score and reason (a reason whenever it differs
     from the self score: the service says so, naming the leaf)."""
-    user = _user(request)
-    assessment = selectors.assessment_get(user=user, pk=pk)
-    score = selectors.score_get(assessment=assessment, pk=score_pk)
-    if not access.may_review(user, assessment):
-        return _forbidden_json(request)
-    form = AppraiseForm(request.POST)
-    if not form.is_valid():
-        return _refused(
-            request,
-            assessment,
-            score,
-            ValidationError(_("Reload the page and enter the score again.")),
-            status=400,
-            page="appraise",
-        )
-    try:
-        saved = services.score_appraise(
+
+    def save(user: User, score: Score, data: dict[str, Any]) -> Score:
+        return services.score_appraise(
             user=user,
             score_id=score.pk,
-            appraised_score=form.cleaned_data["appraised_score"],
-            reason=form.cleaned_data["appraisal_reason"],
-            version=form.cleaned_data["version"],
+            appraised_score=data["appraised_score"],
+            reason=data["appraisal_reason"],
+            version=data["version"],
         )
-    except services.StaleVersion as exc:
-        return _refused(request, assessment, score, exc, status=409, page="appraise")
-    except ValidationError as exc:
-        return _refused(request, assessment, score, exc, status=400, page="appraise")
-    except PermissionDenied:
-        return _forbidden_json(request)
-    if _wants_json(request):
-        return JsonResponse(
-            {
-                "ok": True,
-                "version": saved.version,
-                "appraised_score": _points(saved.appraised_score),
-                "appraisal_reason": saved.appraisal_reason,
-                "saved_at": _local_time(saved.updated_at),
-                **_totals_json(assessment, user),
-            }
-        )
-    messages.success(request, _("%(leaf)s appraised.") % {"leaf": score.node.code})
-    return _back(assessment, page="appraise", anchor=_anchor(score))
+
+    return _leaf_save(
+        request,
+        pk,
+        score_pk,
+        may=access.may_review,
+        form_class=AppraiseForm,
+        save=save,
+        shown=("appraised_score", "appraisal_reason"),
+        done=_("%(leaf)s appraised."),
+        page="appraise",
+    )
 
 
 @login_required
@@ -709,11 +717,7 @@ def extension_grant(request: HttpRequest, pk: int) -> HttpResponse:
 def contest_decide(request: HttpRequest, pk: int, contest_pk: int) -> HttpResponse:
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
-    contest = get_object_or_404(
-        Contest.objects.select_related("score__node"),
-        pk=contest_pk,
-        score__assessment=assessment,
-    )
+    contest = selectors.contest_get(assessment=assessment, pk=contest_pk)
     form = DecisionForm(request.POST)
     leaf = contest.score.node.code
     try:
