@@ -354,6 +354,28 @@ def _node_url(framework: Framework, node: Node) -> str:
     return f"{reverse('framework_detail', args=[framework.pk])}#node-{node.code}"
 
 
+def _node_page(
+    request: HttpRequest,
+    framework: Framework,
+    form: NodeForm,
+    *,
+    parent: Node | None,
+    node: Node | None,
+) -> HttpResponse:
+    """The form of a new item under ``parent``, or of ``node``."""
+    return render(
+        request,
+        "scoring/framework_node_form.html",
+        {
+            "form": form,
+            "framework": framework,
+            "parent": parent,
+            "node": node,
+            "assessment_count": framework.assessments.count(),
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def node_new(request: HttpRequest, pk: int) -> HttpResponse:
@@ -386,17 +408,7 @@ def node_new(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(_node_url(framework, node))
     else:
         form = NodeForm(initial={"code": _next_code(framework, parent)})
-    return render(
-        request,
-        "scoring/framework_node_form.html",
-        {
-            "form": form,
-            "framework": framework,
-            "parent": parent,
-            "node": None,
-            "assessment_count": framework.assessments.count(),
-        },
-    )
+    return _node_page(request, framework, form, parent=parent, node=None)
 
 
 @login_required
@@ -428,17 +440,7 @@ def node_edit(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
                 return redirect(_node_url(framework, node))
     else:
         form = NodeForm(initial=NodeForm.initial_for(node), is_leaf=is_leaf)
-    return render(
-        request,
-        "scoring/framework_node_form.html",
-        {
-            "form": form,
-            "framework": framework,
-            "parent": node.parent,
-            "node": node,
-            "assessment_count": framework.assessments.count(),
-        },
-    )
+    return _node_page(request, framework, form, parent=node.parent, node=node)
 
 
 @login_required
