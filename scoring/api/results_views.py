@@ -19,6 +19,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.functional import Promise
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -60,9 +61,15 @@ if TYPE_CHECKING:
 
 TAGS = ["results"]
 
-YEAR = OpenApiParameter(
-    "year", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("Year.")
-)
+
+def _in_path(name: str, kind: OpenApiTypes, description: Promise) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.PATH, description=description)
+
+
+YEAR = _in_path("year", OpenApiTypes.INT, gettext_lazy("Year."))
+RUN_ID = _in_path("run_id", OpenApiTypes.INT, gettext_lazy("The run's id."))
+VERSION = _in_path("version", OpenApiTypes.INT, gettext_lazy("The version, from 1."))
+UNIT_CODE = _in_path("code", OpenApiTypes.STR, gettext_lazy("The unit's code."))
 PAGE = OpenApiParameter(
     "page",
     OpenApiTypes.INT,
@@ -277,12 +284,7 @@ class ExplanationView(APIView):
         ),
         parameters=[
             YEAR,
-            OpenApiParameter(
-                "code",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The unit's code."),
-            ),
+            UNIT_CODE,
             ExplanationQuerySerializer,
         ],
         responses={
@@ -442,15 +444,7 @@ class RunDetailView(APIView):
         tags=TAGS,
         summary=gettext_lazy("One computation run"),
         description=gettext_lazy("A run's state, to follow it. For reviewers."),
-        parameters=[
-            YEAR,
-            OpenApiParameter(
-                "run_id",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The run's id."),
-            ),
-        ],
+        parameters=[YEAR, RUN_ID],
         responses={
             200: ComputationRunSerializer,
             403: OpenApiResponse(description=gettext_lazy("Not a reviewer.")),
@@ -483,15 +477,7 @@ class PublicationView(APIView):
             "the stored snapshot still matches it (verified, recomputed on "
             "each request)."
         ),
-        parameters=[
-            YEAR,
-            OpenApiParameter(
-                "version",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The version, from 1."),
-            ),
-        ],
+        parameters=[YEAR, VERSION],
         responses={
             200: PublicationSerializer,
             404: OpenApiResponse(description=gettext_lazy("No such version.")),
