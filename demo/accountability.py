@@ -395,15 +395,7 @@ def head_logins() -> list[str]:
             email=f"{username}@cchc.demo",
         )
         services.membership_grant(user=user, unit=unit, role=Role.UNIT_HEAD)
-        services.head_upsert(
-            unit=unit,
-            full_name=head.full_name,
-            title=head.title,
-            position=head.position,
-            tenure_from=head.tenure_from,
-            tenure_to=head.tenure_to,
-            user=user,
-        )
+        org.head_login(head, user)
         made.append(f"{username} ({head.full_name}, {head.title}, {unit.name})")
     return made
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import OutputWrapper
@@ -21,12 +22,16 @@ from django.utils import timezone
 from commitments import catalogue
 from commitments.organisation import services
 from commitments.organisation.models import (
+    Head,
     HeadPosition,
     RankingGroup,
     Role,
     Unit,
     UnitKind,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PROVINCE_CODE = "HD"
 CITY_CODE = "HD-CL"
@@ -176,49 +181,28 @@ def build_organisation(out: OutputWrapper) -> None:
     )
     _appoint(province, "Chủ tịch UBND tỉnh", deputies=("Phó Chủ tịch UBND tỉnh",))
 
+    departments = groups["departments"]
     for suffix, name, title in DEPARTMENTS:
-        unit = services.unit_upsert(
-            code=f"{PROVINCE_CODE}-{suffix}",
-            name=name,
-            kind=UnitKind.DEPARTMENT,
-            parent=province,
-            ranking_group=groups["departments"],
-            valid_from=ORGANISATION_START,
-        )
+        unit = _child(province, suffix, name, UnitKind.DEPARTMENT, departments)
         _appoint(unit, title, deputies=(f"Phó {title[0].lower()}{title[1:]}",))
 
     for suffix, name, title in DISTRICTS:
-        unit = services.unit_upsert(
-            code=f"{PROVINCE_CODE}-{suffix}",
-            name=name,
-            kind=UnitKind.DISTRICT,
-            parent=province,
-            ranking_group=groups["districts"],
-            valid_from=ORGANISATION_START,
-        )
+        unit = _child(province, suffix, name, UnitKind.DISTRICT, groups["districts"])
         _appoint(unit, title, deputies=(title.replace("Chủ tịch", "Phó Chủ tịch"),))
 
     city = _unit(CITY_CODE)
     for suffix, name, title in [*CITY_OFFICES, LAND_BRANCH]:
-        unit = services.unit_upsert(
-            code=f"{CITY_CODE}-{suffix}",
-            name=name,
-            kind=UnitKind.BRANCH if suffix == LAND_BRANCH[0] else UnitKind.OFFICE,
-            parent=city,
-            ranking_group=groups["cl-offices"],
-            valid_from=ORGANISATION_START,
-        )
-        _appoint(unit, title)
+        kind = UnitKind.BRANCH if suffix == LAND_BRANCH[0] else UnitKind.OFFICE
+        _appoint(_child(city, suffix, name, kind, groups["cl-offices"]), title)
 
     merged_to = MERGER_DATE - timedelta(days=1)
     for suffix, name in CITY_COMMUNES:
-        unit = services.unit_upsert(
-            code=f"{CITY_CODE}-{suffix}",
-            name=name,
-            kind=UnitKind.COMMUNE,
-            parent=city,
-            ranking_group=groups["cl-communes"],
-            valid_from=ORGANISATION_START,
+        unit = _child(
+            city,
+            suffix,
+            name,
+            UnitKind.COMMUNE,
+            groups["cl-communes"],
             valid_to=merged_to if suffix in MERGED_FROM else None,
         )
         title = (
@@ -239,6 +223,27 @@ def build_organisation(out: OutputWrapper) -> None:
     out.write(
         f"  organisation: {Unit.objects.count()} units, "
         f"{RankingGroup.objects.count()} ranking groups"
+    )
+
+
+def _child(
+    parent: Unit,
+    suffix: str,
+    name: str,
+    kind: str,
+    group: RankingGroup,
+    *,
+    valid_to: date | None = None,
+) -> Unit:
+    """A unit below ``parent``, coded after it, there since the demo begins."""
+    return services.unit_upsert(
+        code=f"{parent.code}-{suffix}",
+        name=name,
+        kind=kind,
+        parent=parent,
+        ranking_group=group,
+        valid_from=ORGANISATION_START,
+        valid_to=valid_to,
     )
 
 
@@ -315,6 +320,19 @@ DEMO_LOGINS = [
 ]  # fmt: skip
 
 
+def head_login(head: Head, user: User) -> None:
+    """``user`` is the login of ``head`` (its tenure as it stands)."""
+    services.head_upsert(
+        unit=head.unit,
+        full_name=head.full_name,
+        title=head.title,
+        position=head.position,
+        tenure_from=head.tenure_from,
+        tenure_to=head.tenure_to,
+        user=user,
+    )
+
+
 def build_accounts(out: OutputWrapper) -> None:
     password = settings.DEMO_PASSWORD
     today = timezone.localdate()
@@ -337,15 +355,7 @@ def build_accounts(out: OutputWrapper) -> None:
         if unit is not None:
             services.membership_grant(user=user, unit=unit, role=login.role)
         if head is not None:
-            services.head_upsert(
-                unit=head.unit,
-                full_name=head.full_name,
-                title=head.title,
-                position=head.position,
-                tenure_from=head.tenure_from,
-                tenure_to=head.tenure_to,
-                user=user,
-            )
+            head_login(head, user)
         rows.append((login.username, login.role or "admin", login.note))
     width = max(len(row[0]) for row in rows)
     out.write(f"  logins (password for all: {password}, as of {today:%d/%m/%Y}):")

@@ -9,7 +9,15 @@ bonuses, opening, copying, importing) is for a reviewer who appraises every
 one of those units, as publishing the year's results is for one who
 appraises every unit assessed (``reviews_every`` is that one test). A city's
 Phòng Nội vụ appraises its communes but does not set the departments'
-deadline."""
+deadline.
+
+Every ``may_*`` of scoring lives here (accountability's, for now, in
+scoring.accountability.services), each written once and made of a few
+tests: ``is_reviewer`` (a Home Affairs reviewer of some unit),
+``reviews_unit`` (a reviewer above this unit; ``reviewer_q`` in a query) and
+``reviews_every``. The services call them and refuse (PermissionDenied);
+views ask them only to choose what a page shows, or to refuse before reading
+anything else."""
 
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from django.utils.translation import gettext as _
 from commitments.organisation.access import (
     UNIT_EDIT_ROLES,
     memberships,
+    reaches,
     scope_queryset,
     user_roles,
 )
@@ -32,6 +41,9 @@ from scoring.models import Assessment, Framework
 if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
 
+# Who opens the leaders' dashboard (and sees it in the menu).
+DASHBOARD_ROLES = frozenset({Role.REVIEWER, Role.LEADER})
+
 
 def assessments_visible(
     user: AnyUser, queryset: QuerySet[Assessment] | None = None
@@ -40,21 +52,32 @@ def assessments_visible(
     return scope_queryset(user, queryset)
 
 
-def _holds(user: AnyUser, assessment: Assessment, roles: frozenset[str]) -> bool:
-    path = assessment.unit.path
+# --- the tests the others are made of --------------------------------------------
+
+
+def is_reviewer(user: AnyUser) -> bool:
+    """A Home Affairs reviewer of some unit, or a superuser: who reaches the
+    reviewers' pages (frameworks being prepared, deductions and bonuses,
+    criterion ranks, provisional results, the units not started). Which
+    units they appraise is ``reviews_unit`` (``reviewer_q`` in a query)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or Role.REVIEWER in user_roles(user)
+
+
+def reviews_unit(user: AnyUser, unit: Unit) -> bool:
+    """Does the user appraise ``unit``: a reviewer strictly below whose unit
+    it lies (nobody appraises their own unit), or a superuser?
+    ``reviewer_q``'s rule in Python: no query once the memberships are read."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    path = unit.path
     return any(
-        role in roles and unit_path == path for role, unit_path in memberships(user)
+        role == Role.REVIEWER and path.startswith(unit_path) and path != unit_path
+        for role, unit_path in memberships(user)
     )
-
-
-def may_fill_in(user: AnyUser, assessment: Assessment) -> bool:
-    """The unit's own staff and head enter self scores and evidence."""
-    return user.is_active and _holds(user, assessment, UNIT_EDIT_ROLES)
-
-
-def may_submit(user: AnyUser, assessment: Assessment) -> bool:
-    """The head submits (DOMAIN.md: the unit head approves and submits)."""
-    return user.is_active and _holds(user, assessment, frozenset({Role.UNIT_HEAD}))
 
 
 def reviewer_q(user: AnyUser, prefix: str = "unit__") -> Q:
@@ -73,22 +96,6 @@ def reviewer_q(user: AnyUser, prefix: str = "unit__") -> Q:
     return q
 
 
-def may_review(user: AnyUser, assessment: Assessment) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    path = assessment.unit.path
-    return any(
-        role == Role.REVIEWER and path.startswith(unit_path) and path != unit_path
-        for role, unit_path in memberships(user)
-    )
-
-
-def reviewable(user: AnyUser, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
-    return queryset.filter(reviewer_q(user))
-
-
 def reviews_every(
     user: AnyUser, queryset: QuerySet[Any], *, prefix: str = "unit__"
 ) -> bool:
@@ -102,6 +109,96 @@ def reviews_every(
     return not queryset.exclude(reviewer_q(user, prefix=prefix)).exists()
 
 
+def _holds(user: AnyUser, unit: Unit, roles: frozenset[str]) -> bool:
+    return any(
+        role in roles and unit_path == unit.path
+        for role, unit_path in memberships(user)
+    )
+
+
+# --- assessments -------------------------------------------------------------------
+
+
+def may_start(user: AnyUser, unit: Unit) -> bool:
+    """The unit's own staff and head open its assessment."""
+    return user.is_active and _holds(user, unit, UNIT_EDIT_ROLES)
+
+
+def may_fill_in(user: AnyUser, assessment: Assessment) -> bool:
+    """The unit's own staff and head enter self scores and evidence."""
+    return may_start(user, assessment.unit)
+
+
+def may_submit(user: AnyUser, assessment: Assessment) -> bool:
+    """The head submits (DOMAIN.md: the unit head approves and submits)."""
+    return user.is_active and _holds(user, assessment.unit, frozenset({Role.UNIT_HEAD}))
+
+
+def may_review(user: AnyUser, assessment: Assessment) -> bool:
+    """Reviewers above the unit appraise, return, approve, extend and decide
+    contests."""
+    return reviews_unit(user, assessment.unit)
+
+
+def reviewable(user: AnyUser, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    return queryset.filter(reviewer_q(user))
+
+
+def may_see_not_started(user: AnyUser) -> bool:
+    """The units not started and their reminders: reviewers (for the units
+    they appraise) and superusers."""
+    return is_reviewer(user)
+
+
+# --- deductions and bonuses -------------------------------------------------------
+
+
+def may_enter_adjustment(user: AnyUser, unit: Unit) -> bool:
+    """A deduction or bonus of a unit is entered and decided by its reviewers
+    (Home Affairs above it) and superusers."""
+    return reviews_unit(user, unit)
+
+
+# --- results --------------------------------------------------------------------------
+
+
+def may_see_provisional(user: AnyUser) -> bool:
+    """Provisional results and runs are the reviewers' working figures (for
+    the units they appraise); the published ones are everyone's."""
+    return is_reviewer(user)
+
+
+def may_explain_published(user: AnyUser, unit: Unit) -> bool:
+    """A published result's explanation: the unit's own people and those
+    above it (leaders, reviewers)."""
+    return reaches(user, unit)
+
+
+def may_explain_provisional(user: AnyUser, unit: Unit) -> bool:
+    """A provisional explanation is for the reviewers of the unit."""
+    return reviews_unit(user, unit)
+
+
+def may_run(user: AnyUser, year: int) -> bool:
+    """Computing and publishing a year's results is for the Home Affairs
+    reviewers who review every unit assessed that year, and superusers: a
+    city's reviewer appraises its communes but does not publish the
+    province's rankings."""
+    if not is_reviewer(user):
+        return False
+    return reviews_every(user, Assessment.objects.filter(framework__year=year))
+
+
+def may_use_dashboard(user: AnyUser) -> bool:
+    """The leaders' dashboard: reviewers, leaders and superusers."""
+    return user.is_authenticated and (
+        user.is_superuser or bool(user_roles(user) & DASHBOARD_ROLES)
+    )
+
+
+# --- frameworks -------------------------------------------------------------------
+
+
 def framework_units(*, year: int, unit_kind: str) -> QuerySet[Unit]:
     """The units a framework of that year and kind is for: those of the kind
     valid on some day of the year (a unit merged away in June was assessed
@@ -113,18 +210,22 @@ def framework_units(*, year: int, unit_kind: str) -> QuerySet[Unit]:
     )
 
 
+def may_list_frameworks(user: AnyUser) -> bool:
+    """The list of frameworks: reviewers and superusers (every framework),
+    anyone with a role in a unit (the open ones of their kinds of unit)."""
+    return is_reviewer(user) or bool(user_roles(user))
+
+
 def may_manage_frameworks_of(user: AnyUser, *, year: int, unit_kind: str) -> bool:
     """May the user create, change, open, copy into or import the framework
     of ``year`` for ``unit_kind``? A superuser, or a reviewer who appraises
     every unit of the kind that year. While the province has no unit of the
     kind, nobody's jurisdiction is tested by them: then it takes a reviewer of
     the whole province (every unit below its top), never a city's by default."""
-    if not (user.is_authenticated and user.is_active):
+    if not is_reviewer(user):
         return False
     if user.is_superuser:
         return True
-    if Role.REVIEWER not in user_roles(user):
-        return False
     units = framework_units(year=year, unit_kind=unit_kind)
     if not units.exists():
         units = Unit.objects.filter(parent__isnull=False)

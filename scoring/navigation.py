@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from commitments.organisation.access import user_roles
 from commitments.organisation.models import Role
 from commitments.organisation.navigation import NavItem
+from scoring import access
 
 if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 ASSESSMENT_ROLES = frozenset(
     {Role.UNIT_STAFF, Role.UNIT_HEAD, Role.REVIEWER, Role.LEADER}
 )
-DASHBOARD_ROLES = frozenset({Role.REVIEWER, Role.LEADER})
 
 
 def items(user: AnyUser) -> list[NavItem]:
@@ -28,7 +28,7 @@ def items(user: AnyUser) -> list[NavItem]:
     if not user.is_authenticated:
         return found
     roles = user_roles(user)
-    if user.is_superuser or roles & DASHBOARD_ROLES:
+    if access.may_use_dashboard(user):
         # The leaders' two minutes: first in their menu.
         found.append(NavItem("dashboard", _("Dashboard"), reverse("dashboard")))
     if user.is_superuser or roles & ASSESSMENT_ROLES:
@@ -48,7 +48,7 @@ def items(user: AnyUser) -> list[NavItem]:
                 "accountability", _("Accountability"), reverse("accountability_list")
             )
         )
-    if user.is_superuser or Role.REVIEWER in roles:
+    if access.is_reviewer(user):
         found.append(NavItem("frameworks", _("Frameworks"), reverse("framework_list")))
         found.append(
             NavItem(

@@ -44,13 +44,13 @@ def owners_for(user: AnyUser) -> QuerySet[Unit]:
 def ranks_visible(user: AnyUser) -> QuerySet[CriterionRank]:
     """The ranks whose responsible department the user reviews; nothing for
     anyone who does not manage frameworks."""
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         return CriterionRank.objects.none()
     return CriterionRank.objects.filter(access.reviewer_q(user, prefix="owner_unit__"))
 
 
 def _check_writer(user: AnyUser) -> None:
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
 
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from commitments.organisation.models import Unit
 from scoring import access
-from scoring.frameworks import services as frameworks
 from scoring.models import (
     Adjustment,
     AdjustmentRule,
@@ -32,14 +31,7 @@ if TYPE_CHECKING:
 
     from commitments.organisation.access import AnyUser
 
-# --- who may do what ------------------------------------------------------------
-
-
-def may_enter(user: AnyUser, unit: Unit) -> bool:
-    """The reviewers of the unit (Home Affairs above it) and superusers."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return Unit.objects.filter(access.reviewer_q(user, prefix=""), pk=unit.pk).exists()
+# --- what a reviewer sees (who may: scoring.access) --------------------------------
 
 
 def adjustments_visible(
@@ -73,7 +65,7 @@ def _decimal(value: object, field: str, *, allow_empty: bool = False) -> Decimal
 
 def _check_catalogue_editable(user: AnyUser, framework: Framework) -> None:
     # The catalogue is the framework's: managed by whoever manages it.
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
     framework = Framework.objects.get(pk=framework.pk)  # as stored
     access.check_manage_framework(
@@ -208,7 +200,7 @@ def adjustment_enter(
     now: datetime,
 ) -> Adjustment:
     """A reviewer's record: it counts once another reviewer approves it."""
-    if not may_enter(user, unit):
+    if not access.may_enter_adjustment(user, unit):
         raise PermissionDenied
     errors: dict[str, str] = {}
     if rule.framework_id != framework.pk:
@@ -265,7 +257,7 @@ def adjustment_decide(
         .select_related("unit", "rule")
         .get(pk=adjustment.pk)
     )
-    if not may_enter(user, locked.unit):
+    if not access.may_enter_adjustment(user, locked.unit):
         raise PermissionDenied
     if locked.state != AdjustmentState.PROPOSED:
         raise ValidationError(

@@ -65,7 +65,7 @@ def _reviewer(request: HttpRequest) -> User:
     else (they have no record to see here)."""
     user = request.user
     assert user.is_authenticated  # behind login_required
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
     return user
 
@@ -174,17 +174,12 @@ def adjustment_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AdjustmentForm(request.POST, units=units, rules=rules)
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 record = adjustments.adjustment_enter(
                     user=user,
                     framework=framework,
-                    unit=data["unit"],
-                    rule=data["rule"],
-                    cases=data["cases"],
-                    reason=data["reason"],
-                    evidence=data["evidence"],
                     now=timezone.now(),
+                    **form.cleaned_data,
                 )
             except ValidationError as exc:
                 attach(form, exc)
@@ -341,6 +336,19 @@ def _check_manages(user: User, framework: Framework) -> None:
         raise PermissionDenied(access.framework_refusal(framework.unit_kind))
 
 
+def _managed_rule(
+    request: HttpRequest, pk: int, rule_pk: int
+) -> tuple[User, AdjustmentRule]:
+    """The reviewer and a rule of framework ``pk`` they manage (404 for a
+    rule of another framework, 403 saying why for one they do not)."""
+    user = _reviewer(request)
+    rule = get_object_or_404(
+        AdjustmentRule.objects.select_related("framework"), pk=rule_pk, framework_id=pk
+    )
+    _check_manages(user, rule.framework)
+    return user, rule
+
+
 def _frozen(request: HttpRequest, framework: Framework) -> HttpResponse | None:
     """Back to the catalogue, with a message, once the year is published."""
     if not framework.is_frozen:
@@ -383,11 +391,7 @@ def adjustment_rules(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def adjustment_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
-    user = _reviewer(request)
-    rule = get_object_or_404(
-        AdjustmentRule.objects.select_related("framework"), pk=rule_pk, framework_id=pk
-    )
-    _check_manages(user, rule.framework)
+    user, rule = _managed_rule(request, pk, rule_pk)
     if refused := _frozen(request, rule.framework):
         return refused
     if request.method == "POST":
@@ -431,11 +435,7 @@ def _number(value: Any) -> str:
 @login_required
 @require_POST
 def adjustment_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
-    user = _reviewer(request)
-    rule = get_object_or_404(
-        AdjustmentRule.objects.select_related("framework"), pk=rule_pk, framework_id=pk
-    )
-    _check_manages(user, rule.framework)
+    user, rule = _managed_rule(request, pk, rule_pk)
     if refused := _frozen(request, rule.framework):
         return refused
     try:
@@ -484,17 +484,9 @@ def _rank_form(
     if request.method == "POST":
         form = CriterionRankForm(request.POST, owners=owners)
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 saved = criterion_ranks.criterion_rank_upsert(
-                    user=user,
-                    instance=instance,
-                    year=data["year"],
-                    index=data["index"],
-                    code=data["code"],
-                    title=data["title"],
-                    rank=data["rank"],
-                    owner_unit=data["owner_unit"],
+                    user=user, instance=instance, **form.cleaned_data
                 )
             except ValidationError as exc:
                 attach(form, exc)

@@ -11,10 +11,11 @@ import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
+from cchc_portal.api_schema import retrieve_schema
 from scoring.accountability.services import (
     cases_visible,
     ratings_proposal_changed,
@@ -78,23 +79,17 @@ class AccountabilityCaseListView(
     filterset_class = AccountabilityCaseFilter
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="accountability_cases_retrieve",
-        tags=TAGS,
-        summary=_("One explanation request with its steps"),
-        description=_(
-            "What opened the case, the head's explanation, the decision with "
-            "its ground and reason, and every step with who took it and when. "
-            "Another unit's case answers 404."
-        ),
-        responses={
-            200: AccountabilityCaseDetailSerializer,
-            404: OpenApiResponse(
-                description=_("No such case among those the caller sees.")
-            ),
-        },
-    )
+@retrieve_schema(
+    operation_id="accountability_cases_retrieve",
+    tags=TAGS,
+    summary=_("One explanation request with its steps"),
+    description=_(
+        "What opened the case, the head's explanation, the decision with "
+        "its ground and reason, and every step with who took it and when. "
+        "Another unit's case answers 404."
+    ),
+    serializer=AccountabilityCaseDetailSerializer,
+    missing=_("No such case among those the caller sees."),
 )
 class AccountabilityCaseDetailView(
     CaseReadView, generics.RetrieveAPIView[AccountabilityCase]
@@ -162,23 +157,17 @@ class HeadRatingListView(RatingReadView, generics.ListAPIView[HeadRating]):
     filterset_class = HeadRatingFilter
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="head_ratings_retrieve",
-        tags=TAGS,
-        summary=_("One head's completion rating"),
-        description=_(
-            "The proposal and what it was made from, the final rating with "
-            "who gave it, when and why. A rating the caller may not see "
-            "answers 404."
-        ),
-        responses={
-            200: HeadRatingSerializer,
-            404: OpenApiResponse(
-                description=_("No such rating among those the caller sees.")
-            ),
-        },
-    )
+@retrieve_schema(
+    operation_id="head_ratings_retrieve",
+    tags=TAGS,
+    summary=_("One head's completion rating"),
+    description=_(
+        "The proposal and what it was made from, the final rating with "
+        "who gave it, when and why. A rating the caller may not see "
+        "answers 404."
+    ),
+    serializer=HeadRatingSerializer,
+    missing=_("No such rating among those the caller sees."),
 )
 class HeadRatingDetailView(RatingReadView, generics.RetrieveAPIView[HeadRating]):
     serializer_class = HeadRatingSerializer

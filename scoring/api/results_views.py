@@ -19,6 +19,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.functional import Promise
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ from rest_framework.views import APIView
 
 from cchc_portal.api_filters import PageNumberPagination
 from commitments.organisation.models import Unit
-from scoring import tasks
+from scoring import access, tasks
 from scoring.api.results_serializers import (
     PROVISIONAL,
     ComputationRunPageSerializer,
@@ -60,9 +61,15 @@ if TYPE_CHECKING:
 
 TAGS = ["results"]
 
-YEAR = OpenApiParameter(
-    "year", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("Year.")
-)
+
+def _in_path(name: str, kind: OpenApiTypes, description: Promise) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.PATH, description=description)
+
+
+YEAR = _in_path("year", OpenApiTypes.INT, gettext_lazy("Year."))
+RUN_ID = _in_path("run_id", OpenApiTypes.INT, gettext_lazy("The run's id."))
+VERSION = _in_path("version", OpenApiTypes.INT, gettext_lazy("The version, from 1."))
+UNIT_CODE = _in_path("code", OpenApiTypes.STR, gettext_lazy("The unit's code."))
 PAGE = OpenApiParameter(
     "page",
     OpenApiTypes.INT,
@@ -206,7 +213,7 @@ class RankingView(APIView):
     def _provisional(
         self, request: Request, year: int, wanted: dict[str, Any]
     ) -> dict[str, Any]:
-        if not results.may_see_provisional(request.user):
+        if not access.may_see_provisional(request.user):
             raise _provisional_refused()
         if "version" in wanted:
             raise _no_version_for_provisional()
@@ -277,12 +284,7 @@ class ExplanationView(APIView):
         ),
         parameters=[
             YEAR,
-            OpenApiParameter(
-                "code",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The unit's code."),
-            ),
+            UNIT_CODE,
             ExplanationQuerySerializer,
         ],
         responses={
@@ -309,15 +311,15 @@ class ExplanationView(APIView):
         unit = Unit.objects.filter(code=code).first()
         hidden = NotFound(_("No such unit among those whose results you may see."))
         if wanted["status"] == PROVISIONAL:
-            if not results.may_see_provisional(user):
+            if not access.may_see_provisional(user):
                 raise _provisional_refused()
             if "version" in wanted:
                 raise _no_version_for_provisional()
-            if unit is None or not results.may_explain_provisional(user, unit):
+            if unit is None or not access.may_explain_provisional(user, unit):
                 raise hidden
             explanation = results.explanation_provisional(year, unit)
         else:
-            if unit is None or not results.may_explain_published(user, unit):
+            if unit is None or not access.may_explain_published(user, unit):
                 raise hidden
             explanation = results.explanation_published(
                 year, unit, wanted.get("version")
@@ -344,7 +346,7 @@ class RunRequestThrottle(ScopedRateThrottle):
 
 
 def _runs_readable(request: Request) -> None:
-    if not results.may_see_provisional(request.user):
+    if not access.may_see_provisional(request.user):
         raise PermissionDenied(
             _("Computation runs are only for the Home Affairs reviewers.")
         )
@@ -417,7 +419,7 @@ class RunListView(APIView):
         },
     )
     def post(self, request: Request, year: int) -> Response:
-        if not publication.may_run(request.user, year):
+        if not access.may_run(request.user, year):
             raise PermissionDenied(
                 _("Only Home Affairs reviewers may start a computation of the results.")
             )
@@ -442,15 +444,7 @@ class RunDetailView(APIView):
         tags=TAGS,
         summary=gettext_lazy("One computation run"),
         description=gettext_lazy("A run's state, to follow it. For reviewers."),
-        parameters=[
-            YEAR,
-            OpenApiParameter(
-                "run_id",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The run's id."),
-            ),
-        ],
+        parameters=[YEAR, RUN_ID],
         responses={
             200: ComputationRunSerializer,
             403: OpenApiResponse(description=gettext_lazy("Not a reviewer.")),
@@ -483,15 +477,7 @@ class PublicationView(APIView):
             "the stored snapshot still matches it (verified, recomputed on "
             "each request)."
         ),
-        parameters=[
-            YEAR,
-            OpenApiParameter(
-                "version",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=gettext_lazy("The version, from 1."),
-            ),
-        ],
+        parameters=[YEAR, VERSION],
         responses={
             200: PublicationSerializer,
             404: OpenApiResponse(description=gettext_lazy("No such version.")),

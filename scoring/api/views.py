@@ -29,6 +29,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cchc_portal.api_errors import error_body
+from cchc_portal.api_schema import retrieve_schema
 from scoring import access
 from scoring.api.filters import AssessmentFilter, FrameworkFilter
 from scoring.api.serializers import (
@@ -79,22 +80,16 @@ class FrameworkListView(FrameworkReadView, generics.ListAPIView[Framework]):
     ordering = ["-year", "unit_kind"]
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="frameworks_retrieve",
-        tags=["frameworks"],
-        summary=_("One index framework with its tree"),
-        description=_(
-            "Settings, tiers, and the tree of fields, criteria and sub-criteria "
-            "with every attribute. Points are decimal strings."
-        ),
-        responses={
-            200: FrameworkDetailSerializer,
-            404: OpenApiResponse(
-                description=_("No such framework among those the caller sees.")
-            ),
-        },
-    )
+@retrieve_schema(
+    operation_id="frameworks_retrieve",
+    tags=["frameworks"],
+    summary=_("One index framework with its tree"),
+    description=_(
+        "Settings, tiers, and the tree of fields, criteria and sub-criteria "
+        "with every attribute. Points are decimal strings."
+    ),
+    serializer=FrameworkDetailSerializer,
+    missing=_("No such framework among those the caller sees."),
 )
 class FrameworkDetailView(FrameworkReadView, generics.RetrieveAPIView[Framework]):
     serializer_class = FrameworkDetailSerializer
@@ -146,23 +141,17 @@ class AssessmentListView(AssessmentReadView, generics.ListAPIView[Assessment]):
         )
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="assessments_retrieve",
-        tags=["assessments"],
-        summary=_("One assessment, leaf by leaf"),
-        description=_(
-            "State, round and dates, and for each leaf its maximum, self score "
-            "and explanation, appraised score and reason, evidence file names "
-            "and version. Another unit's assessment answers 404."
-        ),
-        responses={
-            200: AssessmentDetailSerializer,
-            404: OpenApiResponse(
-                description=_("No such assessment among those the caller sees.")
-            ),
-        },
-    )
+@retrieve_schema(
+    operation_id="assessments_retrieve",
+    tags=["assessments"],
+    summary=_("One assessment, leaf by leaf"),
+    description=_(
+        "State, round and dates, and for each leaf its maximum, self score "
+        "and explanation, appraised score and reason, evidence file names "
+        "and version. Another unit's assessment answers 404."
+    ),
+    serializer=AssessmentDetailSerializer,
+    missing=_("No such assessment among those the caller sees."),
 )
 class AssessmentDetailView(AssessmentReadView, generics.RetrieveAPIView[Assessment]):
     serializer_class = AssessmentDetailSerializer

@@ -31,7 +31,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from commitments.organisation.access import user_roles
 from commitments.organisation.models import Membership, Role
 from scoring import access
 from scoring.assessments import services
@@ -131,13 +130,6 @@ def with_started(queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
 # Not started: a draft without any self score (as the reviewers' queue of
 # scoring.assessments.selectors counts it). Needs with_started().
 NOT_STARTED_Q = Q(state=AssessmentState.DRAFT, started=False)
-
-
-def may_see_not_started(user: AnyUser) -> bool:
-    """Reviewers (for the units they appraise) and superusers."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or Role.REVIEWER in user_roles(user)
 
 
 def frameworks_reviewed(user: AnyUser) -> QuerySet[Framework]:

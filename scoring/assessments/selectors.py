@@ -29,11 +29,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from commitments.organisation.access import get_scoped_or_404
+from commitments.organisation.access import get_scoped_or_404, memberships
+from commitments.organisation.models import Unit
 from procedures import figures
 from procedures import rules as procedure_rules
 from procedures import selectors as procedure_selectors
@@ -49,6 +51,7 @@ from scoring.models import (
     ContestState,
     Evidence,
     Framework,
+    FrameworkState,
     Method,
     Node,
     Notice,
@@ -79,6 +82,24 @@ def score_get(*, assessment: Assessment, pk: int) -> Score:
         return Score.objects.select_related("node").get(assessment=assessment, pk=pk)
     except Score.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def comment_get(*, assessment: Assessment, pk: int) -> Comment:
+    """A reviewer's comment on one of the assessment's leaves."""
+    return get_object_or_404(
+        Comment.objects.select_related("score__node"),
+        pk=pk,
+        score__assessment=assessment,
+    )
+
+
+def contest_get(*, assessment: Assessment, pk: int) -> Contest:
+    """A request to review one of the assessment's appraised scores."""
+    return get_object_or_404(
+        Contest.objects.select_related("score__node"),
+        pk=pk,
+        score__assessment=assessment,
+    )
 
 
 def document_get(*, assessment: Assessment, pk: int) -> Evidence:
@@ -473,6 +494,31 @@ def queue_frameworks(*, user: AnyUser) -> QuerySet[Framework]:
     return Framework.objects.filter(
         pk__in=access.assessments_visible(user).values("framework_id")
     ).order_by("-year", "unit_kind")
+
+
+def assessments_startable(*, user: AnyUser) -> list[tuple[Framework, Unit]]:
+    """Open frameworks of the units the user fills in (access.may_start) for
+    which the unit has no assessment yet."""
+    paths = {path for _role, path in memberships(user)}
+    units = [
+        unit
+        for unit in (Unit.objects.filter(path__in=paths) if paths else [])
+        if access.may_start(user, unit)
+    ]
+    if not units:
+        return []
+    frameworks = Framework.objects.filter(
+        state=FrameworkState.OPEN, unit_kind__in={unit.kind for unit in units}
+    ).order_by("-year")
+    started = set(
+        Assessment.objects.filter(unit__in=units).values_list("framework_id", "unit_id")
+    )
+    return [
+        (framework, unit)
+        for framework in frameworks
+        for unit in units
+        if unit.kind == framework.unit_kind and (framework.pk, unit.pk) not in started
+    ]
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,18 @@ def assessment_open(*, framework: Framework, unit: Unit) -> Assessment:
 
 
 @transaction.atomic
+def assessment_start(*, user: User, framework: Framework, unit: Unit) -> Assessment:
+    """A unit's staff or head opens its assessment against an open framework
+    (the framework's state as stored)."""
+    if not access.may_start(user, unit):
+        raise PermissionDenied
+    stored = Framework.objects.filter(pk=framework.pk, state=FrameworkState.OPEN)
+    if not stored.exists():
+        raise ValidationError(_("This framework is not open for self-assessment."))
+    return assessment_open(framework=framework, unit=unit)
+
+
+@transaction.atomic
 def assessments_open(*, framework: Framework, units: Sequence[Unit]) -> int:
     """assessment_open for many units at once (a framework opened for a whole
     province): a fixed number of queries whatever the number of units, and
@@ -178,6 +190,13 @@ def _check_version(score: Score, version: int | None) -> None:
             if score.updated_by
             else _("someone else"),
         }
+    )
+
+
+def _not_of_assessment(score: Score) -> ValidationError:
+    return ValidationError(
+        _("%(leaf)s: a document is not part of this assessment.")
+        % {"leaf": score.node.code}
     )
 
 
@@ -251,10 +270,7 @@ def score_evidence_set(
         Evidence.objects.filter(assessment=score.assessment, pk__in=evidence_ids)
     )
     if len(documents) != len(set(evidence_ids)):
-        raise ValidationError(
-            _("%(leaf)s: a document is not part of this assessment.")
-            % {"leaf": score.node.code}
-        )
+        raise _not_of_assessment(score)
     score._history_user = user  # type: ignore[attr-defined]
     score.evidence.set(documents)
     _save(score, user, [])
@@ -271,10 +287,7 @@ def score_evidence_attach(
     score = _locked_score(score_id)
     check_fill_in(user, score.assessment, today)
     if document.assessment_id != score.assessment_id:
-        raise ValidationError(
-            _("%(leaf)s: a document is not part of this assessment.")
-            % {"leaf": score.node.code}
-        )
+        raise _not_of_assessment(score)
     score._history_user = user  # type: ignore[attr-defined]
     score.evidence.add(document)
     _save(score, user, [])
@@ -577,6 +590,9 @@ def provisional_results_open(*, user: User, framework: Framework, today: date) -
     """Show the appraised scores of the approved assessments the user reviews
     and open the window in which units may contest them."""
     from datetime import timedelta
+
+    if not access.is_reviewer(user):
+        raise PermissionDenied
 
     until = today + timedelta(days=framework.contest_days)
     count = 0

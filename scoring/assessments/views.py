@@ -12,11 +12,13 @@ names the leaf, beside the leaf when the page saved it by script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,12 +39,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from commitments.organisation.access import (
-    UNIT_EDIT_ROLES,
     access_unit,
-    memberships,
-    user_roles,
 )
-from commitments.organisation.models import Role, Unit
 from scoring import access
 from scoring.assessments import evidence, selectors, services
 from scoring.assessments.forms import (
@@ -61,11 +59,8 @@ from scoring.assessments.forms import (
 from scoring.models import (
     Assessment,
     AssessmentState,
-    Comment,
-    Contest,
     ContestState,
     Framework,
-    FrameworkState,
     Score,
 )
 
@@ -109,13 +104,6 @@ def _points(value: Decimal | None) -> str | None:
 
 def _local_time(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%H:%M")
-
-
-def _fills_in_unit(user: User, unit: Unit) -> bool:
-    return any(
-        role in UNIT_EDIT_ROLES and path == unit.path
-        for role, path in memberships(user)
-    )
 
 
 def lock_reason(assessment: Assessment, today: date) -> str:
@@ -208,7 +196,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     else:
         queue = selectors.assessment_queue(user=user, filters=filters)
     page = Paginator(queue, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
-    reviewer = user.is_superuser or Role.REVIEWER in user_roles(user)
+    reviewer = access.is_reviewer(user)
     rows = [
         (assessment, access.may_review(user, assessment) if reviewer else False)
         for assessment in page
@@ -227,31 +215,10 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "reviewer": reviewer,
             "provisional": provisional,
-            "startable": _startable(user),
+            "startable": selectors.assessments_startable(user=user),
             "today": timezone.localdate(),
         },
     )
-
-
-def _startable(user: User) -> list[tuple[Framework, Unit]]:
-    """Open frameworks of the units the user fills in for which the unit has
-    no assessment yet."""
-    paths = [path for role, path in memberships(user) if role in UNIT_EDIT_ROLES]
-    units = list(Unit.objects.filter(path__in=paths)) if paths else []
-    if not units:
-        return []
-    frameworks = Framework.objects.filter(
-        state=FrameworkState.OPEN, unit_kind__in={unit.kind for unit in units}
-    ).order_by("-year")
-    started = set(
-        Assessment.objects.filter(unit__in=units).values_list("framework_id", "unit_id")
-    )
-    return [
-        (framework, unit)
-        for framework in frameworks
-        for unit in units
-        if unit.kind == framework.unit_kind and (framework.pk, unit.pk) not in started
-    ]
 
 
 @login_required
@@ -263,13 +230,10 @@ def assessment_start(
     user = _user(request)
     unit = access_unit(user, code)
     framework = get_object_or_404(Framework, pk=framework_pk)
-    if not _fills_in_unit(user, unit):
-        raise PermissionDenied
-    if framework.state != FrameworkState.OPEN:
-        messages.error(request, _("This framework is not open for self-assessment."))
-        return redirect("assessment_list")
     try:
-        assessment = services.assessment_open(framework=framework, unit=unit)
+        assessment = services.assessment_start(
+            user=user, framework=framework, unit=unit
+        )
     except ValidationError as exc:
         messages.error(request, _text(exc))
         return redirect("assessment_list")
@@ -313,18 +277,28 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@never_cache
-@login_required
-@require_POST
-def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
-    """One leaf's self score and explanation, saved against the version the
-    page read (the autosave's endpoint; a plain form post works too)."""
+def _leaf_save(
+    request: HttpRequest,
+    pk: int,
+    score_pk: int,
+    *,
+    may: Callable[[User, Assessment], bool],
+    form_class: type[forms.Form],
+    save: Callable[[User, Score, dict[str, Any]], Score],
+    shown: tuple[str, str],
+    done: str,
+    page: str = "",
+) -> HttpResponse:
+    """One leaf saved against the version the page read, by the page's
+    script (JSON) or a plain form post: 403 first for a user who ``may``
+    not, the service's refusal at the leaf (409 for a stale version), else
+    the leaf's ``shown`` fields as saved and the new totals."""
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
     score = selectors.score_get(assessment=assessment, pk=score_pk)
-    if not access.may_fill_in(user, assessment):
+    if not may(user, assessment):
         return _forbidden_json(request)
-    form = SelfScoreForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _refused(
             request,
@@ -332,35 +306,58 @@ def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
             score,
             ValidationError(_("Reload the page and enter the score again.")),
             status=400,
+            page=page,
         )
     try:
-        saved = services.score_self_save(
-            user=user,
-            score_id=score.pk,
-            self_score=form.cleaned_data["self_score"],
-            explanation=form.cleaned_data["explanation"],
-            version=form.cleaned_data["version"],
-            today=timezone.localdate(),
-        )
+        saved = save(user, score, form.cleaned_data)
     except services.StaleVersion as exc:
-        return _refused(request, assessment, score, exc, status=409)
+        return _refused(request, assessment, score, exc, status=409, page=page)
     except ValidationError as exc:
-        return _refused(request, assessment, score, exc, status=400)
+        return _refused(request, assessment, score, exc, status=400, page=page)
     except PermissionDenied:
         return _forbidden_json(request)
     if _wants_json(request):
+        points, text = shown
         return JsonResponse(
             {
                 "ok": True,
                 "version": saved.version,
-                "self_score": _points(saved.self_score),
-                "explanation": saved.explanation,
+                points: _points(getattr(saved, points)),
+                text: getattr(saved, text),
                 "saved_at": _local_time(saved.updated_at),
                 **_totals_json(assessment, user),
             }
         )
-    messages.success(request, _("%(leaf)s saved.") % {"leaf": score.node.code})
-    return _back(assessment, anchor=_anchor(score))
+    messages.success(request, done % {"leaf": score.node.code})
+    return _back(assessment, page=page, anchor=_anchor(score))
+
+
+@never_cache
+@login_required
+@require_POST
+def score_save(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
+    """One leaf's self score and explanation (the autosave's endpoint)."""
+
+    def save(user: User, score: Score, data: dict[str, Any]) -> Score:
+        return services.score_self_save(
+            user=user,
+            score_id=score.pk,
+            self_score=data["self_score"],
+            explanation=data["explanation"],
+            version=data["version"],
+            today=timezone.localdate(),
+        )
+
+    return _leaf_save(
+        request,
+        pk,
+        score_pk,
+        may=access.may_fill_in,
+        form_class=SelfScoreForm,
+        save=save,
+        shown=("self_score", "explanation"),
+        done=_("%(leaf)s saved."),
+    )
 
 
 @login_required
@@ -507,11 +504,7 @@ def assessment_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_answer(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse:
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
-    comment = get_object_or_404(
-        Comment.objects.select_related("score__node"),
-        pk=comment_pk,
-        score__assessment=assessment,
-    )
+    comment = selectors.comment_get(assessment=assessment, pk=comment_pk)
     form = AnswerForm(request.POST)
     leaf = comment.score.node.code
     try:
@@ -600,48 +593,27 @@ def assessment_appraise(request: HttpRequest, pk: int) -> HttpResponse:
 def score_appraise(request: HttpRequest, pk: int, score_pk: int) -> HttpResponse:
     """One leaf's appraised score and reason (a reason whenever it differs
     from the self score: the service says so, naming the leaf)."""
-    user = _user(request)
-    assessment = selectors.assessment_get(user=user, pk=pk)
-    score = selectors.score_get(assessment=assessment, pk=score_pk)
-    if not access.may_review(user, assessment):
-        return _forbidden_json(request)
-    form = AppraiseForm(request.POST)
-    if not form.is_valid():
-        return _refused(
-            request,
-            assessment,
-            score,
-            ValidationError(_("Reload the page and enter the score again.")),
-            status=400,
-            page="appraise",
-        )
-    try:
-        saved = services.score_appraise(
+
+    def save(user: User, score: Score, data: dict[str, Any]) -> Score:
+        return services.score_appraise(
             user=user,
             score_id=score.pk,
-            appraised_score=form.cleaned_data["appraised_score"],
-            reason=form.cleaned_data["appraisal_reason"],
-            version=form.cleaned_data["version"],
+            appraised_score=data["appraised_score"],
+            reason=data["appraisal_reason"],
+            version=data["version"],
         )
-    except services.StaleVersion as exc:
-        return _refused(request, assessment, score, exc, status=409, page="appraise")
-    except ValidationError as exc:
-        return _refused(request, assessment, score, exc, status=400, page="appraise")
-    except PermissionDenied:
-        return _forbidden_json(request)
-    if _wants_json(request):
-        return JsonResponse(
-            {
-                "ok": True,
-                "version": saved.version,
-                "appraised_score": _points(saved.appraised_score),
-                "appraisal_reason": saved.appraisal_reason,
-                "saved_at": _local_time(saved.updated_at),
-                **_totals_json(assessment, user),
-            }
-        )
-    messages.success(request, _("%(leaf)s appraised.") % {"leaf": score.node.code})
-    return _back(assessment, page="appraise", anchor=_anchor(score))
+
+    return _leaf_save(
+        request,
+        pk,
+        score_pk,
+        may=access.may_review,
+        form_class=AppraiseForm,
+        save=save,
+        shown=("appraised_score", "appraisal_reason"),
+        done=_("%(leaf)s appraised."),
+        page="appraise",
+    )
 
 
 @login_required
@@ -747,11 +719,7 @@ def extension_grant(request: HttpRequest, pk: int) -> HttpResponse:
 def contest_decide(request: HttpRequest, pk: int, contest_pk: int) -> HttpResponse:
     user = _user(request)
     assessment = selectors.assessment_get(user=user, pk=pk)
-    contest = get_object_or_404(
-        Contest.objects.select_related("score__node"),
-        pk=contest_pk,
-        score__assessment=assessment,
-    )
+    contest = selectors.contest_get(assessment=assessment, pk=contest_pk)
     form = DecisionForm(request.POST)
     leaf = contest.score.node.code
     try:
@@ -783,7 +751,9 @@ def provisional_open(request: HttpRequest, framework_pk: int) -> HttpResponse:
     """Show the appraised scores of the approved assessments the reviewer
     appraises in a framework, and open the window to contest them."""
     user = _user(request)
-    if not (user.is_superuser or Role.REVIEWER in user_roles(user)):
+    # Refused before the framework is looked up, as the service would: a
+    # non-reviewer learns nothing of which frameworks exist.
+    if not access.is_reviewer(user):
         raise PermissionDenied
     framework = get_object_or_404(Framework, pk=framework_pk)
     count = services.provisional_results_open(

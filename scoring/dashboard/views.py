@@ -43,12 +43,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from commitments.models import Commitment
-from commitments.organisation.access import memberships, units_visible_to, user_roles
+from commitments.organisation.access import memberships, units_visible_to
 from commitments.organisation.models import Unit
+from scoring import access
 from scoring.accountability import services as accountability
 from scoring.dashboard import selectors as dashboard
 from scoring.models import ComputationRun, Publication
-from scoring.navigation import DASHBOARD_ROLES
 from scoring.results import formatting, generation, page_cache, publication
 from scoring.results import selectors as results
 from scoring.results.selectors import PROVISIONAL, PUBLISHED
@@ -56,7 +56,6 @@ from scoring.results.selectors import PROVISIONAL, PUBLISHED
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-ROLES = DASHBOARD_ROLES
 PER_PAGE = 50
 GROUP_SECONDS = 10 * 60
 WATCH_SECONDS = 5 * 60
@@ -73,15 +72,9 @@ HEAT_STEPS = (
 )
 
 
-def may_use(user: Any) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or bool(user_roles(user) & ROLES)
-    )
-
-
 def _user(request: HttpRequest) -> User:
     user = request.user
-    if not may_use(user):
+    if not access.may_use_dashboard(user):
         raise PermissionDenied
     assert user.is_authenticated
     return user
@@ -144,7 +137,7 @@ def _source(request: HttpRequest, user: User, year: int) -> Source | None:
             return Source(year, publication=found)
         if view == PUBLISHED:
             raise Http404
-    if not results.may_see_provisional(user):
+    if not access.may_see_provisional(user):
         if view == PROVISIONAL:
             raise Http404
         return None
@@ -392,7 +385,7 @@ def _dashboard(request: HttpRequest, user: User) -> tuple[HttpResponse, Source |
             "group_html": mark_safe(group_html),  # rendered by our template
             "watch_html": mark_safe(_watch_section(user)),
             "trend": _trend(trend_unit),
-            "reviewer": results.may_see_provisional(user),
+            "reviewer": access.may_see_provisional(user),
             "has_publication": source.publication is not None
             or results.publication_of(year, with_parameters=False) is not None,
         },
@@ -437,7 +430,7 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
             for (code_, title), value in zip(columns, values, strict=True)
         ]
     provisional = None
-    if results.may_explain_provisional(user, unit):
+    if access.may_explain_provisional(user, unit):
         provisional = (
             results.provisional_results(user, year)
             .filter(unit=unit)

@@ -17,11 +17,12 @@ each of them, a leaf's new maximum is copied to its score rows, and a change
 that would throw away what a unit entered (a score above the new maximum, a
 leaf with scores deleted or split) is refused with the leaf and the unit named.
 
-Reads that decide who sees which framework live here too (``may_manage``,
-``frameworks_visible``): the assessment scoping of scoring.access is by unit,
-a framework belongs to a kind of unit. Seeing the frameworks being prepared
-(and the pages that build them) is for every reviewer; changing one is for
-those access.may_manage_framework allows."""
+The read that decides who sees which framework lives here too
+(``frameworks_visible``): the assessment scoping of scoring.access is by
+unit, a framework belongs to a kind of unit. Seeing the frameworks being
+prepared (and the pages that build them) is for every reviewer
+(access.is_reviewer); changing one is for those
+access.may_manage_framework allows."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.organisation.access import units_q, user_roles
-from commitments.organisation.models import Role, Unit, UnitKind
+from commitments.organisation.access import units_q
+from commitments.organisation.models import Unit, UnitKind
 from procedures.figures import Rate
 from scoring import access, rules
 from scoring.assessments import services
@@ -84,24 +85,17 @@ DEFAULT_TIERS = (
 UNITS_NAMED = 3
 
 
-# --- who may do what -----------------------------------------------------------
-
-
-def may_manage(user: AnyUser) -> bool:
-    """Home Affairs reviewers (of any unit) and superusers see the frameworks
-    being prepared and the pages that build them. Which framework they may
-    change is access.may_manage_framework's answer."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or Role.REVIEWER in user_roles(user)
+# --- who sees which framework ---------------------------------------------------
 
 
 def frameworks_visible(user: AnyUser) -> QuerySet[Framework]:
-    """Every framework for those who manage them; for anyone else (staff,
-    heads, leaders) the frameworks, once open, of the kinds of unit they
-    reach: those their units are assessed against. Drafts are Home Affairs'
-    work in progress."""
-    if may_manage(user):
+    """Every framework for Home Affairs reviewers (of any unit) and
+    superusers, who see the frameworks being prepared and the pages that
+    build them (which one they may change is access.may_manage_framework's
+    answer); for anyone else (staff, heads, leaders) the frameworks, once
+    open, of the kinds of unit they reach: those their units are assessed
+    against. Drafts are Home Affairs' work in progress."""
+    if access.is_reviewer(user):
         return Framework.objects.all()
     kinds = Unit.objects.filter(units_q(user)).values("kind")
     return Framework.objects.exclude(state=FrameworkState.DRAFT).filter(
@@ -112,7 +106,7 @@ def frameworks_visible(user: AnyUser) -> QuerySet[Framework]:
 def _check_manager(user: AnyUser, *, year: int, unit_kind: str) -> None:
     """The framework of ``year`` and ``unit_kind`` is the user's to change
     (PermissionDenied with the reason otherwise)."""
-    if not may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
     access.check_manage_framework(user, year=year, unit_kind=unit_kind)
 
@@ -828,7 +822,7 @@ def framework_create(
     """An empty draft framework with the national tiers."""
     if unit_kind in UnitKind.values and FIRST_YEAR <= year <= LAST_YEAR:
         _check_manager(user, year=year, unit_kind=unit_kind)
-    elif not may_manage(user):
+    elif not access.is_reviewer(user):
         raise PermissionDenied
     errors = settings_errors(
         year=year, name=name, contest_days=contest_days, reminder_days=reminder_days
@@ -1191,7 +1185,7 @@ def framework_copy(*, user: AnyUser, source: Framework, year: int) -> Framework:
     """Last year's framework as the draft of a new year: its settings (the
     deadline moved to the new year), tiers and tree. The copy is a framework
     of the source's kind: whoever manages that kind in the new year copies."""
-    if not may_manage(user):
+    if not access.is_reviewer(user):
         raise PermissionDenied
     source = Framework.objects.get(pk=source.pk)
     if FIRST_YEAR <= year <= LAST_YEAR:
@@ -1237,7 +1231,7 @@ def framework_load(
     checked again here: a caller may not have."""
     if data.unit_kind in UnitKind.values and FIRST_YEAR <= data.year <= LAST_YEAR:
         _check_manager(user, year=data.year, unit_kind=data.unit_kind)
-    elif not may_manage(user):
+    elif not access.is_reviewer(user):
         raise PermissionDenied
     errors = settings_errors(
         year=data.year,

@@ -3,7 +3,7 @@ items, tiers and settings, the workbook import and export, copying last
 year's and opening a framework for self-assessment.
 
 Home Affairs reviewers and superusers reach the pages that build
-(scoring.frameworks.services.may_manage); a framework changes only for those who
+(scoring.access.is_reviewer); a framework changes only for those who
 manage its kind of unit (scoring.access.may_manage_framework: a superuser,
 or a reviewer of every unit of the kind), anyone else answers 403 with the
 reason. Staff, heads and leaders read the open frameworks their units are
@@ -24,7 +24,6 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cchc_portal.forms import attach
-from commitments.organisation.access import user_roles
 from commitments.organisation.models import UnitKind
 from procedures.figures import Rate
 from scoring import access
@@ -60,7 +59,7 @@ def _user(request: HttpRequest) -> User:
 def _manager(request: HttpRequest) -> User:
     """The user, when they build frameworks; 404 for anyone else."""
     user = _user(request)
-    if not frameworks.may_manage(user):
+    if not access.is_reviewer(user):
         raise Http404
     return user
 
@@ -100,9 +99,9 @@ def _editable(request: HttpRequest, pk: int) -> tuple[User, Framework] | None:
 @require_GET
 def framework_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    manage = frameworks.may_manage(user)
-    if not manage and not user_roles(user):
+    if not access.may_list_frameworks(user):
         raise Http404
+    manage = access.is_reviewer(user)
     listed = list(frameworks.frameworks_visible(user).order_by("-year", "unit_kind"))
     counts = frameworks.framework_counts(listed)
     taken = set(Framework.objects.values_list("year", "unit_kind"))
@@ -355,6 +354,28 @@ def _node_url(framework: Framework, node: Node) -> str:
     return f"{reverse('framework_detail', args=[framework.pk])}#node-{node.code}"
 
 
+def _node_page(
+    request: HttpRequest,
+    framework: Framework,
+    form: NodeForm,
+    *,
+    parent: Node | None,
+    node: Node | None,
+) -> HttpResponse:
+    """The form of a new item under ``parent``, or of ``node``."""
+    return render(
+        request,
+        "scoring/framework_node_form.html",
+        {
+            "form": form,
+            "framework": framework,
+            "parent": parent,
+            "node": node,
+            "assessment_count": framework.assessments.count(),
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def node_new(request: HttpRequest, pk: int) -> HttpResponse:
@@ -387,17 +408,7 @@ def node_new(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(_node_url(framework, node))
     else:
         form = NodeForm(initial={"code": _next_code(framework, parent)})
-    return render(
-        request,
-        "scoring/framework_node_form.html",
-        {
-            "form": form,
-            "framework": framework,
-            "parent": parent,
-            "node": None,
-            "assessment_count": framework.assessments.count(),
-        },
-    )
+    return _node_page(request, framework, form, parent=parent, node=None)
 
 
 @login_required
@@ -429,17 +440,7 @@ def node_edit(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
                 return redirect(_node_url(framework, node))
     else:
         form = NodeForm(initial=NodeForm.initial_for(node), is_leaf=is_leaf)
-    return render(
-        request,
-        "scoring/framework_node_form.html",
-        {
-            "form": form,
-            "framework": framework,
-            "parent": node.parent,
-            "node": node,
-            "assessment_count": framework.assessments.count(),
-        },
-    )
+    return _node_page(request, framework, form, parent=node.parent, node=node)
 
 
 @login_required

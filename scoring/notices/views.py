@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from scoring import access
 from scoring.assessments import reminders
 from scoring.models import Assessment, FrameworkState
 
@@ -66,7 +67,7 @@ def assessments_not_started(request: HttpRequest) -> HttpResponse:
     units whose assessment of a framework has no self score yet, and the
     deadline reminders they were sent. Anyone else: 404."""
     user = request.user
-    if not reminders.may_see_not_started(user):
+    if not access.may_see_not_started(user):
         raise Http404
     frameworks = list(reminders.frameworks_reviewed(user))
     wanted = request.GET.get("framework", "")

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
@@ -37,7 +38,7 @@ from procedures import selectors as procedure_selectors
 from procedures.figures import RATE_COUNTS
 from procedures.rules import Counts, Metrics
 from procedures.rules import metrics as rates_of
-from scoring import rules
+from scoring import access, rules
 from scoring.accountability import services as accountability
 from scoring.models import (
     Adjustment,
@@ -872,7 +873,11 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
 
 def run_request(*, year: int, trigger: str, user: Any = None) -> ComputationRun:
     """A new run of the year, queued; a run already queued or under way
-    (and alive) is returned instead of starting a second one."""
+    (and alive) is returned instead of starting a second one. Asked for by a
+    person (``user``), it is for one who may run the year (access.may_run);
+    the beat, the command and the demo ask without one."""
+    if user is not None and not access.may_run(user, year):
+        raise PermissionDenied
     now = timezone.now()
     runs_interrupt_stale(year, now)
     alive = (

@@ -23,9 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring import access
+from scoring.access import may_run
 from scoring.accountability import services as accountability
-from scoring.frameworks import services as frameworks
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -43,8 +42,6 @@ from scoring.results import computation, generation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from commitments.organisation.access import AnyUser
 
 
 def _plain(value: Any) -> Any:
@@ -112,16 +109,6 @@ def latest_run(year: int) -> ComputationRun | None:
 
 def latest_publication(year: int) -> Publication | None:
     return Publication.objects.filter(year=year).order_by("-version").first()
-
-
-def may_run(user: AnyUser, year: int) -> bool:
-    """Computing and publishing a year's results is for the Home Affairs
-    reviewers who review every unit assessed that year, and superusers: a
-    city's reviewer appraises its communes but does not publish the
-    province's rankings."""
-    if not frameworks.may_manage(user):
-        return False
-    return access.reviews_every(user, Assessment.objects.filter(framework__year=year))
 
 
 def blockers(year: int) -> list[str]:

@@ -33,8 +33,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 
-from commitments.organisation.access import units_q, user_roles
-from commitments.organisation.models import Role, Unit
+from commitments.organisation.access import units_q
+from commitments.organisation.models import Unit
 from scoring import access, rules
 from scoring.models import (
     ComputationRun,
@@ -52,13 +52,7 @@ if TYPE_CHECKING:
 ZERO = rules.ZERO
 
 
-# --- who sees what --------------------------------------------------------------
-
-
-def may_see_provisional(user: AnyUser) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or Role.REVIEWER in user_roles(user)
+# --- which results a user sees (who may: scoring.access) ------------------------
 
 
 def published_years() -> list[int]:
@@ -69,7 +63,7 @@ def published_years() -> list[int]:
 
 
 def provisional_years(user: AnyUser) -> list[int]:
-    if not may_see_provisional(user):
+    if not access.may_see_provisional(user):
         return []
     return sorted(
         set(
@@ -129,7 +123,7 @@ def published_results(publication: Publication) -> QuerySet[PublishedResult]:
 
 def provisional_results(user: AnyUser, year: int) -> QuerySet[Result]:
     """The year's provisional results of the units the user reviews."""
-    if not may_see_provisional(user):
+    if not access.may_see_provisional(user):
         return Result.objects.none()
     return (
         Result.objects.filter(framework__year=year)
@@ -144,17 +138,6 @@ def explainable_units(user: AnyUser) -> QuerySet[Unit]:
     if not (user.is_authenticated and user.is_active):
         return Unit.objects.none()
     return Unit.objects.filter(units_q(user))
-
-
-def may_explain_published(user: AnyUser, unit: Unit) -> bool:
-    return explainable_units(user).filter(pk=unit.pk).exists()
-
-
-def may_explain_provisional(user: AnyUser, unit: Unit) -> bool:
-    """A provisional explanation is for the reviewers of the unit."""
-    if not may_see_provisional(user):
-        return False
-    return Unit.objects.filter(access.reviewer_q(user, prefix=""), pk=unit.pk).exists()
 
 
 # --- the explanation -------------------------------------------------------------
@@ -632,7 +615,7 @@ def select(user: AnyUser, year: int, *, view: str, version: str) -> Selection:
             return Selection(year, PUBLISHED, found, pinned=number is not None)
         if view == PUBLISHED or version:
             raise Http404
-    if not may_see_provisional(user):
+    if not access.may_see_provisional(user):
         raise Http404
     if not Framework.objects.filter(year=year).exists():
         raise Http404
@@ -725,7 +708,7 @@ def _table_results(
 
 def _explainable(user: AnyUser, selection: Selection) -> set[int] | None:
     """Units whose explanation the user may open: those of their scope
-    (may_explain_published, for every row at once); every provisional row
+    (access.may_explain_published, for every row at once); every provisional row
     (the query is already the reviewer's units). None: all of them."""
     if selection.provisional:
         return None
@@ -785,14 +768,14 @@ def unit_explanation(
     if selection.provisional:
         explanation = (
             explanation_provisional(year, unit)
-            if may_explain_provisional(user, unit)
+            if access.may_explain_provisional(user, unit)
             else None
         )
     else:
         assert selection.publication is not None
         explanation = (
             explanation_published(year, unit, version=selection.publication.version)
-            if may_explain_published(user, unit)
+            if access.may_explain_published(user, unit)
             else None
         )
     if explanation is None:

@@ -36,8 +36,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cchc_portal.spreadsheets import formula_safe
 from cchc_portal.throttling import export_throttled
 from procedures.figures import COUNT_LABELS, RATE_COUNTS, Rate
-from scoring import tasks
-from scoring.frameworks import services as frameworks
+from scoring import access, tasks
 from scoring.models import (
     ComputationRun,
     Framework,
@@ -68,9 +67,9 @@ def _user(request: HttpRequest) -> User:
 
 def _manager(request: HttpRequest, year: int) -> User:
     """The user, when they compute and publish the year; 404 for anyone
-    else (publication.may_run)."""
+    else (access.may_run)."""
     user = _user(request)
-    if not publication.may_run(user, year):
+    if not access.may_run(user, year):
         raise Http404
     return user
 
@@ -82,7 +81,7 @@ def _years_listed(user: User) -> list[int]:
     """The year switcher: years with results the user sees, and for Home
     Affairs every year with a framework (to compute it a first time)."""
     years = set(results.years_with_results(user))
-    if frameworks.may_manage(user):
+    if access.is_reviewer(user):
         years |= set(Framework.objects.order_by().values_list("year", flat=True))
     return sorted(years, reverse=True)
 
@@ -204,7 +203,7 @@ def results_home(request: HttpRequest) -> HttpResponse:
         request,
         "scoring/results/empty.html",
         {
-            "manage": frameworks.may_manage(user),
+            "manage": access.is_reviewer(user),
             "years": _years_listed(user),
         },
     )
@@ -219,7 +218,7 @@ def results_year(request: HttpRequest, year: int) -> HttpResponse:
     groups, provisional_run = _groups(user, selection)
     wanted = request.GET.get("group") or ""
     shown = [g for g in groups if g.code == wanted] or groups
-    manage = publication.may_run(user, year)
+    manage = access.may_run(user, year)
     latest_version = None
     versions: list[Publication] = []
     if selection.publication is not None:
@@ -241,7 +240,7 @@ def results_year(request: HttpRequest, year: int) -> HttpResponse:
         "shown": shown,
         "group_code": wanted if len(shown) == 1 and shown[0].code == wanted else "",
         "years": _years_listed(user),
-        "reviewer": results.may_see_provisional(user),
+        "reviewer": access.may_see_provisional(user),
         "has_publication": bool(versions)
         or Publication.objects.filter(year=year).exists(),
         "query": selection.query(),

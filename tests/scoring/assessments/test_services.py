@@ -16,6 +16,8 @@ from scoring.models import (
     Comment,
     ContestState,
     Evidence,
+    Framework,
+    FrameworkState,
     Score,
 )
 
@@ -82,6 +84,54 @@ def test_opening_creates_one_score_per_leaf_and_is_repeatable(
 def test_a_framework_for_another_kind_of_unit_is_refused(framework, org):
     with pytest.raises(ValidationError):
         services.assessment_open(framework=framework, unit=org.department)
+
+
+def test_only_the_units_staff_and_head_start_its_assessment(
+    framework, org, commune_head, other_commune_staff, city_reviewer, leader
+):
+    """The service refuses on its own, whoever calls it (not only the page)."""
+    Framework.objects.filter(pk=framework.pk).update(state=FrameworkState.OPEN)
+    for user in (other_commune_staff, city_reviewer, leader):
+        with pytest.raises(PermissionDenied):
+            services.assessment_start(
+                user=user, framework=framework, unit=org.commune_a
+            )
+    assert not Assessment.objects.exists()
+    started = services.assessment_start(
+        user=commune_head, framework=framework, unit=org.commune_a
+    )
+    assert started.unit == org.commune_a
+    assert started.scores.count() == 4
+
+
+def test_an_assessment_starts_only_against_a_framework_open_as_stored(
+    framework, org, commune_staff
+):
+    framework.state = FrameworkState.OPEN  # the caller's copy; stored: a draft
+    with pytest.raises(ValidationError, match="chưa mở"):
+        services.assessment_start(
+            user=commune_staff, framework=framework, unit=org.commune_a
+        )
+    assert not Assessment.objects.exists()
+
+
+def test_only_reviewers_show_provisional_results(
+    assessment, commune_head, leader, city_reviewer
+):
+    Assessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.APPROVED)
+    for user in (commune_head, leader):
+        with pytest.raises(PermissionDenied):
+            services.provisional_results_open(
+                user=user, framework=assessment.framework, today=TODAY
+            )
+    assessment.refresh_from_db()
+    assert assessment.contest_until is None
+    assert (
+        services.provisional_results_open(
+            user=city_reviewer, framework=assessment.framework, today=TODAY
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("value", ["-1", "2.01", "abc", "1.234"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -464,6 +465,25 @@ def test_a_run_under_way_is_not_started_twice(year, org):
         heartbeat_at=timezone.now(),
     )
     assert computation.run_request(year=2025, trigger="manual").pk == alive.pk
+
+
+def test_a_run_asked_for_by_a_person_is_for_one_who_may_run_the_year(
+    year, org, city_reviewer, leader, commune_head, reviewer
+):
+    """computation.run_request refuses on its own (not only the page and the
+    API): a city's reviewer does not compute a year with departments."""
+    departments = Framework.objects.create(
+        year=2025, unit_kind=UnitKind.DEPARTMENT, name="Chỉ số CCHC các sở"
+    )
+    scored(departments, org.department, {})
+    for user in (city_reviewer, leader, commune_head):
+        with pytest.raises(PermissionDenied):
+            computation.run_request(year=2025, trigger="manual", user=user)
+    assert not ComputationRun.objects.exists()
+    run = computation.run_request(year=2025, trigger="manual", user=reviewer)
+    assert run.requested_by == reviewer
+    # The beat and the command ask without a person.
+    assert computation.run_request(year=2025, trigger="schedule").pk == run.pk
 
 
 def test_a_redelivered_task_of_a_finished_run_does_nothing(year, org):
