@@ -42,7 +42,7 @@ class TargetForm(forms.Form):
 
     def __init__(self, *args, decides_mandatory: bool = False, **kwargs) -> None:
         """``decides_mandatory``: Home Affairs of the unit's jurisdiction or
-        an administrator (commitment_services.may_make_optional). Anyone
+        an administrator (commitments.access.may_make_optional). Anyone
         else's form has no such field, so whatever they post for it is not
         even read."""
         super().__init__(*args, **kwargs)

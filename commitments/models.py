@@ -259,7 +259,7 @@ class Target(models.Model):
     )
     mandatory = models.BooleanField(_("mandatory"), default=True)
     # Only Home Affairs above the unit, or an administrator, makes a target
-    # optional (commitment_services.may_make_optional), always saying why;
+    # optional (commitments.access.may_make_optional), always saying why;
     # the reason is printed on the signed document and kept in the history.
     optional_reason = models.TextField(_("why it is not mandatory"), blank=True)
     optional_by = models.ForeignKey(

@@ -25,22 +25,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from commitments import progress, rules
+from commitments import access, progress, rules
 from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
     CommitmentTemplate,
     Indicator,
-    IndicatorKind,
     Target,
 )
 from commitments.organisation.access import (
-    RECORD_WRITE_ROLES,
-    UNIT_EDIT_ROLES,
-    reaches,
     units_q,
-    user_roles,
 )
 from commitments.organisation.models import Head, HeadPosition, Role, Unit
 from commitments.organisation.selectors import heads_on
@@ -50,97 +45,6 @@ if TYPE_CHECKING:
 
 SCAN_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 SCAN_MAX_BYTES = 20 * 1024 * 1024
-OVERSIGHT = frozenset({Role.REVIEWER, Role.LEADER})
-
-
-# --- who may -----------------------------------------------------------------------
-
-
-def may_prepare(user: AnyUser, unit: Unit) -> bool:
-    """Draft a unit's commitment and adjust its targets: the unit's own people
-    and the reviewers over it."""
-    return reaches(user, unit, RECORD_WRITE_ROLES)
-
-
-def may_create_from_template(user: AnyUser) -> bool:
-    """Home Affairs reviewers draft the year's commitments of their units."""
-    return user.is_superuser or Role.REVIEWER in user_roles(user)
-
-
-def may_sign(user: AnyUser, commitment: Commitment) -> bool:
-    """Record the head's signature (the signed scan): the unit's own people
-    and the reviewers over it."""
-    return commitment.state == CommitmentState.DRAFT and may_prepare(
-        user, commitment.unit
-    )
-
-
-def is_level_above(user: AnyUser, commitment: Commitment) -> bool:
-    """A signed commitment, and a leader or reviewer whose jurisdiction holds
-    the unit's parent (or an administrator)."""
-    return commitment.state == CommitmentState.SIGNED and reaches(
-        user, commitment.unit.parent, OVERSIGHT
-    )
-
-
-def took_part_in_signing(user: AnyUser, commitment: Commitment) -> bool:
-    """The account that recorded the head's signature, or the signing head's
-    own login: four eyes, so neither counter-signs the same commitment, even
-    holding a role above the unit or being an administrator."""
-    if not user.is_authenticated:
-        return False
-    signers = {commitment.signing_recorded_by_id}
-    if commitment.head is not None:
-        signers.add(commitment.head.user_id)
-    return user.pk in signers
-
-
-def may_countersign(user: AnyUser, commitment: Commitment) -> bool:
-    """Another account at the level above than the one that signed."""
-    return is_level_above(user, commitment) and not took_part_in_signing(
-        user, commitment
-    )
-
-
-def may_make_optional(user: AnyUser, unit: Unit) -> bool:
-    """Decide whether a unit's target is mandatory: Home Affairs of the unit's
-    jurisdiction (a reviewer strictly above it, as scoring's appraisers) or an
-    administrator, never the unit itself, which would escape the two-year rule
-    by waiving what it missed."""
-    if user.is_superuser and user.is_active:
-        # Also for a unit with nothing above it.
-        return True
-    return reaches(user, unit.parent, frozenset({Role.REVIEWER}))
-
-
-def may_remove(user: AnyUser, target: Target) -> bool:
-    """Remove a target from a draft: a mandatory one only as
-    may_make_optional's users (removing it waives it, as the flag would),
-    a target Home Affairs already made optional also as the unit's people."""
-    unit = target.commitment.unit
-    return (
-        target.commitment.state == CommitmentState.DRAFT
-        and may_prepare(user, unit)
-        and (not target.mandatory or may_make_optional(user, unit))
-    )
-
-
-def may_report(user: AnyUser, target: Target) -> bool:
-    return (
-        target.commitment.signed
-        and target.indicator.kind == IndicatorKind.MANUAL
-        and target.met is None
-        and reaches(user, target.commitment.unit, UNIT_EDIT_ROLES)
-    )
-
-
-def may_check(user: AnyUser, target: Target) -> bool:
-    """A reviewer over the unit checks what it reported."""
-    return (
-        target.reported_value is not None
-        and target.met is None
-        and reaches(user, target.commitment.unit, frozenset({Role.REVIEWER}))
-    )
 
 
 # --- creating from templates -----------------------------------------------------
@@ -166,7 +70,7 @@ def commitments_create(
     """Draft the year's commitment of each unit from the template: units of
     another kind, units not in existence that year and units that already
     have one are left out, each with the reason. A fixed number of queries."""
-    if not may_create_from_template(user):
+    if not access.may_create_from_template(user):
         raise PermissionDenied
     units = list(units)
     writable = (
@@ -282,7 +186,7 @@ def _set_mandatory(
         mandatory or reason == target.optional_reason
     ):
         return
-    if not may_make_optional(user, unit):
+    if not access.may_make_optional(user, unit):
         raise PermissionDenied(
             _(
                 "Only Home Affairs of the unit's jurisdiction or an administrator "
@@ -320,7 +224,7 @@ def _check_what_is_measured(
     change them; the unit removes an optional target and adds another."""
     if (
         indicator.pk == target.indicator_id and comparison == target.comparison
-    ) or may_make_optional(user, unit):
+    ) or access.may_make_optional(user, unit):
         return
     field = "indicator" if indicator.pk != target.indicator_id else "comparison"
     raise ValidationError(
@@ -357,7 +261,7 @@ def target_save(
         .select_related("unit__parent")
         .get(pk=commitment.pk)
     )
-    if not may_prepare(user, commitment.unit):
+    if not access.may_prepare(user, commitment.unit):
         raise PermissionDenied
     _require_draft(commitment)
     if target is not None:
@@ -417,14 +321,14 @@ def target_delete(*, target: Target, user: AnyUser, reason: str = "") -> None:
         .select_related("unit__parent")
         .get(pk=target.commitment_id)
     )
-    if not may_prepare(user, commitment.unit):
+    if not access.may_prepare(user, commitment.unit):
         raise PermissionDenied
     _require_draft(commitment)
     # The flag as stored, not as the caller's copy says.
     target = commitment.targets.get(pk=target.pk)
     reason = reason.strip()
     if target.mandatory:
-        if not may_make_optional(user, commitment.unit):
+        if not access.may_make_optional(user, commitment.unit):
             raise ValidationError(
                 _(
                     "This target is mandatory: only Home Affairs of the unit's "
@@ -483,7 +387,7 @@ def commitment_sign(
         .select_related("unit")
         .get(pk=commitment.pk)
     )
-    if not may_sign(user, commitment):
+    if not access.may_sign(user, commitment):
         raise PermissionDenied
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
@@ -541,9 +445,9 @@ def commitment_countersign(
         .select_related("unit__parent", "head")
         .get(pk=commitment.pk)
     )
-    if not is_level_above(user, commitment):
+    if not access.is_level_above(user, commitment):
         raise PermissionDenied
-    if took_part_in_signing(user, commitment):
+    if access.took_part_in_signing(user, commitment):
         raise ValidationError(
             _(
                 "You took part in the head's signature: another account of the "
@@ -584,7 +488,7 @@ def target_report(
 ) -> Target:
     """The unit reports a manual indicator's value; a new report waits for a
     reviewer's check again."""
-    if not may_report(user, target):
+    if not access.may_report(user, target):
         raise PermissionDenied
     if value < 0 or (target.indicator.unit_label == "%" and value > 100):
         raise ValidationError({"value": _("The value must be between 0 and 100.")})
@@ -610,7 +514,7 @@ def target_check(
     now: datetime | None = None,
 ) -> Target:
     """A reviewer accepts the reported value or rejects it with a reason."""
-    if not may_check(user, target):
+    if not access.may_check(user, target):
         raise PermissionDenied
     if not accepted and not note.strip():
         raise ValidationError({"note": _("Say why the reported value is rejected.")})

@@ -8,18 +8,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from commitments import selectors
+from commitments import access, selectors
 from commitments.organisation import selectors as organisation
 from commitments.organisation.access import (
     access_unit,
     scope_queryset,
     units_visible_to,
-    user_roles,
 )
-from commitments.organisation.models import HeadPosition, RankingGroup, Role, UnitKind
+from commitments.organisation.models import HeadPosition, RankingGroup, UnitKind
 from commitments.organisation.navigation import home_url_for
-
-OVERSIGHT_ROLES = {Role.REVIEWER, Role.LEADER}
 
 
 @login_required
@@ -31,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _require_oversight(request: HttpRequest) -> None:
-    if not (request.user.is_superuser or user_roles(request.user) & OVERSIGHT_ROLES):
+    if not access.may_follow(request.user):
         raise Http404
 
 

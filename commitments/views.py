@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cchc_portal.forms import applied, attach
-from commitments import progress, rules, services
+from commitments import access, progress, rules, services
 from commitments.forms import (
     CheckForm,
     CountersignForm,
@@ -35,11 +35,8 @@ from commitments.organisation.access import (
     get_scoped_or_404,
     scope_queryset,
     units_q,
-    user_roles,
 )
 from commitments.organisation.models import Role, Unit, UnitKind
-
-OVERSIGHT = {Role.REVIEWER, Role.LEADER}
 
 
 def _visible(request: HttpRequest) -> QuerySet[Commitment]:
@@ -119,9 +116,8 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
             "years": years,
             "kinds": UnitKind.choices,
             "states": CommitmentState.choices,
-            "may_create": services.may_create_from_template(request.user),
-            "may_follow": request.user.is_superuser
-            or bool(user_roles(request.user) & OVERSIGHT),
+            "may_create": access.may_create_from_template(request.user),
+            "may_follow": access.may_follow(request.user),
         },
     )
 
@@ -130,7 +126,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
 def commitment_create(request: HttpRequest) -> HttpResponse:
     """A year's commitments for many units at once, from the template of
     their kind."""
-    if not services.may_create_from_template(request.user):
+    if not access.may_create_from_template(request.user):
         raise PermissionDenied
     templates = CommitmentTemplate.objects.all()
     picked = (request.POST if request.method == "POST" else request.GET).get(
@@ -243,22 +239,22 @@ def _detail_context(
         "rows": [
             {
                 "item": item,
-                "may_report": services.may_report(user, item.target),
-                "may_check": services.may_check(user, item.target)
+                "may_report": access.may_report(user, item.target),
+                "may_check": access.may_check(user, item.target)
                 and item.target.check_state != "",
-                "may_remove": services.may_remove(user, item.target),
+                "may_remove": access.may_remove(user, item.target),
             }
             for item in rows
         ],
         "tally": progress.tally(rows),
         "warnings": _warnings(commitment, targets),
         "may_prepare": commitment.state == CommitmentState.DRAFT
-        and services.may_prepare(user, commitment.unit),
-        "may_sign": services.may_sign(user, commitment),
-        "may_countersign": services.may_countersign(user, commitment),
+        and access.may_prepare(user, commitment.unit),
+        "may_sign": access.may_sign(user, commitment),
+        "may_countersign": access.may_countersign(user, commitment),
         # The level above, but the account that signed: said, not just hidden.
-        "countersign_by_another": services.is_level_above(user, commitment)
-        and services.took_part_in_signing(user, commitment),
+        "countersign_by_another": access.is_level_above(user, commitment)
+        and access.took_part_in_signing(user, commitment),
         "head_today": services.head_in_office(commitment.unit, today),
         "history": _history(commitment),
         "sign_form": extra.pop("sign_form", None)
@@ -284,7 +280,7 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def commitment_sign(request: HttpRequest, pk: int) -> HttpResponse:
     commitment = _commitment(request, pk)
-    if not services.may_sign(request.user, commitment):
+    if not access.may_sign(request.user, commitment):
         raise PermissionDenied
     form = SignForm(request.POST, request.FILES)
     if form.is_valid():
@@ -324,7 +320,7 @@ def commitment_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def commitment_countersign(request: HttpRequest, pk: int) -> HttpResponse:
     commitment = _commitment(request, pk)
     # Who signed is refused by the service, with the reason on the form.
-    if not services.is_level_above(request.user, commitment):
+    if not access.is_level_above(request.user, commitment):
         raise PermissionDenied
     form = CountersignForm(request.POST)
     if applied(
@@ -372,7 +368,7 @@ def target_edit(
     """Add a target to a draft, or change one."""
     commitment = _commitment(request, pk)
     target = _target(request, pk, target_pk) if target_pk is not None else None
-    if not services.may_prepare(request.user, commitment.unit):
+    if not access.may_prepare(request.user, commitment.unit):
         raise PermissionDenied
     initial = (
         {
@@ -389,7 +385,7 @@ def target_edit(
     form = TargetForm(
         request.POST or None,
         initial=initial,
-        decides_mandatory=services.may_make_optional(request.user, commitment.unit),
+        decides_mandatory=access.may_make_optional(request.user, commitment.unit),
     )
     if request.method == "POST" and applied(
         form,
@@ -437,7 +433,7 @@ def target_delete(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
 @login_required
 def target_report(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
     target = _target(request, pk, target_pk)
-    if not services.may_report(request.user, target):
+    if not access.may_report(request.user, target):
         raise PermissionDenied
     form = ReportForm(
         request.POST or None,
@@ -462,7 +458,7 @@ def target_report(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
 @login_required
 def target_check(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
     target = _target(request, pk, target_pk)
-    if not services.may_check(request.user, target):
+    if not access.may_check(request.user, target):
         raise PermissionDenied
     form = CheckForm(request.POST or None)
     if request.method == "POST" and applied(
@@ -487,7 +483,7 @@ def target_check(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
 def target_progress(request: HttpRequest) -> HttpResponse:
     """Reviewers and leaders: every target of their units in a year, with
     its progress, the ones at risk first."""
-    if not (request.user.is_superuser or user_roles(request.user) & OVERSIGHT):
+    if not access.may_follow(request.user):
         raise Http404
     today = timezone.localdate()
     year = _year(request, today.year)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from commitments import progress, rules, services
+from commitments import access, progress, rules, services
 from commitments.models import (
     CheckState,
     Commitment,
@@ -276,9 +276,9 @@ def test_the_level_above_countersigns_after_the_head(
     org, heads, city_reviewer, commune_head, commune_staff, leader
 ):
     commitment = signed(org.commune_a, 2026, heads["a"], [("dung-han", "100", None)])
-    assert not services.may_countersign(commune_staff, commitment)
-    assert not services.may_countersign(commune_head, commitment)
-    assert services.may_countersign(leader, commitment)
+    assert not access.may_countersign(commune_staff, commitment)
+    assert not access.may_countersign(commune_head, commitment)
+    assert access.may_countersign(leader, commitment)
     with pytest.raises(ValidationError) as early:
         services.commitment_countersign(
             commitment=commitment,
@@ -321,7 +321,7 @@ def test_manual_values_are_reported_by_the_unit_and_checked_by_a_reviewer(
     )
     manual = commitment.targets.get(indicator__code="nhiem-vu")
     metric = commitment.targets.get(indicator__code="dung-han")
-    assert not services.may_report(commune_staff, metric)
+    assert not access.may_report(commune_staff, metric)
     with pytest.raises(PermissionDenied):
         services.target_report(
             target=manual, user=other_commune_staff, value=D("90"), note=""
@@ -334,7 +334,7 @@ def test_manual_values_are_reported_by_the_unit_and_checked_by_a_reviewer(
         target=manual, user=commune_staff, value=D("95"), note="19/20 nhiệm vụ"
     )
     assert reported.check_state == CheckState.PENDING
-    assert not services.may_check(commune_staff, reported)
+    assert not access.may_check(commune_staff, reported)
     with pytest.raises(ValidationError) as no_reason:
         services.target_check(
             target=reported, user=city_reviewer, accepted=False, note=""

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from commitments import services
+from commitments import access, services
 from commitments.models import Commitment, CommitmentState
 from commitments.organisation.models import Role
 from tests.commitments.helpers import indicator, scan
@@ -75,13 +75,13 @@ def test_home_affairs_who_recorded_the_signature_cannot_countersign(
     """The city's reviewer records the commune's signature and also sits at
     the level above: another account counter-signs."""
     commitment = signed_by(org, head, city_reviewer)
-    assert services.is_level_above(city_reviewer, commitment)
-    assert not services.may_countersign(city_reviewer, commitment)
+    assert access.is_level_above(city_reviewer, commitment)
+    assert not access.may_countersign(city_reviewer, commitment)
     with pytest.raises(ValidationError) as refused:
         countersign(commitment, city_reviewer)
     assert refused.value.messages == [REFUSAL]
     assert state(commitment) == CommitmentState.SIGNED
-    assert services.may_countersign(leader, commitment)
+    assert access.may_countersign(leader, commitment)
     done = countersign(commitment, leader)
     assert done.state == CommitmentState.COUNTERSIGNED
     assert done.countersign_recorded_by == leader

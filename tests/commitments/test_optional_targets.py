@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from commitments import services
+from commitments import access, services
 from commitments.models import Commitment, CommitmentTemplate, Target
 from commitments.organisation.models import UnitKind
 from tests.commitments.helpers import D, indicator, scan
@@ -157,7 +157,7 @@ def test_home_affairs_of_the_unit_itself_cannot_waive_its_targets(
     target = Target.objects.create(
         commitment=city, indicator=indicator("dung-han"), value=D("100")
     )
-    assert services.may_prepare(city_reviewer, org.city)
+    assert access.may_prepare(city_reviewer, org.city)
     with pytest.raises(PermissionDenied):
         save(target, city_reviewer, mandatory=False, optional_reason=REASON)
     save(target, reviewer, mandatory=False, optional_reason=REASON)

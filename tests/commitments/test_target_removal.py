@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import translation
 
-from commitments import services
+from commitments import access, services
 from commitments.models import Commitment, CommitmentTemplate, Target
 from commitments.organisation.models import UnitKind
 from tests.commitments.helpers import D, indicator
@@ -83,11 +83,11 @@ def test_the_units_people_remove_only_a_target_home_affairs_made_optional(
             services.target_delete(target=payment, user=user, reason=REASON)
         assert refused.value.messages == [REFUSED]
         assert exists(payment)
-        assert not services.may_remove(user, payment)
+        assert not access.may_remove(user, payment)
     # Once Home Affairs made it optional, the unit may remove it.
     save(payment, city_reviewer, mandatory=False, optional_reason=REASON)
     payment.refresh_from_db()
-    assert services.may_remove(commune_staff, payment)
+    assert access.may_remove(commune_staff, payment)
     services.target_delete(target=payment, user=commune_staff)
     assert not exists(payment)
     row = removal(payment)
@@ -97,7 +97,7 @@ def test_the_units_people_remove_only_a_target_home_affairs_made_optional(
 def test_home_affairs_above_the_unit_removes_a_mandatory_target_saying_why(
     payment, city_reviewer
 ):
-    assert services.may_remove(city_reviewer, payment)
+    assert access.may_remove(city_reviewer, payment)
     with pytest.raises(ValidationError) as silent:
         services.target_delete(target=payment, user=city_reviewer, reason="  ")
     assert silent.value.message_dict == {
