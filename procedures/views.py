@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cchc_portal.queue import enqueue_on_commit
 from cchc_portal.spreadsheets import formula_safe
+from cchc_portal.throttling import export_throttled
 from commitments.organisation.access import (
     access_unit,
     get_scoped_or_404,
@@ -288,6 +289,7 @@ def _figure(value: object) -> str:
 
 @login_required
 @require_GET
+@export_throttled
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     """The 766 figures over a range of whole months (``from``, ``to``) of every
     unit the user sees, or of one (``unit``), as CSV: one row per unit valid in
