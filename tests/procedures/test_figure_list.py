@@ -13,30 +13,14 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from procedures import metrics, rules
-from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
+from procedures.models import CaseRecord
 from procedures.parsing import LOCAL_TZ
 from tests.factories import UnitFactory
+from tests.procedures.figure_data import dossier, dossiers, local
 
 URL = "/api/v1/metrics/"
 CSV_URL = "/metrics/export.csv"
 JUDGED = datetime(2026, 1, 5, 1, 0, tzinfo=LOCAL_TZ)
-
-
-def local(*args):
-    return datetime(*args, tzinfo=LOCAL_TZ)
-
-
-def dossier(unit, code, *, received, due, finished=None):
-    return CaseRecord.objects.create(
-        case_code=code,
-        procedure=Procedure.objects.get_or_create(code="P1")[0],
-        unit=unit,
-        received_at=received,
-        due_at=due,
-        finished_at=finished,
-        status=DossierStatus.PROCESSING if finished is None else DossierStatus.RETURNED,
-        channel=Channel.ONLINE_FULL,
-    )
 
 
 @pytest.fixture
@@ -44,25 +28,18 @@ def figures(org):
     """Phường A's dossiers around the first quarter of 2025, one carried from
     December into January and still open; Xã B has none. Every period judged
     in January 2026, after they all ended."""
-    dossier(
+    dossiers(
         org.commune_a,
-        "CARRIED",
-        received=local(2024, 12, 20, 8),
-        due=local(2024, 12, 27, 17),
-    )
-    dossier(
-        org.commune_a,
-        "JAN",
-        received=local(2025, 1, 6, 8),
-        due=local(2025, 1, 10, 17),
-        finished=local(2025, 1, 9, 9),
-    )
-    dossier(
-        org.commune_a,
-        "FEB-LATE",
-        received=local(2025, 2, 3, 8),
-        due=local(2025, 2, 6, 17),
-        finished=local(2025, 3, 3, 9),
+        [
+            ("CARRIED", local(2024, 12, 20, 8), local(2024, 12, 27, 17), None),
+            ("JAN", local(2025, 1, 6, 8), local(2025, 1, 10, 17), local(2025, 1, 9)),
+            (
+                "FEB-LATE",
+                local(2025, 2, 3, 8),
+                local(2025, 2, 6, 17),
+                local(2025, 3, 3),
+            ),
+        ],
     )
     metrics.metrics_recompute(
         unit_ids=[org.commune_a.pk, org.commune_b.pk],

@@ -1,33 +1,26 @@
 """A unit's figures page in the browser (issue 17): the running year says
-"tính đến" when it was judged, and the range form counts January to a month
-as one period.
+"tính đến" when it was judged, and the range form counts a range of months
+as one period, each dossier once.
 
 Driven like tests/browser (the system Chromium through Playwright, against
 the live server); its browser and page fixtures are used from there."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from procedures import metrics
-from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
-from procedures.parsing import LOCAL_TZ
 from tests.browser.conftest import (  # noqa: F401  (fixtures)
     SCREENSHOT_DIR,
     browser,
     page,
 )
 from tests.conftest import PASSWORD
+from tests.procedures.figure_data import dossiers, local
 
 pytestmark = pytest.mark.browser
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LOCAL_TZ)
 
 
 def test_the_figures_page_says_as_of_when_and_counts_a_range(
@@ -37,22 +30,14 @@ def test_the_figures_page_says_as_of_when_and_counts_a_range(
     org,
     commune_staff,
 ) -> None:
-    procedure = Procedure.objects.create(code="P1", name="Cấp giấy phép xây dựng")
-    for code, received, due, finished in [
-        ("CARRIED", local(2026, 3, 28, 8), local(2026, 4, 20, 17), None),
-        ("MAY", local(2026, 5, 4, 8), local(2026, 5, 8, 17), local(2026, 5, 7, 9)),
-        ("DEC", local(2026, 12, 1, 8), local(2026, 12, 20, 17), None),
-    ]:
-        CaseRecord.objects.create(
-            case_code=code,
-            procedure=procedure,
-            unit=org.commune_a,
-            received_at=received,
-            due_at=due,
-            finished_at=finished,
-            status=DossierStatus.RETURNED if finished else DossierStatus.PROCESSING,
-            channel=Channel.IN_PERSON,
-        )
+    dossiers(
+        org.commune_a,
+        [
+            ("CARRIED", local(2026, 3, 28, 8), local(2026, 4, 20, 17), None),
+            ("MAY", local(2026, 5, 4, 8), local(2026, 5, 8, 17), local(2026, 5, 7, 9)),
+            ("DEC", local(2026, 12, 1, 8), local(2026, 12, 20, 17), None),
+        ],
+    )
     metrics.metrics_refresh(as_of=local(2026, 3, 30, 8, 0))
     metrics.metrics_refresh(as_of=local(2026, 12, 7, 8, 0))
 

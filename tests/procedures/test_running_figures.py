@@ -13,29 +13,12 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from procedures import metrics, tasks
-from procedures.models import CaseRecord, Channel, DossierStatus, Procedure, UnitMetric
-from procedures.parsing import LOCAL_TZ
-
-
-def local(*args):
-    return datetime(*args, tzinfo=LOCAL_TZ)
-
+from procedures.models import UnitMetric
+from tests.procedures.figure_data import dossier, dossiers, local
 
 SEVENTH = local(2026, 12, 7, 8, 0)
 TWENTY_FIRST = local(2026, 12, 21, 9, 0)
-
-
-def dossier(unit, code, *, received, due, finished=None):
-    return CaseRecord.objects.create(
-        case_code=code,
-        procedure=Procedure.objects.get_or_create(code="P1")[0],
-        unit=unit,
-        received_at=received,
-        due_at=due,
-        finished_at=finished,
-        status=DossierStatus.PROCESSING if finished is None else DossierStatus.RETURNED,
-        channel=Channel.IN_PERSON,
-    )
+DUE_20TH = local(2026, 12, 20, 17)
 
 
 def stored(unit, kind="month", year=2026, number=12):
@@ -46,18 +29,10 @@ def stored(unit, kind="month", year=2026, number=12):
 def december(org):
     """The issue's dossier in Phường A: received on 1 December, due on the
     20th, still open; and one finished on time in Xã B."""
-    dossier(
-        org.commune_a,
-        "HS-20",
-        received=local(2026, 12, 1, 8),
-        due=local(2026, 12, 20, 17),
-    )
-    dossier(
+    dossiers(org.commune_a, [("HS-20", local(2026, 12, 1, 8), DUE_20TH, None)])
+    dossiers(
         org.commune_b,
-        "HS-B",
-        received=local(2026, 12, 2, 8),
-        due=local(2026, 12, 4, 17),
-        finished=local(2026, 12, 3, 10),
+        [("HS-B", local(2026, 12, 2, 8), local(2026, 12, 4, 17), local(2026, 12, 3))],
     )
     return org
 
@@ -225,17 +200,12 @@ def test_the_late_list_opened_from_the_figures_holds_what_they_count(
     has fallen due. Opened from the figures, the list holds the one they
     count, as of their moment; up to now, both; and once the beat has caught
     up, the figures count both too."""
-    dossier(
+    dossiers(
         org.commune_a,
-        "LATE-BY-7TH",
-        received=local(2026, 12, 1, 8),
-        due=local(2026, 12, 4, 17),
-    )
-    dossier(
-        org.commune_a,
-        "DUE-20TH",
-        received=local(2026, 12, 1, 8),
-        due=local(2026, 12, 20, 17),
+        [
+            ("LATE-BY-7TH", local(2026, 12, 1, 8), local(2026, 12, 4, 17), None),
+            ("DUE-20TH", local(2026, 12, 1, 8), DUE_20TH, None),
+        ],
     )
     metrics.metrics_refresh(as_of=SEVENTH)
     monkeypatch.setattr("django.utils.timezone.now", lambda: TWENTY_FIRST)
