@@ -117,7 +117,9 @@ class LateCaseFilterForm(forms.Form):
     late_year = _year_field(_("Counted late in year (766)"))
     # The moment of the figures the list was opened from (ISO 8601): late in
     # the year as those figures count it (selectors.late_judged_at).
-    as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    as_of = forms.DateTimeField(
+        label=_("Figures as of"), required=False, widget=forms.HiddenInput
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()

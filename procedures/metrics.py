@@ -424,7 +424,8 @@ def metrics_refresh_due(*, as_of: datetime) -> int:
       month (metrics_refresh).
     - Otherwise, the units with an open dossier that has fallen due since their
       running month was judged: their running month, quarter and year. One
-      query for the month's rows, one for the dossiers fallen due.
+      query for the month's rows, one grouped query over the open dossiers due
+      since the month began.
 
     Returns the rows written."""
     if first_month_judged_early(as_of) is not None:
@@ -436,11 +437,11 @@ def metrics_refresh_due(*, as_of: datetime) -> int:
             period_kind=PeriodKind.MONTH, year=local.year, number=local.month
         ).values_list("unit_id", "computed_at")
     )
-    # A unit with no row this month was judged to have nothing in it.
-    since = min([month.start, *judged.values()])
+    # Due since the month began, compared below with each unit's moment: a
+    # unit with no row this month is taken as judged at its start.
     fallen_due = (
         CaseRecord.objects.filter(
-            finished_at__isnull=True, due_at__gte=since, due_at__lt=as_of
+            finished_at__isnull=True, due_at__gte=month.start, due_at__lt=as_of
         )
         .exclude(status=DossierStatus.WITHDRAWN)
         .values_list("unit_id")

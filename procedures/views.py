@@ -219,10 +219,7 @@ def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
     unit = access_unit(request.user, code)
     years = selectors.metric_years(unit=unit)
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year") or (years[0] if years else today.year))
-    except ValueError as exc:
-        raise Http404 from exc
+    year = _year_param(request, years[0] if years else today.year)
     rows = selectors.unit_metric_rows(unit=unit, year=year)
     asked = "from" in request.GET or "to" in request.GET
     range_form = FigureRangeForm(

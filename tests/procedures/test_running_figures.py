@@ -251,3 +251,13 @@ def test_a_moment_after_now_on_the_late_list_is_now(client, org, commune_staff):
     )
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 0
+
+
+def test_a_moment_the_late_list_cannot_read_is_a_filter_error(
+    client, org, commune_staff
+):
+    client.force_login(commune_staff)
+    response = client.get("/cases/late/", {"late_year": 2026, "as_of": "yesterday"})
+    assert response.status_code == 200
+    assert "as_of" in response.context["form"].errors
+    assert "Số liệu tính đến" in response.content.decode()
