@@ -169,6 +169,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "procedures.tasks.imports_interrupt_stale_task",
         "schedule": crontab(minute="*/10"),
     },
+    # The 766 figures of the running month, quarter and year judged again as
+    # of now for every unit, before the provisional results read them (02:00).
+    "procedures-refresh-running-figures": {
+        "task": "procedures.tasks.metrics_refresh_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    # Those of the units with a dossier fallen due since they were judged, and
+    # a month just ended: the figures keep up with the late-dossier list.
+    "procedures-refresh-figures-fallen-due": {
+        "task": "procedures.tasks.metrics_refresh_due_task",
+        "schedule": crontab(minute="5-59/10"),
+    },
 }
 # Tasks the broker did not take when their work was committed (Redis down):
 # kept in the database and sent by the beat once it is back (cchc_portal.queue).

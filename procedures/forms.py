@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments.organisation.models import Unit
 from procedures import rules
+from procedures.metrics import Month, MonthRange
 from procedures.models import Channel, ImportRun, ImportSource
 from procedures.parsing import LOCAL_TZ
 from procedures.selectors import LateCaseFilters, LateKind
@@ -113,6 +115,11 @@ class LateCaseFilterForm(forms.Form):
         choices=[("", _("All channels")), *Channel.choices],
     )
     late_year = _year_field(_("Counted late in year (766)"))
+    # The moment of the figures the list was opened from (ISO 8601): late in
+    # the year as those figures count it (selectors.late_judged_at).
+    as_of = forms.DateTimeField(
+        label=_("Figures as of"), required=False, widget=forms.HiddenInput
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -151,7 +158,80 @@ class LateCaseFilterForm(forms.Form):
             kind=data.get("kind") or LateKind.ALL,
             channel=data.get("channel") or "",
             late_in_year=data.get("late_year"),
+            late_as_of=data.get("as_of"),
         )
+
+
+# --- A range of whole months: the figures page, its download, the API ---------------
+
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+MONTH_PATTERN = f"^{MONTH.pattern}$"
+NOT_A_MONTH = _("Enter a month as yyyy-mm (2026-01 for January 2026).")
+MONTH_OUT_OF_RANGE = _("The year must be from %(first)s to %(last)s.")
+RANGE_NEEDS_BOTH = _("Give both ends of the range: from and to (yyyy-mm).")
+RANGE_BACKWARDS = _("The range ends before it starts.")
+
+
+class MonthField(forms.CharField):
+    """A whole month as yyyy-mm (what a browser's month input sends), read as
+    (year, month)."""
+
+    def to_python(self, value: Any) -> Month | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        found = MONTH.fullmatch(text)
+        if found is None:
+            raise ValidationError(NOT_A_MONTH, code="invalid")
+        year, month = int(found[1]), int(found[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValidationError(
+                MONTH_OUT_OF_RANGE,
+                code="invalid",
+                params={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        return (year, month)
+
+
+def clean_month_range(
+    form: forms.Form, names: tuple[str, str], *, blank_is_missing: bool = True
+) -> MonthRange | None:
+    """The range of the form's two month fields, both given and in order;
+    an error on the field at fault otherwise. None when neither is given, or
+    one is already refused. ``blank_is_missing`` False leaves a field given
+    blank to a form that refuses blank values itself (the API's)."""
+    first_name, last_name = names
+    if first_name in form.errors or last_name in form.errors:
+        return None
+    first = form.cleaned_data.get(first_name)
+    last = form.cleaned_data.get(last_name)
+    if first is None and last is None:
+        return None
+    if first is None or last is None:
+        missing = first_name if first is None else last_name
+        if blank_is_missing or form.add_prefix(missing) not in form.data:
+            form.add_error(missing, ValidationError(RANGE_NEEDS_BOTH, code="required"))
+        return None
+    if last < first:
+        form.add_error(last_name, ValidationError(RANGE_BACKWARDS, code="invalid"))
+        return None
+    return MonthRange(first, last)
+
+
+class FigureRangeForm(forms.Form):
+    """A range of whole months (GET: ``from`` and ``to``, yyyy-mm), counted as
+    the 766 rules count any period: each dossier once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword: the fields are named here, not declared.
+        self.fields["from"] = MonthField(label=_("From month"), required=False)
+        self.fields["to"] = MonthField(label=_("To month"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.cleaned_data["range"] = clean_month_range(self, ("from", "to"))
+        return self.cleaned_data
 
 
 class ReminderFilterForm(forms.Form):

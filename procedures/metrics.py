@@ -3,7 +3,13 @@
 The conditions below are procedures.rules written as SQL filters; a test checks
 that both give the same counts on the same cases. One query per period covers
 every unit asked for (GROUP BY unit), so the work grows with the periods, not
-with the units."""
+with the units.
+
+Every row is judged at a moment, its ``computed_at`` (the ``as_of`` it was
+computed with): a period over by then is judged at its end, a running one at
+that moment (rules.so_far). Nothing but time moves a running period's figures
+between two imports, and only in two ways: an open dossier falls due, and a
+month ends. The beat re-judges them (metrics_refresh, metrics_refresh_due)."""
 
 from __future__ import annotations
 
@@ -12,12 +18,46 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Min, Q
 
+from commitments.organisation.models import Unit
 from procedures import rules
 from procedures.figures import COUNT_FIELDS
 from procedures.models import CaseRecord, Channel, DossierStatus, PeriodKind, UnitMetric
 from procedures.parsing import LOCAL_TZ
+
+# (year, month)
+Month = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """Whole months from ``first`` to ``last`` (year, month), both included:
+    a month, a quarter, a year, or any range such as the year-to-date of a
+    published 766 table (January to September)."""
+
+    first: Month
+    last: Month
+
+    def __post_init__(self) -> None:
+        for _year, month in (self.first, self.last):
+            if not 1 <= month <= 12:
+                raise ValueError(f"month must be 1 to 12, got {month}")
+        if self.last < self.first:
+            raise ValueError(f"{self.last} is before {self.first}")
+
+    @property
+    def period(self) -> rules.Period:
+        return rules.Period.months(self.first, self.last, LOCAL_TZ)
+
+    @property
+    def months(self) -> list[Month]:
+        found = []
+        year, month = self.first
+        while (year, month) <= self.last:
+            found.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return found
 
 
 @dataclass(frozen=True)
@@ -33,6 +73,11 @@ class PeriodRef:
         if self.kind == PeriodKind.QUARTER:
             return rules.Period.quarter(self.year, self.number, LOCAL_TZ)
         return rules.Period.year(self.year, LOCAL_TZ)
+
+    @property
+    def span(self) -> MonthRange:
+        months = months_of(self)
+        return MonthRange((self.year, months[0]), (self.year, months[-1]))
 
 
 def periods_of_year(year: int) -> list[PeriodRef]:
@@ -97,8 +142,17 @@ RECEIVED_COUNTS = (
 )
 
 
-def count_filters(period: rules.Period) -> dict[str, Q]:
-    """rules.classify as SQL: one filter per count, each valid over any cases."""
+def count_filters(period: rules.Period, *, as_of: datetime) -> dict[str, Q]:
+    """rules.classify as SQL, judged at ``as_of`` as the rules judge it: one
+    filter per count, each valid over any cases. Nothing matches in a period
+    that has not begun by ``as_of``."""
+    seen = rules.so_far(period, as_of)
+    if seen is None:
+        return {name: Q(pk__in=[]) for name in COUNT_FIELDS}
+    return _count_filters(seen)
+
+
+def _count_filters(period: rules.Period) -> dict[str, Q]:
     start, end = period.start, period.end
     received = Q(received_at__gte=start, received_at__lt=end)
     in_scope = ~Q(status=DossierStatus.WITHDRAWN) & (
@@ -147,14 +201,19 @@ def candidates(period: rules.Period) -> Q:
     )
 
 
-def aggregate(unit_ids: Iterable[int], ref: PeriodRef) -> dict[int, rules.Counts]:
-    """Counts per unit for one period, in one query over the candidates.
+def aggregate(
+    unit_ids: Iterable[int], ref: PeriodRef, as_of: datetime | None = None
+) -> dict[int, rules.Counts]:
+    """Counts per unit for one period judged at ``as_of`` (None: at the
+    period's end, as for a period over), in one query over the candidates.
 
     Among the candidates "in scope" is just "not withdrawn", and "late" is in
     scope but not on time: the query leaves both conditions out of its sums
     (a test checks the result against count_filters and procedures.rules)."""
-    period = ref.period
-    filters = count_filters(period)
+    period = rules.so_far(ref.period, as_of) if as_of is not None else ref.period
+    if period is None:
+        return {}
+    filters = _count_filters(period)
     not_withdrawn = ~Q(status=DossierStatus.WITHDRAWN)
     sums = {
         "received": filters["received"],
@@ -186,19 +245,25 @@ def metrics_recompute(
     """Replace the stored counts of these units for these periods. Returns the
     number of rows written. Safe to run twice: it replaces, never adds.
 
-    Months are aggregated from the cases, one query each; quarters and years
-    are then combined from the stored months (rules.combine), which gives the
-    same counts as aggregating their cases and reads a few hundred rows
-    instead of a year of dossiers."""
+    Every period is judged at ``as_of`` (rules.so_far) and its rows carry it
+    as ``computed_at``. Months are aggregated from the cases, one query each;
+    quarters and years are then combined from the stored months
+    (rules.combine), which gives the same counts as aggregating their cases
+    and reads a few hundred rows instead of a year of dossiers. Combining
+    needs each month as at its end and the running one as at ``as_of``: a
+    month of theirs stored as judged earlier is judged again first."""
     unit_ids = sorted(set(unit_ids))
-    periods = sorted(
-        set(periods),
+    asked = set(periods)
+    combined = [ref for ref in asked if ref.kind != PeriodKind.MONTH]
+    asked |= _months_judged_early(unit_ids, combined, as_of)
+    ordered = sorted(
+        asked,
         key=lambda ref: (ref.kind != PeriodKind.MONTH, ref.year, ref.number),
     )
     written = 0
-    for ref in periods:
+    for ref in ordered:
         if ref.kind == PeriodKind.MONTH:
-            counts = aggregate(unit_ids, ref)
+            counts = aggregate(unit_ids, ref, as_of)
         else:
             counts = _combined(unit_ids, ref, as_of)
         written += _store(unit_ids, ref, counts, as_of)
@@ -229,8 +294,16 @@ def _store(
             period_kind=ref.kind,
             year=ref.year,
             number=ref.number,
-        ).delete()
-        UnitMetric.objects.bulk_create(rows)
+        ).exclude(unit_id__in=[row.unit_id for row in rows]).delete()
+        # An upsert, not delete-and-insert: the beat's refresh and an import's
+        # recompute may write the same rows at once, and the later one must
+        # not fail on the unique constraint.
+        UnitMetric.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["unit", "period_kind", "year", "number"],
+            update_fields=[*COUNT_FIELDS, "computed_at"],
+        )
     return len(rows)
 
 
@@ -242,13 +315,23 @@ def months_of(ref: PeriodRef) -> list[int]:
     return list(range(1, 13))
 
 
+def begun(months: Iterable[Month], as_of: datetime) -> list[Month]:
+    """The months that have begun by ``as_of``: a month not begun is not a
+    month without dossiers, and rules.combine must not be handed one."""
+    return [
+        (year, month)
+        for year, month in months
+        if rules.Period.month(year, month, LOCAL_TZ).start < as_of
+    ]
+
+
 def _combined(
     unit_ids: list[int], ref: PeriodRef, as_of: datetime
 ) -> dict[int, rules.Counts]:
     """A quarter or year from its stored months. While it runs, its months up
-    to the one containing ``as_of``: the figures so far, as at that month's end."""
-    local = as_of.astimezone(LOCAL_TZ)
-    months = [m for m in months_of(ref) if (ref.year, m) <= (local.year, local.month)]
+    to the one containing ``as_of``, that one judged at ``as_of``: the figures
+    so far."""
+    months = [m for _, m in begun(((ref.year, m) for m in months_of(ref)), as_of)]
     stored: dict[tuple[int, int], rules.Counts] = {
         (row["unit_id"], row["number"]): rules.Counts(
             **{name: row[name] for name in COUNT_FIELDS}
@@ -267,6 +350,116 @@ def _combined(
         )
         for unit in units
     }
+
+
+def _months_judged_early(
+    unit_ids: list[int], refs: list[PeriodRef], as_of: datetime
+) -> set[PeriodRef]:
+    """The months of these quarters and years, begun by ``as_of``, whose rows
+    for these units were judged before the month ended (or, for the running
+    month, before ``as_of``). One query."""
+    wanted = {(ref.year, m) for ref in refs for m in months_of(ref)}
+    if not wanted:
+        return set()
+    rows = (
+        UnitMetric.objects.filter(
+            unit_id__in=unit_ids,
+            period_kind=PeriodKind.MONTH,
+            year__in={year for year, _ in wanted},
+            computed_at__lt=as_of,
+        )
+        .values_list("year", "number")
+        .annotate(oldest=Min("computed_at"))
+        .order_by()
+    )
+    early = set()
+    for year, number, oldest in rows:
+        ref = PeriodRef(PeriodKind.MONTH, year, number)
+        period = ref.period
+        started = period.start < as_of
+        if (year, number) in wanted and started and oldest < min(period.end, as_of):
+            early.add(ref)
+    return early
+
+
+def first_month_judged_early(as_of: datetime) -> Month | None:
+    """The first month over by ``as_of`` that some unit's row judged before
+    it ended: the month that has just rolled over, until it is judged again.
+    One grouped query over the month rows."""
+    rows = (
+        UnitMetric.objects.filter(period_kind=PeriodKind.MONTH, computed_at__lt=as_of)
+        .values_list("year", "number")
+        .annotate(oldest=Min("computed_at"))
+        .order_by()
+    )
+    early = [
+        (year, number)
+        for year, number, oldest in rows
+        if oldest < rules.Period.month(year, number, LOCAL_TZ).end <= as_of
+    ]
+    return min(early, default=None)
+
+
+def metrics_refresh(*, as_of: datetime) -> int:
+    """Every unit's figures of the month, quarter and year running at
+    ``as_of``, judged again at ``as_of``, and those of any month judged before
+    it ended (the month that has just rolled over): early every morning, by
+    beat, so that figures age without an import. Returns the rows written."""
+    local = as_of.astimezone(LOCAL_TZ)
+    first = (local.year, local.month)
+    early = first_month_judged_early(as_of)
+    return metrics_recompute(
+        unit_ids=Unit.objects.values_list("pk", flat=True),
+        periods=periods_between(min(first, early or first), as_of),
+        as_of=as_of,
+    )
+
+
+def metrics_refresh_due(*, as_of: datetime) -> int:
+    """What time alone has changed since the running figures were judged,
+    judged again at ``as_of``: every few minutes, by beat, so that the figures
+    keep up with the late-dossier list.
+
+    - A month judged before it ended has since ended: every unit, from that
+      month (metrics_refresh).
+    - Otherwise, the units with an open dossier that has fallen due since their
+      running month was judged: their running month, quarter and year. One
+      query for the month's rows, one grouped query over the open dossiers due
+      since the month began.
+
+    Returns the rows written."""
+    if first_month_judged_early(as_of) is not None:
+        return metrics_refresh(as_of=as_of)
+    local = as_of.astimezone(LOCAL_TZ)
+    month = rules.Period.month(local.year, local.month, LOCAL_TZ)
+    judged = dict(
+        UnitMetric.objects.filter(
+            period_kind=PeriodKind.MONTH, year=local.year, number=local.month
+        ).values_list("unit_id", "computed_at")
+    )
+    # Due since the month began, compared below with each unit's moment: a
+    # unit with no row this month is taken as judged at its start.
+    fallen_due = (
+        CaseRecord.objects.filter(
+            finished_at__isnull=True, due_at__gte=month.start, due_at__lt=as_of
+        )
+        .exclude(status=DossierStatus.WITHDRAWN)
+        .values_list("unit_id")
+        .annotate(last_due=Max("due_at"))
+        .order_by()
+    )
+    unit_ids = [
+        unit_id
+        for unit_id, last_due in fallen_due
+        if last_due >= judged.get(unit_id, month.start)
+    ]
+    if not unit_ids:
+        return 0
+    return metrics_recompute(
+        unit_ids=unit_ids,
+        periods=periods_between((local.year, local.month), as_of),
+        as_of=as_of,
+    )
 
 
 def metrics_recompute_affected(

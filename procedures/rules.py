@@ -3,9 +3,13 @@ functions over frozen dataclasses.
 
 These rules are the reference semantics: the SQL aggregation that computes the
 same numbers over millions of rows must agree with them case by case, so every
-rule is a small, separate step. No ORM and no clock here: periods are passed in,
-and nothing depends on "now" (a dossier's state at a period's end is read from
-its dates alone).
+rule is a small, separate step. No ORM and no clock here: periods and the
+moment the figures are judged at (``as_of``) are passed in; a dossier's state at
+that moment is read from its dates alone.
+
+A period over by ``as_of`` is judged at its end, whatever ``as_of``; a period
+still running is judged at ``as_of`` (``so_far``): an open dossier not yet due
+then is neither late nor overdue, however soon it falls due.
 
 Pipeline: ``classify`` one case for one period → ``count`` many cases into
 ``Counts`` (which add up across units or batches) → ``metrics`` turns counts
@@ -165,6 +169,18 @@ class Period:
     def year(cls, year: int, tz: ZoneInfo) -> Period:
         return cls(datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz))
 
+    @classmethod
+    def months(
+        cls, first: tuple[int, int], last: tuple[int, int], tz: ZoneInfo
+    ) -> Period:
+        """Whole months from ``first`` to ``last`` (year, month), both included:
+        January to September is a year-to-date 766 table."""
+        if last < first:
+            raise ValueError(
+                f"a range of months ends before it starts: {first}, {last}"
+            )
+        return cls(Period.month(*first, tz).start, Period.month(*last, tz).end)
+
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
 
@@ -191,6 +207,18 @@ class CaseClass:
     # finished by the due time within the period.
     carried_in: bool = False
     finished_on_time: bool = False
+
+
+def so_far(period: Period, as_of: datetime) -> Period | None:
+    """What of ``period`` has happened by ``as_of``: all of it once it has
+    ended, [start, as_of) while it runs, None before it begins. Every rule
+    judges a period at its end, so a running period is judged at ``as_of``."""
+    _require_aware("as_of", as_of)
+    if as_of >= period.end:
+        return period
+    if as_of <= period.start:
+        return None
+    return Period(period.start, as_of)
 
 
 def is_open_at(case: CaseFacts, moment: datetime) -> bool:
@@ -238,10 +266,35 @@ def is_on_time(case: CaseFacts, period: Period) -> bool:
     return case.finished_at <= case.due_at
 
 
-def classify(case: CaseFacts, period: Period) -> CaseClass:
-    """Classify one dossier for one period (see the functions above for each
-    rule). ``late`` is exactly "in scope and not on time"; ``overdue_open`` is
-    the part of ``late`` still open and past due at the period's end."""
+NOTHING = CaseClass(
+    received_in_period=False,
+    in_scope=False,
+    on_time=False,
+    late=False,
+    overdue_open=False,
+    online=False,
+    online_full=False,
+    digitized=False,
+    fee_required=False,
+    paid_online=False,
+    complaint_or_dissatisfied=False,
+    rated=False,
+)
+
+
+def classify(case: CaseFacts, period: Period, *, as_of: datetime) -> CaseClass:
+    """Classify one dossier for one period, as judged at ``as_of`` (see the
+    functions above for each rule). ``late`` is exactly "in scope and not on
+    time"; ``overdue_open`` is the part of ``late`` still open and past due at
+    the period's end, or at ``as_of`` while the period runs (``so_far``).
+    Nothing counts in a period that has not begun by ``as_of``."""
+    seen = so_far(period, as_of)
+    if seen is None:
+        return NOTHING
+    return _classify(case, seen)
+
+
+def _classify(case: CaseFacts, period: Period) -> CaseClass:
     received = case.received_at in period
     in_scope = is_in_scope(case, period)
     on_time = in_scope and is_on_time(case, period)
@@ -301,12 +354,13 @@ class Counts:
         )
 
 
-def count(cases: Iterable[CaseFacts], period: Period) -> Counts:
-    """Count the dossiers of ``cases`` for ``period``. One pass, constant
-    memory: ``cases`` may be a generator over a large export."""
+def count(cases: Iterable[CaseFacts], period: Period, *, as_of: datetime) -> Counts:
+    """Count the dossiers of ``cases`` for ``period`` as judged at ``as_of``
+    (see classify). One pass, constant memory: ``cases`` may be a generator
+    over a large export."""
     tally = dict.fromkeys((field.name for field in fields(Counts)), 0)
     for case in cases:
-        kind = classify(case, period)
+        kind = classify(case, period, as_of=as_of)
         tally["received"] += kind.received_in_period
         tally["in_scope"] += kind.in_scope
         tally["on_time"] += kind.on_time
@@ -336,8 +390,10 @@ RECEIVED_FIELDS = (
 
 
 def combine(months: Sequence[Counts]) -> Counts:
-    """The counts of a quarter or a year from those of its consecutive months,
-    exactly as ``count`` would give them over the cases:
+    """The counts of a quarter, a year or any range of months from those of
+    its consecutive months, exactly as ``count`` would give them over the
+    cases. The months up to the last are over; the last may be running, judged
+    at some ``as_of``, and the whole is then judged at that ``as_of``:
 
     - what was received adds up;
     - in scope: each month's own receipts (in scope minus carried in) plus what
@@ -346,7 +402,9 @@ def combine(months: Sequence[Counts]) -> Counts:
       the dossiers still open and not yet due at the end of the last month;
     - still open past due at the end: the last month's.
 
-    A month with no row is ``Counts()``."""
+    A month with no row is ``Counts()``. A month that has not begun is not a
+    month without dossiers: leave it out, or the dossiers still open and not yet
+    due at the end of the one before are lost."""
     if not months:
         return Counts()
     first, last = months[0], months[-1]

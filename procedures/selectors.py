@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from commitments.organisation.access import (
     RECORD_WRITE_ROLES,
     scope_queryset,
     units_q,
+    units_visible_to,
     user_roles,
 )
 from commitments.organisation.models import SUBTREE_ROLES, Unit
 from procedures import figures, rules
-from procedures.metrics import PeriodRef, count_filters, periods_of_year
+from procedures.metrics import (
+    MonthRange,
+    PeriodRef,
+    count_filters,
+    periods_of_year,
+)
 from procedures.models import (
     CaseRecord,
     DossierStatus,
@@ -96,15 +102,28 @@ def import_run_progress(*, user: AnyUser) -> QuerySet[ImportRun]:
 # --- Metrics -----------------------------------------------------------------------
 
 
+def judged_as_of(computed_at: datetime | None, period: rules.Period) -> datetime | None:
+    """The moment figures are "as of" (tính đến): when they were judged, if
+    that was before the period ended; None for figures judged after it ended,
+    which no longer move, and where nothing is stored."""
+    if computed_at is None or computed_at >= period.end:
+        return None
+    return computed_at
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One period of a unit's 766 figures: the stored counts and the rates
-    derived from them (rules.metrics), None where a denominator is zero."""
+    derived from them (rules.metrics), None where a denominator is zero;
+    when they were judged, and the moment they are as of while the period
+    had not ended then (judged_as_of)."""
 
     kind: str
     number: int
     counts: rules.Counts
     figures: rules.Metrics
+    computed_at: datetime | None = None
+    as_of: datetime | None = None
 
 
 def unit_metric_rows(*, unit: Unit, year: int) -> list[MetricRow]:
@@ -118,7 +137,17 @@ def unit_metric_rows(*, unit: Unit, year: int) -> list[MetricRow]:
     for ref in periods_of_year(year):
         metric = stored.get((ref.kind, ref.number))
         counts = figures.counts_from(metric) if metric else rules.Counts()
-        rows.append(MetricRow(ref.kind, ref.number, counts, rules.metrics(counts)))
+        computed_at = metric.computed_at if metric else None
+        rows.append(
+            MetricRow(
+                ref.kind,
+                ref.number,
+                counts,
+                rules.metrics(counts),
+                computed_at,
+                judged_as_of(computed_at, ref.period),
+            )
+        )
     return rows
 
 
@@ -153,7 +182,8 @@ class LateCaseFilters:
     """The late list's filters. Receipt bounds are aware datetimes, the start
     included and the end excluded (local calendar days and months, built by
     the filter form); ``late_in_year`` keeps the dossiers 766 counts late in
-    that year (see year_so_far)."""
+    that year (see year_so_far), judged at ``late_as_of`` (the moment the
+    figures linking here are as of) or else now."""
 
     unit: Unit | None = None
     procedure_code: str = ""
@@ -163,21 +193,15 @@ class LateCaseFilters:
     kind: str = LateKind.ALL
     channel: str = ""
     late_in_year: int | None = None
+    late_as_of: datetime | None = None
 
 
 def year_so_far(year: int, as_of: datetime | None) -> rules.Period | None:
-    """The local calendar year, ending at ``as_of`` while it runs.
-
-    The rules read an open dossier's state at the period's end from its dates
-    alone, so for the whole of a running year an open dossier due in a few days
-    would already count late; cut at ``as_of`` it counts late only once past
-    due. None for a year that has not begun."""
+    """The local calendar year, ending at ``as_of`` while it runs
+    (rules.so_far): an open dossier counts late only once past due. None for
+    a year that has not begun; the whole year for ``as_of`` None."""
     period = rules.Period.year(year, LOCAL_TZ)
-    if as_of is None or as_of >= period.end:
-        return period
-    if as_of <= period.start:
-        return None
-    return rules.Period(period.start, as_of)
+    return period if as_of is None else rules.so_far(period, as_of)
 
 
 def late_in_period_q(period: rules.Period | None) -> Q:
@@ -185,7 +209,15 @@ def late_in_period_q(period: rules.Period | None) -> Q:
     "late" (nothing for a period that has not begun)."""
     if period is None:
         return Q(pk__in=[])
-    return count_filters(period)["late"]
+    return count_filters(period, as_of=period.end)["late"]
+
+
+def late_judged_at(filters: LateCaseFilters, now: datetime) -> datetime:
+    """When the list judges "late in the year": the figures' moment it was
+    opened from, never later than now. Late then is late now too (a dossier
+    past due stays late however it ends), so the list holds exactly what
+    those figures count."""
+    return min(filters.late_as_of or now, now)
 
 
 def late_or_overdue_q(*, now: datetime, kind: str = LateKind.ALL) -> Q:
@@ -216,7 +248,10 @@ def late_cases(
         late_or_overdue_q(now=now, kind=filters.kind)
     )
     if filters.late_in_year is not None:
-        cases = cases.filter(late_in_period_q(year_so_far(filters.late_in_year, now)))
+        judged = late_judged_at(filters, now)
+        cases = cases.filter(
+            late_in_period_q(year_so_far(filters.late_in_year, judged))
+        )
     if filters.unit is not None:
         cases = cases.filter(unit=filters.unit)
     if filters.procedure_code:
@@ -462,3 +497,231 @@ def rates_up_to_month(
         computed = rules.metrics(combined)
         values[key] = {name: getattr(computed, name) for name in figures.FIGURE_NAMES}
     return values
+
+
+# --- Every unit's figures, for a list, a download or the API ------------------------
+
+# The period kind of a range of whole months (PeriodKind names the stored ones).
+RANGE = "range"
+
+
+@dataclass(frozen=True)
+class FigureSlot:
+    """One row of a figures list: a unit and a period, stored (a month,
+    quarter or year: ``year`` and ``number``) or a range of whole months."""
+
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    kind: str
+    year: int | None
+    number: int | None
+    span: MonthRange
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """A slot's figures: zero counts and None rates where nothing is stored
+    (no dossier: no data, never 0% or 100%)."""
+
+    slot: FigureSlot
+    counts: rules.Counts
+    figures: rules.Metrics
+    computed_at: datetime | None
+    as_of: datetime | None
+
+
+def _first_day(span: MonthRange) -> date:
+    return date(*span.first, 1)
+
+
+def _last_day(span: MonthRange) -> date:
+    year, month = span.last
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _valid_during(valid_from: date, valid_to: date | None, span: MonthRange) -> bool:
+    """A unit valid on some day of the range (a merged unit is a row up to
+    its last month)."""
+    return valid_from <= _last_day(span) and (
+        valid_to is None or valid_to >= _first_day(span)
+    )
+
+
+def _months_q(span: MonthRange) -> Q:
+    """The month rows of the range's months, on (year, number)."""
+    (first_year, first_month), (last_year, last_month) = span.first, span.last
+    if first_year == last_year:
+        return Q(year=first_year, number__gte=first_month, number__lte=last_month)
+    return (
+        Q(year=first_year, number__gte=first_month)
+        | Q(year__gt=first_year, year__lt=last_year)
+        | Q(year=last_year, number__lte=last_month)
+    )
+
+
+def figure_years(*, user: AnyUser, unit_code: str | None = None) -> list[int]:
+    """The years with figures stored for the units the user sees."""
+    rows = scope_queryset(user, UnitMetric.objects.all())
+    if unit_code is not None:
+        rows = rows.filter(unit__code=unit_code)
+    return list(rows.order_by("year").values_list("year", flat=True).distinct())
+
+
+def figure_slots(
+    *,
+    user: AnyUser,
+    unit_code: str | None = None,
+    years: Iterable[int] = (),
+    kind: str | None = None,
+    span: MonthRange | None = None,
+) -> list[FigureSlot]:
+    """Every unit the user sees (or the one of ``unit_code``), for every
+    period asked, ordered by unit code, year, period kind and number: the
+    units valid in the period, and any other with figures stored for it (a
+    unit closed by a merger whose dossiers still count). The periods are one
+    range of whole months (``span``), or the months, quarters and year (or
+    the periods of one ``kind``) of ``years``. Two queries at most, whatever
+    the number of units: the units, then the stored periods of those not
+    valid throughout."""
+    periods: list[tuple[str, int | None, int | None, MonthRange]]
+    if span is not None:
+        periods = [(RANGE, None, None, span)]
+    else:
+        periods = [
+            (ref.kind, ref.year, ref.number, ref.span)
+            for year in sorted(set(years))
+            for ref in periods_of_year(year)
+            if kind is None or ref.kind == kind
+        ]
+    if not periods:
+        return []
+    whole = MonthRange(periods[0][3].first, periods[-1][3].last)
+    stored_in_range = (
+        _months_q(whole) & Q(period_kind=PeriodKind.MONTH)
+        if span is not None
+        else Q(year__gte=whole.first[0], year__lte=whole.last[0])
+    )
+    units = units_visible_to(user).filter(
+        Q(valid_from__lte=_last_day(whole))
+        & (Q(valid_to__isnull=True) | Q(valid_to__gte=_first_day(whole)))
+        | Exists(UnitMetric.objects.filter(stored_in_range, unit=OuterRef("pk")))
+    )
+    if unit_code is not None:
+        units = units.filter(code=unit_code)
+    found = list(
+        units.order_by("code").values_list(
+            "pk", "code", "name", "valid_from", "valid_to"
+        )
+    )
+    partly = [
+        pk
+        for pk, _code, _name, valid_from, valid_to in found
+        if not all(_valid_during(valid_from, valid_to, p[3]) for p in periods)
+    ]
+    stored: set[tuple[int, str, int | None, int | None]] = set()
+    if partly:
+        rows = UnitMetric.objects.filter(stored_in_range, unit_id__in=partly)
+        for unit_id, period_kind, year, number in rows.values_list(
+            "unit_id", "period_kind", "year", "number"
+        ):
+            if span is not None:
+                stored.add((unit_id, RANGE, None, None))
+            else:
+                stored.add((unit_id, period_kind, year, number))
+    return [
+        FigureSlot(pk, code, name, period_kind, year, number, months)
+        for pk, code, name, valid_from, valid_to in found
+        for period_kind, year, number, months in periods
+        if _valid_during(valid_from, valid_to, months)
+        or (pk, period_kind, year, number) in stored
+    ]
+
+
+def range_counts(
+    unit_ids: Iterable[int], span: MonthRange
+) -> dict[int, tuple[rules.Counts, datetime]]:
+    """Each unit's counts over a range of whole months, combined from its
+    stored months (rules.combine, exactly as counting its cases over the
+    range), with when the latest of them was judged. One query.
+
+    Combined up to the unit's last month with a row: a month after it with no
+    row either holds nothing of the unit's (nothing received, nothing open at
+    its start: it would change nothing) or has not been judged yet (the figures
+    are then as of the last month judged). A unit with no month row in the
+    range is left out: no data."""
+    rows = (
+        UnitMetric.objects.filter(
+            _months_q(span),
+            unit_id__in=list(unit_ids),
+            period_kind=PeriodKind.MONTH,
+        )
+        .order_by()
+        .values_list("unit_id", "year", "number", "computed_at", *figures.COUNT_FIELDS)
+    )
+    months: dict[int, dict[tuple[int, int], rules.Counts]] = defaultdict(dict)
+    judged: dict[int, datetime] = {}
+    for unit_id, year, number, computed_at, *counts in rows:
+        months[unit_id][(year, number)] = rules.Counts(
+            **dict(zip(figures.COUNT_FIELDS, counts, strict=True))
+        )
+        judged[unit_id] = max(computed_at, judged.get(unit_id, computed_at))
+    found = {}
+    for unit_id, stored in months.items():
+        last = max(stored)
+        combined = rules.combine(
+            [
+                stored.get(month, rules.Counts())
+                for month in span.months
+                if month <= last
+            ]
+        )
+        found[unit_id] = (combined, judged[unit_id])
+    return found
+
+
+def figure_rows(slots: Sequence[FigureSlot]) -> list[FigureRow]:
+    """The figures of these slots, in their order: stored months, quarters
+    and years as stored, ranges combined from their stored months
+    (range_counts). Two queries at most, whatever the number of slots."""
+    stored_slots = [slot for slot in slots if slot.kind != RANGE]
+    stored: dict[tuple[int, str, int | None, int | None], UnitMetric] = {}
+    if stored_slots:
+        for metric in UnitMetric.objects.filter(
+            unit_id__in={slot.unit_id for slot in stored_slots},
+            year__in={slot.year for slot in stored_slots},
+            period_kind__in={slot.kind for slot in stored_slots},
+        ):
+            key = (metric.unit_id, metric.period_kind, metric.year, metric.number)
+            stored[key] = metric
+    ranges: dict[MonthRange, dict[int, tuple[rules.Counts, datetime]]] = {}
+    for span in {slot.span for slot in slots if slot.kind == RANGE}:
+        units = {slot.unit_id for slot in slots if slot.kind == RANGE}
+        ranges[span] = range_counts(units, span)
+    found = []
+    for slot in slots:
+        counts, computed_at = rules.Counts(), None
+        if slot.kind == RANGE:
+            if slot.unit_id in ranges[slot.span]:
+                counts, computed_at = ranges[slot.span][slot.unit_id]
+        else:
+            row = stored.get((slot.unit_id, slot.kind, slot.year, slot.number))
+            if row is not None:
+                counts, computed_at = figures.counts_from(row), row.computed_at
+        found.append(
+            FigureRow(
+                slot,
+                counts,
+                rules.metrics(counts),
+                computed_at,
+                judged_as_of(computed_at, slot.span.period),
+            )
+        )
+    return found
+
+
+def unit_range_row(*, unit: Unit, span: MonthRange) -> FigureRow:
+    """One unit's figures over a range of whole months (figure_rows)."""
+    slot = FigureSlot(unit.pk, unit.code, unit.name, RANGE, None, None, span)
+    return figure_rows([slot])[0]

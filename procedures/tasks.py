@@ -60,3 +60,27 @@ def recompute_metrics_task(affected: list[list[int]]) -> int:
         affected=[(unit, year, month) for unit, year, month in affected],
         as_of=timezone.now(),
     )
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=25 * 60, acks_late=True)
+def metrics_refresh_task() -> int:
+    """Early every morning (beat): judge every unit's running month, quarter
+    and year again as of now, and any month judged before it ended, so that
+    figures age without an import. Replaces rows: running twice is harmless."""
+    from django.utils import timezone
+
+    from procedures.metrics import metrics_refresh
+
+    return metrics_refresh(as_of=timezone.now())
+
+
+@shared_task(time_limit=9 * 60, soft_time_limit=8 * 60, acks_late=True)
+def metrics_refresh_due_task() -> int:
+    """Every ten minutes (beat): judge again the running figures of the units
+    with a dossier fallen due since they were judged (and every unit's after
+    a month has ended), so that the figures keep up with the late-dossier list."""
+    from django.utils import timezone
+
+    from procedures.metrics import metrics_refresh_due
+
+    return metrics_refresh_due(as_of=timezone.now())

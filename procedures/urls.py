@@ -4,6 +4,7 @@ from procedures import views
 
 urlpatterns = [
     path("units/<str:code>/metrics/", views.unit_metrics, name="unit_metrics"),
+    path("metrics/export.csv", views.metrics_csv, name="metrics_csv"),
     path("imports/", views.import_list, name="import_list"),
     path("imports/new/", views.import_new, name="import_new"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),

@@ -34,15 +34,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cchc_portal.queue import enqueue_on_commit
 from cchc_portal.spreadsheets import formula_safe
+from cchc_portal.throttling import export_throttled
 from commitments.organisation.access import (
     access_unit,
     get_scoped_or_404,
     units_visible_to,
 )
-from procedures import importer, rules, selectors, services
+from procedures import figures, importer, rules, selectors, services
 from procedures.forms import (
     FIRST_YEAR,
     LAST_YEAR,
+    RANGE_NEEDS_BOTH,
+    FigureRangeForm,
     ImportUploadForm,
     LateCaseFilterForm,
     ReminderFilterForm,
@@ -57,7 +60,7 @@ from procedures.models import (
     Reminder,
     Satisfaction,
 )
-from procedures.parsing import COLUMNS, REQUIRED
+from procedures.parsing import COLUMNS, LOCAL_TZ, REQUIRED
 from procedures.tasks import import_cases_task
 
 if TYPE_CHECKING:
@@ -211,24 +214,119 @@ def _cell(value: object) -> str:
 
 @login_required
 def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
-    """A unit's 766 figures for a year, by month, quarter and the year."""
+    """A unit's 766 figures for a year, by month, quarter and the year, and
+    over any range of whole months (``from`` and ``to``)."""
     unit = access_unit(request.user, code)
     years = selectors.metric_years(unit=unit)
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year") or (years[0] if years else this_year))
-    except ValueError as exc:
-        raise Http404 from exc
+    today = timezone.localdate()
+    year = _year_param(request, years[0] if years else today.year)
+    rows = selectors.unit_metric_rows(unit=unit, year=year)
+    asked = "from" in request.GET or "to" in request.GET
+    range_form = FigureRangeForm(
+        request.GET if asked else None,
+        initial={
+            "from": f"{year:04d}-01",
+            "to": f"{year:04d}-{today.month if year == today.year else 12:02d}",
+        },
+    )
+    span_row = None
+    if asked and range_form.is_valid() and range_form.cleaned_data["range"]:
+        span_row = selectors.unit_range_row(
+            unit=unit, span=range_form.cleaned_data["range"]
+        )
     return render(
         request,
         "procedures/unit_metrics.html",
         {
             "unit": unit,
             "year": year,
-            "years": sorted({*years, this_year}, reverse=True),
-            "rows": selectors.unit_metric_rows(unit=unit, year=year),
+            "years": sorted({*years, today.year}, reverse=True),
+            "rows": rows,
+            # The year's row: what "counted late in the year" links to.
+            "year_row": rows[-1],
+            "as_of": max((row.as_of for row in rows if row.as_of), default=None),
+            "range_form": range_form,
+            "span_row": span_row,
+            "span_first": _month_label(span_row.slot.span.first) if span_row else "",
+            "span_last": _month_label(span_row.slot.span.last) if span_row else "",
         },
     )
+
+
+# The figures download: the interchange names where they exist (rules.Counts'
+# and rules.Metrics' fields).
+FIGURES_CSV_HEADER = [
+    "unit_code",
+    "unit_name",
+    "from",
+    "to",
+    *figures.COUNT_FIELDS,
+    *figures.FIGURE_NAMES,
+    "as_of",
+]
+
+
+def _month(month: tuple[int, int]) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+def _month_label(month: tuple[int, int]) -> str:
+    """A month as officials write it: 09/2026."""
+    return f"{month[1]:02d}/{month[0]:04d}"
+
+
+def _figure(value: object) -> str:
+    """A rate or score as written (2 decimals, a point), empty for no data."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+@login_required
+@require_GET
+@export_throttled
+def metrics_csv(request: HttpRequest) -> HttpResponse:
+    """The 766 figures over a range of whole months (``from``, ``to``) of every
+    unit the user sees, or of one (``unit``), as CSV: one row per unit valid in
+    the range, with empty rates where there is no data."""
+    form = FigureRangeForm(request.GET)
+    span = form.cleaned_data["range"] if form.is_valid() else None
+    if span is None:
+        errors = form.errors or {"from": [str(RANGE_NEEDS_BOTH)]}
+        return HttpResponseBadRequest(
+            "; ".join(
+                f"{name}: {' '.join(str(e) for e in found)}"
+                for name, found in errors.items()
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
+    code = request.GET.get("unit") or None
+    if code is not None:
+        access_unit(request.user, code)
+    slots = selectors.figure_slots(user=request.user, unit_code=code, span=span)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"figures-{code or 'units'}-{_month(span.first)}-{_month(span.last)}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    # The byte-order mark tells Excel the file is UTF-8 (Vietnamese letters).
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(FIGURES_CSV_HEADER)
+    for row in selectors.figure_rows(slots):
+        rates = figures.rates(row.counts)
+        writer.writerow(
+            [
+                _cell(row.slot.unit_code),
+                _cell(row.slot.unit_name),
+                _month(span.first),
+                _month(span.last),
+                *(getattr(row.counts, name) for name in figures.COUNT_FIELDS),
+                *(_figure(rates[name]) for name in figures.FIGURE_NAMES),
+                _local(row.as_of),
+            ]
+        )
+    return response
 
 
 # --- Late and overdue dossiers -------------------------------------------------------
@@ -247,9 +345,10 @@ def _late_filters(
     return form, form.filters(unit=unit)
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: HttpRequest, *others: str) -> str:
     query: QueryDict = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", *others):
+        query.pop(name, None)
     return query.urlencode()
 
 
@@ -276,8 +375,22 @@ def late_case_list(request: HttpRequest) -> HttpResponse:
             "units": units_visible_to(request.user).only("code", "name"),
             "query": _query_without_page(request),
             "now": now,
+            # "Late in the year" as the figures it was opened from count it,
+            # while that year had not ended then.
+            "late_as_of": _late_as_of(filters, now),
+            "query_now": _query_without_page(request, "as_of"),
         },
     )
+
+
+def _late_as_of(
+    filters: selectors.LateCaseFilters | None, now: datetime
+) -> datetime | None:
+    if filters is None or filters.late_in_year is None or filters.late_as_of is None:
+        return None
+    judged = selectors.late_judged_at(filters, now)
+    year = rules.Period.year(filters.late_in_year, LOCAL_TZ)
+    return judged if year.start < judged < year.end else None
 
 
 # Headers of the CSV download: the interchange format's names where a column is

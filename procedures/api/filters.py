@@ -6,14 +6,25 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
+from procedures.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MONTH_PATTERN,
+    MonthField,
+    clean_month_range,
+)
 from procedures.models import CaseRecord, Channel, DossierStatus, PeriodKind, UnitMetric
 
 
@@ -100,13 +111,72 @@ class StableOrderingFilter(OrderingFilter):
         return ordering
 
 
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2026-01"})
+class MonthFilter(django_filters.Filter):
+    """A whole month, yyyy-mm. The figures list reads it from the form: a
+    range of months is a row of its own, not a filter on stored rows."""
+
+    field_class = MonthField
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        return qs
+
+
+RANGE_ALONE = _(
+    "A range of months (from, to) is a period of its own: leave out year and "
+    "period_kind."
+)
+
+
+class UnitMetricFilterForm(forms.Form):
+    """``from`` and ``to`` come together, in order, and without ``year`` or
+    ``period_kind``; each refusal names the parameter at fault."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        span = clean_month_range(self, ("from", "to"), blank_is_missing=False)
+        if span is not None:
+            for name in ("year", "period_kind"):
+                if cleaned.get(name) not in (None, ""):
+                    self.add_error(name, ValidationError(RANGE_ALONE, code="invalid"))
+        cleaned["range"] = span
+        return cleaned
+
+
 class UnitMetricFilter(FilterSet):
     unit = django_filters.CharFilter(
         field_name="unit__code", help_text=_("Unit code (exactly that unit).")
     )
-    year = IntegerFilter()
+    year = IntegerFilter(
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        help_text=format_lazy(
+            _(
+                "The year ({first} to {last}): its months, quarters and the year. "
+                "Without it (and without from and to), every year with figures."
+            ),
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        ),
+    )
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
 
     class Meta:
         model = UnitMetric
         fields = ["unit", "year", "period_kind"]
+        form = UnitMetricFilterForm
+
+
+# "from" is a Python keyword: these two are named here, not declared above.
+UnitMetricFilter.base_filters["from"] = MonthFilter(
+    field_name="from",
+    help_text=_(
+        "First month of a range of whole months (yyyy-mm), with to: one row per "
+        "unit for the whole range, each dossier counted once as Decision 766 "
+        "counts any period (January to September: a year-to-date 766 table)."
+    ),
+)
+UnitMetricFilter.base_filters["to"] = MonthFilter(
+    field_name="to",
+    help_text=_("Last month of the range (yyyy-mm), with from."),
+)

@@ -15,10 +15,11 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
 from procedures import rules
-from procedures.figures import COUNT_FIELDS, counts_from
+from procedures.figures import COUNT_FIELDS
 from procedures.importer import ERROR_LIMIT
-from procedures.models import CaseRecord, Channel, ImportRun, Satisfaction, UnitMetric
+from procedures.models import CaseRecord, Channel, ImportRun, PeriodKind, Satisfaction
 from procedures.parsing import COLUMNS, STATUS_VALUES
+from procedures.selectors import RANGE, FigureRow
 
 MAX_PUSH_RECORDS = 10_000
 # Envelope errors listed before the rest are summed up in one line.
@@ -246,18 +247,88 @@ class CaseRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UnitMetricSerializer(serializers.ModelSerializer[UnitMetric]):
-    """One unit's 766 counts for one period, with the rates derived from them
-    (null where a denominator is zero: no data, never 0 % or 100 %)."""
+PERIOD_KINDS = [*PeriodKind.choices, (RANGE, gettext_lazy("Range of months"))]
 
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
+
+def _month(month: tuple[int, int]) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+class UnitMetricSerializer(serializers.Serializer):
+    """One unit's 766 counts for one period (a month, quarter or year, or a
+    range of whole months), with the rates derived from them: null where a
+    denominator is zero, as for a unit with no dossier at all (its counts 0):
+    no data, never 0 % or 100 %."""
+
+    unit_code = serializers.CharField(source="slot.unit_code", read_only=True)
+    unit_name = serializers.CharField(source="slot.unit_name", read_only=True)
+    period_kind = serializers.ChoiceField(
+        choices=PERIOD_KINDS, source="slot.kind", read_only=True
+    )
+    year = serializers.IntegerField(
+        source="slot.year",
+        allow_null=True,
+        read_only=True,
+        help_text=gettext_lazy("Null for a range of months."),
+    )
+    number = serializers.IntegerField(
+        source="slot.number",
+        allow_null=True,
+        read_only=True,
+        help_text=gettext_lazy(
+            "Month 1–12, quarter 1–4, or 1 for the year; null for a range."
+        ),
+    )
     rates = serializers.SerializerMethodField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True,
+        read_only=True,
+        help_text=gettext_lazy(
+            "When these figures were judged; null where nothing is stored (no "
+            "dossier in the period)."
+        ),
+    )
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        read_only=True,
+        help_text=gettext_lazy(
+            "The moment the figures are as of (tính đến), for a period that had "
+            "not ended when they were judged: an open dossier not yet due then "
+            "is neither late nor overdue. Null once the period was judged after "
+            "its end, and where there is no data."
+        ),
+    )
 
-    class Meta:
-        model = UnitMetric
-        fields = ["unit_code", "period_kind", "year", "number", *COUNT_FIELDS]
-        fields += ["rates", "computed_at"]
-        read_only_fields = fields
+    def get_fields(self) -> dict[str, Any]:
+        found = super().get_fields()
+        # "from" is a Python keyword: these are named here, not declared.
+        extra: dict[str, Any] = {
+            "from": serializers.SerializerMethodField(
+                method_name="get_first",
+                help_text=gettext_lazy("First month of the period (yyyy-mm)."),
+            ),
+            "to": serializers.SerializerMethodField(
+                method_name="get_last",
+                help_text=gettext_lazy("Last month of the period (yyyy-mm)."),
+            ),
+            **{
+                name: serializers.IntegerField(source=f"counts.{name}", read_only=True)
+                for name in COUNT_FIELDS
+            },
+        }
+        order = ["unit_code", "unit_name", "period_kind", "year", "number"]
+        fields = {name: found[name] for name in order}
+        fields.update(extra)
+        fields.update({name: found[name] for name in ("rates", "computed_at", "as_of")})
+        return fields
+
+    @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})
+    def get_first(self, row: FigureRow) -> str:
+        return _month(row.slot.span.first)
+
+    @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})
+    def get_last(self, row: FigureRow) -> str:
+        return _month(row.slot.span.last)
 
     @extend_schema_field(
         {
@@ -271,13 +342,11 @@ class UnitMetricSerializer(serializers.ModelSerializer[UnitMetric]):
             },
         }
     )
-    def get_rates(self, metric: UnitMetric) -> dict[str, object]:
-        counts = counts_from(metric)
-        figures = rules.metrics(counts)
+    def get_rates(self, row: FigureRow) -> dict[str, object]:
         return {
             f.name: (
                 str(value)
-                if (value := getattr(figures, f.name)) is not None
+                if (value := getattr(row.figures, f.name)) is not None
                 and not isinstance(value, bool)
                 else value
             )

@@ -4,13 +4,14 @@ those of the units it sees."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -44,6 +45,12 @@ from procedures.api.serializers import (
 )
 from procedures.api.services import cases_push, may_push_cases
 from procedures.models import CaseRecord, ImportStatus, UnitMetric
+from procedures.selectors import (
+    FigureSlot,
+    figure_rows,
+    figure_slots,
+    figure_years,
+)
 
 # A full batch of MAX_PUSH_RECORDS is some 4 MB of JSON; this leaves room for
 # long names and pretty-printing (about 1.6 KB a record).
@@ -235,27 +242,86 @@ class CaseDetailView(CaseReadView, generics.RetrieveAPIView[CaseRecord]):
     filter_backends: list[Any] = []
 
 
+ORDER_KEYS = {
+    "unit__code": lambda slot: slot.unit_code,
+    "year": lambda slot: -1 if slot.year is None else slot.year,
+    "period_kind": lambda slot: slot.kind,
+    "number": lambda slot: -1 if slot.number is None else slot.number,
+}
+
+
+def _ordered(slots: list[FigureSlot], terms: Sequence[str]) -> list[FigureSlot]:
+    """The slots in the order asked, then by unit code, year, period kind and
+    number (the default): successive stable sorts, last key first."""
+    keys: dict[str, bool] = {}
+    for term in [*terms, *UnitMetricListView.ordering]:
+        keys.setdefault(term.lstrip("-"), term.startswith("-"))
+    ordered = list(slots)
+    for name, descending in reversed(keys.items()):
+        ordered.sort(key=ORDER_KEYS[name], reverse=descending)
+    return ordered
+
+
 @extend_schema_view(
     get=extend_schema(
         operation_id="metrics_list",
         tags=["metrics"],
         summary="766 figures per unit and period",
         description=(
-            "Counts per unit and month, quarter or year (local time), with the "
-            "rates derived from them; null rates mean no data. Only the units "
-            "the caller may see."
+            "Counts per unit and month, quarter or year (local time), or over a "
+            "range of whole months (from, to), with the rates derived from them. "
+            "Every unit the caller may see that is valid in the period is a row: "
+            "a unit with no dossier has counts 0 and null rates and scores (no "
+            "data, never 0 % or 100 %). A range counts each dossier once, as "
+            "Decision 766 counts any period (a dossier carried over is counted "
+            "as carried in), so January to September is the year-to-date 766 "
+            "table; adding up quarters would count twice what they carry over. "
+            "Figures of a period not over when they were judged are as of that "
+            "moment (as_of, shown as tính đến dd/mm/yyyy HH:MM): the running "
+            "month, quarter and year are judged again every morning and "
+            "whenever a dossier falls due or is imported."
         ),
     )
 )
 class UnitMetricListView(generics.ListAPIView[UnitMetric]):
     serializer_class = UnitMetricSerializer
-    # (unit, year, period kind, number) is unique: the default order is stable.
+    # The filterset and ordering are read in list(): a row is a unit and a
+    # period, stored or not, not a UnitMetric row.
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = UnitMetricFilter
     ordering_fields = ["year", "number", "period_kind"]
     ordering = ["unit__code", "year", "period_kind", "number"]
 
     def get_queryset(self) -> QuerySet[UnitMetric]:
-        return scope_queryset(
-            self.request.user, UnitMetric.objects.select_related("unit")
+        # The model the schema and the filters' form are built from.
+        return UnitMetric.objects.none()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filterset = DjangoFilterBackend().get_filterset(
+            request, self.get_queryset(), self
         )
+        assert filterset is not None  # filterset_class is set
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        query = filterset.form.cleaned_data
+        unit_code = query.get("unit") or None
+        span = query.get("range")
+        years: list[int] = []
+        if span is None:
+            years = (
+                [query["year"]]
+                if query.get("year") is not None
+                else figure_years(user=request.user, unit_code=unit_code)
+            )
+        slots = figure_slots(
+            user=request.user,
+            unit_code=unit_code,
+            years=years,
+            kind=query.get("period_kind") or None,
+            span=span,
+        )
+        terms = OrderingFilter().get_ordering(request, self.get_queryset(), self)
+        page = self.paginate_queryset(_ordered(slots, terms or []))
+        assert page is not None  # PAGE_SIZE is set
+        serializer = self.get_serializer(figure_rows(page), many=True)
+        return self.get_paginated_response(serializer.data)

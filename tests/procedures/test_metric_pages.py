@@ -90,23 +90,34 @@ def api(user):
     return client
 
 
+def rows_of(body):
+    return {(r["unit_code"], r["period_kind"], r["number"]): r for r in body["results"]}
+
+
 def test_metrics_endpoint_returns_counts_and_rates_in_scope(march, commune_staff):
+    """Every period of the year is a row for the staff's unit: March with its
+    figures, the other periods with counts 0 and no data."""
     body = api(commune_staff).get("/api/v1/metrics/", {"year": 2025}).json()
-    assert body["count"] == 1
-    result = body["results"][0]
-    assert result["unit_code"] == "CITY-A"
-    assert (result["period_kind"], result["number"]) == ("month", 3)
+    assert body["count"] == 17  # 12 months, 4 quarters, the year
+    rows = rows_of(body)
+    assert {code for code, _kind, _number in rows} == {"CITY-A"}
+    result = rows[("CITY-A", "month", 3)]
     assert (result["in_scope"], result["on_time"]) == (3, 2)
     assert result["rates"]["on_time_rate"] == "66.67"
     assert result["rates"]["online_payment_rate"] is None
+    april = rows[("CITY-A", "month", 4)]
+    assert (april["received"], april["in_scope"]) == (0, 0)
+    assert set(april["rates"].values()) == {None}
 
 
 def test_metrics_endpoint_filters_by_unit_for_a_reviewer(march, city_reviewer):
     client = api(city_reviewer)
-    assert client.get("/api/v1/metrics/").json()["count"] == 2
-    only_b = client.get("/api/v1/metrics/", {"unit": "CITY-B"}).json()
-    assert [r["unit_code"] for r in only_b["results"]] == ["CITY-B"]
-    assert only_b["results"][0]["rates"]["on_time_rate"] == "100.00"
+    # The city and its two communes, every period of the year with figures.
+    assert client.get("/api/v1/metrics/").json()["count"] == 3 * 17
+    only_b = client.get("/api/v1/metrics/", {"unit": "CITY-B", "period_kind": "month"})
+    rows = rows_of(only_b.json())
+    assert {code for code, _kind, _number in rows} == {"CITY-B"}
+    assert rows[("CITY-B", "month", 3)]["rates"]["on_time_rate"] == "100.00"
 
 
 def test_metrics_endpoint_needs_a_login(march):

@@ -1,6 +1,7 @@
 """Metrics by SQL aggregation agree with the plain rules, per unit and period."""
 
 import io
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -96,68 +97,103 @@ def facts(record):
     )
 
 
-@pytest.mark.parametrize(
-    "ref",
-    [
-        PeriodRef(PeriodKind.MONTH, 2024, 12),
-        PeriodRef(PeriodKind.MONTH, 2025, 1),
-        PeriodRef(PeriodKind.MONTH, 2025, 2),
-        PeriodRef(PeriodKind.QUARTER, 2025, 1),
-        PeriodRef(PeriodKind.YEAR, 2025, 1),
-        PeriodRef(PeriodKind.YEAR, 2024, 1),
-    ],
-)
-def test_sql_counts_equal_the_rules_for_every_unit(cases, ref):
-    by_sql = metrics.aggregate([cases.commune_a.pk, cases.commune_b.pk], ref)
+# Judged long after the periods below (each over, as at its end), or at a
+# moment inside one of them while it runs.
+LATER = local(2030, 1, 1)
+RUNNING = [
+    (PeriodRef(PeriodKind.MONTH, 2024, 12), local(2024, 12, 27, 12, 0)),
+    (PeriodRef(PeriodKind.MONTH, 2025, 1), local(2025, 1, 17, 13, 30)),
+    (PeriodRef(PeriodKind.MONTH, 2025, 2), local(2025, 2, 9, 9, 15)),
+    (PeriodRef(PeriodKind.QUARTER, 2025, 1), local(2025, 2, 9, 9, 15)),
+    (PeriodRef(PeriodKind.YEAR, 2025, 1), local(2025, 3, 3, 10, 0)),
+]
+REFS_AND_MOMENTS = [
+    *((ref, LATER) for ref, _moment in RUNNING),
+    (PeriodRef(PeriodKind.YEAR, 2024, 1), LATER),
+    *RUNNING,
+]
+
+
+@pytest.mark.parametrize(("ref", "as_of"), REFS_AND_MOMENTS)
+def test_sql_counts_equal_the_rules_for_every_unit(cases, ref, as_of):
+    by_sql = metrics.aggregate([cases.commune_a.pk, cases.commune_b.pk], ref, as_of)
     for unit in (cases.commune_a, cases.commune_b):
         expected = rules.count(
-            (facts(r) for r in CaseRecord.objects.filter(unit=unit)), ref.period
+            (facts(r) for r in CaseRecord.objects.filter(unit=unit)),
+            ref.period,
+            as_of=as_of,
         )
         assert by_sql.get(unit.pk, rules.Counts()) == expected, unit.code
 
 
-@pytest.mark.parametrize(
-    "ref",
-    [PeriodRef(PeriodKind.MONTH, 2025, 2), PeriodRef(PeriodKind.YEAR, 2025, 1)],
-)
-def test_count_filters_alone_agree_with_the_rules_over_all_cases(cases, ref):
+def test_a_running_month_has_open_dossiers_not_yet_due_that_its_end_would_count_late(
+    cases,
+):
+    """The case these tests would miss if every moment gave the same counts."""
+    ref, moment = RUNNING[2]
+    unit = [cases.commune_a.pk]
+    running, ended = metrics.aggregate(unit, ref, moment), metrics.aggregate(unit, ref)
+    assert running[unit[0]].late < ended[unit[0]].late
+
+
+@pytest.mark.parametrize(("ref", "as_of"), REFS_AND_MOMENTS)
+def test_count_filters_alone_agree_with_the_rules_over_all_cases(cases, ref, as_of):
     """aggregate narrows to the candidates first; each filter must also hold
     over the whole table (the late-dossier list and lateness counts use them)."""
     unit = cases.commune_a
-    for name, condition in metrics.count_filters(ref.period).items():
+    expected = rules.count(
+        (facts(r) for r in CaseRecord.objects.filter(unit=unit)),
+        ref.period,
+        as_of=as_of,
+    )
+    for name, condition in metrics.count_filters(ref.period, as_of=as_of).items():
         by_filter = CaseRecord.objects.filter(condition, unit=unit).count()
-        expected = rules.count(
-            (facts(r) for r in CaseRecord.objects.filter(unit=unit)), ref.period
-        )
         assert by_filter == getattr(expected, name), name
 
 
+def test_nothing_counts_in_a_period_not_begun(cases):
+    ref = PeriodRef(PeriodKind.MONTH, 2025, 3)
+    before = local(2025, 3, 1)
+    assert metrics.aggregate([cases.commune_a.pk], ref, before) == {}
+    for condition in metrics.count_filters(ref.period, as_of=before).values():
+        assert not CaseRecord.objects.filter(condition).exists()
+
+
 @pytest.mark.parametrize(
-    "ref",
+    ("ref", "as_of"),
     [
-        PeriodRef(PeriodKind.QUARTER, 2025, 1),
-        PeriodRef(PeriodKind.QUARTER, 2024, 4),
-        PeriodRef(PeriodKind.YEAR, 2025, 1),
-        PeriodRef(PeriodKind.YEAR, 2024, 1),
+        (PeriodRef(PeriodKind.QUARTER, 2025, 1), LATER),
+        (PeriodRef(PeriodKind.QUARTER, 2024, 4), LATER),
+        (PeriodRef(PeriodKind.YEAR, 2025, 1), LATER),
+        (PeriodRef(PeriodKind.YEAR, 2024, 1), LATER),
+        (PeriodRef(PeriodKind.QUARTER, 2025, 1), local(2025, 2, 9, 9, 15)),
+        (PeriodRef(PeriodKind.YEAR, 2025, 1), local(2025, 3, 3, 10, 0)),
+        (PeriodRef(PeriodKind.QUARTER, 2024, 4), local(2024, 12, 27, 12, 0)),
     ],
 )
-def test_quarters_and_years_combined_from_months_equal_the_rules(cases, ref):
-    """rules.combine over the months gives what counting the cases over the
-    whole quarter or year gives, field by field."""
+def test_quarters_and_years_combined_from_months_equal_the_rules(cases, ref, as_of):
+    """rules.combine over the months begun by ``as_of`` (the last judged at
+    ``as_of``) gives what counting the cases over the whole quarter or year
+    gives, field by field."""
     for unit in (cases.commune_a, cases.commune_b):
         facts_of = [facts(r) for r in CaseRecord.objects.filter(unit=unit)]
         months = [
-            rules.count(facts_of, PeriodRef(PeriodKind.MONTH, ref.year, m).period)
-            for m in metrics.months_of(ref)
+            rules.count(
+                facts_of, PeriodRef(PeriodKind.MONTH, year, m).period, as_of=as_of
+            )
+            for year, m in metrics.begun(
+                ((ref.year, m) for m in metrics.months_of(ref)), as_of
+            )
         ]
-        assert rules.combine(months) == rules.count(facts_of, ref.period), unit.code
+        expected = rules.count(facts_of, ref.period, as_of=as_of)
+        assert rules.combine(months) == expected, unit.code
 
 
-def test_recompute_stores_quarters_and_years_equal_to_direct_aggregation(cases):
+@pytest.mark.parametrize("as_of", [local(2026, 3, 1), local(2025, 2, 14, 10, 0)])
+def test_recompute_stores_quarters_and_years_equal_to_direct_aggregation(cases, as_of):
     """Stored quarters and years (combined from stored months) agree with one
-    aggregate query over the cases."""
+    aggregate query over the cases, judged at the same moment, and carry it."""
     units = [cases.commune_a.pk, cases.commune_b.pk]
-    as_of = local(2026, 3, 1)
     metrics.metrics_recompute(
         unit_ids=units,
         periods=[*periods_of_year(2024), *periods_of_year(2025)],
@@ -169,10 +205,37 @@ def test_recompute_stores_quarters_and_years_equal_to_direct_aggregation(cases):
         PeriodRef(PeriodKind.YEAR, 2025, 1),
         PeriodRef(PeriodKind.YEAR, 2024, 1),
     ):
-        direct = metrics.aggregate(units, ref)
+        direct = metrics.aggregate(units, ref, as_of)
         for unit in units:
             stored = selectors.unit_counts(unit, ref) or rules.Counts()
             assert stored == direct.get(unit, rules.Counts()), (ref, unit)
+    assert set(UnitMetric.objects.values_list("computed_at", flat=True)) == {as_of}
+
+
+def test_a_month_judged_before_it_ended_is_judged_again_before_a_quarter_is_combined(
+    cases,
+):
+    """January stored as at 17 January (say, the beat missed the month's
+    end): recomputing the quarter alone, on 9 February, judges January again
+    first, or the quarter would count late what was not yet due then."""
+    units = [cases.commune_a.pk, cases.commune_b.pk]
+    january = PeriodRef(PeriodKind.MONTH, 2025, 1)
+    quarter = PeriodRef(PeriodKind.QUARTER, 2025, 1)
+    metrics.metrics_recompute(
+        unit_ids=units, periods=[january], as_of=local(2025, 1, 17, 13, 30)
+    )
+    february = PeriodRef(PeriodKind.MONTH, 2025, 2)
+    moment = local(2025, 2, 9, 9, 15)
+    metrics.metrics_recompute(unit_ids=units, periods=[february, quarter], as_of=moment)
+    for unit in units:
+        assert selectors.unit_counts(unit, quarter) == metrics.aggregate(
+            units, quarter, moment
+        ).get(unit), unit
+    assert set(
+        UnitMetric.objects.filter(period_kind="month", number=1).values_list(
+            "computed_at", flat=True
+        )
+    ) == {moment}
 
 
 def test_combine_of_no_months_is_zero_and_one_month_is_itself():
@@ -193,8 +256,10 @@ def test_a_dossier_received_at_six_on_new_years_morning_counts_in_january(cases)
     jan = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2025, 1))
     dec = metrics.aggregate([cases.commune_a.pk], PeriodRef(PeriodKind.MONTH, 2024, 12))
     newyear = CaseRecord.objects.get(case_code="HS-NEWYEAR")
-    in_jan = rules.classify(facts(newyear), PeriodRef("month", 2025, 1).period)
-    in_dec = rules.classify(facts(newyear), PeriodRef("month", 2024, 12).period)
+    jan_period = PeriodRef("month", 2025, 1).period
+    in_jan = rules.classify(facts(newyear), jan_period, as_of=LATER)
+    dec_period = PeriodRef("month", 2024, 12).period
+    in_dec = rules.classify(facts(newyear), dec_period, as_of=LATER)
     assert in_jan.received_in_period
     assert not in_dec.received_in_period
     assert jan[cases.commune_a.pk].received >= 1
@@ -222,7 +287,7 @@ def test_recompute_stores_counts_and_is_idempotent(cases):
     assert (
         quarter
         == metrics.aggregate(
-            [cases.commune_a.pk], PeriodRef(PeriodKind.QUARTER, 2025, 1)
+            [cases.commune_a.pk], PeriodRef(PeriodKind.QUARTER, 2025, 1), as_of
         )[cases.commune_a.pk]
     )
 
@@ -261,3 +326,79 @@ def test_periods_between_runs_from_the_first_touched_month_to_now():
     assert quarters == [(2025, 4), (2026, 1)]
     years = [r.year for r in refs if r.kind == "year"]
     assert years == [2025, 2026]
+
+
+# --- any range of whole months (a year-to-date 766 table) --------------------------
+
+
+def ranges(seed: int, n: int) -> list[metrics.MonthRange]:
+    """``n`` random ranges within November 2024 to May 2025, the months of
+    the cases and some without any, across the new year."""
+    months = metrics.MonthRange((2024, 11), (2025, 5)).months
+    rng = random.Random(seed)
+    found = []
+    for _ in range(n):
+        first, last = sorted(rng.sample(range(len(months)), 2))
+        found.append(metrics.MonthRange(months[first], months[last]))
+    # A single month, the whole span, and the quarter with the year's turn.
+    return [
+        *found,
+        metrics.MonthRange((2025, 2), (2025, 2)),
+        metrics.MonthRange((2024, 11), (2025, 5)),
+        metrics.MonthRange((2024, 12), (2025, 2)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [LATER, local(2025, 2, 9, 9, 15), local(2025, 1, 1, 0, 0), local(2024, 12, 3, 7)],
+)
+def test_a_range_of_stored_months_counts_each_dossier_once_as_the_rules_do(
+    cases, as_of
+):
+    """Any range of whole months, built from the months stored at ``as_of``,
+    gives what counting its cases over the whole range gives: each dossier
+    once, carried in counted as such, a running range judged at ``as_of``."""
+    units = [cases.commune_a.pk, cases.commune_b.pk]
+    metrics.metrics_recompute(
+        unit_ids=units,
+        periods=periods_between((2024, 11), local(2025, 6, 1, 12)),
+        as_of=as_of,
+    )
+    facts_of = {
+        unit: [facts(r) for r in CaseRecord.objects.filter(unit_id=unit)]
+        for unit in units
+    }
+    for span in ranges(seed=766, n=12):
+        stored = selectors.range_counts(units, span)
+        for unit in units:
+            expected = rules.count(facts_of[unit], span.period, as_of=as_of)
+            found = stored[unit][0] if unit in stored else rules.Counts()
+            assert found == expected, (span, unit)
+
+
+def test_adding_up_quarters_counts_twice_what_a_range_counts_once(cases):
+    """Why a year-to-date table is a range: dossiers carried from one quarter
+    into the next are in scope in both."""
+    units = [cases.commune_a.pk]
+    metrics.metrics_recompute(
+        unit_ids=units, periods=periods_between((2024, 10), LATER), as_of=LATER
+    )
+    span = metrics.MonthRange((2024, 10), (2025, 3))
+    whole = selectors.range_counts(units, span)[units[0]][0]
+    quarters = [
+        selectors.unit_counts(units[0], PeriodRef(PeriodKind.QUARTER, 2024, 4)),
+        selectors.unit_counts(units[0], PeriodRef(PeriodKind.QUARTER, 2025, 1)),
+    ]
+    added = sum((q for q in quarters if q), rules.Counts())
+    assert whole.received == added.received
+    assert whole.in_scope < added.in_scope
+
+
+def test_a_month_range_lists_its_months_across_the_year():
+    span = metrics.MonthRange((2025, 11), (2026, 2))
+    assert span.months == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+    with pytest.raises(ValueError, match="is before"):
+        metrics.MonthRange((2026, 2), (2025, 11))
+    with pytest.raises(ValueError, match="month must be 1 to 12"):
+        metrics.MonthRange((2026, 0), (2026, 2))

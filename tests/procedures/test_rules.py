@@ -21,10 +21,13 @@ from procedures.rules import (
     count,
     metrics,
     repeatedly_late,
+    so_far,
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year, no daylight saving
 MARCH = Period.month(2025, 3, VN)
+# Judged long after every period of these tables: each is over, as at its end.
+LATER = datetime(2030, 1, 1, tzinfo=VN)
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2025):
@@ -111,7 +114,9 @@ def test_a_dossier_belongs_to_the_local_calendar_year_it_was_received_in(
     dossier = case(received, at(1, 10, year=2025))
     for candidate in (2024, 2025):
         period = Period.year(candidate, VN)
-        assert classify(dossier, period).received_in_period is (candidate == year)
+        assert classify(dossier, period, as_of=LATER).received_in_period is (
+            candidate == year
+        )
 
 
 @pytest.mark.parametrize(
@@ -135,12 +140,12 @@ def test_quarter_starts_at_local_midnight_which_is_the_previous_day_in_utc():
     assert q2.start == datetime(2025, 3, 31, 17, 0, tzinfo=UTC)
     # 31 March 17:00 UTC is 1 April 00:00 local: the second quarter.
     dossier = case(datetime(2025, 3, 31, 17, 0, tzinfo=UTC), at(4, 10))
-    assert not classify(dossier, q1).received_in_period
-    assert classify(dossier, q2).received_in_period
+    assert not classify(dossier, q1, as_of=LATER).received_in_period
+    assert classify(dossier, q2, as_of=LATER).received_in_period
     # A minute earlier it is 23:59 on 31 March local: the first quarter.
     earlier = case(datetime(2025, 3, 31, 16, 59, tzinfo=UTC), at(4, 10))
-    assert classify(earlier, q1).received_in_period
-    assert not classify(earlier, q2).received_in_period
+    assert classify(earlier, q1, as_of=LATER).received_in_period
+    assert not classify(earlier, q2, as_of=LATER).received_in_period
 
 
 @pytest.mark.parametrize("q", [0, 5])
@@ -296,7 +301,7 @@ def test_a_period_must_end_after_it_starts():
     ],
 )
 def test_scope_and_on_time_for_march(dossier, in_scope, on_time, overdue_open):
-    kind = classify(dossier, MARCH)
+    kind = classify(dossier, MARCH, as_of=LATER)
     assert (kind.in_scope, kind.on_time, kind.overdue_open) == (
         in_scope,
         on_time,
@@ -309,8 +314,8 @@ def test_a_late_finish_in_a_later_period_does_not_change_an_earlier_one():
     # Received 20 March, due 10 April, finished late on 15 April: on time as
     # seen at the end of March, late in April.
     dossier = case(at(3, 20), at(4, 10), at(4, 15))
-    assert classify(dossier, MARCH).on_time
-    april = classify(dossier, Period.month(2025, 4, VN))
+    assert classify(dossier, MARCH, as_of=LATER).on_time
+    april = classify(dossier, Period.month(2025, 4, VN), as_of=LATER)
     assert april.in_scope
     assert april.late
     assert not april.received_in_period
@@ -324,7 +329,7 @@ def test_withdrawn_dossiers_still_count_as_received():
         channel=Channel.ONLINE_FULL,
         digitized=True,
     )
-    kind = classify(dossier, MARCH)
+    kind = classify(dossier, MARCH, as_of=LATER)
     assert (kind.received_in_period, kind.online_full, kind.digitized) == (
         True,
         True,
@@ -362,7 +367,7 @@ def test_withdrawn_dossiers_still_count_as_received():
 )
 def test_received_based_flags(overrides, flag, expected):
     dossier = case(at(3, 3), at(3, 10), **overrides)
-    assert getattr(classify(dossier, MARCH), flag) is expected
+    assert getattr(classify(dossier, MARCH, as_of=LATER), flag) is expected
 
 
 def test_a_dossier_received_earlier_adds_nothing_to_received_based_flags():
@@ -376,7 +381,7 @@ def test_a_dossier_received_earlier_adds_nothing_to_received_based_flags():
         complaint=True,
         satisfaction=Satisfaction.DISSATISFIED,
     )
-    kind = classify(dossier, MARCH)
+    kind = classify(dossier, MARCH, as_of=LATER)
     assert kind.in_scope
     assert not any(
         (
@@ -390,6 +395,113 @@ def test_a_dossier_received_earlier_adds_nothing_to_received_based_flags():
             kind.rated,
         )
     )
+
+
+# --- a running period, judged as of a moment (DOMAIN.md section 7) ----------------
+
+DECEMBER = Period.month(2026, 12, VN)
+# The issue's dossier: received on 1 December, due on the 20th, still open.
+OPEN_DUE_20TH = case(at(12, 1, 8, year=2026), at(12, 20, 17, year=2026))
+
+
+def in_december(month: int, day: int, hour: int = 0, minute: int = 0):
+    return at(month, day, hour, minute, year=2026)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "in_scope", "on_time", "late", "overdue_open"),
+    [
+        # On 7 December it is not yet due: on time, neither late nor overdue.
+        (in_december(12, 7, 8), True, True, False, False),
+        # At the due time itself it is still not late.
+        (in_december(12, 20, 17), True, True, False, False),
+        # A minute past due, while the month runs: late and overdue.
+        (in_december(12, 20, 17, 1), True, False, True, True),
+        # The month over, judged at its end whenever asked.
+        (at(1, 1, year=2027), True, False, True, True),
+        (LATER, True, False, True, True),
+    ],
+)
+def test_a_running_month_is_judged_as_of_the_moment_asked(
+    as_of, in_scope, on_time, late, overdue_open
+):
+    kind = classify(OPEN_DUE_20TH, DECEMBER, as_of=as_of)
+    assert (kind.in_scope, kind.on_time, kind.late, kind.overdue_open) == (
+        in_scope,
+        on_time,
+        late,
+        overdue_open,
+    )
+
+
+def test_the_issues_dossier_gives_a_full_on_time_rate_on_the_seventh():
+    counts = count([OPEN_DUE_20TH], DECEMBER, as_of=in_december(12, 7, 8))
+    assert (counts.in_scope, counts.on_time, counts.late) == (1, 1, 0)
+    assert counts.overdue_open == 0
+    assert metrics(counts).on_time_rate == Decimal("100.00")
+
+
+@pytest.mark.parametrize(
+    ("dossier", "counted"),
+    [
+        pytest.param(
+            case(in_december(12, 8), in_december(12, 12)),
+            False,
+            id="received-after-the-moment-is-not-counted-yet",
+        ),
+        pytest.param(
+            case(in_december(12, 1), in_december(12, 5), in_december(12, 9)),
+            True,
+            id="finished-after-the-moment-was-open-then-and-past-due",
+        ),
+    ],
+)
+def test_what_happens_after_the_moment_is_not_known_then(dossier, counted):
+    kind = classify(dossier, DECEMBER, as_of=in_december(12, 7, 8))
+    assert kind.received_in_period is counted
+    if counted:
+        # Open on the 7th and due on the 5th: late and overdue then, though
+        # finished later.
+        assert (kind.late, kind.overdue_open) == (True, True)
+
+
+def test_a_period_over_is_the_same_whenever_it_is_judged():
+    for dossier in MARCH_CASES.values():
+        judged = {
+            classify(dossier, MARCH, as_of=moment)
+            for moment in (at(4, 1), at(4, 2, 9), LATER)
+        }
+        assert len(judged) == 1
+
+
+def test_nothing_counts_in_a_period_not_begun():
+    kind = classify(OPEN_DUE_20TH, DECEMBER, as_of=in_december(11, 30, 23))
+    assert not any(getattr(kind, flag.name) for flag in fields(kind))
+    assert count([OPEN_DUE_20TH], DECEMBER, as_of=in_december(12, 1)) == Counts()
+
+
+def test_a_running_period_is_judged_as_the_part_of_it_so_far():
+    so_far_ = so_far(DECEMBER, in_december(12, 7, 8))
+    assert so_far_ == Period(in_december(12, 1), in_december(12, 7, 8))
+    assert so_far(DECEMBER, LATER) == DECEMBER
+    assert so_far(DECEMBER, in_december(12, 1)) is None
+
+
+def test_as_of_must_be_timezone_aware():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        classify(OPEN_DUE_20TH, DECEMBER, as_of=datetime(2026, 12, 7, 8))
+
+
+def test_a_range_of_months_runs_from_the_first_months_start_to_the_last_ones_end():
+    year_to_date = Period.months((2026, 1), (2026, 9), VN)
+    assert (year_to_date.start, year_to_date.end) == (
+        at(1, 1, year=2026),
+        at(10, 1, year=2026),
+    )
+    across = Period.months((2025, 11), (2026, 2), VN)
+    assert (across.start, across.end) == (at(11, 1), at(3, 1, year=2026))
+    with pytest.raises(ValueError, match="ends before it starts"):
+        Period.months((2026, 3), (2026, 2), VN)
 
 
 # --- a hand-counted month --------------------------------------------------------
@@ -509,7 +621,7 @@ MARCH_COUNTS = Counts(
 
 
 def test_a_hand_counted_month_gives_every_count():
-    assert count(MARCH_CASES.values(), MARCH) == MARCH_COUNTS
+    assert count(MARCH_CASES.values(), MARCH, as_of=LATER) == MARCH_COUNTS
 
 
 def test_a_hand_counted_month_gives_every_rate_and_score():
@@ -527,8 +639,8 @@ def test_a_hand_counted_month_gives_every_rate_and_score():
 
 
 def test_count_accepts_a_generator_and_an_empty_input():
-    assert count((c for c in MARCH_CASES.values()), MARCH) == MARCH_COUNTS
-    assert count([], MARCH) == Counts()
+    assert count((c for c in MARCH_CASES.values()), MARCH, as_of=LATER) == MARCH_COUNTS
+    assert count([], MARCH, as_of=LATER) == Counts()
 
 
 # --- counts add up ------------------------------------------------------------------
@@ -553,10 +665,13 @@ def test_counts_of_parts_sum_to_counts_of_the_whole():
     names = sorted(MARCH_CASES)
     first = [MARCH_CASES[name] for name in names[:5]]
     rest = [MARCH_CASES[name] for name in names[5:]]
-    assert count(first, MARCH) + count(rest, MARCH) == MARCH_COUNTS
-    assert sum((count([c], MARCH) for c in MARCH_CASES.values()), Counts()) == (
-        MARCH_COUNTS
+    assert (
+        count(first, MARCH, as_of=LATER) + count(rest, MARCH, as_of=LATER)
+        == MARCH_COUNTS
     )
+    assert sum(
+        (count([c], MARCH, as_of=LATER) for c in MARCH_CASES.values()), Counts()
+    ) == (MARCH_COUNTS)
 
 
 def test_zero_counts_are_the_identity_for_addition():
