@@ -26,7 +26,7 @@ def vi_n(singular: str, plural: str, number: int) -> str:
     with translation.override("vi"):
         found = translation.ngettext(singular, plural, number)
     if found in (singular, plural):
-        raise AssertionError(f"no Vietnamese translation of {plural!r} in the catalogue")
+        raise AssertionError(f"no Vietnamese translation of {plural!r}")
     return found
 
 

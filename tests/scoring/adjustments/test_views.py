@@ -349,9 +349,7 @@ def test_a_reviewer_enters_a_deduction(client, year, org, city_reviewer):
     assert record.entered_by == city_reviewer
     assert record.state == AdjustmentState.PROPOSED
     page = html(client.get(response["Location"]))
-    recorded = vi(
-        "Recorded for %(unit)s: it counts once another reviewer approves it."
-    )
+    recorded = vi("Recorded for %(unit)s: it counts once another reviewer approves it.")
     assert recorded % {"unit": org.commune_a.name} in page
     assert "Kết luận số 15/KL-UBND ngày 10/02/2026" in page
 

@@ -439,9 +439,10 @@ def test_an_uploaded_workbook_with_problems_lists_them(client, ready, reviewer):
     )
     page = html(response)
     assert response.status_code == 422
-    assert vi("The workbook was not imported: %(counter)s problem.") % {
-        "counter": 1
-    } in page
+    assert (
+        vi("The workbook was not imported: %(counter)s problem.") % {"counter": 1}
+        in page
+    )
     assert "<td>Chỉ số</td><td>1</td><td>Cấp</td>" in page
     missing = vi("The column “%(column)s” is missing: the first row names the columns.")
     assert missing % {"column": "Cấp"} in page
