@@ -24,6 +24,7 @@ from scoring.models import (
 from scoring.results import computation, publication
 from scoring.results import selectors as results
 from tests.scoring.results_helpers import GOOD, record, scored
+from tests.wording import vi
 
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
 
@@ -125,7 +126,8 @@ def test_unapproved_assessments_block_publication(computed, reviewer, org):
     Assessment.objects.filter(unit=org.commune_b).update(
         state=AssessmentState.SUBMITTED
     )
-    assert publication.blockers(2025) == ["1 bản tự đánh giá chưa được phê duyệt: Xã B"]
+    not_approved = vi("%(count)d assessments are not approved yet: %(units)s")
+    assert publication.blockers(2025) == [not_approved % {"count": 1, "units": "Xã B"}]
     with pytest.raises(ValidationError, match="Xã B"):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
 
