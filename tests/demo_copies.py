@@ -88,9 +88,9 @@ class DemoCopies:
                 call_command("seed_demo", stdout=out)
             files.update(_read_new_files(before))
             output += out.getvalue().removesuffix(DONE)
-            kept = DemoCopy(output + DONE, _dump(), dict(files))
-            self._copies.setdefault(self._key(steps[:end]), kept)
-        return kept.output
+            copy = DemoCopy(output + DONE, _dump(), dict(files))
+            self._copies.setdefault(self._key(steps[:end]), copy)
+        return self._copies[self._key(steps)].output
 
     def _longest_kept_prefix(self, steps: tuple[str, ...]) -> int:
         for length in range(len(steps) - 1, 0, -1):

@@ -17,6 +17,7 @@ from typing import Any
 
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import FailureGroup, as_reported_failure
+from schemathesis.core.result import Ok
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
@@ -25,7 +26,11 @@ from schemathesis.schemas import BaseSchema
 
 def operations_of(schema: BaseSchema) -> list[str]:
     """The labels ("GET /api/v1/...") of the schema's operations, sorted."""
-    return sorted(result.ok().label for result in schema.get_all_operations())
+    labels = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result.err()
+        labels.append(result.ok().label)
+    return sorted(labels)
 
 
 # One per schema (by identity: a schema is a Mapping, so not hashable), as
