@@ -29,6 +29,23 @@ from tests.factories import MembershipFactory, UnitFactory, UserFactory
 
 PASSWORD = "correct-horse-42"
 
+# The longest tests that need no test database: real worker processes over a
+# scratch database of their own. pytest-django puts every test without the
+# database last, so pytest-xdist handed them out at the very end and the run
+# waited for one of them while the other worker had nothing left to do.
+START_FIRST = (
+    "tests/scoring/results/test_worker.py::",
+    "tests/procedures/test_import_worker.py::",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """START_FIRST before everything else (after pytest-django's order:
+    they do not touch the test database, so the order of the database tests
+    among themselves is kept)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(START_FIRST))
+
 
 @dataclass
 class Province:

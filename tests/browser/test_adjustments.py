@@ -19,6 +19,7 @@ from scoring.models import (
     Framework,
     FrameworkState,
 )
+from tests.wording import vi
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
@@ -55,7 +56,7 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
     log_in("noivu.chilinh")
     page.goto(f"{live_server.url}/adjustments/")
     expect(page.get_by_test_id("adjustments-title")).to_have_text(
-        "Điểm trừ, điểm thưởng"
+        vi("Deductions and bonuses")
     )
     click_and_wait(page, page.get_by_test_id("adjustment-new-link"))
     page.locator("#id_framework").select_option(str(framework.pk))
@@ -66,7 +67,12 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
     page.locator("#id_cases").fill("1")
     # Without a reason the form says so beside the field and keeps the rest.
     click_and_wait(page, page.get_by_test_id("adjustment-save"))
-    expect(page.get_by_test_id("error-reason")).to_contain_text("Nêu lý do")
+    expect(page.get_by_test_id("error-reason")).to_contain_text(
+        vi(
+            "Give the reason: what happened, and the decision or conclusion that "
+            "established it."
+        )
+    )
     expect(page.locator("#id_unit")).to_have_value(UNIT)
     page.locator("#id_reason").fill(REASON)
     page.locator("#id_evidence").fill(EVIDENCE)
@@ -77,15 +83,17 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
     assert (record.points, record.state) == (-1, AdjustmentState.PROPOSED)
     assert record.entered_by is not None
     assert record.entered_by.username == "noivu.chilinh"
-    expect(page.locator(".messages")).to_contain_text("Đã ghi nhận cho Phường Phả Lại")
-    expect(page.get_by_test_id("adjustment-state")).to_have_text("Chờ phê duyệt")
+    recorded = vi("Recorded for %(unit)s: it counts once another reviewer approves it.")
+    expect(page.locator(".messages")).to_contain_text(recorded % {"unit": unit.name})
+    expect(page.get_by_test_id("adjustment-state")).to_have_text(
+        vi("Awaiting approval")
+    )
     expect(page.get_by_test_id("adjustment-points")).to_contain_text("-1")
 
     # 2. The entrant cannot approve their own entry, and is told why.
     expect(page.get_by_test_id("adjustment-approve")).to_have_count(0)
     expect(page.get_by_test_id("adjustment-why-not")).to_have_text(
-        "Bạn là người nhập bản ghi này: một người thẩm định khác phê duyệt hoặc "
-        "từ chối."
+        vi("You entered this record: another reviewer approves or rejects it.")
     )
     screenshot("2-entrant-cannot-decide")
 
@@ -103,7 +111,7 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
     click_and_wait(page, row.get_by_test_id("adjustment-open"))
     expect(page.get_by_test_id("adjustment-reason")).to_contain_text(REASON)
     click_and_wait(page, page.get_by_test_id("adjustment-approve"))
-    expect(page.get_by_test_id("adjustment-state")).to_have_text("Đã phê duyệt")
+    expect(page.get_by_test_id("adjustment-state")).to_have_text(vi("Approved"))
     expect(page.get_by_test_id("adjustment-decided")).to_contain_text("Đỗ Thu Hằng")
     record.refresh_from_db()
     assert record.state == AdjustmentState.APPROVED
@@ -117,5 +125,5 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
         row = page.locator(f"[data-testid=adjustment-row][data-unit='{UNIT}']").filter(
             has_text=REASON[:40]
         )
-        expect(row.get_by_test_id("adjustment-state")).to_have_text("Đã phê duyệt")
+        expect(row.get_by_test_id("adjustment-state")).to_have_text(vi("Approved"))
     screenshot("3-approved")

@@ -34,6 +34,7 @@ from scoring.models import (
     NodeLevel,
     Score,
 )
+from tests.wording import vi
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
@@ -41,7 +42,12 @@ LogIn = Callable[..., None]
 Screenshot = Callable[[str], Path]
 UNIT = "HD-CL-PHALAI"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-SAVED = re.compile(r"Đã lưu lúc \d\d:\d\d")
+
+
+def saved_at() -> re.Pattern[str]:
+    """The autosave's "saved at HH:MM", as the catalogue words it."""
+    words = re.escape(vi("Saved at {time}")).replace(re.escape("{time}"), r"\d\d:\d\d")
+    return re.compile(words)
 
 
 @pytest.fixture
@@ -136,7 +142,7 @@ def fill_leaf(page: Page, code: str, value: str, explanation: str) -> None:
     box = leaf(page, code)
     box.get_by_test_id("self-score").fill(value)
     box.get_by_test_id("explanation").fill(explanation)
-    expect(box.get_by_test_id("save-status")).to_have_text(SAVED)
+    expect(box.get_by_test_id("save-status")).to_have_text(saved_at())
 
 
 def click_and_wait(page: Page, locator: Locator) -> None:
@@ -189,7 +195,7 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     log_in("truong.phalai")
     open_from_the_menu(page, assessment)
     click_and_wait(page, page.get_by_test_id("submit-assessment"))
-    expect(page.get_by_test_id("assessment-state")).to_have_text("Đã nộp")
+    expect(page.get_by_test_id("assessment-state")).to_have_text(vi("Submitted"))
     expect(page.get_by_test_id("lock-reason")).to_be_visible()
     assert state(assessment) == AssessmentState.SUBMITTED
 
@@ -211,7 +217,7 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     screenshot("3-reviewer-returns")
     click_and_wait(page, page.get_by_test_id("return-assessment"))
     expect(page.get_by_test_id("assessment-state")).to_have_text(
-        "Bị trả lại để chỉnh sửa"
+        vi("Returned for revision")
     )
     assert state(assessment) == AssessmentState.RETURNED
 
@@ -235,7 +241,7 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     log_in("truong.phalai")
     open_from_the_menu(page, assessment)
     click_and_wait(page, page.get_by_test_id("submit-assessment"))
-    expect(page.get_by_test_id("assessment-state")).to_have_text("Đã nộp")
+    expect(page.get_by_test_id("assessment-state")).to_have_text(vi("Submitted"))
 
     # 6. The reviewer accepts the self scores, enters the survey, approves.
     log_in("noivu.chilinh")
@@ -247,10 +253,10 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     survey.get_by_test_id("appraised-score").fill("1,5")
     survey.get_by_test_id("appraisal-reason").fill("Kết quả điều tra xã hội học")
     survey.get_by_test_id("appraise-save").click()
-    expect(survey.get_by_test_id("save-status")).to_have_text(SAVED)
+    expect(survey.get_by_test_id("save-status")).to_have_text(saved_at())
     expect(page.get_by_test_id("appraised-count")).to_have_text("3")
     click_and_wait(page, page.get_by_test_id("approve-assessment"))
-    expect(page.get_by_test_id("assessment-state")).to_have_text("Đã phê duyệt")
+    expect(page.get_by_test_id("assessment-state")).to_have_text(vi("Approved"))
     screenshot("5-reviewer-approved")
 
     done = Assessment.objects.get(pk=assessment.pk)
@@ -271,7 +277,7 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     with page.expect_navigation():
         page.get_by_test_id("history-link").click()
     table = page.get_by_test_id("history-table")
-    expect(table).to_contain_text("Đã phê duyệt")
+    expect(table).to_contain_text(vi("Approved"))
     expect(table).to_contain_text("Báo cáo kết quả CCHC.pdf")
     screenshot("6-history")
 
@@ -305,7 +311,7 @@ def test_input_typed_just_before_a_reload_comes_back_and_is_saved(
     assert warned == ["beforeunload"]
     box = leaf(page, "1.1.1")
     expect(box.get_by_test_id("self-score")).to_have_value("1,5")
-    expect(box.get_by_test_id("save-status")).to_have_text(SAVED)
+    expect(box.get_by_test_id("save-status")).to_have_text(saved_at())
     screenshot("restored")
     saved = Score.objects.get(assessment=assessment, node__code="1.1.1")
     assert (saved.self_score, saved.explanation) == (
@@ -339,7 +345,11 @@ def test_a_leaf_changed_meanwhile_is_refused_and_the_input_offered_again(
     error = box.get_by_test_id("leaf-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("1.1.1")
-    expect(error).to_contain_text("tải lại trang")
+    changed = vi(
+        "%(leaf)s was changed by %(user)s while you were editing it. Reload the page "
+        "to see their version, then enter yours again."
+    )
+    expect(error).to_contain_text(changed.split("%(user)s")[-1])
     screenshot("conflict")
     assert Score.objects.get(pk=score.pk).self_score == Decimal(1)
 
@@ -350,5 +360,5 @@ def test_a_leaf_changed_meanwhile_is_refused_and_the_input_offered_again(
     expect(box.get_by_test_id("self-score")).to_have_value("1,00")
     expect(box.locator("[data-restore]")).to_be_visible()
     box.locator("[data-restore-use]").click()
-    expect(box.get_by_test_id("save-status")).to_have_text(SAVED)
+    expect(box.get_by_test_id("save-status")).to_have_text(saved_at())
     assert Score.objects.get(pk=score.pk).self_score == Decimal(2)

@@ -16,6 +16,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from commitments.organisation.models import Unit
 from procedures.models import CaseRecord, Channel, DossierStatus, Procedure
+from tests.wording import vi, vi_label
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,9 @@ def test_reviewer_filters_the_late_list_to_one_communes_open_dossiers(
 
     log_in("noivu.chilinh")
     page.locator("[data-testid=main-nav] [data-nav=late_cases]").click()
-    expect(page.get_by_test_id("late-title")).to_have_text("Hồ sơ trễ hạn và quá hạn")
+    expect(page.get_by_test_id("late-title")).to_have_text(
+        vi("Late and overdue dossiers")
+    )
 
     filters = page.get_by_test_id("late-filters")
     filters.locator("#id_procedure").fill(PROCEDURE)
@@ -90,7 +93,7 @@ def test_reviewer_filters_the_late_list_to_one_communes_open_dossiers(
     expect(row).to_have_attribute("data-case", "PL-OPEN")
     expect(row).to_contain_text("Phường Phả Lại")
     expect(row).to_contain_text("Nguyễn Văn Lâm")
-    expect(row).to_contain_text("Đang xử lý")
+    expect(row).to_contain_text(vi_label(DossierStatus.PROCESSING.label))
     received = CaseRecord.objects.get(case_code="PL-OPEN").received_at
     expect(row).to_contain_text(timezone.localtime(received).strftime("%d/%m/%Y %H:%M"))
     expect(row.locator("td.days-late")).to_have_text("15")

@@ -16,6 +16,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from scoring.models import ComputationRun, PublishedResult, RunState
 from scoring.results import computation
+from tests.wording import vi, vi_label
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
@@ -56,7 +57,10 @@ def test_reviewer_reads_a_published_year_and_an_explanation_that_adds_up(
     log_in("noivu.tinh")
     page.goto(f"{live_server.url}/results/2024/")
     status = page.get_by_test_id("results-status")
-    expect(status).to_contain_text("Kết quả chính thức – công bố lần 1 ngày")
+    official = vi("Official results – publication %(version)s of %(day)s")
+    expect(status).to_contain_text(
+        official.split("%(day)s")[0].rstrip() % {"version": 1}
+    )
     expect(status).to_contain_text("SHA-256")
     tables = page.get_by_test_id("results-table")
     expect(tables).to_have_count(2)  # departments, Chí Linh's communes
@@ -127,13 +131,14 @@ def test_reviewer_recomputes_the_provisional_year_and_sees_the_run_finish(
     page.goto(f"{live_server.url}/results/")
     # Sở Nội vụ lands on the year under way: 2025, provisional.
     assert page.url.endswith("/results/2025/?view=provisional")
+    provisional = vi("Provisional results – computed at %(time)s")
     expect(page.get_by_test_id("results-status")).to_contain_text(
-        "Kết quả tạm thời – tính lúc"
+        provisional.split("%(time)s")[0].rstrip()
     )
     # Xã Bắc An is not approved: listed last, unranked, and it holds up the
     # publication.
     bac_an = page.locator("tr[data-testid=results-row][data-unit='HD-CL-BACAN']")
-    expect(bac_an.get_by_test_id("not-approved")).to_have_text("chưa phê duyệt")
+    expect(bac_an.get_by_test_id("not-approved")).to_have_text(vi("not approved"))
     expect(page.get_by_test_id("publish-blocker")).to_contain_text("Xã Bắc An")
     expect(page.get_by_test_id("results-publish")).to_be_disabled()
     before = int(attribute(page.get_by_test_id("run-box"), "data-run"))
@@ -141,18 +146,25 @@ def test_reviewer_recomputes_the_provisional_year_and_sees_the_run_finish(
     # "Tính lại kết quả": without a broker the run is carried out at once.
     with page.expect_navigation():
         page.get_by_test_id("results-compute").click()
-    expect(page.locator(".messages")).to_contain_text("Đã tính kết quả năm 2025")
+    computed = vi("Results of %(year)d computed: %(units)d units.")
+    expect(page.locator(".messages")).to_contain_text(
+        computed.split("%(units)d")[0].rstrip() % {"year": 2025}
+    )
     box = page.get_by_test_id("run-box")
     pressed = int(attribute(box, "data-run"))
     assert pressed > before
-    expect(box.get_by_test_id("run-state")).to_have_text("Hoàn thành")
+    expect(box.get_by_test_id("run-state")).to_have_text(
+        vi_label(RunState.SUCCEEDED.label)
+    )
     assert ComputationRun.objects.get(pk=pressed).trigger == "manual"
 
     # The nightly run queued for a worker: the page says so and reloads
     # itself until the run has finished.
     queued = computation.run_request(year=2025, trigger="schedule")
     page.goto(f"{live_server.url}/results/2025/?view=provisional")
-    expect(box.get_by_test_id("run-state")).to_have_text("Đang chờ")
+    expect(box.get_by_test_id("run-state")).to_have_text(
+        vi_label(RunState.QUEUED.label)
+    )
     expect(page.get_by_test_id("run-refresh")).to_be_visible()
     expect(page.get_by_test_id("results-compute")).to_be_disabled()
     screenshot("queued")
@@ -188,7 +200,10 @@ def test_chairman_reads_the_published_rankings_not_the_provisional_ones(
     # An earlier year, and a unit's explanation (the chairman is above all).
     with page.expect_navigation():
         years.nth(2).click()
-    expect(page.get_by_test_id("results-status")).to_contain_text("ngày 15/03/2023")
+    official = vi("Official results – publication %(version)s of %(day)s")
+    expect(page.get_by_test_id("results-status")).to_contain_text(
+        official % {"version": 1, "day": "15/03/2023"}
+    )
     with page.expect_navigation():
         page.get_by_test_id("unit-link").first.click()
     expect(page.get_by_test_id("unit-summary")).to_be_visible()

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from cchc_portal import api_messages
 from cchc_portal.api_errors import exception_handler, flatten
+from tests.wording import vi
 
 COMMITMENTS_URL = reverse("commitments_api:commitment-list")
 
@@ -148,26 +149,30 @@ def test_a_method_the_endpoint_does_not_have_answers_405(reviewer):
 def test_the_detail_is_in_the_callers_language_and_names_no_model(reviewer):
     url = reverse("commitments_api:commitment-detail", args=[999])
 
-    vi = client_for(reviewer).get(url, HTTP_ACCEPT_LANGUAGE="vi").json()
+    in_vi = client_for(reviewer).get(url, HTTP_ACCEPT_LANGUAGE="vi").json()
     en = client_for(reviewer).get(url, HTTP_ACCEPT_LANGUAGE="en").json()
 
-    assert (vi["code"], en["code"]) == ("not_found", "not_found")
+    assert (in_vi["code"], en["code"]) == ("not_found", "not_found")
     # Not Django's "No Commitment matches the given query.".
     assert en["detail"] == "Not found."
-    assert vi["detail"] == "Không tìm thấy."
+    assert in_vi["detail"] == vi("Not found.")
 
 
 def test_drfs_own_messages_reach_a_vietnamese_caller_in_vietnamese(db, reviewer):
     anonymous = APIClient().get(COMMITMENTS_URL, HTTP_ACCEPT_LANGUAGE="vi").json()
-    assert anonymous["detail"] == "Chưa cung cấp thông tin xác thực."
+    assert anonymous["detail"] == vi("Authentication credentials were not provided.")
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-    assert wrong.get(COMMITMENTS_URL).json()["detail"] == "Token không hợp lệ."
+    assert wrong.get(COMMITMENTS_URL).json()["detail"] == vi("Invalid token.")
     refused = client_for(reviewer).get(
         reverse("scoring_api:result-ranking", args=[2025]), {"version": "x"}
     )
     assert refused.json()["errors"] == [
-        {"field": "version", "code": "invalid", "message": "Cần một số nguyên hợp lệ."}
+        {
+            "field": "version",
+            "code": "invalid",
+            "message": vi("A valid integer is required."),
+        }
     ]
     english = client_for(reviewer).get(
         reverse("scoring_api:result-ranking", args=[2025]),

@@ -11,12 +11,18 @@ operation documents, and its content type and body are the documented ones.
 Writes happen too, inside the test's transaction. Bounded and repeatable:
 derandomized, a few examples per operation, no deadline.
 
-Schemathesis's fixture-based loader (schemathesis.pytest.from_fixture) reads
-an attribute pytest 9.2 no longer has, so the schema is generated here at
-collection (no data in it) and the data comes from ordinary fixtures."""
+Nothing is loaded at collection: the tests are parametrized by the list of
+operations below (test_the_fuzzed_operations_are_the_schemas checks it against
+the schema), and each builds the schema the first time a test of the process
+needs it (tests/cchc_portal/fuzz.py). Schemathesis's own pytest
+parametrization builds every operation's test while collecting, some ten
+seconds in every pytest run that collects this module; its fixture-based
+loader (from_fixture) runs all operations inside one test. The data comes from
+ordinary fixtures."""
 
 import json
 from collections.abc import Iterator
+from functools import cache as once
 from typing import Any
 
 import pytest
@@ -31,6 +37,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -39,6 +46,35 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
+from tests.cchc_portal.fuzz import fuzz, operations_of
+
+# Every operation of the schema, as Schemathesis labels it.
+OPERATIONS = (
+    "GET /api/v1/accountability-cases/",
+    "GET /api/v1/accountability-cases/{id}/",
+    "GET /api/v1/assessments/",
+    "GET /api/v1/assessments/{id}/",
+    "PATCH /api/v1/assessments/{id}/scores/{node_code}/",
+    "GET /api/v1/cases/",
+    "POST /api/v1/cases/batch/",
+    "GET /api/v1/cases/{case_code}/",
+    "GET /api/v1/commitments/",
+    "GET /api/v1/commitments/{id}/",
+    "GET /api/v1/frameworks/",
+    "GET /api/v1/frameworks/{id}/",
+    "GET /api/v1/head-ratings/",
+    "GET /api/v1/head-ratings/{id}/",
+    "GET /api/v1/indicators/",
+    "GET /api/v1/metrics/",
+    "GET /api/v1/publications/{year}/{version}/",
+    "GET /api/v1/results/",
+    "GET /api/v1/results/{year}/",
+    "GET /api/v1/results/{year}/runs/",
+    "POST /api/v1/results/{year}/runs/",
+    "GET /api/v1/results/{year}/runs/{run_id}/",
+    "GET /api/v1/results/{year}/units/{code}/",
+    "GET /api/v1/targets/",
+)
 
 CHECKS = [
     not_a_server_error,
@@ -59,14 +95,24 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
+@once
 def _document() -> dict[str, Any]:
     """The schema the portal serves at /api/schema/ (the same generator),
-    built once at collection: the operations become the tests' parameters."""
+    built the first time a test of the process asks for it."""
     generated = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(generated))
 
 
-schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
+@once
+def positive_schema() -> BaseSchema:
+    return schemathesis.openapi.from_dict(_document(), config=CONFIG)
+
+
+def test_the_fuzzed_operations_are_the_schemas():
+    """A new operation of the API is fuzzed once it is added to OPERATIONS
+    (and, when its path names an object, to ``known``)."""
+    assert operations_of(positive_schema()) == sorted(OPERATIONS)
+    assert operations_of(negative_schema()) == sorted(NEGATIVE_OPERATIONS)
 
 
 @pytest.fixture
@@ -128,7 +174,21 @@ def tokens(data, reviewer) -> dict[str, str]:
     }
 
 
-@schema.parametrize()
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_every_operation_answers_within_its_schema(operation, app, known, tokens):
+    """Each generated request is sent twice when its path names an object:
+    as generated (mostly nothing found), and with commune A's object in the
+    path, so that the generated query and body reach real code."""
+    fuzz(
+        positive_schema(),
+        operation,
+        answers_within_its_schema,
+        app=app,
+        known=known,
+        tokens=tokens,
+    )
+
+
 @settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
@@ -136,10 +196,7 @@ def tokens(data, reviewer) -> dict[str, str]:
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_answers_within_its_schema(case, app, known, tokens):
-    """Each generated request is sent twice when its path names an object:
-    as generated (mostly nothing found), and with commune A's object in the
-    path, so that the generated query and body reach real code."""
+def answers_within_its_schema(case, app, known, tokens):
     writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
     headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
     case.call_and_validate(app=app, headers=headers, checks=CHECKS)
@@ -174,17 +231,27 @@ NEGATIVE_CONFIG = schemathesis.Config.from_dict(
 # Operations with no input their schema can refuse (no parameter; a case code
 # is any text): nothing to make invalid, so they are not in this pass.
 NOTHING_TO_REFUSE = ("/api/v1/results/", "/api/v1/cases/{case_code}/")
-negative_schema = (
-    schemathesis.openapi.from_dict(_document(), config=NEGATIVE_CONFIG)
-    .exclude(path=NOTHING_TO_REFUSE[0], method="GET")
-    .exclude(path=NOTHING_TO_REFUSE[1], method="GET")
+NEGATIVE_OPERATIONS = tuple(
+    operation
+    for operation in OPERATIONS
+    if operation not in {f"GET {path}" for path in NOTHING_TO_REFUSE}
 )
 CASE_PUSH = "/api/v1/cases/batch/"
 
 
-PUSH_REQUIRED = set(
-    negative_schema.raw_schema["components"]["schemas"]["CasePushRecord"]["required"]
-)
+@once
+def negative_schema() -> BaseSchema:
+    return (
+        schemathesis.openapi.from_dict(_document(), config=NEGATIVE_CONFIG)
+        .exclude(path=NOTHING_TO_REFUSE[0], method="GET")
+        .exclude(path=NOTHING_TO_REFUSE[1], method="GET")
+    )
+
+
+@once
+def push_required() -> set[str]:
+    components = negative_schema().raw_schema["components"]
+    return set(components["schemas"]["CasePushRecord"]["required"])
 
 
 def rejected_rows(response: Any, case: Any) -> bool:
@@ -197,8 +264,9 @@ def rejected_rows(response: Any, case: Any) -> bool:
     records = case.body.get("records") if isinstance(case.body, dict) else None
     if not isinstance(records, list) or response.status_code != 200:
         return False
+    required = push_required()
     complete = all(
-        isinstance(record, dict) and set(record) >= PUSH_REQUIRED for record in records
+        isinstance(record, dict) and set(record) >= required for record in records
     )
     return complete and response.json()["rows_rejected"] > 0
 
@@ -214,7 +282,21 @@ def refused(ctx: Any, response: Any, case: Any) -> bool | None:
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, refused]
 
 
-@negative_schema.parametrize()
+@pytest.mark.parametrize("operation", NEGATIVE_OPERATIONS)
+def test_every_operation_refuses_what_its_schema_refuses(operation, app, known, tokens):
+    """Sent as generated, and again with commune A's object in the path when
+    the path is not what was made invalid (so the invalid query or body
+    reaches the view rather than a 404)."""
+    fuzz(
+        negative_schema(),
+        operation,
+        refuses_what_its_schema_refuses,
+        app=app,
+        known=known,
+        tokens=tokens,
+    )
+
+
 @settings(
     max_examples=NEGATIVE_EXAMPLES,
     derandomize=True,
@@ -222,10 +304,7 @@ NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, refused]
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_refuses_what_its_schema_refuses(case, app, known, tokens):
-    """Sent as generated, and again with commune A's object in the path when
-    the path is not what was made invalid (so the invalid query or body
-    reaches the view rather than a 404)."""
+def refuses_what_its_schema_refuses(case, app, known, tokens):
     writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
     headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
     case.call_and_validate(app=app, headers=headers, checks=NEGATIVE_CHECKS)

@@ -4,6 +4,7 @@ preview with its row errors, confirm only a clean file."""
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from commitments.organisation.models import Unit
+from tests.wording import vi
 
 IMPORT_URL = "/admin/commitments/unit/import/"
 HEADER = (
@@ -34,7 +35,9 @@ def test_preview_lists_row_errors_and_writes_nothing(client, org, superuser):
     assert response.status_code == 200
     page = response.content.decode()
     assert "NOWHERE" in page
-    assert "dòng 1" in page  # the duplicate names the row it repeats
+    # The duplicate names the row it repeats.
+    repeated = vi("“%(key)s” already appears in row %(row)s of this file.")
+    assert repeated % {"key": "CITY-C", "row": 1} in page
     assert response.context.get("confirm_form") is None  # nothing to confirm
     assert not Unit.objects.filter(code__in=["CITY-C", "CITY-D"]).exists()
 

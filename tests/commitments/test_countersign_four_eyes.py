@@ -16,6 +16,7 @@ from commitments.models import Commitment, CommitmentState
 from commitments.organisation.models import Role
 from tests.commitments.helpers import indicator, scan
 from tests.factories import HeadFactory, MembershipFactory, UserFactory
+from tests.wording import vi
 
 TODAY = date.today()
 YEAR = TODAY.year
@@ -23,10 +24,6 @@ SIGNED_ON = min(date(YEAR, 1, 2), TODAY)
 REFUSAL = (
     "You took part in the head's signature: another account of the level above "
     "counter-signs."
-)
-REFUSAL_VI = (
-    "Bạn đã tham gia việc ký của người đứng đầu: một tài khoản khác của cấp trên "
-    "phải ký xác nhận."
 )
 
 
@@ -145,7 +142,7 @@ def test_the_signer_is_refused_on_the_page_and_told_why(
     refused = client.post(_countersign_url(commitment), FORM)
     assert refused.status_code == 400
     # The page speaks Vietnamese.
-    assert REFUSAL_VI in refused.content.decode()
+    assert vi(REFUSAL) in refused.content.decode()
     assert state(commitment) == CommitmentState.SIGNED
     client.logout()
     client.force_login(leader)
@@ -169,4 +166,4 @@ def test_the_refusal_is_said_in_vietnamese(org, head, city_reviewer):
     commitment = signed_by(org, head, city_reviewer)
     with translation.override("vi"), pytest.raises(ValidationError) as refused:
         countersign(commitment, city_reviewer)
-    assert refused.value.messages == [REFUSAL_VI]
+    assert refused.value.messages == [vi(REFUSAL)]

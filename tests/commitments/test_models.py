@@ -1,5 +1,6 @@
 """Organisation invariants: paths, tenures, lineage."""
 
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import IntegrityError, transaction
 from commitments.organisation import services
 from commitments.organisation.models import HeadPosition, Unit, UnitKind
 from tests.factories import HeadFactory, UnitFactory
+from tests.wording import vi
 
 
 def test_unit_path_is_its_ancestry(org):
@@ -36,7 +38,8 @@ def test_moving_a_unit_rewrites_the_paths_below_it(org):
 def test_a_unit_cannot_end_before_it_starts(db):
     unit = Unit(code="X", name="X", kind=UnitKind.COMMUNE, valid_from=date(2024, 1, 1))
     unit.valid_to = date(2023, 1, 1)
-    with pytest.raises(ValidationError, match="không được trước ngày bắt đầu"):
+    ends = re.escape(vi("A unit cannot end before it starts."))
+    with pytest.raises(ValidationError, match=ends):
         unit.full_clean()
 
 
@@ -122,7 +125,8 @@ def test_unit_upsert_updates_by_code(org):
 
 def test_a_unit_cannot_be_placed_under_its_own_descendant(org):
     org.city.parent = org.commune_a
-    with pytest.raises(ValidationError, match="đơn vị cấp dưới của chính nó"):
+    inside = re.escape(vi("A unit cannot be placed inside its own subtree."))
+    with pytest.raises(ValidationError, match=inside):
         org.city.full_clean()
 
 
@@ -130,7 +134,8 @@ def test_tenure_cannot_end_before_it_starts(org):
     head = HeadFactory.build(
         unit=org.commune_a, tenure_from=date(2024, 1, 1), tenure_to=date(2023, 1, 1)
     )
-    with pytest.raises(ValidationError, match="không được trước ngày bắt đầu"):
+    ends = re.escape(vi("A tenure cannot end before it starts."))
+    with pytest.raises(ValidationError, match=ends):
         head.full_clean()
 
 

@@ -17,6 +17,7 @@ from commitments.models import Commitment, CommitmentTemplate, Target
 from commitments.organisation.models import UnitKind
 from tests.commitments.helpers import D, indicator, scan
 from tests.factories import HeadFactory, UserFactory
+from tests.wording import vi
 
 YEAR = date.today().year
 REASON = "Phường chưa có cổng thanh toán trực tuyến đến tháng 9"
@@ -257,7 +258,7 @@ def test_home_affairs_makes_a_target_optional_through_the_page(
     assert stored(payment) == (False, REASON)
     detail = client.get(payment.commitment.get_absolute_url()).content.decode()
     # The page speaks Vietnamese.
-    shown = f"không bắt buộc: {REASON}"
+    shown = vi("not mandatory: %(reason)s") % {"reason": REASON}
     assert f'data-testid="target-optional-reason">{shown}<' in detail
     # And the history says who and why.
     assert shown in detail.split('data-testid="history-table"')[1]

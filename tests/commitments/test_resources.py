@@ -6,6 +6,7 @@ import tablib
 from commitments.organisation.models import Head, Unit
 from commitments.organisation.resources import HeadResource, UnitResource
 from tests.factories import HeadFactory, RankingGroupFactory
+from tests.wording import vi
 
 UNIT_HEADERS = [
     "code",
@@ -88,7 +89,8 @@ def test_duplicate_code_in_one_file_is_reported_on_the_second_row(org):
     ]
     errors = row_errors(dry_run(UnitResource, UNIT_HEADERS, rows))
     assert list(errors) == [3]
-    assert "dòng 1" in errors[3]["code"][0]
+    repeated = vi("“%(key)s” already appears in row %(row)s of this file.")
+    assert errors[3]["code"] == [repeated % {"key": "CITY-C", "row": 1}]
 
 
 def test_bad_kind_date_and_predecessor_are_row_errors(org):
@@ -103,7 +105,7 @@ def test_bad_kind_date_and_predecessor_are_row_errors(org):
     assert "kind" in errors[1]
     assert "valid_from" in errors[2]
     assert "GHOST" in str(errors[3])
-    assert "không được trước ngày bắt đầu" in str(errors[4])
+    assert vi("A unit cannot end before it starts.") in str(errors[4])
 
 
 def test_dry_run_writes_nothing(org):

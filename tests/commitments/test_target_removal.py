@@ -244,5 +244,5 @@ def test_home_affairs_removes_a_mandatory_target_on_the_page_saying_why(
     assert not exists(payment)
     detail = client.get(commitment.get_absolute_url()).content.decode()
     history = detail.split('data-testid="history-table"')[1]
-    assert f"lý do bỏ: {REASON}" in history
+    assert vi("removed because: %(reason)s") % {"reason": REASON} in history
     assert "reviewer.city" in history

@@ -316,7 +316,7 @@ def test_the_year_is_that_of_the_date_or_the_one_before(org, city_reviewer, year
             year=year,
         )
     assert error.value.messages == [
-        "Năm phải là năm của ngày nhắc nhở hoặc năm liền trước."
+        vi("The year must be that of the date or the year before.")
     ]
 
 
@@ -340,7 +340,7 @@ def test_the_same_reminder_twice_is_refused(org, city_reviewer):
             user=city_reviewer, unit=org.commune_a, issued_on=date(2024, 3, 1)
         )
     assert error.value.messages == [
-        "Đơn vị hoặc cán bộ này đã có nhắc nhở vào ngày này."
+        vi("This unit or officer already has a reminder on this date.")
     ]
     assert Reminder.objects.count() == 1
 

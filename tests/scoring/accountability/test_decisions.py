@@ -27,6 +27,7 @@ from tests.commitments.helpers import signed
 from tests.procedures.test_overdue import local, make_case
 from tests.scoring.accountability.test_services import good_year
 from tests.scoring.results_helpers import GOOD, on_time, record, result_of, scored
+from tests.wording import vi
 
 
 @pytest.fixture
@@ -115,11 +116,18 @@ def test_the_deciding_leader_is_told_once_per_change_of_the_proposal(
     # In the portal's language, with both proposals and the decision.
     assert "Trần Thị Mới" in notice.subject
     assert "Phường A" in notice.subject
-    assert notice.body == (
-        "Đề xuất khi đồng chí quyết định: Hoàn thành tốt. Đề xuất trước lượt "
-        "tính này: Hoàn thành tốt. Đề xuất hiện nay: Hoàn thành. Xếp loại của "
-        "đồng chí, Hoàn thành tốt, giữ nguyên cho đến khi đồng chí xếp loại lại."
+    changed = vi(
+        "Proposed when you decided: %(decided)s. Proposed before this computation: "
+        "%(before)s. Proposed now: %(after)s. Your rating, %(final)s, stands until "
+        "you rate again."
     )
+    good, completed = vi("Completed well"), vi("Completed")
+    assert notice.body == changed % {
+        "decided": good,
+        "before": good,
+        "after": completed,
+        "final": good,
+    }
     # Nobody else is told: the leader above the city did not decide.
     assert changed_notices(leader) == []
 

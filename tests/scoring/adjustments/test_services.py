@@ -27,6 +27,33 @@ from scoring.results import computation, publication
 from tests.scoring.results_helpers import GOOD, record, scored
 from tests.wording import vi
 
+# The messages, as English msgids (and their values) read through the catalogue.
+Message = str | tuple[str, dict[str, object]]
+CASES = "The number of cases is a whole number from 1 to 100."
+REASON_NEEDED = (
+    "Give the reason: what happened, and the decision or conclusion that "
+    "established it."
+)
+POINTS_NOT_ZERO = (
+    "Points per case cannot be 0: negative for a deduction, positive for a bonus."
+)
+NOT_A_NUMBER_MOT = ("“%(value)s” is not a number.", {"value": "một"})
+TWO_DECIMALS = "Use at most two decimals and less than 1000 points."
+RANK = "The rank is a whole number, 1 or more."
+YEAR_2000_2100 = (
+    "The year is a whole number from %(low)d to %(high)d.",
+    {"low": 2000, "high": 2100},
+)
+CRITERION_CODE = "Give the criterion's code, as the national results write it."
+
+
+def wording(message: Message) -> str:
+    if isinstance(message, tuple):
+        msgid, values = message
+        return vi(msgid) % values
+    return vi(message)
+
+
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 3, 8, 30, tzinfo=UTC)
 D = Decimal
@@ -127,10 +154,10 @@ def test_a_reviewer_enters_only_below_their_own_unit(
 @pytest.mark.parametrize(
     ("given", "field", "message"),
     [
-        ({"cases": 0}, "cases", "Số trường hợp là số nguyên từ 1 đến 100."),
-        ({"cases": "hai"}, "cases", "Số trường hợp là số nguyên từ 1 đến 100."),
-        ({"cases": 101}, "cases", "Số trường hợp là số nguyên từ 1 đến 100."),
-        ({"reason": "   "}, "reason", "Nêu lý do"),
+        ({"cases": 0}, "cases", CASES),
+        ({"cases": "hai"}, "cases", CASES),
+        ({"cases": 101}, "cases", CASES),
+        ({"reason": "   "}, "reason", REASON_NEEDED),
     ],
 )
 def test_entering_says_what_is_wrong_with_each_field(
@@ -138,7 +165,7 @@ def test_entering_says_what_is_wrong_with_each_field(
 ):
     with pytest.raises(ValidationError) as exc:
         enter(city_reviewer, year, org.commune_a, **given)
-    assert message in errors(exc)[field][0]
+    assert errors(exc)[field] == [wording(message)]
     assert not Adjustment.objects.exists()
 
 
@@ -157,8 +184,13 @@ def test_the_rule_and_the_unit_must_belong_to_the_framework(
             now=NOW,
         )
     found = errors(exc)
-    assert "Chọn một tiêu chí trong danh mục năm 2025." in found["rule"]
-    assert found["unit"] == ["Sở Tư pháp không được đánh giá theo Chỉ số CCHC cấp xã."]
+    assert (
+        vi("Choose a rule of the %(year)d catalogue.") % {"year": 2025} in found["rule"]
+    )
+    assert found["unit"] == [
+        vi("%(unit)s is not assessed against %(framework)s.")
+        % {"unit": org.department.name, "framework": year.name}
+    ]
 
 
 # --- seeing ---------------------------------------------------------------------------
@@ -193,8 +225,7 @@ def test_whoever_entered_a_record_cannot_decide_on_it(year, org, city_reviewer):
                 now=LATER,
             )
         assert exc.value.messages == [
-            "Bạn là người nhập bản ghi này: một người thẩm định khác phê duyệt "
-            "hoặc từ chối."
+            vi("You entered this record: another reviewer approves or rejects it.")
         ]
     entered.refresh_from_db()
     assert entered.state == AdjustmentState.PROPOSED
@@ -244,7 +275,8 @@ def test_a_decided_record_is_not_decided_again(year, org, city_reviewer, reviewe
             reason="Nhầm",
             now=LATER,
         )
-    assert exc.value.messages == ["Bản ghi này đã ở trạng thái đã phê duyệt."]
+    already = vi("This record was already %(state)s.")
+    assert exc.value.messages == [already % {"state": vi("Approved").lower()}]
 
 
 def test_a_reviewer_decides_only_on_units_below_them(
@@ -294,11 +326,17 @@ def test_a_manager_changes_a_rules_wording_points_and_cap(year, city_reviewer):
 @pytest.mark.parametrize(
     ("title", "points", "cap", "field", "message"),
     [
-        ("", "-1", "", "title", "Nhập tên tiêu chí trừ/thưởng."),
-        ("Quy tắc", "0", "", "points_per_case", "Điểm mỗi trường hợp không được"),
-        ("Quy tắc", "một", "", "points_per_case", "“một” không phải là số."),
-        ("Quy tắc", "-1.234", "", "points_per_case", "Dùng tối đa hai chữ số"),
-        ("Quy tắc", "-1", "-2", "cap", "Mức tối đa là một số điểm dương"),
+        ("", "-1", "", "title", "Name the rule."),
+        ("Quy tắc", "0", "", "points_per_case", POINTS_NOT_ZERO),
+        ("Quy tắc", "một", "", "points_per_case", NOT_A_NUMBER_MOT),
+        ("Quy tắc", "-1.234", "", "points_per_case", TWO_DECIMALS),
+        (
+            "Quy tắc",
+            "-1",
+            "-2",
+            "cap",
+            "A cap is a positive number of points, or empty.",
+        ),
     ],
 )
 def test_a_rule_is_checked_field_by_field(
@@ -312,7 +350,7 @@ def test_a_rule_is_checked_field_by_field(
             points_per_case=points,
             cap=cap,
         )
-    assert message in errors(exc)[field][0]
+    assert errors(exc)[field] == [wording(message)]
     assert rule(year).points_per_case == D(-1)
 
 
@@ -336,7 +374,8 @@ def test_a_rule_is_added_with_a_new_code(year, reviewer):
             points_per_case="-1",
             cap="",
         )
-    assert errors(exc)["code"] == ["Danh mục đã có tiêu chí late_reports."]
+    taken = vi("The catalogue already has a rule %(code)s.")
+    assert errors(exc)["code"] == [taken % {"code": "late_reports"}]
     with pytest.raises(ValidationError) as exc:
         adjustments.rule_add(
             user=reviewer,
@@ -346,7 +385,9 @@ def test_a_rule_is_added_with_a_new_code(year, reviewer):
             points_per_case="-1",
             cap="",
         )
-    assert "Mã gồm chữ cái" in errors(exc)["code"][0]
+    assert errors(exc)["code"] == [
+        vi("A code is letters, digits, hyphens and underscores, without spaces.")
+    ]
 
 
 def test_only_managers_change_the_catalogue(year, org, leader, commune_staff):
@@ -364,7 +405,13 @@ def test_a_rule_with_records_is_never_deleted(year, org, city_reviewer, reviewer
     enter(city_reviewer, year, org.commune_a, code="press_poor_management")
     with pytest.raises(ValidationError) as exc:
         adjustments.rule_delete(user=reviewer, rule=rule(year, "press_poor_management"))
-    assert "hãy sửa số điểm thay vì xóa" in exc.value.messages[0]
+    in_use = vi(
+        "Records were entered under “%(rule)s”: change its points instead of "
+        "deleting it."
+    )
+    assert exc.value.messages == [
+        in_use % {"rule": rule(year, "press_poor_management").title}
+    ]
     assert year.adjustment_rules.filter(code="press_poor_management").exists()
     adjustments.rule_delete(user=reviewer, rule=rule(year, "deputy_disciplined"))
     assert not year.adjustment_rules.filter(code="deputy_disciplined").exists()
@@ -377,7 +424,9 @@ def test_the_catalogue_is_frozen_once_the_year_is_published(year, org, reviewer)
     publication.publish(user=reviewer, year=2025, run_id=run.pk, now=NOW)
     year.refresh_from_db()
     assert year.state == FrameworkState.PUBLISHED
-    frozen = "Kết quả năm 2025 đã công bố: danh mục điểm trừ, điểm thưởng không còn"
+    frozen = vi("The results of %(year)d are published: its catalogue is frozen.") % {
+        "year": 2025
+    }
     attempts = [
         lambda: adjustments.rule_update(
             user=reviewer, rule=rule(year), title="X", points_per_case="-3", cap=""
@@ -395,7 +444,7 @@ def test_the_catalogue_is_frozen_once_the_year_is_published(year, org, reviewer)
     for attempt in attempts:
         with pytest.raises(ValidationError) as exc:
             attempt()
-        assert exc.value.messages[0].startswith(frozen)
+        assert exc.value.messages[0] == frozen
     assert rule(year).points_per_case == D(-1)
     assert not year.adjustment_rules.filter(code="new_rule").exists()
 
@@ -439,13 +488,17 @@ def test_a_manager_enters_and_corrects_a_criterions_rank(org, reviewer):
 @pytest.mark.parametrize(
     ("given", "field", "message"),
     [
-        ({"rank": 0}, "rank", "Thứ hạng là số nguyên từ 1 trở lên."),
-        ({"rank": "ba"}, "rank", "Thứ hạng là số nguyên từ 1 trở lên."),
-        ({"year": 1999}, "year", "Năm là số nguyên từ 2000 đến 2100."),
-        ({"index": "hdi"}, "index", "Chọn PAR INDEX hoặc PCI."),
-        ({"code": " "}, "code", "Nhập mã tiêu chí"),
-        ({"title": ""}, "title", "Nhập tên tiêu chí."),
-        ({"owner_unit": None}, "owner_unit", "Chọn sở, ngành phụ trách tiêu chí."),
+        ({"rank": 0}, "rank", RANK),
+        ({"rank": "ba"}, "rank", RANK),
+        ({"year": 1999}, "year", YEAR_2000_2100),
+        ({"index": "hdi"}, "index", "Choose PAR INDEX or PCI."),
+        ({"code": " "}, "code", CRITERION_CODE),
+        ({"title": ""}, "title", "Name the criterion."),
+        (
+            {"owner_unit": None},
+            "owner_unit",
+            "Choose the department responsible for it.",
+        ),
     ],
 )
 def test_a_rank_is_checked_field_by_field(org, reviewer, given, field, message):
@@ -453,7 +506,7 @@ def test_a_rank_is_checked_field_by_field(org, reviewer, given, field, message):
         criterion_ranks.criterion_rank_upsert(
             user=reviewer, **rank_values(org.department, **given)
         )
-    assert message in errors(exc)[field][0]
+    assert errors(exc)[field] == [wording(message)]
     assert not CriterionRank.objects.exists()
 
 
@@ -462,7 +515,13 @@ def test_the_responsible_unit_is_a_department(org, reviewer):
         criterion_ranks.criterion_rank_upsert(
             user=reviewer, **rank_values(org.commune_a)
         )
-    assert errors(exc)["owner_unit"][0].startswith("Phường A không phải là sở")
+    not_a_department = vi(
+        "%(unit)s is not a department: a criterion's rank belongs to the "
+        "department responsible for it."
+    )
+    assert errors(exc)["owner_unit"] == [
+        not_a_department % {"unit": org.commune_a.name}
+    ]
 
 
 def test_a_criterion_has_one_rank_a_year(org, reviewer):
@@ -471,7 +530,10 @@ def test_a_criterion_has_one_rank_a_year(org, reviewer):
         criterion_ranks.criterion_rank_upsert(
             user=reviewer, **rank_values(org.department, rank=3)
         )
-    assert errors(exc)["code"] == ["Thứ hạng PAR INDEX năm 2025 đã có tiêu chí 2.3."]
+    held = vi("The %(index)s ranks of %(year)d already hold criterion %(code)s.")
+    assert errors(exc)["code"] == [
+        held % {"index": "PAR INDEX", "year": 2025, "code": "2.3"}
+    ]
     # The same code of the other index, or of another year, is another row.
     criterion_ranks.criterion_rank_upsert(
         user=reviewer, **rank_values(org.department, index="pci")

@@ -26,7 +26,7 @@ from scoring.models import (
     Framework,
     FrameworkState,
 )
-from tests.wording import vi
+from tests.wording import vi, vi_n
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 REASON = "Đơn phản ánh cán bộ bộ phận một cửa gây phiền hà, đã xác minh đúng"
@@ -203,7 +203,8 @@ def test_the_list_shows_each_records_facts_awaiting_approval_first(
         waiting.pk,
         proposal.pk,
     }
-    assert "3 bản ghi" in page
+    records = vi_n("%(counter)s record", "%(counter)s records", 3)
+    assert records % {"counter": 3} in page
     assert vi("Awaiting approval") in page
     assert vi("Approved") in page
     assert page.count('data-testid="adjustment-auto"') == 1
@@ -304,9 +305,10 @@ def test_the_form_offers_the_units_reviewed_and_the_frameworks_rules(
     form = response.context["form"]
     assert [u.code for u in form.fields["unit"].queryset] == ["CITY-A", "CITY-B"]
     page = html(response)
-    assert "(-1 mỗi trường hợp)" in page
-    assert "Người đứng đầu bị xử lý kỷ luật" in page
-    assert "(-2 mỗi trường hợp)" in page
+    per_case = vi("%(points)s per case")
+    assert f"({per_case % {'points': '-1'}})" in page
+    assert rule(year, "head_disciplined").title in page
+    assert f"({per_case % {'points': '-2'}})" in page
 
 
 def test_a_published_years_form_says_a_record_needs_a_new_version(
@@ -320,9 +322,11 @@ def test_a_published_years_form_says_a_record_needs_a_new_version(
     year.state = FrameworkState.PUBLISHED
     year.save()
     page = html(client.get(url, {"framework": year.pk}))
-    assert "Kết quả năm 2025 đã công bố: bản ghi được phê duyệt chỉ làm thay đổi" in (
-        page
+    published = vi(
+        "The %(year)s results are published: an approved record changes them only "
+        "in a new version of the publication."
     )
+    assert published % {"year": 2025} in page
     assert 'data-testid="adjustment-form"' in page
 
 
@@ -345,7 +349,8 @@ def test_a_reviewer_enters_a_deduction(client, year, org, city_reviewer):
     assert record.entered_by == city_reviewer
     assert record.state == AdjustmentState.PROPOSED
     page = html(client.get(response["Location"]))
-    assert "Đã ghi nhận cho Phường A" in page
+    recorded = vi("Recorded for %(unit)s: it counts once another reviewer approves it.")
+    assert recorded % {"unit": org.commune_a.name} in page
     assert "Kết luận số 15/KL-UBND ngày 10/02/2026" in page
 
 
@@ -357,13 +362,18 @@ def test_errors_are_shown_beside_their_field(client, year, city_reviewer):
     )
     assert response.status_code == 200
     page = html(response)
+    cases = vi("The number of cases is a whole number from 1 to 100.")
     assert (
-        '<p class="error" role="alert" data-testid="error-cases">Số trường hợp là số '
-        "nguyên từ 1 đến 100.</p>" in page
+        f'<p class="error" role="alert" data-testid="error-cases">{cases}</p>' in page
     )
-    assert 'data-testid="error-reason">Nêu lý do' in page
+    reason = vi(
+        "Give the reason: what happened, and the decision or conclusion that "
+        "established it."
+    )
+    assert f'data-testid="error-reason">{reason}' in page
     response = client.post(url, {"rule": rule(year).pk, "cases": "1", "reason": "x"})
-    assert 'data-testid="error-unit">Trường này là bắt buộc.' in html(response)
+    required = vi("This field is required.")
+    assert f'data-testid="error-unit">{required}' in html(response)
     assert not Adjustment.objects.exists()
 
 
@@ -399,18 +409,14 @@ def test_the_entrant_sees_why_they_cannot_decide(client, commune_record, city_re
     login(client, city_reviewer)
     page = html(client.get(reverse("adjustment_detail", args=[commune_record.pk])))
     assert 'data-testid="adjustment-approve"' not in page
-    assert (
-        "Bạn là người nhập bản ghi này: một người thẩm định khác phê duyệt hoặc "
-        "từ chối." in page
-    )
+    yours = vi("You entered this record: another reviewer approves or rejects it.")
+    assert yours in page
     # Posting anyway is refused with the same words.
     response = client.post(
         reverse("adjustment_decide", args=[commune_record.pk]), {"decision": "approve"}
     )
     assert response.status_code == 200
-    assert 'data-testid="decision-error">Bạn là người nhập bản ghi này' in html(
-        response
-    )
+    assert f'data-testid="decision-error">{yours}' in html(response)
     commune_record.refresh_from_db()
     assert commune_record.state == AdjustmentState.PROPOSED
 
@@ -436,7 +442,7 @@ def test_another_reviewer_approves_and_the_history_says_who(
     assert page.count('data-testid="history-row"') == 2
     assert "Hằng Đỗ Thu" in page
     assert "reviewer.city" in page
-    assert "Chờ phê duyệt</del> → <ins>Đã phê duyệt" in page
+    assert f"{vi('Awaiting approval')}</del> → <ins>{vi('Approved')}" in page
 
 
 def test_a_rejection_without_a_reason_is_shown_at_the_reason(
@@ -446,7 +452,8 @@ def test_a_rejection_without_a_reason_is_shown_at_the_reason(
     url = reverse("adjustment_decide", args=[commune_record.pk])
     response = client.post(url, {"decision": "reject", "decision_reason": ""})
     assert response.status_code == 200
-    assert 'data-testid="error-decision_reason">Nêu lý do từ chối.' in html(response)
+    why = vi("Say why it is rejected.")
+    assert f'data-testid="error-decision_reason">{why}' in html(response)
     commune_record.refresh_from_db()
     assert commune_record.state == AdjustmentState.PROPOSED
     client.post(
@@ -509,8 +516,12 @@ def test_a_manager_adds_edits_and_deletes_rules(client, year, org, reviewer):
         url, {"code": "late_reports", "title": "Lặp", "points_per_case": "0"}
     )
     page = html(response)
-    assert 'data-testid="error-code">Danh mục đã có tiêu chí late_reports.' in page
-    assert 'data-testid="error-points_per_case">Điểm mỗi trường hợp không được' in page
+    taken = vi("The catalogue already has a rule %(code)s.") % {"code": "late_reports"}
+    assert f'data-testid="error-code">{taken}' in page
+    zero = vi(
+        "Points per case cannot be 0: negative for a deduction, positive for a bonus."
+    )
+    assert f'data-testid="error-points_per_case">{zero}' in page
 
     edit = reverse("adjustment_rule_edit", args=[year.pk, added.pk])
     assert 'value="-0,25"' in html(client.get(edit))
@@ -533,7 +544,11 @@ def test_a_rule_in_use_is_not_deleted(client, commune_record, year, reviewer):
     response = client.post(
         reverse("adjustment_rule_delete", args=[year.pk, used.pk]), follow=True
     )
-    assert "hãy sửa số điểm thay vì xóa" in html(response)
+    in_use = vi(
+        "Records were entered under “%(rule)s”: change its points instead of "
+        "deleting it."
+    )
+    assert in_use % {"rule": used.title} in html(response)
     assert AdjustmentRule.objects.filter(pk=used.pk).exists()
 
 
@@ -546,14 +561,19 @@ def test_the_catalogue_is_read_only_once_published(client, year, reviewer):
     url = reverse("adjustment_rules", args=[year.pk])
     page = html(client.get(url))
     assert 'data-testid="rules-frozen"' in page
-    assert "Kết quả năm 2025 đã công bố: danh mục này chỉ để xem" in page
+    read_only = vi(
+        "The %(year)s results are published: this catalogue is read only and never "
+        "changes again."
+    )
+    assert read_only % {"year": 2025} in page
     assert 'data-testid="rule-add-form"' not in page
     assert 'data-testid="rule-edit"' not in page
     assert 'data-testid="rule-delete"' not in page
     response = client.post(
         url, {"code": "new_rule", "title": "Mới", "points_per_case": "-1"}, follow=True
     )
-    assert "danh mục điểm trừ, điểm thưởng không còn sửa được" in html(response)
+    frozen = vi("The results of %(year)d are published: its catalogue is frozen.")
+    assert frozen % {"year": 2025} in html(response)
     edit = reverse("adjustment_rule_edit", args=[year.pk, first.pk])
     assert client.get(edit)["Location"] == url
     client.post(edit, {"title": "X", "points_per_case": "-9"})
@@ -579,11 +599,12 @@ def test_the_ranks_show_last_years_rank_and_the_change(client, rank, org, review
     )
     login(client, reviewer)
     page = html(client.get(reverse("criterion_rank_list"), {"year": 2025}))
-    assert "Thứ hạng tiêu chí của tỉnh năm 2025" in page
-    assert "Sở Tư pháp" in page
+    title = vi("Criterion ranks of the province, %(year)s") % {"year": 2025}
+    assert title in page
+    assert org.department.name in page
     assert "▲ 3" in page
     page = html(client.get(reverse("criterion_rank_list")))  # the latest year
-    assert "Thứ hạng tiêu chí của tỉnh năm 2025" in page
+    assert title in page
 
 
 def test_a_manager_enters_corrects_and_deletes_a_rank(client, org, reviewer):
@@ -597,15 +618,15 @@ def test_a_manager_enters_corrects_and_deletes_a_rank(client, org, reviewer):
         "owner_unit": "PROV-DEP",
     }
     response = client.post(reverse("criterion_rank_new"), data)
-    assert 'data-testid="error-rank">Thứ hạng là số nguyên từ 1 trở lên.' in html(
-        response
-    )
+    rank = vi("The rank is a whole number, 1 or more.")
+    assert f'data-testid="error-rank">{rank}' in html(response)
     response = client.post(reverse("criterion_rank_new"), {**data, "rank": "14"})
     assert response["Location"] == f"{reverse('criterion_rank_list')}?year=2025"
     saved = CriterionRank.objects.get()
     assert (saved.code, saved.rank, saved.owner_unit) == ("CSTP5", 14, org.department)
     response = client.post(reverse("criterion_rank_new"), {**data, "rank": "3"})
-    assert "Thứ hạng PCI năm 2025 đã có tiêu chí CSTP5." in html(response)
+    held = vi("The %(index)s ranks of %(year)d already hold criterion %(code)s.")
+    assert held % {"index": "PCI", "year": 2025, "code": "CSTP5"} in html(response)
     edit = reverse("criterion_rank_edit", args=[saved.pk])
     assert 'value="CSTP5"' in html(client.get(edit))
     client.post(edit, {**data, "rank": "11"})

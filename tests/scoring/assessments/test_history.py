@@ -45,6 +45,14 @@ def changes_of(entry):
     return {change.label: (change.old, change.new) for change in entry.changes}
 
 
+def leaf(code: str) -> str:
+    return vi("Leaf %(code)s") % {"code": code}
+
+
+def document_subject(name: str) -> str:
+    return vi("Document “%(name)s”") % {"name": name}
+
+
 @pytest.fixture
 def cycle(open_assessment, commune_staff, commune_head, city_reviewer):
     """Filled in, submitted, returned with a comment, answered, resubmitted,
@@ -103,17 +111,17 @@ def test_a_self_score_change_shows_who_and_old_to_new(
     _response, found = entries(client, open_assessment)
     latest, first = found[0], found[1]
     assert (latest.subject, latest.who, latest.action) == (
-        "Mục 1.1.1",
+        leaf("1.1.1"),
         "head.a",
-        "thay đổi",
+        vi("changed"),
     )
     assert changes_of(latest) == {
-        "điểm tự đánh giá": ("1,00", "2,00"),
-        "giải trình": ("Bản đầu", "Bản sửa"),
+        vi("self score"): ("1,00", "2,00"),
+        vi("explanation"): ("Bản đầu", "Bản sửa"),
     }
     # The first save is shown from nothing.
     assert first.who == "staff.a"
-    assert changes_of(first)["điểm tự đánh giá"] == ("—", "1,00")
+    assert changes_of(first)[vi("self score")] == ("—", "1,00")
 
 
 def test_uploading_and_attaching_a_document_is_recorded(
@@ -122,12 +130,12 @@ def test_uploading_and_attaching_a_document_is_recorded(
     fill_in(open_assessment, commune_staff)
     client.force_login(commune_staff)
     _response, found = entries(client, open_assessment)
-    uploaded = next(e for e in found if e.subject == "Tài liệu “ke-hoach.pdf”")
-    assert uploaded.action == "tạo mới"
+    uploaded = next(e for e in found if e.subject == document_subject("ke-hoach.pdf"))
+    assert uploaded.action == vi("created")
     assert changes_of(uploaded)[vi("file name")] == ("—", "ke-hoach.pdf")
-    attached = next(e for e in found if "tài liệu kiểm chứng" in changes_of(e))
-    assert attached.subject == "Mục 1.1.2"
-    assert changes_of(attached)["tài liệu kiểm chứng"] == ("—", "ke-hoach.pdf")
+    attached = next(e for e in found if vi("evidence") in changes_of(e))
+    assert attached.subject == leaf("1.1.2")
+    assert changes_of(attached)[vi("evidence")] == ("—", "ke-hoach.pdf")
 
 
 def test_the_whole_cycle_is_in_the_history_newest_first(client, cycle, commune_staff):
@@ -135,23 +143,31 @@ def test_the_whole_cycle_is_in_the_history_newest_first(client, cycle, commune_s
     response, found = entries(client, cycle)
     whens = [entry.when for entry in found]
     assert whens == sorted(whens, reverse=True)
+    state = vi("state")
     states = [
-        changes_of(e)["trạng thái"]
+        changes_of(e)[state]
         for e in reversed(found)
-        if e.subject == "Bản đánh giá" and "trạng thái" in changes_of(e)
+        if e.subject == vi("Assessment") and state in changes_of(e)
     ]
+    draft, submitted = vi("Draft"), vi("Submitted")
+    returned, approved = vi("Returned for revision"), vi("Approved")
     assert states == [
-        ("—", "Bản nháp"),  # opened
-        ("Bản nháp", "Đã nộp"),
-        ("Đã nộp", "Bị trả lại để chỉnh sửa"),
-        ("Bị trả lại để chỉnh sửa", "Đã nộp"),
-        ("Đã nộp", "Đã phê duyệt"),
+        ("—", draft),  # opened
+        (draft, submitted),
+        (submitted, returned),
+        (returned, submitted),
+        (submitted, approved),
     ]
-    comment = [e for e in found if e.subject == "Ý kiến về mục 1.1.1 (lần 1)"]
+    on_leaf = vi("Comment on %(code)s (round %(round)s)") % {
+        "code": "1.1.1",
+        "round": 1,
+    }
+    comment = [e for e in found if e.subject == on_leaf]
     assert [e.who for e in reversed(comment)] == ["reviewer.city", "staff.a"]
     assert changes_of(comment[0])[vi("answer")] == ("—", "Đã bổ sung")
-    contest = [e for e in found if e.subject == "Đề nghị xem xét lại mục 1.1.2"]
-    assert changes_of(contest[0])["trạng thái"] == (
+    contested = vi("Contest of %(code)s") % {"code": "1.1.2"}
+    contest = [e for e in found if e.subject == contested]
+    assert changes_of(contest[0])[state] == (
         vi("Awaiting decision"),
         vi("Rejected"),
     )
@@ -162,13 +178,14 @@ def test_the_whole_cycle_is_in_the_history_newest_first(client, cycle, commune_s
     appraised = [
         e
         for e in found
-        if e.subject == "Mục 1.1.2" and "điểm thẩm định" in changes_of(e)
+        if e.subject == leaf("1.1.2") and vi("appraised score") in changes_of(e)
     ]
-    assert changes_of(appraised[0])["điểm thẩm định"] == ("—", "3,50")
+    assert changes_of(appraised[0])[vi("appraised score")] == ("—", "3,50")
     assert appraised[0].who == "reviewer.city"
     html = response.content.decode()
     assert "Báo cáo nộp muộn" in html
-    assert "<del>Chờ quyết định</del> → <ins>Bị từ chối</ins>" in html
+    change = f"<del>{vi('Awaiting decision')}</del> → <ins>{vi('Rejected')}</ins>"
+    assert change in html
 
 
 def test_times_are_shown_in_local_time(client, open_assessment, commune_staff):
@@ -231,8 +248,9 @@ def test_a_deleted_document_stays_in_the_history(
     assert not Evidence.objects.exists()
     client.force_login(commune_staff)
     _response, found = entries(client, open_assessment)
-    assert [e.action for e in found if e.subject == "Tài liệu “ke-hoach.pdf”"] == [
-        "xóa",
-        "tạo mới",
+    subject = document_subject("ke-hoach.pdf")
+    assert [e.action for e in found if e.subject == subject] == [
+        vi("deleted"),
+        vi("created"),
     ]
     assert Contest.objects.count() == 0

@@ -27,7 +27,7 @@ from scoring.models import (
 )
 from scoring.tasks import deadline_reminders_task
 from tests.factories import MembershipFactory, UserFactory
-from tests.wording import vi
+from tests.wording import vi, vi_n
 
 DEADLINE = date(2026, 1, 7)
 NOW = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
@@ -60,6 +60,31 @@ def head(commune_head):
 @pytest.fixture
 def assessment_a(open_framework, org, staff, head):
     return services.assessment_open(framework=open_framework, unit=org.commune_a)
+
+
+def nothing_entered(unit) -> str:
+    """What the head alone is told when no self score is entered yet."""
+    return vi(
+        "Nothing has been entered yet in the self-assessment of %(unit)s: no "
+        "criterion has a self score."
+    ) % {"unit": unit.name}
+
+
+def evidence_missing(codes: str) -> str:
+    count = len(codes.split(", "))
+    return vi_n(
+        "%(counter)s criterion requires evidence that is not attached yet: %(codes)s.",
+        "%(counter)s criteria require evidence that is not attached yet: %(codes)s.",
+        count,
+    ) % {"counter": count, "codes": codes}
+
+
+def due_in(days: int) -> str:
+    return vi_n(
+        "The deadline is %(day)s, in %(days)s day.",
+        "The deadline is %(day)s, in %(days)s days.",
+        days,
+    ) % {"day": "07/01/2026", "days": days}
 
 
 @pytest.fixture
@@ -281,8 +306,7 @@ def test_missing_evidence_alone_makes_an_assessment_incomplete(
     reminder = DeadlineReminder.objects.get()
     assert reminder.situation == "incomplete"
     body = Notice.objects.filter(user=staff).get().body
-    assert "1.1.2" in body
-    assert "tài liệu kiểm chứng" in body
+    assert evidence_missing("1.1.2") in body
 
 
 def test_a_returned_assessment_is_reminded(assessment_a, send):
@@ -337,12 +361,13 @@ def test_the_head_is_told_when_nothing_has_been_entered(
     assert DeadlineReminder.objects.get().situation == "not_started"
     to_head = Notice.objects.get(user=head)
     to_staff = Notice.objects.get(user=staff)
-    assert to_head.subject.startswith("Đơn vị chưa nhập điểm tự đánh giá")
-    assert "chưa nhập điểm tự đánh giá nào" in to_head.body
-    assert "chưa nhập điểm tự đánh giá nào" not in to_staff.body
+    subject = vi("Nothing entered yet: the %(year)s self-assessment is due on %(day)s")
+    assert to_head.subject == subject % {"year": 2025, "day": "07/01/2026"}
+    assert nothing_entered(assessment_a.unit) in to_head.body
+    assert nothing_entered(assessment_a.unit) not in to_staff.body
     head_mail = next(m for m in mail.outbox if m.to == [head.email])
     assert head_mail.subject == to_head.subject
-    assert "chưa nhập điểm tự đánh giá nào" in head_mail.body
+    assert nothing_entered(assessment_a.unit) in head_mail.body
     assert to_head.assessment == assessment_a
     # The notice opens the assessment's page.
     assert to_head.url == f"/assessments/{assessment_a.pk}/"
@@ -357,7 +382,7 @@ def test_once_something_is_entered_the_head_gets_the_ordinary_reminder(
 
     assert DeadlineReminder.objects.get().situation == "incomplete"
     to_head = Notice.objects.get(user=head)
-    assert "chưa nhập điểm tự đánh giá nào" not in to_head.body
+    assert nothing_entered(assessment_a.unit) not in to_head.body
     assert "1.1.2" in to_head.body
     assert "1.1.1" not in to_head.body
 
@@ -370,16 +395,31 @@ def test_the_email_is_in_vietnamese_with_the_deadline_as_dd_mm_yyyy(
         send(SEVEN_BEFORE)
 
     message = next(m for m in mail.outbox if m.to == [staff.email])
-    assert message.subject == (
-        "Nhắc hạn: hạn chót tự đánh giá Chỉ số CCHC năm 2025 là ngày 07/01/2026"
-    )
+    subject = vi("Reminder: the %(year)s self-assessment is due on %(day)s")
+    assert message.subject == subject % {"year": 2025, "day": "07/01/2026"}
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
-    assert message.body.startswith("Kính gửi đồng chí Trần Thị Lan,")
-    assert "Bản tự đánh giá của Phường A" in message.body
-    assert "“Chỉ số CCHC cấp xã” (2025) chưa hoàn thành" in message.body
-    assert "Hạn chót là ngày 07/01/2026, còn 7 ngày." in message.body
-    assert "2 tiêu chí chưa có điểm tự đánh giá: 1.1.1, 1.1.2." in message.body
-    assert "1 tiêu chí bắt buộc có tài liệu kiểm chứng" in message.body
+    assert message.body.startswith(vi("Dear %(name)s,") % {"name": "Trần Thị Lan"})
+    not_complete = vi(
+        "The self-assessment of %(unit)s against “%(name)s” (%(year)s) is not complete."
+    )
+    framework = assessment_a.framework
+    assert (
+        not_complete
+        % {
+            "unit": assessment_a.unit.name,
+            "name": framework.name,
+            "year": 2025,
+        }
+        in message.body
+    )
+    assert due_in(7) in message.body
+    no_score = vi_n(
+        "%(counter)s criterion has no self score yet: %(codes)s.",
+        "%(counter)s criteria have no self score yet: %(codes)s.",
+        2,
+    )
+    assert no_score % {"counter": 2, "codes": "1.1.1, 1.1.2"} in message.body
+    assert evidence_missing("1.1.2") in message.body
     assert vi("CCHC portal") in message.body
     # Plain text: a name with an ampersand is not HTML-escaped.
     assert "&amp;" not in message.body
@@ -388,7 +428,7 @@ def test_the_email_is_in_vietnamese_with_the_deadline_as_dd_mm_yyyy(
 def test_the_days_left_count_from_the_day_it_is_sent(assessment_a, staff, send):
     send(date(2026, 1, 3))
 
-    assert "còn 4 ngày" in mail.outbox[0].body
+    assert due_in(4) in mail.outbox[0].body
 
 
 def test_on_the_deadline_day_the_message_says_today(assessment_a, open_framework, send):
@@ -397,7 +437,8 @@ def test_on_the_deadline_day_the_message_says_today(assessment_a, open_framework
 
     send(DEADLINE)
 
-    assert "Hôm nay, 07/01/2026, là hạn chót." in mail.outbox[0].body
+    today = vi("The deadline is today, %(day)s.") % {"day": "07/01/2026"}
+    assert today in mail.outbox[0].body
 
 
 def test_only_the_units_active_staff_and_head_are_reminded(
@@ -421,7 +462,7 @@ def test_only_the_units_active_staff_and_head_are_reminded(
         "staff.a",
         "staff.a.2",
     ]
-    assert "chưa nhập điểm tự đánh giá nào" in Notice.objects.get(user=head).body
+    assert nothing_entered(org.commune_a) in Notice.objects.get(user=head).body
     assert DeadlineReminder.objects.get().recipients == 3
 
 

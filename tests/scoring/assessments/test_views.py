@@ -253,7 +253,7 @@ def test_the_page_shows_the_tree_with_maxima_guidance_and_inputs_for_manual_leav
     # The metric leaf shows "no data", no input; the survey leaf says who enters it.
     assert 'data-testid="metric-no-data"' in html
     assert vi("No data") in html
-    assert "điều tra xã hội học" in html
+    assert vi("Points from the sociological survey, entered by Home Affairs.") in html
 
 
 def test_a_metric_leaf_shows_its_rate_points_and_the_figures_it_came_from(
@@ -438,8 +438,11 @@ def test_after_the_deadline_the_page_is_read_only_with_the_reason(
     html = response.content.decode()
     assert 'data-testid="self-score"' not in html
     assert 'data-testid="lock-reason"' in html
-    assert past.strftime("%d/%m/%Y") in html
-    assert "gia hạn" in html
+    passed = vi(
+        "The deadline of %(day)s has passed: the self-assessment can no longer be "
+        "changed. Ask Home Affairs for an extension."
+    )
+    assert passed % {"day": past.strftime("%d/%m/%Y")} in html
     s = score(open_assessment, "1.1.1")
     refused = client.post(
         f"/assessments/{open_assessment.pk}/scores/{s.pk}/",
@@ -447,7 +450,9 @@ def test_after_the_deadline_the_page_is_read_only_with_the_reason(
         **JSON,
     )
     assert refused.status_code == 400
-    assert "gia hạn" in refused.json()["error"]
+    assert refused.json()["error"] == vi(
+        "The deadline has passed; ask Home Affairs for an extension."
+    )
 
 
 def test_an_extension_reopens_the_page(
@@ -700,9 +705,10 @@ def test_bulk_accept_of_every_leaf_says_what_it_changed_and_which_it_left(
     response = client.post(
         f"/assessments/{submitted.pk}/accept/", {"score": every}, follow=True
     )
+    kept = vi("Left as you appraised them (another score or a reason): %(leaves)s.")
     assert messages_of(response) == [
-        "Đã công nhận điểm tự đánh giá ở 1 mục.",
-        "Giữ nguyên như bạn đã thẩm định (điểm khác hoặc có lý do): 1.1.2 Mục 1.1.2.",
+        vi("Self score accepted on %(count)s leaves.") % {"count": 1},
+        kept % {"leaves": "1.1.2 Mục 1.1.2"},
     ]
     kept = score(submitted, "1.1.2")
     assert (kept.appraised_score, kept.appraisal_reason) == (

@@ -16,7 +16,7 @@ from scoring.frameworks import services as frameworks
 from scoring.frameworks import workbook
 from scoring.frameworks.services import TierData
 from scoring.models import Assessment, Framework, FrameworkState, Node, Score
-from tests.wording import vi
+from tests.wording import vi, vi_label, vi_n
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,6 +49,15 @@ def html(response) -> str:
 
 def node(framework, code):
     return Node.objects.get(framework=framework, code=code)
+
+
+def already_there(framework) -> str:
+    """The refusal of a second framework for the same kind and year."""
+    return vi("There is already a framework for %(kind)s in %(year)s: %(name)s.") % {
+        "kind": vi_label(UnitKind(framework.unit_kind).label),
+        "year": framework.year,
+        "name": framework.name,
+    }
 
 
 # --- who may open which page ------------------------------------------------------
@@ -147,12 +156,13 @@ def test_the_list_shows_frameworks_by_year_with_counts(client, ready, reviewer):
     frameworks.framework_copy(user=reviewer, source=ready, year=2026)
     page = html(login(client, reviewer).get(reverse("framework_list")))
     assert vi("Index frameworks") in page
-    assert page.index("Năm 2026") < page.index("Năm 2025")
+    year = vi("Year %(year)s")
+    assert page.index(year % {"year": 2026}) < page.index(year % {"year": 2025})
     assert 'data-kind="commune"' in page
     assert vi("Being prepared") in page
     # The latest of a kind offers the next year's copy.
-    assert "Sao chép sang năm 2027" in page
-    assert "Sao chép sang năm 2026" not in page
+    assert vi("Copy to %(year)s") % {"year": 2027} in page
+    assert vi("Copy to %(year)s") % {"year": 2026} not in page
 
 
 def test_the_tree_shows_maxima_running_sums_and_problems(client, ready, reviewer):
@@ -167,7 +177,10 @@ def test_the_tree_shows_maxima_running_sums_and_problems(client, ready, reviewer
     )
     assert 'data-code="1.1.2"' in page
     assert 'data-testid="node-mismatch"' in page
-    assert "2 có điểm tối đa 4.00 nhưng tổng điểm các mục con là 5.00." in page
+    mismatch = vi(
+        "%(code)s has a maximum of %(max)s points but its items add up to %(sum)s."
+    )
+    assert mismatch % {"code": "2", "max": "4.00", "sum": "5.00"} in page
     assert vi("To fix before opening") in page
     assert vi("Add below") in page
     assert vi("Dossiers settled on time (%)") in page
@@ -220,10 +233,9 @@ def test_form_errors_name_the_field_in_vietnamese(client, ready, reviewer):
     )
     page = html(response)
     assert response.status_code == 200
-    assert "Hạn tự đánh giá: " in page
-    assert "Nhắc nhở, số ngày trước hạn: “hai” không phải là số ngày từ 1 đến 366." in (
-        page
-    )
+    assert f"{vi('Self-assessment deadline')}: " in page
+    days = vi("“%(value)s” is not a number of days from 1 to 366.") % {"value": "hai"}
+    assert f"{vi('Reminders, days before the deadline')}: {days}" in page
     response = client.post(
         reverse("framework_new"),
         {
@@ -235,7 +247,7 @@ def test_form_errors_name_the_field_in_vietnamese(client, ready, reviewer):
             "reminder_days": "",
         },
     )
-    assert "Năm: Đã có bộ chỉ số cho loại đơn vị" in html(response)
+    assert f"{vi('Year')}: {already_there(ready)}" in html(response)
     assert Framework.objects.count() == 1
 
 
@@ -301,8 +313,10 @@ def test_item_errors_name_the_field(client, ready, reviewer):
     )
     page = html(response)
     assert response.status_code == 200
-    assert "Điểm tối đa: “abc” không phải là số." in page
-    assert "Tham số tính điểm: “95” không phải là một mức" in page
+    not_a_number = vi("“%(value)s” is not a number.") % {"value": "abc"}
+    assert f"{vi('Maximum points')}: {not_a_number}" in page
+    band = vi("“%(band)s” is not a band: write rate:share, such as 80:0.5.")
+    assert f"{vi('Scoring parameters')}: {band % {'band': '95'}}" in page
     response = client.post(
         reverse("framework_node_new", args=[ready.pk]),
         {
@@ -315,8 +329,10 @@ def test_item_errors_name_the_field(client, ready, reviewer):
         },
     )
     page = html(response)
-    assert "Mã: Mã của mục thuộc 2 phải bắt đầu bằng “2.”." in page
-    assert "Số liệu sử dụng: 1.9: mục tính từ số liệu phải ghi số liệu sử dụng." in page
+    below = vi("The code of an item below %(parent)s starts with “%(parent)s.”.")
+    assert f"{vi('Code')}: {below % {'parent': '2'}}" in page
+    no_metric = vi("%(code)s: a metric leaf names the metric it reads.")
+    assert f"{vi('Metric read')}: {no_metric % {'code': '1.9'}}" in page
     assert not Node.objects.filter(framework=ready, code="1.9").exists()
 
 
@@ -364,7 +380,10 @@ def test_settings_and_tiers_are_saved(client, ready, reviewer):
             "form-1-min_index": "10",
         },
     )
-    assert "Xếp loại thấp nhất (KĐ) phải bắt đầu từ 0" in html(response)
+    lowest = vi(
+        "The lowest tier (%(code)s) must start at 0, so that every index has a tier."
+    )
+    assert lowest % {"code": "KĐ"} in html(response)
     client.post(
         reverse("framework_tiers", args=[ready.pk]),
         {
@@ -420,9 +439,13 @@ def test_an_uploaded_workbook_with_problems_lists_them(client, ready, reviewer):
     )
     page = html(response)
     assert response.status_code == 422
-    assert "Tệp Excel chưa được nhập: có 1 lỗi." in page
+    assert (
+        vi("The workbook was not imported: %(counter)s problem.") % {"counter": 1}
+        in page
+    )
     assert "<td>Chỉ số</td><td>1</td><td>Cấp</td>" in page
-    assert "Thiếu cột “Cấp”: dòng đầu tiên ghi tên các cột." in page
+    missing = vi("The column “%(column)s” is missing: the first row names the columns.")
+    assert missing % {"column": "Cấp"} in page
     assert Node.objects.get(framework=ready, code="1.1").max_points == 6
 
 
@@ -433,7 +456,7 @@ def test_only_an_xlsx_file_is_read(client, reviewer):
         reverse("framework_import"), {"file": upload}
     )
     assert response.status_code == 200
-    assert "Tệp Excel (XLSX): " in html(response)
+    assert f"{vi('Workbook (XLSX)')}: " in html(response)
     assert not Framework.objects.exists()
 
 
@@ -451,7 +474,7 @@ def test_copy_last_years_from_the_list(client, ready, reviewer):
     again = client.post(
         reverse("framework_copy", args=[ready.pk]), {"year": 2026}, follow=True
     )
-    assert "Năm mới: Đã có bộ chỉ số cho loại đơn vị" in html(again)
+    assert f"{vi('New year')}: {already_there(copy)}" in html(again)
 
 
 def test_opening_refuses_with_problems_then_opens(client, framework, reviewer):
@@ -468,7 +491,10 @@ def test_opening_refuses_with_problems_then_opens(client, framework, reviewer):
     response = client.post(reverse("framework_open", args=[framework.pk]), follow=True)
     framework.refresh_from_db()
     assert framework.state == FrameworkState.OPEN
-    assert "Số bản đánh giá đã tạo: 2." in html(response)
+    created = vi(
+        "The framework is open for self-assessment. Assessments created: %(count)s."
+    )
+    assert created % {"count": 2} in html(response)
     assert Score.objects.filter(assessment__framework=framework).count() == 8
 
 
@@ -479,7 +505,11 @@ def test_a_published_framework_is_shown_read_only(client, opened, reviewer):
     Framework.objects.filter(pk=opened.pk).update(state=FrameworkState.PUBLISHED)
     login(client, reviewer)
     page = html(client.get(reverse("framework_detail", args=[opened.pk])))
-    assert "Kết quả năm 2025 đã công bố: bộ chỉ số này chỉ để xem" in page
+    read_only = vi(
+        "The %(year)s results are published: this framework is read only and never "
+        "changes again."
+    )
+    assert read_only % {"year": 2025} in page
     for tool in ("node-edit", "node-delete", "framework-open", "framework-add-field"):
         assert f'data-testid="{tool}"' not in page
     # Copying it to a new year is how it lives on.
@@ -489,9 +519,8 @@ def test_a_published_framework_is_shown_read_only(client, opened, reviewer):
     response = client.post(
         reverse("framework_node_delete", args=[opened.pk, leaf.pk]), follow=True
     )
-    assert "Kết quả năm 2025 đã công bố: bộ chỉ số của năm đó không thể thay đổi." in (
-        html(response)
-    )
+    frozen = vi("The %(year)s results are published: their framework cannot change.")
+    assert frozen % {"year": 2025} in html(response)
     assert Node.objects.filter(pk=leaf.pk).exists()
     response = client.get(reverse("framework_settings", args=[opened.pk]))
     assert response.status_code == 302
@@ -508,4 +537,11 @@ def test_an_open_framework_warns_that_changes_reach_the_assessments(
 ):
     login(client, reviewer)
     page = html(client.get(reverse("framework_node_new", args=[opened.pk])))
-    assert "thay đổi áp dụng ngay cho bản đánh giá của 2 đơn vị" in page
+    reaches = vi_n(
+        "This framework is open: the change reaches the assessment of %(counter)s "
+        "unit at once.",
+        "This framework is open: the change reaches the assessments of %(counter)s "
+        "units at once.",
+        2,
+    )
+    assert reaches % {"counter": 2} in page

@@ -67,7 +67,7 @@ def test_the_notices_page_lists_the_users_own_newest_first(
     assert "Của người khác" not in html
     assert "Dòng hai" in html
     assert '<html lang="vi">' in html
-    assert "Thông báo" in html
+    assert vi("Notices") in html
     assert [n.subject for n in response.context["page"]] == ["Mới", "Cũ"]
 
 
@@ -160,7 +160,7 @@ def test_the_menu_bar_counts_the_unread_notices(client, commune_staff):
     html = client.get(NOTICES_URL).content.decode()
 
     assert 'data-testid="notice-badge"' in html
-    assert 'title="Thông báo chưa đọc">2</span>' in html
+    assert f'title="{vi("Unread notices")}">2</span>' in html
     client.post(READ_ALL_URL)
     html = client.get(NOTICES_URL).content.decode()
     assert 'data-testid="notices-link"' in html
@@ -248,8 +248,9 @@ def test_reviewers_see_the_units_that_have_not_started_and_their_reminders(
     html = response.content.decode()
     assert "Xã B" in html
     assert "Phường A" not in html
-    assert "31/12/2025 07:00: trước hạn chót 7 ngày (số người nhận: 2)" in html
-    assert "Hạn chót: 07/01/2026." in html
+    sent = vi("%(day)s: %(days)s days before the deadline (recipients: %(recipients)s)")
+    assert sent % {"day": "31/12/2025 07:00", "days": 7, "recipients": 2} in html
+    assert vi("Deadline: %(day)s.") % {"day": "07/01/2026"} in html
 
 
 def test_without_a_framework_the_open_one_is_shown(

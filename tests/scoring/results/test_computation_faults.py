@@ -15,6 +15,7 @@ from scoring.accountability import services as accountability
 from scoring.models import ComputationRun, Node, RunError, RunState
 from scoring.results import computation
 from tests.scoring.results_helpers import GOOD, on_time, scored
+from tests.wording import vi
 
 RAW = "CHECK constraint failed: head_rating_change_has_reason"
 VI_CAUSE = "Lượt tính dừng do lỗi ngoài dự kiến; kết quả trước đó được giữ nguyên."
@@ -100,7 +101,14 @@ def test_a_known_cause_is_put_into_the_readers_words(year, org, computed):
     with translation.override("vi"):
         vietnamese = failed.cause
     assert english.startswith("Chỉ số CCHC cấp xã, leaf 2.1: its scoring parameters")
-    assert vietnamese.startswith("Chỉ số CCHC cấp xã, tiêu chí 2.1: tham số chấm điểm")
+    unusable = vi(
+        "%(framework)s, leaf %(leaf)s: its scoring parameters cannot be used "
+        "(%(detail)s). Home Affairs must correct the framework."
+    )
+    before, after = unusable.split("%(detail)s")
+    named = {"framework": year.name, "leaf": "2.1"}
+    assert vietnamese.startswith(before % named)
+    assert vietnamese.endswith(after)
     # The portal's language is kept as text for the admin and the command.
     assert failed.error == vietnamese
 

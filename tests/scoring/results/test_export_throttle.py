@@ -13,6 +13,7 @@ from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     published_2024,
     units,
 )
+from tests.wording import vi_n
 
 
 @pytest.fixture
@@ -34,7 +35,15 @@ def test_exports_beyond_the_rate_answer_429(
     refused = client.get(xlsx_url)
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
-    assert "Bạn đã tải quá nhiều tệp" in refused.content.decode()
+    wait = int(refused["Retry-After"])
+    too_many = vi_n(
+        "You have asked for many files in a short time: try again in %(seconds)s "
+        "second.",
+        "You have asked for many files in a short time: try again in %(seconds)s "
+        "seconds.",
+        wait,
+    )
+    assert too_many % {"seconds": wait} in refused.content.decode()
     # Someone else is not held back by the leader's downloads.
     client.force_login(reviewer)
     assert client.get(xlsx_url).status_code == 200

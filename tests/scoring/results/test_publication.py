@@ -3,6 +3,7 @@ afterwards, in Python or in the database."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from scoring.models import (
 from scoring.results import computation, publication
 from scoring.results import selectors as results
 from tests.scoring.results_helpers import GOOD, record, scored
+from tests.wording import vi
 
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
 
@@ -125,7 +127,8 @@ def test_unapproved_assessments_block_publication(computed, reviewer, org):
     Assessment.objects.filter(unit=org.commune_b).update(
         state=AssessmentState.SUBMITTED
     )
-    assert publication.blockers(2025) == ["1 bản tự đánh giá chưa được phê duyệt: Xã B"]
+    not_approved = vi("%(count)d assessments are not approved yet: %(units)s")
+    assert publication.blockers(2025) == [not_approved % {"count": 1, "units": "Xã B"}]
     with pytest.raises(ValidationError, match="Xã B"):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
 
@@ -137,13 +140,18 @@ def test_an_open_contest_blocks_publication(computed, reviewer, org):
     Contest.objects.create(
         score=score, reason="Đã có tài liệu", requested_score=4, raised_at=NOW
     )
-    with pytest.raises(ValidationError, match="kiến nghị"):
+    contests = vi("%(count)d contests of an appraised score await a decision.")
+    with pytest.raises(ValidationError, match=re.escape(contests % {"count": 1})):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
 
 
 def test_a_run_older_than_the_latest_cannot_be_published(computed, reviewer):
     computation.compute_now(2025)
-    with pytest.raises(ValidationError, match="tính lại"):
+    again = vi(
+        "The results were computed again since you opened this page: check the new "
+        "results before publishing."
+    )
+    with pytest.raises(ValidationError, match=re.escape(again)):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
 
 
@@ -151,7 +159,11 @@ def test_inputs_changed_since_the_run_must_be_recomputed_first(computed, reviewe
     Score.objects.filter(assessment__unit=org.commune_b, node__code="1.1.1").update(
         appraised_score=2
     )
-    with pytest.raises(ValidationError, match="đã thay đổi"):
+    changed = vi(
+        "Scores, figures or deductions and bonuses changed after the results were "
+        "computed: compute them again and check them before publishing."
+    )
+    with pytest.raises(ValidationError, match=re.escape(changed)):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
     assert not Publication.objects.exists()
     assert Framework.objects.get(year=2025).state != FrameworkState.PUBLISHED
@@ -169,7 +181,11 @@ def test_the_checksum_is_the_same_on_every_database(computed, reviewer):
 
 def test_the_same_run_is_not_published_twice(computed, reviewer):
     publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
-    with pytest.raises(ValidationError, match="công bố lần 1"):
+    published = vi(
+        "These results are already published as version %(version)d: compute them "
+        "again to publish a new version."
+    )
+    with pytest.raises(ValidationError, match=re.escape(published % {"version": 1})):
         publication.publish(user=reviewer, year=2025, run_id=computed.pk, now=NOW)
     assert Publication.objects.count() == 1
 

@@ -267,9 +267,9 @@ def test_provisional_table_ranks_by_index_with_shared_ranks(
     assert vi("not approved") in unapproved["cells"][1]
     assert unapproved["cells"][2] == "80,00"  # computed, but not ranked
     page = text(response)
-    assert "Kết quả tạm thời – tính lúc" in page
     run = computed_2025
-    assert timezone.localtime(run.finished_at).strftime("%H:%M %d/%m/%Y") in page
+    at = timezone.localtime(run.finished_at).strftime("%H:%M %d/%m/%Y")
+    assert vi("Provisional results – computed at %(time)s") % {"time": at} in page
 
 
 def test_table_columns_index_fields_tier_and_changes(client, reviewer, computed_2025):
@@ -290,10 +290,13 @@ def test_table_columns_index_fields_tier_and_changes(client, reviewer, computed_
     assert a[1].startswith("Phường A")
     assert a[2:5] == ["80,00", "100,00", "50,00"]
     assert a[5] == "B Tốt"
-    assert a[6] == "▲1 (năm trước 2)"
+    last_year = vi("last year %(rank)s")
+    assert a[6] == f"▲1 ({last_year % {'rank': 2}})"
     assert a[7] == "+5,00"
-    assert row(response, "CITY-B")["cells"][6:8] == ["▼1 (năm trước 1)", "-10,00"]
-    assert row(response, "CITY-F")["cells"][6:8] == ["– (năm trước 4)", "0,00"]
+    b = row(response, "CITY-B")["cells"][6:8]
+    assert b == [f"▼1 ({last_year % {'rank': 1}})", "-10,00"]
+    f = row(response, "CITY-F")["cells"][6:8]
+    assert f == [f"– ({last_year % {'rank': 4}})", "0,00"]
     assert row(response, "PROV-G")["cells"][6] == vi("no rank last year")
     # Two ranking groups, each its own table and ranks.
     assert row(response, "CITY-D")["cells"][0] == "1"
@@ -323,7 +326,8 @@ def test_published_table_is_for_everyone_signed_in(
         ]
         page = text(response)
         day = timezone.localtime(published_2024.published_at).strftime("%d/%m/%Y")
-        assert f"Kết quả chính thức – công bố lần 1 ngày {day}" in page
+        official = vi("Official results – publication %(version)s of %(day)s")
+        assert official % {"version": 1, "day": day} in page
         assert published_2024.checksum in page
     client.logout()
     assert client.get(year_url(2024)).status_code == 302  # to the login page
@@ -501,7 +505,8 @@ def test_publish_then_publish_again_keeps_version_1_as_it_was(
         run.pk,
         "Công bố theo Quyết định 1",
     )
-    assert "Đã công bố kết quả năm 2025, lần 1." in text(client.get(year_url(2025)))
+    published = vi("The %(year)d results are published as version %(version)d.")
+    assert published % {"year": 2025, "version": 1} in text(client.get(year_url(2025)))
 
     # A late correction of Phường A's appraisal: 1.1.2 from 4 to 2.
     Score.objects.filter(
@@ -520,13 +525,24 @@ def test_publish_then_publish_again_keeps_version_1_as_it_was(
         Publication.objects.filter(year=2025).values_list("version", flat=True)
     ) == [2, 1]
 
+    official = vi("Official results – publication %(version)s of %(day)s")
+
+    def status(version):
+        published_at = Publication.objects.get(year=2025, version=version).published_at
+        day = timezone.localtime(published_at).strftime("%d/%m/%Y")
+        return official % {"version": version, "day": day}
+
     latest = client.get(year_url(2025))
-    assert "công bố lần 2" in text(latest)
+    assert status(2) in text(latest)
     assert row(latest, "CITY-A")["cells"][2] == "60,00"
     earlier = client.get(year_url(2025, version=1))
-    assert "công bố lần 1" in text(earlier)
+    assert status(1) in text(earlier)
     assert row(earlier, "CITY-A")["cells"][2] == "80,00"
-    assert "kết quả đang có hiệu lực là của lần công bố 2" in text(earlier)
+    in_force = vi(
+        "An earlier version: the results now in force are those of publication "
+        "%(latest)s."
+    )
+    assert in_force % {"latest": 2} in text(earlier)
     versions = re.findall(
         r'data-testid="results-version" data-version="(\d+)"', earlier.content.decode()
     )
@@ -562,7 +578,10 @@ def test_publishing_a_run_that_is_no_longer_the_latest_is_refused(
     )
     assert not Publication.objects.filter(year=2025).exists()
     assert '<li class="error">' in response.content.decode()
-    assert "Kết quả đã được tính lại" in text(response)
+    assert vi(
+        "The results were computed again since you opened this page: check the new "
+        "results before publishing."
+    ) in text(response)
 
 
 def test_the_same_run_is_not_published_twice(client, reviewer, published_2025):
@@ -576,7 +595,11 @@ def test_the_same_run_is_not_published_twice(client, reviewer, published_2025):
         follow=True,
     )
     assert Publication.objects.filter(year=2025).count() == 1
-    assert "đã được công bố lần 1" in text(response)
+    again = vi(
+        "These results are already published as version %(version)d: compute them "
+        "again to publish a new version."
+    )
+    assert again % {"version": 1} in text(response)
 
 
 def test_blockers_are_shown_and_publishing_is_refused(client, reviewer, computed_2025):
@@ -636,7 +659,8 @@ def test_compute_button_queues_a_run_that_shows_on_the_page(
     )
     body = response.content.decode()
     assert f'data-run="{run.pk}" data-state="succeeded"' in body
-    assert "Đã tính kết quả năm 2025: 7 đơn vị." in text(response)
+    computed = vi("Results of %(year)d computed: %(units)d units.")
+    assert computed % {"year": 2025, "units": 7} in text(response)
     assert 'http-equiv="refresh"' not in body
     runs = client.get(reverse("results_runs", kwargs={"year": 2025}))
     assert re.findall(
@@ -681,7 +705,8 @@ def test_a_unit_reads_its_own_explanation_and_no_other(
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-testid="unit-index">80,00<' in body
-    assert "1/6 trong Nhóm xã" in text(response)
+    place = vi("%(rank)s/%(size)s in %(group)s")
+    assert place % {"rank": 1, "size": 6, "group": "Nhóm xã"} in text(response)
     assert 'data-testid="explanation-problems"' not in body
     assert client.get(unit_url(2025, "CITY-B")).status_code == 404
     assert client.get(unit_url(2025, "CITY-A", view="provisional")).status_code == 404
@@ -706,7 +731,8 @@ def test_the_explanation_adds_up(client, leader, published_2025):
     assert shown("unit-final") == "5,00"
     assert shown("unit-maximum") == "10,00"
     assert shown("unit-index-formula") == "50,00"
-    assert "5/6 trong Nhóm xã" in page
+    place = vi("%(rank)s/%(size)s in %(group)s")
+    assert place % {"rank": 5, "size": 6, "group": "Nhóm xã"} in page
     # The tree: field 1 holds 1.1 (6), field 2 the metric leaf (no data, 0)
     # and the survey (2).
     points = dict(
@@ -746,7 +772,7 @@ def test_a_capped_criterion_says_so(client, reviewer, framework_2025, units):
     body = response.content.decode()
     line = re.search(r'data-code="1.1".*?</tr>', body, re.S)[0]
     assert 'data-testid="line-capped"' in line
-    assert "tổng các mục con 6,00" in line
+    assert vi("sum of the items below %(total)s") % {"total": "6,00"} in line
     assert 'data-testid="line-points">5,00<' in line
 
 
@@ -755,7 +781,8 @@ def test_provisional_explanation_for_reviewers(client, reviewer, computed_2025):
     response = client.get(unit_url(2025, "CITY-E", view="provisional"))
     assert response.status_code == 200
     page = text(response)
-    assert "Kết quả tạm thời – tính lúc" in page
+    at = timezone.localtime(computed_2025.finished_at).strftime("%H:%M %d/%m/%Y")
+    assert vi("Provisional results – computed at %(time)s") % {"time": at} in page
     assert vi("not approved") in page
     # With nothing published for 2025 the provisional view is the default.
     assert client.get(unit_url(2025, "CITY-E")).status_code == 200

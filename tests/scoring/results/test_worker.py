@@ -6,12 +6,17 @@ share it: a worker process (Redis as the broker when REDIS_URL is set, kombu's
 filesystem transport otherwise) takes the queued run, is held inside the
 transaction that replaces the results (settings.SCORING_COMPUTE_PAUSE), and is
 killed with SIGKILL there. The previous results must be intact, and the next
-run must complete."""
+run must complete.
+
+On SQLite the scratch database starts as a copy of one migrated once for the
+session (`migrate` from nothing is some ten seconds, and two tests need it)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -90,6 +95,15 @@ class Scratch:
     url: str
     vendor: str
     name: str
+    # SQLite: a file with every migration applied, to start from.
+    migrated: Path | None = None
+
+    def migrate(self, env: dict[str, str]) -> None:
+        """Every migration applied to the scratch database."""
+        if self.migrated is None:
+            manage(env, "migrate", "--verbosity", "0")
+        else:
+            shutil.copyfile(self.migrated, self.name)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.vendor == "sqlite":
@@ -115,8 +129,36 @@ class Scratch:
         )
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file with every migration applied, made once for
+    the session: the pytest-xdist workers share it (their base temporary
+    folders have one parent), the first to come migrates under a lock."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    migrated = shared / "migrated.sqlite3"
+    with (shared / "migrated.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not migrated.exists():
+            building = shared / f"migrating-{uuid.uuid4().hex[:8]}.sqlite3"
+            env = {
+                **{
+                    k: v
+                    for k, v in os.environ.items()
+                    if not k.startswith(("PYTEST", "SCORING_"))
+                },
+                "DEBUG": "1",
+                "DATABASE_URL": f"sqlite:///{building}",
+                "DJANGO_SETTINGS_MODULE": "cchc_portal.settings",
+            }
+            manage(env, "migrate", "--verbosity", "0")
+            building.rename(migrated)
+    return migrated
+
+
 @pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[Scratch]:
+def scratch(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Scratch]:
     base = os.environ.get("DATABASE_URL", "")
     if base.startswith(("postgres://", "postgresql://")):
         import psycopg2
@@ -135,7 +177,8 @@ def scratch(tmp_path: Path) -> Iterator[Scratch]:
             admin.close()
     else:
         path = tmp_path / "worker.sqlite3"
-        yield Scratch(f"sqlite:///{path}", "sqlite", str(path))
+        migrated = request.getfixturevalue("migrated_sqlite")
+        yield Scratch(f"sqlite:///{path}", "sqlite", str(path), migrated)
 
 
 def environment(scratch: Scratch, tmp_path: Path, queue: str) -> dict[str, str]:
@@ -192,7 +235,7 @@ def test_a_worker_killed_while_writing_leaves_the_previous_results(
 ) -> None:
     queue = f"cchc-test-{uuid.uuid4().hex[:8]}"
     env = environment(scratch, tmp_path, queue)
-    manage(env, "migrate", "--verbosity", "0")
+    scratch.migrate(env)
     subprocess.run(
         [
             PYTHON,
