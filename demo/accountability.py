@@ -135,13 +135,18 @@ class Plan(StrEnum):
     HOLD = "hold"
 
 
-OPEN_CASE = f"{C}-HUNGDAO"  # head changed on 01/11/2024
+# Xã Hưng Đạo misses 2024 (its head changed on 01/11/2024) and ends on
+# 30/06/2025; Phường Trần Hưng Đạo, which it went into, misses 2025: the case
+# is the successor's, carrying its predecessor's year (the two-year rule
+# across the merger).
+OPEN_CASE = f"{C}-TRANHUNGDAO"
+OPEN_CASE_BEFORE = f"{C}-HUNGDAO"
 MITIGATED_CASE = f"{P}-STNMT"
 EXPLAINED_CASE = f"{P}-SXD"  # and "not completed" two years running
 MISSED_ONCE = {(f"{P}-SNN", 2025), (f"{C}-VPDKDD", 2024)}
 CAPPED = f"{C}-VPDKDD"
 PLANS: dict[tuple[str, int], Plan] = {
-    (OPEN_CASE, 2024): Plan.MISS_ONE,
+    (OPEN_CASE_BEFORE, 2024): Plan.MISS_ONE,
     (OPEN_CASE, 2025): Plan.MISS_ONE,
     (MITIGATED_CASE, 2024): Plan.MISS_ONE,
     (MITIGATED_CASE, 2025): Plan.MISS_ONE,
@@ -165,7 +170,8 @@ REJECTED_INDICATOR = "niem-yet"
 # Reminded about their late dossiers in 2024 (seed 003): by whom, when.
 REMINDERS_2024 = {
     f"{P}-SXD": (PROVINCE_REVIEWER, date(2024, 10, 15)),
-    f"{C}-VPDKDD": (CITY_REVIEWER, date(2024, 9, 20)),
+    # The branch is the province's land-registry office's.
+    f"{C}-VPDKDD": (PROVINCE_REVIEWER, date(2024, 9, 20)),
     f"{C}-HOANGTIEN": (CITY_REVIEWER, date(2024, 9, 20)),
 }
 REMINDER_REASON = (
@@ -202,22 +208,24 @@ MITIGATION_REASON = (
     "biện pháp khắc phục. Giảm nhẹ trách nhiệm, yêu cầu hoàn thành các chỉ "
     "tiêu cam kết năm 2026."
 )
-# A 2025 rating the leader changes, with the reason.
+# A rating the leader changes, with the reason: Phòng Tư pháp's 2024, by
+# Chí Linh's chairman in April 2025 (the office ended on 30/06/2025).
 RATING_CHANGED = f"{C}-PTP"
+RATING_CHANGED_YEAR = 2024
 RATING_CHANGE_REASON = (
     "Phòng còn công chức để hồ sơ trễ hạn nhiều lần sau khi đã được nhắc nhở; "
     "hạ một mức so với đề xuất."
 )
 
 # 2026: left for the demo logins.
-DRAFT_2026 = f"{C}-PHALAI"  # canbo.phalai signs it
-SIGNED_ONLY_2026 = f"{C}-VANAN"  # chutich.chilinh counter-signs it
+DRAFT_2026 = f"{C}-LEDAIHANH"  # canbo.phalai signs it
+SIGNED_ONLY_2026 = f"{C}-CHUVANAN"  # chutich.tinh counter-signs it
 # 2026 manual reports during the year (not yet checked): unit → {indicator: value}.
 # The targets are raised to last year's accepted results: Sở Tư pháp's
 # documents on track, its tasks and Xã Hưng Đạo's documents at risk.
 REPORTS_2026 = {
     f"{P}-STP": {"van-ban-dien-tu": Decimal("98.5"), "nhiem-vu": Decimal("92")},
-    f"{C}-HUNGDAO": {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
+    OPEN_CASE: {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
 }
 
 
@@ -361,7 +369,10 @@ class People:
         return unit.is_descendant_of(self.city)
 
     def reviewer(self, unit: Unit) -> User:
-        return self.users[CITY_REVIEWER if self.in_city(unit) else PROVINCE_REVIEWER]
+        """Chí Linh's Home Affairs reviewer for the city's units and, from
+        01/07/2025, the six wards of its area; Sở Nội vụ for the rest."""
+        area = self.in_city(unit) or unit.code in org.CHI_LINH_WARDS
+        return self.users[CITY_REVIEWER if area else PROVINCE_REVIEWER]
 
     def leader(self, unit: Unit) -> User:
         """The leader of the level above: the one who counter-signs, decides
@@ -401,15 +412,17 @@ def head_logins() -> list[str]:
 
 
 def units_of(year: int) -> list[Unit]:
-    """The units that commit: the departments, and Chí Linh's offices,
-    branch, wards and communes, in existence at the end of the year (the
-    three wards merged on 01/07/2025 hand over to Phường Chí Linh)."""
+    """The units that commit: the departments, the land-registry branch,
+    Chí Linh's offices, wards and communes to 2024 and, from 2025, the
+    province's commune-level units (the city's units ended on 30/06/2025 and
+    hand over to their successors), in existence at the end of the year."""
     end = date(year, 12, 31)
     city = Unit.objects.get(code=C)
+    below_province = [UnitKind.DEPARTMENT, UnitKind.BRANCH, UnitKind.COMMUNE]
     return [
         unit
         for unit in Unit.objects.filter(
-            Q(parent_id=city.parent_id, kind=UnitKind.DEPARTMENT) | Q(parent=city)
+            Q(parent_id=city.parent_id, kind__in=below_province) | Q(parent=city)
         )
         .select_related("parent")
         .order_by("path")
@@ -769,10 +782,10 @@ def cases_walk(people: People) -> None:
 
 
 def ratings_decide(people: People) -> int:
-    """The leaders confirm every 2024 rating; in 2025 the chairman those of
-    the departments, Chí Linh's chairman those of its offices
-    and branch (one changed, with a reason); the wards' and communes' 2025
-    ratings await Chí Linh's chairman."""
+    """The leaders confirm every 2024 rating (Chí Linh's chairman lowers
+    Phòng Tư pháp's, with a reason) and in 2025 the chairman those of the
+    departments and the branch; the wards' and communes' 2025 ratings await
+    the province's chairman (their level above since 01/07/2025)."""
     decided = 0
     pending = HeadRating.objects.filter(final__isnull=True).select_related("unit")
     for rating in pending.order_by("year", "unit__path"):
@@ -780,7 +793,7 @@ def ratings_decide(people: People) -> int:
         if rating.year == 2025 and unit.kind == UnitKind.COMMUNE:
             continue
         level, reason = rating.proposed, ""
-        if rating.year == 2025 and unit.code == RATING_CHANGED:
+        if rating.year == RATING_CHANGED_YEAR and unit.code == RATING_CHANGED:
             level = rating.proposed - 1 if rating.proposed > 0 else rating.proposed + 1
             reason = RATING_CHANGE_REASON
         accountability.rating_decide(

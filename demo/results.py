@@ -124,6 +124,8 @@ DESIGNED_QUALITY: dict[str, tuple[float, ...]] = {
     f"{P}-STP": (0.93, 0.95, 0.96, 0.97),
     f"{P}-SKHDT": (0.95, 0.93, 0.96, 0.95),
     f"{C}-PHALAI": (0.92, 0.94, 0.95, 0.97),
+    # Phả Lại's successor from 01/07/2025 (2025 only) keeps its lead.
+    f"{C}-LEDAIHANH": (0.97,) * 4,
     # Late with its dossiers and getting worse (demo.cases.LATE_UNITS).
     f"{P}-SXD": (0.84, 0.76, 0.68, 0.58),
     f"{C}-HOANGTIEN": (0.82, 0.77, 0.72, 0.68),
@@ -137,17 +139,19 @@ TIES: dict[int, tuple[str, str]] = {
     2022: (f"{P}-SCT", f"{P}-SYT"),
     2023: (f"{C}-VANAN", f"{C}-VANDUC"),
     2024: (f"{P}-STC", f"{P}-SGTVT"),
-    2025: (f"{C}-LELOI", f"{C}-NHANHUE"),
+    # The province's one commune-level group of the two-tier year.
+    2025: (f"{C}-CHUVANAN", f"{C}-NGUYENTRAI"),
 }
 # Units that needed an extension to submit, and when they submitted.
 LATE_SUBMISSIONS = {
     (f"{P}-SXD", 2023): date(2024, 1, 12),
     (f"{P}-SXD", 2024): date(2025, 1, 14),
     (f"{P}-SXD", 2025): date(2026, 1, 16),
-    (f"{C}-HOANGTIEN", 2025): date(2026, 1, 13),
+    (f"{C}-TRANHUNGDAO", 2025): date(2026, 1, 13),
 }
 # Appraised but not yet approved: why 2025 is still provisional.
-NOT_YET_APPROVED = {(f"{C}-BACAN", 2025)}
+# (Phường Trần Nhân Tông: Xã Bắc An's successor.)
+NOT_YET_APPROVED = {(f"{C}-TRANNHANTONG", 2025)}
 
 
 @functools.cache
