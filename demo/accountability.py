@@ -2,9 +2,10 @@
 the last seed_demo step: it needs the organisation, the case records' figures
 and the results of 2024 and 2025 (for the tiers).
 
-Every department, Chí Linh office, the land-registry branch and every
-Chí Linh ward and commune (the units of the demo's index; the districts are
-left out, to keep the step short) has a commitment for 2024, 2025 and 2026,
+Every department, the land-registry branch, and in 2024 every Chí Linh
+office, ward and commune, from 2025 every commune-level unit of the
+province (the districts are left out, to keep the step short, and ended on
+30/06/2025 with the offices) has a commitment for 2024, 2025 and 2026,
 drafted from the template of its kind by Home Affairs, adjusted, signed by
 the head in office (a one-page PDF stands in for the scan) and counter-signed
 by the level above, all through commitments.services, on dates in
@@ -15,9 +16,10 @@ it, else a round figure below their result) and meet their commitment;
 the units of the story keep official targets their figures miss, or have a
 report rejected:
 
-- Xã Hưng Đạo misses in 2024 and in 2025, and its head changed on
-  01/11/2024: a case for the current head naming both signers, left at
-  "explanation requested" for the head's login (truong.hungdao);
+- Xã Hưng Đạo misses in 2024 and ends on 30/06/2025; Phường Trần Hưng Đạo,
+  which it went into, misses 2025: a case for the successor's current head
+  naming both signers, left at "explanation requested" for the head's
+  login (truong.hungdao);
 - Sở Tài nguyên và Môi trường misses twice: explained by its head
   (truong.sotnmt), mitigated by the chairman (objective cause);
 - Sở Xây dựng keeps every official target and misses most of them twice:
@@ -33,8 +35,9 @@ Manual indicators are reported by the unit's login where the demo has one,
 otherwise by the administrator from the unit's written report, and checked
 by the reviewer. 2024 and 2025 are evaluated (accountability.evaluate_year);
 the leaders confirm the 2024 ratings and part of 2025's, and change one with
-a reason. 2026 runs: its commitments are signed, Phường Phả Lại's left as a
-draft for its staff to sign and Phường Văn An's awaiting the counter-signature;
+a reason. 2026 runs: its commitments are signed, Phường Lê Đại Hành's left as
+a draft for its staff to sign and Phường Chu Văn An's awaiting the
+counter-signature;
 its metric targets show their progress from the 2026 case records (up to the
 last import, demo.cases.CURRENT_YEAR_UNTIL; read the same on any day
 after it) and a few manual reports show theirs:
@@ -42,8 +45,8 @@ after it) and a few manual reports show theirs:
 - most units commit to what their 2026 figures reach (commit_to): on track;
 - Sở Xây dựng keeps every official target, as its head promised when
   explaining 2025: at risk on most of them;
-- Sở Giao thông vận tải (digitisation halves), Xã Hưng Đạo and Phường Cộng
-  Hòa (late far more often) commit to keep their 2025 results
+- Sở Giao thông vận tải (digitisation halves), Phường Trần Hưng Đạo and
+  Phường Nguyễn Trãi (late far more often) commit to keep their 2025 results
   (demo.cases.CURRENT_YEAR_CHANGES): at risk where their figures fell.
 
 The services date reports, checks, explanations, decisions and ratings
@@ -222,7 +225,7 @@ DRAFT_2026 = f"{C}-LEDAIHANH"  # canbo.phalai signs it
 SIGNED_ONLY_2026 = f"{C}-CHUVANAN"  # chutich.tinh counter-signs it
 # 2026 manual reports during the year (not yet checked): unit → {indicator: value}.
 # The targets are raised to last year's accepted results: Sở Tư pháp's
-# documents on track, its tasks and Xã Hưng Đạo's documents at risk.
+# documents on track, its tasks and Phường Trần Hưng Đạo's documents at risk.
 REPORTS_2026 = {
     f"{P}-STP": {"van-ban-dien-tu": Decimal("98.5"), "nhiem-vu": Decimal("92")},
     OPEN_CASE: {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
@@ -756,7 +759,7 @@ def evaluate(year: int) -> accountability.Evaluation | None:
 
 def cases_walk(people: People) -> None:
     """The mitigated case explained and decided; Sở Xây dựng's explained and
-    awaiting the decision; Xã Hưng Đạo's left for its head."""
+    awaiting the decision; Phường Trần Hưng Đạo's left for its head."""
     cases = AccountabilityCase.objects.filter(
         year=2025, unit__code__in=[MITIGATED_CASE, EXPLAINED_CASE]
     ).select_related("unit", "head")

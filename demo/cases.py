@@ -1091,9 +1091,7 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
     # From 01/07/2025 the communes handle the district-level procedures too
     # (the land registration stays with the branch): Chí Linh's city and
     # offices' share goes to its six wards by their size.
-    transferred = tuple(
-        p for p in handled(DISTRICT, None) if branch not in p.handlers
-    )
+    transferred = tuple(p for p in handled(DISTRICT, None) if branch not in p.handlers)
     new_procedures = (*handled(COMMUNE, None), *transferred)
     city_share = DISTRICT_SIZE["CL"] + sum(
         OFFICE_SIZE[suffix] for suffix, _, _ in org.CITY_OFFICES

@@ -23,13 +23,13 @@ bonuses for the departments responsible; Sở Nội vụ approves those of
 Each year is computed (scoring.results.computation.compute_now), the proposals
 decided, computed again, and 2022, 2023, 2024 are published in that order
 (a year's change of rank reads the previous year's publication); 2025 stays
-provisional, Xã Bắc An's assessment still awaiting approval. Phường Chí
-Linh, formed on 01/07/2025 from three wards, has its 2025 change of rank
-through its predecessors. Dates follow each year's cycle: self-assessments
-submitted in early January (Sở Xây dựng later, with an extension),
-appraised in January, approved and adjustments decided in February,
-published on 15 March; a published year's runs are dated then too, so that
-"computed at" never comes after "published at".
+provisional, Phường Trần Nhân Tông's assessment still awaiting approval.
+The wards formed on 01/07/2025 (Phường Chí Linh from three wards, …) have
+their 2025 change of rank through their predecessors. Dates follow each
+year's cycle: self-assessments submitted in early January (Sở Xây dựng
+later, with an extension), appraised in January, approved and adjustments
+decided in February, published on 15 March; a published year's runs are
+dated then too, so that "computed at" never comes after "published at".
 
 Why the assessments are written directly rather than leaf by leaf through
 scoring.assessments.services: those services act for the unit's own staff and head,

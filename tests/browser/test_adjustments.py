@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
 LogIn = Callable[..., None]
 Screenshot = Callable[[str], Path]
-UNIT = "HD-CL-PHALAI"
+UNIT = "HD-CL-LEDAIHANH"  # Phường Phả Lại's successor from 01/07/2025
 REASON = (
     "Công dân phản ánh công chức bộ phận một cửa gây phiền hà khi tiếp nhận hồ sơ "
     "đăng ký kinh doanh; đã xác minh đúng"
@@ -77,7 +77,9 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
     assert (record.points, record.state) == (-1, AdjustmentState.PROPOSED)
     assert record.entered_by is not None
     assert record.entered_by.username == "noivu.chilinh"
-    expect(page.locator(".messages")).to_contain_text("Đã ghi nhận cho Phường Phả Lại")
+    expect(page.locator(".messages")).to_contain_text(
+        "Đã ghi nhận cho Phường Lê Đại Hành"
+    )
     expect(page.get_by_test_id("adjustment-state")).to_have_text("Chờ phê duyệt")
     expect(page.get_by_test_id("adjustment-points")).to_contain_text("-1")
 

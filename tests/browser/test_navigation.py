@@ -88,12 +88,13 @@ def test_demo_login_lands_on_role_work(
     assert nav_keys(page) == expected_nav(login)
 
 
-def test_city_reviewer_sees_only_the_city(
+def test_city_leader_sees_only_the_city_and_its_area(
     page: Page, live_server: LiveServer, log_in: LogIn
 ) -> None:
-    """Chí Linh's Home Affairs office lists the city, its offices and its
-    communes, and no unit of the rest of the province."""
-    log_in("noivu.chilinh")
+    """Chí Linh's chairman lists the city, its offices and its communes (to
+    30/06/2025) and the six wards of its area after them, and no unit of the
+    rest of the province."""
+    log_in("chutich.chilinh")
 
     table = page.get_by_test_id("unit-table")
     for name in (
@@ -101,9 +102,16 @@ def test_city_reviewer_sees_only_the_city(
         "Phòng Nội vụ",
         "Phường Phả Lại",
         "Xã Hưng Đạo",
+        "Phường Lê Đại Hành",
+        "Phường Trần Hưng Đạo",
     ):
         expect(table).to_contain_text(name)
-    for name in ("Sở Tư pháp", "UBND tỉnh Hải Dương", "UBND thành phố Hải Dương"):
+    for name in (
+        "Sở Tư pháp",
+        "UBND tỉnh Hải Dương",
+        "UBND thành phố Hải Dương",
+        "Phường Hải Dương",
+    ):
         expect(table).not_to_contain_text(name)
     codes = table.locator("tbody td.code").all_inner_texts()
     assert codes, "the unit table is empty"
