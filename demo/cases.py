@@ -906,8 +906,8 @@ DESIGNED: dict[str, Profile] = {
     f"{P}-BG": Profile(pay_online=0.3),
     # A decent office with one officer who is late again and again.
     f"{C}-PTP": Profile(late=0.015, late_officer=True),
-    # The ward formed by the 2025 merger, finding its feet.
-    f"{C}-{org.MERGED_WARD[0]}": Profile(late=0.05, trend=0.0),
+    # The ward formed by the 2025 merger, finding its feet (dossiers left open).
+    f"{C}-{org.MERGED_WARD[0]}": Profile(late=0.05, trend=0.0, stuck=0.1),
     # Phả Lại's team leads the ward it went into.
     f"{C}-LEDAIHANH": Profile(late=0.006, online=1.25, digitised=1.15, pay_online=1.2),
 }  # fmt: skip

@@ -370,7 +370,7 @@ def test_some_dossiers_are_asked_twice_for_documents_and_some_stay_open(sample):
 # do not move with the running year. (Changed once on purpose, by the two
 # tiers from 01/07/2025: issue 17, item 13.)
 ROWS_3000_BEFORE_2026 = (
-    "049fd123f697e87c3266351314df7dce30aff36bdf55639c635e2319e0a6399b"
+    "cfc231dad6dba81a418bd547a6d801ee3852e44425dde613894162b246f9f339"
 )
 
 
@@ -463,7 +463,8 @@ def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(seed_de
     assert not CaseRecord.objects.filter(
         finished_at__gte=datetime(2026, 11, 1, tzinfo=LOCAL_TZ)
     ).exists()
-    # Units handle their own level.
+    # Units handle their own level; from 01/07/2025 the communes also the
+    # district level's (there is no district level left).
     kinds = set(
         CaseRecord.objects.values_list("unit__kind", "procedure__level").distinct()
     )
@@ -473,7 +474,17 @@ def test_seed_demo_loads_the_asked_number_of_cases_and_the_running_years(seed_de
         (UnitKind.OFFICE, ProcedureLevel.DISTRICT),
         (UnitKind.BRANCH, ProcedureLevel.DISTRICT),
         (UnitKind.COMMUNE, ProcedureLevel.COMMUNE),
+        (UnitKind.COMMUNE, ProcedureLevel.DISTRICT),
     }
+    two_tier = datetime(2025, 7, 1, tzinfo=LOCAL_TZ)
+    assert not CaseRecord.objects.filter(
+        unit__kind=UnitKind.COMMUNE,
+        procedure__level=ProcedureLevel.DISTRICT,
+        received_at__lt=two_tier,
+    ).exists()
+    assert not CaseRecord.objects.filter(
+        unit__kind__in=[UnitKind.DISTRICT, UnitKind.OFFICE], received_at__gte=two_tier
+    ).exists()
     run = ImportRun.objects.get(file_name=demo.RUN_NAME)
     assert (run.status, run.rows_new, run.rows_rejected) == ("succeeded", total, 0)
 
@@ -569,9 +580,9 @@ def test_seeded_figures_rank_the_designed_units_apart(seed_demo):
 # (Changed once on purpose, by the two tiers from 01/07/2025: issue 17.)
 BEFORE_2026 = (
     3_000,
-    "7617362b8ef8a4b33a375a96b7af52e08a4f7959ca46b2b8b05c642efee085fc",
-    2_828,
-    "e53e471748bbd95e080be2484e266dd6e4f129145d2641bee2ad95e44c8032d6",
+    "a470c19f5ae97972261c68a05ea7bfe0949ac32585c90b09bf9f46c96cd23ba3",
+    2_836,
+    "09e6416ffb46623f013c229dda23d3a4d9ec90a937b5b568091afb636ec064bb",
 )
 
 
