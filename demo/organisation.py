@@ -263,14 +263,7 @@ def build_organisation(out: OutputWrapper) -> None:
         _appoint(office, title, ends=ENDED)
     # A branch of the province's land-registry office: it outlives the city.
     suffix, name, title = LAND_BRANCH
-    branch = services.unit_upsert(
-        code=ward_code(suffix),
-        name=name,
-        kind=UnitKind.BRANCH,
-        parent=province,
-        ranking_group=groups["cl-offices"],
-        valid_from=ORGANISATION_START,
-    )
+    branch = _in_area(province, suffix, name, UnitKind.BRANCH, groups["cl-offices"])
     _appoint(branch, title)
 
     for suffix, name in CITY_COMMUNES:
@@ -280,13 +273,12 @@ def build_organisation(out: OutputWrapper) -> None:
         _appoint(unit, _chair(name), ends=unit.valid_to)
 
     for suffix, name, olds in NEW_WARDS:
-        ward = services.unit_upsert(
-            code=ward_code(suffix),
-            name=name,
-            kind=UnitKind.COMMUNE,
-            parent=province,
-            ranking_group=groups["communes"],
-            valid_from=MERGER_DATE,
+        ward = _in_area(
+            province,
+            suffix,
+            name,
+            UnitKind.COMMUNE,
+            groups["communes"],
             predecessors=[_unit(ward_code(old)) for old in olds],
         )
         _appoint(ward, _chair(name))
@@ -296,6 +288,29 @@ def build_organisation(out: OutputWrapper) -> None:
     out.write(
         f"  organisation: {Unit.objects.count()} units, "
         f"{RankingGroup.objects.count()} ranking groups"
+    )
+
+
+def _in_area(
+    province: Unit,
+    suffix: str,
+    name: str,
+    kind: str,
+    group: RankingGroup,
+    *,
+    predecessors: list[Unit] | None = None,
+) -> Unit:
+    """A unit of Chí Linh's area directly under the province, coded with the
+    area's prefix: the land-registry branch (there since the demo begins) or
+    a ward formed on 01/07/2025 from its predecessors."""
+    return services.unit_upsert(
+        code=ward_code(suffix),
+        name=name,
+        kind=kind,
+        parent=province,
+        ranking_group=group,
+        valid_from=ORGANISATION_START if predecessors is None else MERGER_DATE,
+        predecessors=predecessors or (),
     )
 
 
