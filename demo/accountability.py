@@ -2,9 +2,10 @@
 the last seed_demo step: it needs the organisation, the case records' figures
 and the results of 2024 and 2025 (for the tiers).
 
-Every department, Chí Linh office, the land-registry branch and every
-Chí Linh ward and commune (the units of the demo's index; the districts are
-left out, to keep the step short) has a commitment for 2024, 2025 and 2026,
+Every department, the land-registry branch, and in 2024 every Chí Linh
+office, ward and commune, from 2025 every commune-level unit of the
+province (the districts are left out, to keep the step short, and ended on
+30/06/2025 with the offices) has a commitment for 2024, 2025 and 2026,
 drafted from the template of its kind by Home Affairs, adjusted, signed by
 the head in office (a one-page PDF stands in for the scan) and counter-signed
 by the level above, all through commitments.services, on dates in
@@ -15,9 +16,10 @@ it, else a round figure below their result) and meet their commitment;
 the units of the story keep official targets their figures miss, or have a
 report rejected:
 
-- Xã Hưng Đạo misses in 2024 and in 2025, and its head changed on
-  01/11/2024: a case for the current head naming both signers, left at
-  "explanation requested" for the head's login (truong.hungdao);
+- Xã Hưng Đạo misses in 2024 and ends on 30/06/2025; Phường Trần Hưng Đạo,
+  which it went into, misses 2025: a case for the successor's current head
+  naming both signers, left at "explanation requested" for the head's
+  login (truong.hungdao);
 - Sở Tài nguyên và Môi trường misses twice: explained by its head
   (truong.sotnmt), mitigated by the chairman (objective cause);
 - Sở Xây dựng keeps every official target and misses most of them twice:
@@ -33,8 +35,9 @@ Manual indicators are reported by the unit's login where the demo has one,
 otherwise by the administrator from the unit's written report, and checked
 by the reviewer. 2024 and 2025 are evaluated (accountability.evaluate_year);
 the leaders confirm the 2024 ratings and part of 2025's, and change one with
-a reason. 2026 runs: its commitments are signed, Phường Phả Lại's left as a
-draft for its staff to sign and Phường Văn An's awaiting the counter-signature;
+a reason. 2026 runs: its commitments are signed, Phường Lê Đại Hành's left as
+a draft for its staff to sign and Phường Chu Văn An's awaiting the
+counter-signature;
 its metric targets show their progress from the 2026 case records (up to the
 last import, demo.cases.CURRENT_YEAR_UNTIL; read the same on any day
 after it) and a few manual reports show theirs:
@@ -42,8 +45,8 @@ after it) and a few manual reports show theirs:
 - most units commit to what their 2026 figures reach (commit_to): on track;
 - Sở Xây dựng keeps every official target, as its head promised when
   explaining 2025: at risk on most of them;
-- Sở Giao thông vận tải (digitisation halves), Xã Hưng Đạo and Phường Cộng
-  Hòa (late far more often) commit to keep their 2025 results
+- Sở Giao thông vận tải (digitisation halves), Phường Trần Hưng Đạo and
+  Phường Nguyễn Trãi (late far more often) commit to keep their 2025 results
   (demo.cases.CURRENT_YEAR_CHANGES): at risk where their figures fell.
 
 The services date reports, checks, explanations, decisions and ratings
@@ -135,13 +138,18 @@ class Plan(StrEnum):
     HOLD = "hold"
 
 
-OPEN_CASE = f"{C}-HUNGDAO"  # head changed on 01/11/2024
+# Xã Hưng Đạo misses 2024 (its head changed on 01/11/2024) and ends on
+# 30/06/2025; Phường Trần Hưng Đạo, which it went into, misses 2025: the case
+# is the successor's, carrying its predecessor's year (the two-year rule
+# across the merger).
+OPEN_CASE = f"{C}-TRANHUNGDAO"
+OPEN_CASE_BEFORE = f"{C}-HUNGDAO"
 MITIGATED_CASE = f"{P}-STNMT"
 EXPLAINED_CASE = f"{P}-SXD"  # and "not completed" two years running
 MISSED_ONCE = {(f"{P}-SNN", 2025), (f"{C}-VPDKDD", 2024)}
 CAPPED = f"{C}-VPDKDD"
 PLANS: dict[tuple[str, int], Plan] = {
-    (OPEN_CASE, 2024): Plan.MISS_ONE,
+    (OPEN_CASE_BEFORE, 2024): Plan.MISS_ONE,
     (OPEN_CASE, 2025): Plan.MISS_ONE,
     (MITIGATED_CASE, 2024): Plan.MISS_ONE,
     (MITIGATED_CASE, 2025): Plan.MISS_ONE,
@@ -165,7 +173,8 @@ REJECTED_INDICATOR = "niem-yet"
 # Reminded about their late dossiers in 2024 (seed 003): by whom, when.
 REMINDERS_2024 = {
     f"{P}-SXD": (PROVINCE_REVIEWER, date(2024, 10, 15)),
-    f"{C}-VPDKDD": (CITY_REVIEWER, date(2024, 9, 20)),
+    # The branch is the province's land-registry office's.
+    f"{C}-VPDKDD": (PROVINCE_REVIEWER, date(2024, 9, 20)),
     f"{C}-HOANGTIEN": (CITY_REVIEWER, date(2024, 9, 20)),
 }
 REMINDER_REASON = (
@@ -202,22 +211,24 @@ MITIGATION_REASON = (
     "biện pháp khắc phục. Giảm nhẹ trách nhiệm, yêu cầu hoàn thành các chỉ "
     "tiêu cam kết năm 2026."
 )
-# A 2025 rating the leader changes, with the reason.
+# A rating the leader changes, with the reason: Phòng Tư pháp's 2024, by
+# Chí Linh's chairman in April 2025 (the office ended on 30/06/2025).
 RATING_CHANGED = f"{C}-PTP"
+RATING_CHANGED_YEAR = 2024
 RATING_CHANGE_REASON = (
     "Phòng còn công chức để hồ sơ trễ hạn nhiều lần sau khi đã được nhắc nhở; "
     "hạ một mức so với đề xuất."
 )
 
 # 2026: left for the demo logins.
-DRAFT_2026 = f"{C}-PHALAI"  # canbo.phalai signs it
-SIGNED_ONLY_2026 = f"{C}-VANAN"  # chutich.chilinh counter-signs it
+DRAFT_2026 = f"{C}-LEDAIHANH"  # canbo.phalai signs it
+SIGNED_ONLY_2026 = f"{C}-CHUVANAN"  # chutich.tinh counter-signs it
 # 2026 manual reports during the year (not yet checked): unit → {indicator: value}.
 # The targets are raised to last year's accepted results: Sở Tư pháp's
-# documents on track, its tasks and Xã Hưng Đạo's documents at risk.
+# documents on track, its tasks and Phường Trần Hưng Đạo's documents at risk.
 REPORTS_2026 = {
     f"{P}-STP": {"van-ban-dien-tu": Decimal("98.5"), "nhiem-vu": Decimal("92")},
-    f"{C}-HUNGDAO": {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
+    OPEN_CASE: {"van-ban-dien-tu": Decimal("93"), "niem-yet": Decimal("100")},
 }
 
 
@@ -361,7 +372,10 @@ class People:
         return unit.is_descendant_of(self.city)
 
     def reviewer(self, unit: Unit) -> User:
-        return self.users[CITY_REVIEWER if self.in_city(unit) else PROVINCE_REVIEWER]
+        """Chí Linh's Home Affairs reviewer for the city's units and, from
+        01/07/2025, the six wards of its area; Sở Nội vụ for the rest."""
+        area = self.in_city(unit) or unit.code in org.CHI_LINH_WARDS
+        return self.users[CITY_REVIEWER if area else PROVINCE_REVIEWER]
 
     def leader(self, unit: Unit) -> User:
         """The leader of the level above: the one who counter-signs, decides
@@ -401,15 +415,17 @@ def head_logins() -> list[str]:
 
 
 def units_of(year: int) -> list[Unit]:
-    """The units that commit: the departments, and Chí Linh's offices,
-    branch, wards and communes, in existence at the end of the year (the
-    three wards merged on 01/07/2025 hand over to Phường Chí Linh)."""
+    """The units that commit: the departments, the land-registry branch,
+    Chí Linh's offices, wards and communes to 2024 and, from 2025, the
+    province's commune-level units (the city's units ended on 30/06/2025 and
+    hand over to their successors), in existence at the end of the year."""
     end = date(year, 12, 31)
     city = Unit.objects.get(code=C)
+    below_province = [UnitKind.DEPARTMENT, UnitKind.BRANCH, UnitKind.COMMUNE]
     return [
         unit
         for unit in Unit.objects.filter(
-            Q(parent_id=city.parent_id, kind=UnitKind.DEPARTMENT) | Q(parent=city)
+            Q(parent_id=city.parent_id, kind__in=below_province) | Q(parent=city)
         )
         .select_related("parent")
         .order_by("path")
@@ -743,7 +759,7 @@ def evaluate(year: int) -> accountability.Evaluation | None:
 
 def cases_walk(people: People) -> None:
     """The mitigated case explained and decided; Sở Xây dựng's explained and
-    awaiting the decision; Xã Hưng Đạo's left for its head."""
+    awaiting the decision; Phường Trần Hưng Đạo's left for its head."""
     cases = AccountabilityCase.objects.filter(
         year=2025, unit__code__in=[MITIGATED_CASE, EXPLAINED_CASE]
     ).select_related("unit", "head")
@@ -769,10 +785,10 @@ def cases_walk(people: People) -> None:
 
 
 def ratings_decide(people: People) -> int:
-    """The leaders confirm every 2024 rating; in 2025 the chairman those of
-    the departments, Chí Linh's chairman those of its offices
-    and branch (one changed, with a reason); the wards' and communes' 2025
-    ratings await Chí Linh's chairman."""
+    """The leaders confirm every 2024 rating (Chí Linh's chairman lowers
+    Phòng Tư pháp's, with a reason) and in 2025 the chairman those of the
+    departments and the branch; the wards' and communes' 2025 ratings await
+    the province's chairman (their level above since 01/07/2025)."""
     decided = 0
     pending = HeadRating.objects.filter(final__isnull=True).select_related("unit")
     for rating in pending.order_by("year", "unit__path"):
@@ -780,7 +796,7 @@ def ratings_decide(people: People) -> int:
         if rating.year == 2025 and unit.kind == UnitKind.COMMUNE:
             continue
         level, reason = rating.proposed, ""
-        if rating.year == 2025 and unit.code == RATING_CHANGED:
+        if rating.year == RATING_CHANGED_YEAR and unit.code == RATING_CHANGED:
             level = rating.proposed - 1 if rating.proposed > 0 else rating.proposed + 1
             reason = RATING_CHANGE_REASON
         accountability.rating_decide(

@@ -906,8 +906,10 @@ DESIGNED: dict[str, Profile] = {
     f"{P}-BG": Profile(pay_online=0.3),
     # A decent office with one officer who is late again and again.
     f"{C}-PTP": Profile(late=0.015, late_officer=True),
-    # The ward formed by the 2025 merger, finding its feet.
-    f"{C}-{org.MERGED_WARD[0]}": Profile(late=0.05, trend=0.0),
+    # The ward formed by the 2025 merger, finding its feet (dossiers left open).
+    f"{C}-{org.MERGED_WARD[0]}": Profile(late=0.05, trend=0.0, stuck=0.1),
+    # Phả Lại's team leads the ward it went into.
+    f"{C}-LEDAIHANH": Profile(late=0.006, online=1.25, digitised=1.15, pay_online=1.2),
 }  # fmt: skip
 
 # Relative case volume of each unit.
@@ -926,6 +928,9 @@ OFFICE_SIZE = {
     "PLDTBXH": 0.6, "PVHTT": 0.2, "PGDDT": 0.4, "PYT": 0.15, "TTR": 0.1,
     "PKT": 0.3, "PQLDT": 0.6, org.LAND_BRANCH[0]: 2.0,
 }  # fmt: skip
+# A district's seat from 01/07/2025: its own commune-level dossiers on top of
+# the district's.
+SEAT_OWN_SIZE = 0.7
 
 
 @dataclass(frozen=True)
@@ -958,14 +963,14 @@ def _profile(code: str) -> Profile:
 # their 2026 commitments are at risk (demo.accountability): the others
 # carry on their trends and are on track.
 DIGITISATION_FALLS = f"{P}-SGTVT"
-LATE_IN_CURRENT_YEAR = (f"{C}-HUNGDAO", f"{C}-CONGHOA")
+LATE_IN_CURRENT_YEAR = (f"{C}-TRANHUNGDAO", f"{C}-NGUYENTRAI")
 CURRENT_YEAR_CHANGES: dict[str, Profile] = {
     # The new vehicle-registration software keeps no scans of the dossiers:
     # digitisation halves.
     DIGITISATION_FALLS: replace(_profile(DIGITISATION_FALLS), digitised=0.45),
-    # Officers moved to the new Phường Chí Linh and not yet replaced: late
-    # again and again (Xã Hưng Đạo, which missed its commitment in 2024 and
-    # 2025, among them).
+    # Officers moved to the province's departments and not yet replaced:
+    # late again and again (Phường Trần Hưng Đạo, which missed its
+    # commitment in 2025 after Xã Hưng Đạo missed 2024, among them).
     LATE_IN_CURRENT_YEAR[0]: replace(
         _profile(LATE_IN_CURRENT_YEAR[0]), late=0.1, trend=0.0
     ),
@@ -1053,19 +1058,24 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
              handled(PROVINCE, suffix))
         for i, (suffix, _, _) in enumerate(org.DEPARTMENTS)
     ]  # fmt: skip
+    ended = org.ENDED
     for i, (suffix, _, _) in enumerate(org.DISTRICTS):
         code = f"{P}-{suffix}"
         procedures = handled(DISTRICT, CITY if code == C else None)
         units.append(
-            unit(code, f"000.{21 + i:02d}.00.H23", DISTRICT_SIZE[suffix], procedures)
-        )
-    offices = [*org.CITY_OFFICES, org.LAND_BRANCH]
-    for i, (suffix, _, _) in enumerate(offices):
+            unit(code, f"000.{21 + i:02d}.00.H23", DISTRICT_SIZE[suffix], procedures,
+                 valid_to=ended)
+        )  # fmt: skip
+    for i, (suffix, _, _) in enumerate(org.CITY_OFFICES):
         units.append(
             unit(f"{C}-{suffix}", f"000.21.{11 + i:02d}.H23", OFFICE_SIZE[suffix],
-                 handled(DISTRICT, suffix))
+                 handled(DISTRICT, suffix), valid_to=ended)
         )  # fmt: skip
-    merged_to = org.MERGER_DATE - timedelta(days=1)
+    branch = org.LAND_BRANCH[0]
+    units.append(
+        unit(f"{C}-{branch}", f"000.21.{11 + len(org.CITY_OFFICES):02d}.H23",
+             OFFICE_SIZE[branch], handled(DISTRICT, branch))
+    )  # fmt: skip
     communes: dict[str, DemoUnit] = {}
     for i, (suffix, name) in enumerate(org.CITY_COMMUNES):
         n = _digest(suffix, "size")
@@ -1076,19 +1086,49 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
             f"{i + 1:03d}.21.00.H23",
             size,
             handled(COMMUNE, None),
-            valid_to=merged_to if suffix in org.MERGED_FROM else None,
+            valid_to=ended,
         )
-    predecessors = [communes[suffix] for suffix in org.MERGED_FROM]
-    merged = unit(
-        f"{C}-{org.MERGED_WARD[0]}",
-        f"{len(org.CITY_COMMUNES) + 1:03d}.21.00.H23",
-        sum(p.size for p in predecessors),
-        handled(COMMUNE, None),
-        valid_from=org.MERGER_DATE,
-        # The new ward is staffed from the three it replaces.
-        officers=tuple(name for p in predecessors for name in p.officers[:2]),
+    # From 01/07/2025 the communes handle the district-level procedures too
+    # (the land registration stays with the branch): Chí Linh's city and
+    # offices' share goes to its six wards by their size.
+    transferred = tuple(p for p in handled(DISTRICT, None) if branch not in p.handlers)
+    new_procedures = (*handled(COMMUNE, None), *transferred)
+    city_share = DISTRICT_SIZE["CL"] + sum(
+        OFFICE_SIZE[suffix] for suffix, _, _ in org.CITY_OFFICES
     )
-    return [*units, *communes.values(), merged]
+    old_size = sum(c.size for c in communes.values())
+    wards = []
+    for i, (suffix, _name, olds) in enumerate(org.NEW_WARDS):
+        predecessors = [communes[old] for old in olds]
+        size = sum(p.size for p in predecessors)
+        wards.append(
+            unit(
+                f"{C}-{suffix}",
+                f"{len(org.CITY_COMMUNES) + 1 + i:03d}.21.00.H23",
+                size * (1 + city_share / old_size),
+                new_procedures,
+                valid_from=org.MERGER_DATE,
+                # The new ward is staffed from those it replaces.
+                officers=tuple(name for p in predecessors for name in p.officers[:2]),
+            )
+        )
+    # Every other district's seat: the district's dossiers and its habits.
+    for i, (suffix, _, _) in enumerate(org.DISTRICTS):
+        if suffix not in org.DISTRICT_SEATS:
+            continue
+        code = org.seat_code(suffix)
+        wards.append(
+            DemoUnit(
+                code=code,
+                agency=f"100.{21 + i:02d}.00.H23",
+                size=DISTRICT_SIZE[suffix] + SEAT_OWN_SIZE,
+                profile=DESIGNED.get(code) or _profile(f"{P}-{suffix}"),
+                procedures=new_procedures,
+                officers=_officers(code, DISTRICT_SIZE[suffix] + SEAT_OWN_SIZE),
+                valid_from=org.MERGER_DATE,
+            )
+        )
+    return [*units, *communes.values(), *wards]
 
 
 # --- The calendar -------------------------------------------------------------------

@@ -24,11 +24,13 @@ seed_demo):
   survey points and approved; deductions and criterion-rank bonuses decided;
   ranks within each group, and from 2023 the change against last year's
   publication.
-- 2025 is computed but provisional: every assessment is appraised and all
-  but Xã Bắc An's approved (it is listed, unranked, and holds the
-  publication back); its criterion-rank bonuses and a harassment complaint
-  against Phường Chí Linh await a decision. Phường Chí Linh, merged on
-  01/07/2025 from Sao Đỏ, Chí Minh and Thái Học, is compared with them.
+- 2025 is computed but provisional, for the units of 31/12/2025 (two
+  tiers: the province's commune-level units in one group): every
+  assessment is appraised and all but Phường Trần Nhân Tông's approved (it
+  is listed, unranked, and holds the publication back); its criterion-rank
+  bonuses and a harassment complaint against Phường Chí Linh await a
+  decision. Each ward merged on 01/07/2025 (Phường Chí Linh from Sao Đỏ, Chí
+  Minh and Thái Học, …) is compared with its predecessors.
 - Sở Xây dựng slides to the bottom of the departments and stays there (late
   dossiers, press reports deducted, extensions to submit); Sở Tư pháp, Sở Kế
   hoạch và Đầu tư and Phường Phả Lại lead; Phường Hoàng Tiến slides with harassment
@@ -36,8 +38,8 @@ seed_demo):
   deputy director; a complaint against Phường Cộng Hòa is rejected.
 - Each year two units share a rank exactly (demo.results.TIES):
   Sở Công Thương and Sở Y tế in 2022, Phường Văn An and Phường Văn Đức in
-  2023, Sở Tài chính and Sở Giao thông vận tải in 2024, Xã Lê Lợi and Xã
-  Nhân Huệ in 2025.
+  2023, Sở Tài chính and Sở Giao thông vận tải in 2024, Phường Chu Văn An
+  and Phường Nguyễn Trãi in 2025.
 - 2026, the cycle under way, stays open for the demo logins to fill in."""
 
 from __future__ import annotations

@@ -1,7 +1,14 @@
 """Demo organisation: a province modelled on Hải Dương, with the city of Chí Linh
 of seed 000 in full (its 12 specialised offices, the land-registry branch and its
 19 wards and communes), the province's departments and district-level units,
-heads whose tenures change over the years, and one 2025 merger of wards.
+and heads whose tenures change over the years.
+
+Three tiers up to 30/06/2025, two from 01/07/2025 (DOMAIN.md section 3): the
+district-level units and Chí Linh's offices end on 30/06/2025; Chí Linh's 19
+wards and communes merge into six wards under the province, each with its
+predecessors; every other district's area is represented by the one
+commune-level unit named after it (its communes before 2025 are not in the
+demo). From 2025 the province's commune-level units are one ranking group.
 
 Every step is deterministic (names come from a hash of the unit code, not from a
 random seed that shifts when a unit is added) and keyed on natural codes, so
@@ -35,7 +42,9 @@ if TYPE_CHECKING:
 
 PROVINCE_CODE = "HD"
 CITY_CODE = "HD-CL"
+# The two-tier local government (Law on Local Government 2025) from this day.
 MERGER_DATE = date(2025, 7, 1)
+ENDED = MERGER_DATE - timedelta(days=1)
 ORGANISATION_START = date(2019, 1, 1)
 
 RANKING_GROUPS = {
@@ -43,6 +52,8 @@ RANKING_GROUPS = {
     "districts": "UBND cấp huyện",
     "cl-offices": "Phòng chuyên môn và đơn vị thuộc UBND TP Chí Linh",
     "cl-communes": "UBND xã, phường TP Chí Linh",
+    # The province's commune-level units from 01/07/2025: one group.
+    "communes": "UBND xã, phường của tỉnh (từ 01/07/2025)",
 }
 
 # (code suffix, name, head's title)
@@ -126,9 +137,52 @@ CITY_COMMUNES = [
     ("HOANGHOATHAM", "Xã Hoàng Hoa Thám"),
     ("BACAN", "Xã Bắc An"),
 ]
-# One merger, shaped like the 2025 arrangement: three wards become one.
-MERGED_WARD = ("CHILINH", "Phường Chí Linh")
-MERGED_FROM = ["SAODO", "CHIMINH", "THAIHOC"]
+# The 2025 arrangement of Chí Linh: six wards under the province from
+# 01/07/2025 (real names; which old units went into which is the demo's,
+# docs/decisions.md). Codes keep the area's prefix. (suffix, name, predecessors)
+NEW_WARDS = [
+    ("CHILINH", "Phường Chí Linh", ["SAODO", "CHIMINH", "THAIHOC"]),
+    ("CHUVANAN", "Phường Chu Văn An", ["VANAN", "VANDUC", "ANLAC"]),
+    ("NGUYENTRAI", "Phường Nguyễn Trãi", ["CONGHOA", "HOANGTIEN", "HOANGTAN"]),
+    ("TRANHUNGDAO", "Phường Trần Hưng Đạo", ["HUNGDAO", "LELOI", "DONGLAC", "TANDAN"]),
+    ("TRANNHANTONG", "Phường Trần Nhân Tông", ["HOANGHOATHAM", "BACAN", "BENTAM"]),
+    ("LEDAIHANH", "Phường Lê Đại Hành", ["PHALAI", "COTHANH", "NHANHUE"]),
+]
+# The first of them, three wards into one (the demo's merger before issue 17).
+MERGED_WARD = (NEW_WARDS[0][0], NEW_WARDS[0][1])
+MERGED_FROM = NEW_WARDS[0][2]
+# Old unit → the new ward it went into.
+SUCCESSOR = {old: new for new, _name, olds in NEW_WARDS for old in olds}
+# Every other district's area from 01/07/2025: the commune-level unit named
+# after it, which took its seat and its district-level procedures (real names;
+# its other new communes are not in the demo). district suffix → (code, name)
+DISTRICT_SEATS = {
+    "HD": ("HAIDUONG", "Phường Hải Dương"),
+    "KM": ("KINHMON", "Phường Kinh Môn"),
+    "NS": ("NAMSACH", "Xã Nam Sách"),
+    "KT": ("KIMTHANH", "Xã Kim Thành"),
+    "TH": ("THANHHA", "Xã Thanh Hà"),
+    "CG": ("CAMGIANG", "Xã Cẩm Giàng"),
+    "BG": ("BINHGIANG", "Xã Bình Giang"),
+    "GL": ("GIALOC", "Xã Gia Lộc"),
+    "TK": ("TUKY", "Xã Tứ Kỳ"),
+    "NG": ("NINHGIANG", "Xã Ninh Giang"),
+    "TM": ("THANHMIEN", "Xã Thanh Miện"),
+}
+
+
+def ward_code(suffix: str) -> str:
+    """A Chí Linh ward's code, before or after the arrangement."""
+    return f"{CITY_CODE}-{suffix}"
+
+
+def seat_code(district: str) -> str:
+    """The code of the commune-level unit that took a district's seat."""
+    return f"{PROVINCE_CODE}-{DISTRICT_SEATS[district][0]}"
+
+
+# The units of Chí Linh's area from 01/07/2025, for its logins.
+CHI_LINH_WARDS = [ward_code(suffix) for suffix, _name, _olds in NEW_WARDS]
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Quang", "Thanh", "Hữu", "Ngọc", "Xuân", "Công"]
@@ -160,6 +214,9 @@ class DemoLogin:
     role: str
     unit_code: str
     note: str
+    # Further units of the same role: a Chí Linh login's new wards after
+    # the city's units ended on 30/06/2025.
+    also: tuple[str, ...] = ()
 
 
 def _unit(code: str) -> Unit:
@@ -187,43 +244,78 @@ def build_organisation(out: OutputWrapper) -> None:
         _appoint(unit, title, deputies=(f"Phó {title[0].lower()}{title[1:]}",))
 
     for suffix, name, title in DISTRICTS:
-        unit = _child(province, suffix, name, UnitKind.DISTRICT, groups["districts"])
-        _appoint(unit, title, deputies=(title.replace("Chủ tịch", "Phó Chủ tịch"),))
+        unit = _child(
+            province, suffix, name, UnitKind.DISTRICT, groups["districts"],
+            valid_to=ENDED,
+        )  # fmt: skip
+        _appoint(
+            unit,
+            title,
+            deputies=(title.replace("Chủ tịch", "Phó Chủ tịch"),),
+            ends=ENDED,
+        )
 
     city = _unit(CITY_CODE)
-    for suffix, name, title in [*CITY_OFFICES, LAND_BRANCH]:
-        kind = UnitKind.BRANCH if suffix == LAND_BRANCH[0] else UnitKind.OFFICE
-        _appoint(_child(city, suffix, name, kind, groups["cl-offices"]), title)
+    for suffix, name, title in CITY_OFFICES:
+        office = _child(
+            city, suffix, name, UnitKind.OFFICE, groups["cl-offices"], valid_to=ENDED
+        )
+        _appoint(office, title, ends=ENDED)
+    # A branch of the province's land-registry office: it outlives the city.
+    suffix, name, title = LAND_BRANCH
+    branch = _in_area(province, suffix, name, UnitKind.BRANCH, groups["cl-offices"])
+    _appoint(branch, title)
 
-    merged_to = MERGER_DATE - timedelta(days=1)
     for suffix, name in CITY_COMMUNES:
         unit = _child(
-            city,
+            city, suffix, name, UnitKind.COMMUNE, groups["cl-communes"], valid_to=ENDED
+        )
+        _appoint(unit, _chair(name), ends=unit.valid_to)
+
+    for suffix, name, olds in NEW_WARDS:
+        ward = _in_area(
+            province,
             suffix,
             name,
             UnitKind.COMMUNE,
-            groups["cl-communes"],
-            valid_to=merged_to if suffix in MERGED_FROM else None,
+            groups["communes"],
+            predecessors=[_unit(ward_code(old)) for old in olds],
         )
-        title = (
-            "Chủ tịch UBND phường" if name.startswith("Phường") else "Chủ tịch UBND xã"
-        )
-        _appoint(unit, title, ends=unit.valid_to)
-
-    merged = services.unit_upsert(
-        code=f"{CITY_CODE}-{MERGED_WARD[0]}",
-        name=MERGED_WARD[1],
-        kind=UnitKind.COMMUNE,
-        parent=city,
-        ranking_group=groups["cl-communes"],
-        valid_from=MERGER_DATE,
-        predecessors=[_unit(f"{CITY_CODE}-{suffix}") for suffix in MERGED_FROM],
-    )
-    _appoint(merged, "Chủ tịch UBND phường")
+        _appoint(ward, _chair(name))
+    for code, name in DISTRICT_SEATS.values():
+        seat = _child(province, code, name, UnitKind.COMMUNE, groups["communes"])
+        _appoint(seat, _chair(name))
     out.write(
         f"  organisation: {Unit.objects.count()} units, "
         f"{RankingGroup.objects.count()} ranking groups"
     )
+
+
+def _in_area(
+    province: Unit,
+    suffix: str,
+    name: str,
+    kind: str,
+    group: RankingGroup,
+    *,
+    predecessors: list[Unit] | None = None,
+) -> Unit:
+    """A unit of Chí Linh's area directly under the province, coded with the
+    area's prefix: the land-registry branch (there since the demo begins) or
+    a ward formed on 01/07/2025 from its predecessors."""
+    return services.unit_upsert(
+        code=ward_code(suffix),
+        name=name,
+        kind=kind,
+        parent=province,
+        ranking_group=group,
+        valid_from=ORGANISATION_START if predecessors is None else MERGER_DATE,
+        predecessors=predecessors or (),
+    )
+
+
+def _chair(name: str) -> str:
+    return "Chủ tịch UBND phường" if name.startswith("Phường") else "Chủ tịch UBND xã"
 
 
 def _child(
@@ -235,14 +327,16 @@ def _child(
     *,
     valid_to: date | None = None,
 ) -> Unit:
-    """A unit below ``parent``, coded after it, there since the demo begins."""
+    """A unit below ``parent``, coded after it, there since the demo begins
+    (a commune-level unit under the province: since the two tiers began)."""
+    two_tier = kind == UnitKind.COMMUNE and parent.kind == UnitKind.PROVINCE
     return services.unit_upsert(
         code=f"{parent.code}-{suffix}",
         name=name,
         kind=kind,
         parent=parent,
         ranking_group=group,
-        valid_from=ORGANISATION_START,
+        valid_from=MERGER_DATE if two_tier else ORGANISATION_START,
         valid_to=valid_to,
     )
 
@@ -290,8 +384,9 @@ DEMO_LOGINS = [
         "Sở Nội vụ: appraises the whole province",
     ),
     DemoLogin(
-        "noivu.chilinh", "Phạm Văn Định", Role.REVIEWER, CITY_CODE,
-        "Phòng Nội vụ Chí Linh: appraises the city's offices and communes",
+        "noivu.chilinh", "Phạm Văn Định", Role.REVIEWER, PROVINCE_CODE,
+        "Phòng Nội vụ Chí Linh to 30/06/2025, now in Sở Nội vụ: appraises the "
+        "Chí Linh area's wards (and may see the province's units)",
     ),
     DemoLogin(
         "chutich.tinh", "Lê Quang Vinh", Role.LEADER, PROVINCE_CODE,
@@ -299,19 +394,22 @@ DEMO_LOGINS = [
     ),
     DemoLogin(
         "chutich.chilinh", "Trần Đức Thắng", Role.LEADER, CITY_CODE,
-        "Chairman of Chí Linh: rates its offices and communes",
+        "Chairman of Chí Linh to 30/06/2025 (rated its units); sees the six "
+        "wards of its area", also=tuple(CHI_LINH_WARDS),
     ),
     DemoLogin(
-        "canbo.phalai", "Nguyễn Thị Thu", Role.UNIT_STAFF, f"{CITY_CODE}-PHALAI",
-        "CCHC focal point of Phường Phả Lại",
+        "canbo.phalai", "Nguyễn Thị Thu", Role.UNIT_STAFF, ward_code("LEDAIHANH"),
+        "CCHC focal point of Phường Lê Đại Hành (Phường Phả Lại to 30/06/2025)",
+        also=(ward_code("PHALAI"),),
     ),
     DemoLogin(
-        "truong.phalai", "", Role.UNIT_HEAD, f"{CITY_CODE}-PHALAI",
-        "Chairman of Phường Phả Lại (the current head)",
+        "truong.phalai", "", Role.UNIT_HEAD, ward_code("LEDAIHANH"),
+        "Chairman of Phường Lê Đại Hành, formed from Phả Lại (the current head)",
     ),
     DemoLogin(
-        "canbo.hungdao", "Vũ Minh Tâm", Role.UNIT_STAFF, f"{CITY_CODE}-HUNGDAO",
-        "CCHC focal point of Xã Hưng Đạo",
+        "canbo.hungdao", "Vũ Minh Tâm", Role.UNIT_STAFF, ward_code("TRANHUNGDAO"),
+        "CCHC focal point of Phường Trần Hưng Đạo (Xã Hưng Đạo to 30/06/2025)",
+        also=(ward_code("HUNGDAO"),),
     ),
     DemoLogin(
         "canbo.sotuphap", "Bùi Ngọc Anh", Role.UNIT_STAFF, f"{PROVINCE_CODE}-STP",
@@ -352,8 +450,8 @@ def build_accounts(out: OutputWrapper) -> None:
             email=f"{login.username}@cchc.demo",
             is_superuser=login.role == "",
         )
-        if unit is not None:
-            services.membership_grant(user=user, unit=unit, role=login.role)
+        for code in (login.unit_code, *login.also) if unit is not None else ():
+            services.membership_grant(user=user, unit=_unit(code), role=login.role)
         if head is not None:
             head_login(head, user)
         rows.append((login.username, login.role or "admin", login.note))

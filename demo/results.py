@@ -23,13 +23,13 @@ bonuses for the departments responsible; Sở Nội vụ approves those of
 Each year is computed (scoring.results.computation.compute_now), the proposals
 decided, computed again, and 2022, 2023, 2024 are published in that order
 (a year's change of rank reads the previous year's publication); 2025 stays
-provisional, Xã Bắc An's assessment still awaiting approval. Phường Chí
-Linh, formed on 01/07/2025 from three wards, has its 2025 change of rank
-through its predecessors. Dates follow each year's cycle: self-assessments
-submitted in early January (Sở Xây dựng later, with an extension),
-appraised in January, approved and adjustments decided in February,
-published on 15 March; a published year's runs are dated then too, so that
-"computed at" never comes after "published at".
+provisional, Phường Trần Nhân Tông's assessment still awaiting approval.
+The wards formed on 01/07/2025 (Phường Chí Linh from three wards, …) have
+their 2025 change of rank through their predecessors. Dates follow each
+year's cycle: self-assessments submitted in early January (Sở Xây dựng
+later, with an extension), appraised in January, approved and adjustments
+decided in February, published on 15 March; a published year's runs are
+dated then too, so that "computed at" never comes after "published at".
 
 Why the assessments are written directly rather than leaf by leaf through
 scoring.assessments.services: those services act for the unit's own staff and head,
@@ -124,6 +124,8 @@ DESIGNED_QUALITY: dict[str, tuple[float, ...]] = {
     f"{P}-STP": (0.93, 0.95, 0.96, 0.97),
     f"{P}-SKHDT": (0.95, 0.93, 0.96, 0.95),
     f"{C}-PHALAI": (0.92, 0.94, 0.95, 0.97),
+    # Phả Lại's successor from 01/07/2025 (2025 only) keeps its lead.
+    f"{C}-LEDAIHANH": (0.97,) * 4,
     # Late with its dossiers and getting worse (demo.cases.LATE_UNITS).
     f"{P}-SXD": (0.84, 0.76, 0.68, 0.58),
     f"{C}-HOANGTIEN": (0.82, 0.77, 0.72, 0.68),
@@ -137,17 +139,19 @@ TIES: dict[int, tuple[str, str]] = {
     2022: (f"{P}-SCT", f"{P}-SYT"),
     2023: (f"{C}-VANAN", f"{C}-VANDUC"),
     2024: (f"{P}-STC", f"{P}-SGTVT"),
-    2025: (f"{C}-LELOI", f"{C}-NHANHUE"),
+    # The province's one commune-level group of the two-tier year.
+    2025: (f"{C}-CHUVANAN", f"{C}-NGUYENTRAI"),
 }
 # Units that needed an extension to submit, and when they submitted.
 LATE_SUBMISSIONS = {
     (f"{P}-SXD", 2023): date(2024, 1, 12),
     (f"{P}-SXD", 2024): date(2025, 1, 14),
     (f"{P}-SXD", 2025): date(2026, 1, 16),
-    (f"{C}-HOANGTIEN", 2025): date(2026, 1, 13),
+    (f"{C}-TRANHUNGDAO", 2025): date(2026, 1, 13),
 }
 # Appraised but not yet approved: why 2025 is still provisional.
-NOT_YET_APPROVED = {(f"{C}-BACAN", 2025)}
+# (Phường Trần Nhân Tông: Xã Bắc An's successor.)
+NOT_YET_APPROVED = {(f"{C}-TRANNHANTONG", 2025)}
 
 
 @functools.cache

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
 LogIn = Callable[..., None]
 Screenshot = Callable[[str], Path]
-UNIT = "HD-CL-PHALAI"
+UNIT = "HD-CL-LEDAIHANH"  # Phường Phả Lại's successor from 01/07/2025
 REASON = (
     "Công dân phản ánh công chức bộ phận một cửa gây phiền hà khi tiếp nhận hồ sơ "
     "đăng ký kinh doanh; đã xác minh đúng"

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
 LogIn = Callable[..., None]
 Screenshot = Callable[[str], Path]
-UNIT = "HD-CL-PHALAI"
+UNIT = "HD-CL-LEDAIHANH"  # Phường Phả Lại's successor from 01/07/2025
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -165,7 +165,9 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     # 1. The unit's staff fill in: scores, explanations, an evidence PDF.
     log_in("canbo.phalai")
     open_from_the_menu(page, assessment)
-    expect(page.get_by_test_id("assessment-title")).to_contain_text("Phường Phả Lại")
+    expect(page.get_by_test_id("assessment-title")).to_contain_text(
+        "Phường Lê Đại Hành"
+    )
     expect(page.get_by_test_id("missing-evidence")).to_contain_text("1.1.2")
     fill_leaf(page, "1.1.1", "2", "Kế hoạch số 05/KH-UBND ngày 20/12")
     fill_leaf(page, "1.1.2", "3,5", "Hoàn thành 92% nhiệm vụ của kế hoạch")
@@ -209,7 +211,7 @@ def test_a_full_cycle_fill_in_submit_return_answer_resubmit_approve(
     expect(page.locator(f"[data-testid=queue-row][data-unit='{UNIT}']")).to_be_visible()
     screenshot("2-reviewer-queue")
     open_from_the_menu(page, assessment)
-    expect(page.get_by_test_id("appraise-title")).to_contain_text("Phường Phả Lại")
+    expect(page.get_by_test_id("appraise-title")).to_contain_text("Phường Lê Đại Hành")
     expect(leaf(page, "1.1.2").get_by_test_id("leaf-document")).to_be_visible()
     leaf(page, "1.1.1").get_by_test_id("return-comment").fill(
         "Đề nghị bổ sung văn bản ban hành kế hoạch."

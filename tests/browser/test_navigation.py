@@ -88,25 +88,29 @@ def test_demo_login_lands_on_role_work(
     assert nav_keys(page) == expected_nav(login)
 
 
-def test_city_reviewer_sees_only_the_city(
+def test_city_leader_sees_only_the_city_and_its_area(
     page: Page, live_server: LiveServer, log_in: LogIn
 ) -> None:
-    """Chí Linh's Home Affairs office lists the city, its offices and its
-    communes, and no unit of the rest of the province."""
-    log_in("noivu.chilinh")
+    """Chí Linh's chairman (the city ended on 30/06/2025) lists the units of
+    today in its area, the six wards its wards and communes merged into, and
+    no unit of the rest of the province."""
+    log_in("chutich.chilinh")
+    page.goto(url_of(live_server, "unit_list"))
 
     table = page.get_by_test_id("unit-table")
     for name in (
-        "UBND thành phố Chí Linh",
-        "Phòng Nội vụ",
-        "Phường Phả Lại",
-        "Xã Hưng Đạo",
+        "Phường Chí Linh",
+        "Phường Chu Văn An",
+        "Phường Nguyễn Trãi",
+        "Phường Trần Hưng Đạo",
+        "Phường Trần Nhân Tông",
+        "Phường Lê Đại Hành",
     ):
         expect(table).to_contain_text(name)
-    for name in ("Sở Tư pháp", "UBND tỉnh Hải Dương", "UBND thành phố Hải Dương"):
+    for name in ("Sở Tư pháp", "UBND tỉnh Hải Dương", "Phường Hải Dương"):
         expect(table).not_to_contain_text(name)
     codes = table.locator("tbody td.code").all_inner_texts()
-    assert codes, "the unit table is empty"
+    assert len(codes) == 6, codes
     assert all(code.strip().startswith("HD-CL") for code in codes), codes
 
 

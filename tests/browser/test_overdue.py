@@ -55,16 +55,17 @@ def test_reviewer_filters_the_late_list_to_one_communes_open_dossiers(
     log_in: LogIn,
     screenshot: Screenshot,
 ) -> None:
-    """Chí Linh's Home Affairs office sees the late dossiers of its communes,
-    not those of a provincial department; filtered to Phường Phả Lại's open
-    ones, the list holds exactly that commune's overdue dossier."""
+    """Chí Linh's chairman (whose city ended on 30/06/2025) sees the late
+    dossiers of its area's wards, not those of a provincial department;
+    filtered to Phường Lê Đại Hành's open ones, the list holds exactly that
+    ward's overdue dossier."""
     Procedure.objects.create(code=PROCEDURE, name="Cấp giấy phép xây dựng")
-    dossier("PL-OPEN", "HD-CL-PHALAI", days_ago=20, late_by=0, open_=True)
-    dossier("PL-DONE", "HD-CL-PHALAI", days_ago=30, late_by=3, open_=False)
-    dossier("HD-OPEN", "HD-CL-HUNGDAO", days_ago=15, late_by=0, open_=True)
+    dossier("PL-OPEN", "HD-CL-LEDAIHANH", days_ago=20, late_by=0, open_=True)
+    dossier("PL-DONE", "HD-CL-LEDAIHANH", days_ago=30, late_by=3, open_=False)
+    dossier("HD-OPEN", "HD-CL-TRANHUNGDAO", days_ago=15, late_by=0, open_=True)
     dossier("STP-OPEN", "HD-STP", days_ago=15, late_by=0, open_=True)
 
-    log_in("noivu.chilinh")
+    log_in("chutich.chilinh")
     page.locator("[data-testid=main-nav] [data-nav=late_cases]").click()
     expect(page.get_by_test_id("late-title")).to_have_text(
         vi("Late and overdue dossiers")
@@ -79,29 +80,29 @@ def test_reviewer_filters_the_late_list_to_one_communes_open_dossiers(
     codes = set(rows.evaluate_all("rows => rows.map(r => r.dataset.case)"))
     assert codes == {"PL-OPEN", "PL-DONE", "HD-OPEN"}  # not the department's
 
-    filters.locator("#id_unit").select_option("HD-CL-PHALAI")
+    filters.locator("#id_unit").select_option("HD-CL-LEDAIHANH")
     filters.locator("#id_kind").select_option("open")
     with page.expect_navigation():
         page.get_by_test_id("late-filter-submit").click()
-    screenshot("noivu.chilinh")
+    screenshot("chutich.chilinh")
 
     query = parse_qs(urlsplit(page.url).query)
-    assert query["unit"] == ["HD-CL-PHALAI"]
+    assert query["unit"] == ["HD-CL-LEDAIHANH"]
     assert query["kind"] == ["open"]
     expect(rows).to_have_count(1)
     row = rows.first
     expect(row).to_have_attribute("data-case", "PL-OPEN")
-    expect(row).to_contain_text("Phường Phả Lại")
+    expect(row).to_contain_text("Phường Lê Đại Hành")
     expect(row).to_contain_text("Nguyễn Văn Lâm")
     expect(row).to_contain_text(vi_label(DossierStatus.PROCESSING.label))
     received = CaseRecord.objects.get(case_code="PL-OPEN").received_at
     expect(row).to_contain_text(timezone.localtime(received).strftime("%d/%m/%Y %H:%M"))
     expect(row.locator("td.days-late")).to_have_text("15")
     # The filters stay chosen, and the download carries them.
-    expect(filters.locator("#id_unit")).to_have_value("HD-CL-PHALAI")
+    expect(filters.locator("#id_unit")).to_have_value("HD-CL-LEDAIHANH")
     csv_link = page.get_by_test_id("late-csv")
     expect(csv_link).to_have_attribute("href", _contains("kind=open"))
-    expect(csv_link).to_have_attribute("href", _contains("unit=HD-CL-PHALAI"))
+    expect(csv_link).to_have_attribute("href", _contains("unit=HD-CL-LEDAIHANH"))
 
 
 def _contains(text: str) -> re.Pattern[str]:

@@ -1,8 +1,9 @@
 """The results pages in the browser, on the demo province (seed_demo
-publishes 2022–2024 and leaves 2025 provisional, Xã Bắc An not yet
-approved): Sở Nội vụ reads a published year and a unit's explanation whose
-figures add up; recomputes 2025 and watches a run finish; the chairman reads
-the published rankings but never the provisional ones."""
+publishes 2022–2024 and leaves 2025 provisional, Phường Trần Nhân Tông (Xã
+Bắc An's successor) not yet approved): Sở Nội vụ reads a published year and
+a unit's explanation whose figures add up; recomputes 2025 and watches a run
+finish; the chairman reads the published rankings but never the provisional
+ones."""
 
 from __future__ import annotations
 
@@ -135,11 +136,15 @@ def test_reviewer_recomputes_the_provisional_year_and_sees_the_run_finish(
     expect(page.get_by_test_id("results-status")).to_contain_text(
         provisional.split("%(time)s")[0].rstrip()
     )
-    # Xã Bắc An is not approved: listed last, unranked, and it holds up the
-    # publication.
-    bac_an = page.locator("tr[data-testid=results-row][data-unit='HD-CL-BACAN']")
-    expect(bac_an.get_by_test_id("not-approved")).to_have_text(vi("not approved"))
-    expect(page.get_by_test_id("publish-blocker")).to_contain_text("Xã Bắc An")
+    # Phường Trần Nhân Tông is not approved: listed last, unranked, and it
+    # holds up the publication.
+    waiting = page.locator(
+        "tr[data-testid=results-row][data-unit='HD-CL-TRANNHANTONG']"
+    )
+    expect(waiting.get_by_test_id("not-approved")).to_have_text(vi("not approved"))
+    expect(page.get_by_test_id("publish-blocker")).to_contain_text(
+        "Phường Trần Nhân Tông"
+    )
     expect(page.get_by_test_id("results-publish")).to_be_disabled()
     before = int(attribute(page.get_by_test_id("run-box"), "data-run"))
 
@@ -214,6 +219,6 @@ def test_chairman_reads_the_published_rankings_not_the_provisional_ones(
         assert response is not None
         assert response.status == 404
         expect(page.get_by_test_id("not-found")).to_be_visible()
-    response = page.goto(f"{live_server.url}/results/2025/units/HD-CL-PHALAI/")
+    response = page.goto(f"{live_server.url}/results/2025/units/HD-CL-LEDAIHANH/")
     assert response is not None
     assert response.status == 404

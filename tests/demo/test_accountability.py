@@ -121,8 +121,13 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
     out = seed_demo()
     assert "commitments 2024:" in out
 
-    # Every department and Chí Linh unit commits each year, signed by the
-    # head in office with a PDF scan, counter-signed by the level above.
+    # Every department and Chí Linh unit (from 2025: every commune-level unit
+    # of the province, no office) commits each year, signed by the head in
+    # office with a PDF scan, counter-signed by the level above.
+    for year in (2025, 2026):
+        kinds = {unit.kind for unit in demo.units_of(year)}
+        assert kinds == {"department", "branch", "commune"}, year
+        assert all(unit.valid_to is None for unit in demo.units_of(year))
     for year in (2024, 2025):
         committed = Commitment.objects.filter(year=year)
         assert committed.count() == len(demo.units_of(year))
@@ -153,8 +158,10 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
     assert rejected.exists()
     assert not rejected.filter(check_note="")
 
-    # Missed twice, head changed on 01/11/2024: a case for today's head,
-    # naming both signers, awaiting the explanation.
+    # Xã Hưng Đạo missed 2024 and ended on 30/06/2025; Phường Trần Hưng Đạo,
+    # which it went into, missed 2025: one case, for the successor's head of
+    # today, naming the predecessor's signer and the successor's, awaiting
+    # the explanation; none for the ward that no longer exists.
     cases = AccountabilityCase.objects.filter(kind=CaseKind.TWO_YEARS)
     assert set(cases.values_list("unit__code", flat=True)) == {
         demo.OPEN_CASE,
@@ -162,26 +169,24 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
         demo.EXPLAINED_CASE,
     }
     case = cases.select_related("head__user").get(unit__code=demo.OPEN_CASE)
+    successor = Unit.objects.get(code=demo.OPEN_CASE)
+    assert successor.predecessors.filter(code=demo.OPEN_CASE_BEFORE).exists()
     signers = [
-        c.head
-        for c in Commitment.objects.filter(
-            unit__code=demo.OPEN_CASE, year__in=[2024, 2025]
-        )
-        .select_related("head")
-        .order_by("year")
+        Commitment.objects.select_related("head").get(unit__code=code, year=year).head
+        for code, year in ((demo.OPEN_CASE_BEFORE, 2024), (demo.OPEN_CASE, 2025))
     ]
     assert signers[0] != signers[1]
-    assert [y["signed_by"] for y in case.facts["years"]] == [
-        h.full_name for h in signers
+    assert [(y["unit"], y["signed_by"]) for y in case.facts["years"]] == [
+        (demo.OPEN_CASE_BEFORE, signers[0].full_name),
+        (demo.OPEN_CASE, signers[1].full_name),
     ]
     assert all(y["missed"] for y in case.facts["years"])
-    today_head = Unit.objects.get(code=demo.OPEN_CASE).heads.get(
-        position=HeadPosition.HEAD, tenure_to=None
-    )
+    today_head = successor.heads.get(position=HeadPosition.HEAD, tenure_to=None)
     assert case.head == today_head == signers[1]
     assert case.head.user.username == "truong.hungdao"
     assert case.state == AccountabilityState.REQUESTED
     assert list(case.steps.values_list("action", flat=True)) == [StepAction.OPENED]
+    assert not Commitment.objects.filter(unit__code=demo.OPEN_CASE_BEFORE, year=2025)
 
     # Missed once: no case.
     for code, year in demo.MISSED_ONCE:
@@ -221,9 +226,15 @@ def test_the_demo_judges_2024_and_2025_and_runs_2026(seed_demo, settings, tmp_pa
     # Sở Xây dựng's head "not completed" twice, flagged.
     assert not HeadRating.objects.filter(year=2024, final__isnull=True)
     changed = HeadRating.objects.exclude(final=None).exclude(final=F("proposed"))
-    assert [(r.unit.code, r.year) for r in changed] == [(demo.RATING_CHANGED, 2025)]
+    assert [(r.unit.code, r.year) for r in changed] == [
+        (demo.RATING_CHANGED, demo.RATING_CHANGED_YEAR)
+    ]
     assert changed[0].reason
     assert changed[0].rated_by.username == "chutich.chilinh"
+    # From 01/07/2025 the communes' level above is the province.
+    assert not HeadRating.objects.filter(
+        year=2025, unit__kind="commune", final__isnull=False
+    ).exclude(rated_by__username="chutich.tinh")
     assert HeadRating.objects.filter(year=2025, final__isnull=True).exists()
     sxd = HeadRating.objects.filter(unit__code=demo.EXPLAINED_CASE)
     assert set(sxd.values_list("proposed", flat=True)) == {RatingLevel.NOT_COMPLETED}

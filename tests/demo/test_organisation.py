@@ -13,7 +13,17 @@ from commitments.organisation.models import (
     Unit,
     UnitKind,
 )
-from demo.organisation import CITY_CODE, CITY_COMMUNES, CITY_OFFICES, DEMO_LOGINS
+from demo.organisation import (
+    CITY_CODE,
+    CITY_COMMUNES,
+    CITY_OFFICES,
+    DEMO_LOGINS,
+    MERGER_DATE,
+    NEW_WARDS,
+    PROVINCE_CODE,
+)
+
+ENDED = "2025-06-30"
 
 
 @pytest.fixture(autouse=True)
@@ -53,19 +63,59 @@ def test_demo_city_matches_seed_000(seed_demo):
     city = Unit.objects.get(code=CITY_CODE)
     children = city.children.all()
     assert children.filter(kind=UnitKind.OFFICE).count() == len(CITY_OFFICES) == 12
-    assert children.filter(kind=UnitKind.BRANCH).count() == 1
     before_merger = children.filter(kind=UnitKind.COMMUNE, valid_from__year__lt=2025)
     assert before_merger.count() == len(CITY_COMMUNES) == 19
+    # The branch is the province's land-registry office's: it outlives the city.
+    branch = Unit.objects.get(kind=UnitKind.BRANCH)
+    assert branch.parent.code == PROVINCE_CODE
+    assert branch.valid_to is None
 
 
-def test_demo_has_a_2025_merger_with_lineage(seed_demo):
+def test_demo_is_two_tier_from_1_july_2025(seed_demo):
+    """The district level and its offices end on 30/06/2025; from 01/07/2025
+    every commune-level unit is directly under the province, in one ranking
+    group, and no unit of 2026 lies under a district."""
     seed_demo()
-    merged = Unit.objects.get(code=f"{CITY_CODE}-CHILINH")
-    predecessors = merged.predecessors.all()
-    assert predecessors.count() == 3
-    assert {p.valid_to.isoformat() for p in predecessors} == {"2025-06-30"}
-    # The predecessors' heads leave office when their ward ends.
-    assert not Head.objects.filter(unit__in=predecessors, tenure_to=None).exists()
+    districts = Unit.objects.filter(kind=UnitKind.DISTRICT)
+    assert districts.count() == 12
+    for unit in Unit.objects.filter(
+        kind__in=[UnitKind.DISTRICT, UnitKind.OFFICE, UnitKind.COMMUNE],
+        valid_from__lt=MERGER_DATE,
+    ):
+        assert unit.valid_to.isoformat() == ENDED, unit.code
+        # Their heads and deputies leave office when the unit ends.
+        assert not unit.heads.filter(tenure_to=None).exists(), unit.code
+    later = Unit.objects.filter(valid_to=None)
+    assert not later.filter(kind__in=[UnitKind.DISTRICT, UnitKind.OFFICE]).exists()
+    communes = later.filter(kind=UnitKind.COMMUNE)
+    assert communes.count() == len(NEW_WARDS) + 11
+    assert {c.parent.code for c in communes} == {PROVINCE_CODE}
+    assert {c.valid_from for c in communes} == {MERGER_DATE}
+    assert len({c.ranking_group_id for c in communes}) == 1
+    assert not Unit.objects.filter(
+        valid_from__lt=MERGER_DATE, ranking_group=communes[0].ranking_group
+    ).exists()
+    assert not later.filter(parent__kind=UnitKind.DISTRICT).exists()
+
+
+def test_demo_chi_linh_merges_into_six_wards_with_their_lineage(seed_demo):
+    seed_demo()
+    old = set(
+        Unit.objects.filter(parent__code=CITY_CODE, kind=UnitKind.COMMUNE)
+        .filter(valid_from__lt=MERGER_DATE)
+        .values_list("code", flat=True)
+    )
+    seen = []
+    for suffix, name, olds in NEW_WARDS:
+        ward = Unit.objects.get(code=f"{CITY_CODE}-{suffix}")
+        assert ward.name == name
+        predecessors = set(ward.predecessors.values_list("code", flat=True))
+        assert predecessors == {f"{CITY_CODE}-{o}" for o in olds}
+        seen += predecessors
+    # Every old ward and commune went into exactly one new ward.
+    assert sorted(seen) == sorted(old)
+    assert len(NEW_WARDS) == 6
+    assert Unit.objects.get(code=f"{CITY_CODE}-CHILINH").predecessors.count() == 3
 
 
 def test_demo_heads_change_over_the_years(seed_demo):
@@ -83,4 +133,22 @@ def test_demo_head_login_is_linked_to_the_head_in_office(seed_demo):
     seed_demo()
     head = Head.objects.get(user__username="truong.phalai")
     assert head.tenure_to is None
-    assert head.unit.code == f"{CITY_CODE}-PHALAI"
+    # Phường Phả Lại ended on 30/06/2025: the login is the head of the ward
+    # it went into.
+    assert head.unit.code == f"{CITY_CODE}-LEDAIHANH"
+    assert head.unit.predecessors.filter(code=f"{CITY_CODE}-PHALAI").exists()
+
+
+def test_demo_logins_of_ended_units_moved_on(seed_demo):
+    """A login whose unit ended on 30/06/2025 belongs to a unit of today
+    (its successor, or the province)."""
+    seed_demo()
+    for login in DEMO_LOGINS:
+        if login.unit_code:
+            current = Membership.objects.filter(
+                user__username=login.username, unit__valid_to=None
+            )
+            assert current.exists(), login.username
+    assert Membership.objects.get(user__username="noivu.chilinh").unit.code == (
+        PROVINCE_CODE
+    )

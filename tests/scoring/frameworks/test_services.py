@@ -734,8 +734,9 @@ def test_the_demo_also_runs_this_years_cycle_for_the_logins_to_fill_in(demo):
         assert framework.copied_from.year == 2025
         assert framework.deadline == date(2027, 1, 7)
         assert framework.assessments.exists()
-    phalai = Assessment.objects.get(framework__year=2026, unit__code="HD-CL-PHALAI")
-    assert phalai.state == "draft"
+    # Phường Phả Lại's successor from 01/07/2025 (canbo.phalai's ward).
+    ward = Assessment.objects.get(framework__year=2026, unit__code="HD-CL-LEDAIHANH")
+    assert ward.state == "draft"
 
 
 def test_running_the_demo_again_changes_nothing(demo):
