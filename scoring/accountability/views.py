@@ -55,8 +55,11 @@ class DecideForm(forms.Form):
 
 
 class RateForm(forms.Form):
+    # "—" first: a rating with no proposal is chosen, never defaulted.
     level = forms.TypedChoiceField(
-        label=gettext_lazy("Rating"), choices=RatingLevel.choices, coerce=int
+        label=gettext_lazy("Rating"),
+        choices=[("", "—"), *RatingLevel.choices],
+        coerce=int,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),

@@ -446,7 +446,9 @@ def test_a_rating_shows_the_proposal_its_basis_and_the_decision(ratings, leader)
         "tier": "C",
         "repeatedly_late": True,
         "capped": True,
+        "no_result": False,
     }
+    assert body["no_proposal_reason"] == ""
     assert body["reason"] == "Không hoàn thành nhiệm vụ được giao."
     assert body["rated_by"] == {"username": "chairman", "full_name": "Lê Văn Chủ"}
     assert body["rated_at"] == "2026-01-30T09:00:00+07:00"

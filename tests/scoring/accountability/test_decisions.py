@@ -116,9 +116,10 @@ def test_the_deciding_leader_is_told_once_per_change_of_the_proposal(
     assert "Trần Thị Mới" in notice.subject
     assert "Phường A" in notice.subject
     assert notice.body == (
-        "Đề xuất khi đồng chí quyết định: Hoàn thành tốt. Đề xuất trước lượt "
-        "tính này: Hoàn thành tốt. Đề xuất hiện nay: Hoàn thành. Xếp loại của "
-        "đồng chí, Hoàn thành tốt, giữ nguyên cho đến khi đồng chí xếp loại lại."
+        "Đề xuất khi đồng chí quyết định: Hoàn thành tốt nhiệm vụ. Đề xuất "
+        "trước lượt tính này: Hoàn thành tốt nhiệm vụ. Đề xuất hiện nay: Hoàn "
+        "thành nhiệm vụ. Xếp loại của đồng chí, Hoàn thành tốt nhiệm vụ, giữ "
+        "nguyên cho đến khi đồng chí xếp loại lại."
     )
     # Nobody else is told: the leader above the city did not decide.
     assert changed_notices(leader) == []

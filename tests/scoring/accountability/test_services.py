@@ -195,8 +195,11 @@ def test_ratings_are_proposed_from_targets_tier_and_the_lateness_cap(
 
 
 def test_the_level_above_rates_and_a_change_needs_a_reason(
-    org, heads, city_leader, leader, city_reviewer, head_user
+    org, heads, city_leader, leader, city_reviewer, head_user, monkeypatch
 ):
+    monkeypatch.setattr(
+        accountability, "tiers_of", lambda year: {org.commune_a.pk: "C"}
+    )
     good_year(org.commune_a, 2025, on_time=5)
     signed(org.commune_a, 2025, heads["new"], [("dung-han", "100", None)])
     accountability.evaluate_year(2025, now=NOW, today=AFTER)
@@ -227,7 +230,12 @@ def test_the_level_above_rates_and_a_change_needs_a_reason(
     )
 
 
-def test_not_completed_two_years_running_is_flagged(org, heads, city_leader):
+def test_not_completed_two_years_running_is_flagged(
+    org, heads, city_leader, monkeypatch
+):
+    monkeypatch.setattr(
+        accountability, "tiers_of", lambda year: {org.commune_b.pk: "C"}
+    )
     good_year(org.commune_b, 2024, on_time=5)
     good_year(org.commune_b, 2025, on_time=5)
     for year in (2024, 2025):
