@@ -540,7 +540,11 @@ def test_the_openapi_schema_of_the_accountability_endpoints_is_typed_and_clean()
     }
     assert rating_params == {"year", "unit", "flagged", "proposal_changed", "page"}
     components = schema["components"]["schemas"]
-    assert components["CaseKindEnum"]["enum"] == ["two_years", "criterion"]
+    assert components["CaseKindEnum"]["enum"] == [
+        "two_years",
+        "criterion",
+        "deduction",
+    ]
     assert components["CaseStateEnum"]["enum"] == [
         "requested",
         "explained",

@@ -3,7 +3,7 @@ pháp) is found inside each city whose published index lost the points; a
 deduction against a city that arose in one of its offices or communes asks
 that unit's head to explain it too (seed 000)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -15,12 +15,12 @@ from scoring.models import (
     AccountabilityCase,
     AdjustmentRule,
     CaseKind,
-    Framework,
     Node,
     NodeLevel,
 )
 from scoring.results import computation, publication
 from tests.factories import HeadFactory, UnitFactory
+from tests.scoring.accountability.test_services import city_framework
 from tests.scoring.results_helpers import add_tiers_and_catalogue, record, scored
 
 NOW = datetime(2026, 2, 1, 3, 0, tzinfo=UTC)
@@ -49,20 +49,7 @@ def province_of_two_cities(org):
             HeadFactory(unit=office, full_name=f"Trưởng {office.name}")
             offices[(city.code, function)] = office
     HeadFactory(unit=org.commune_a, full_name="Chủ tịch Phường A")
-    framework = Framework.objects.create(
-        year=2025,
-        unit_kind="district",
-        name="Chỉ số CCHC cấp huyện",
-        deadline=date(2026, 1, 7),
-    )
-    field = Node.objects.create(
-        framework=framework,
-        code="1",
-        title="Lĩnh vực 1",
-        level=NodeLevel.FIELD,
-        max_points=D("10"),
-        position=0,
-    )
+    framework, field = city_framework()
     for position, (code, title, maximum, kind) in enumerate(
         (
             ("1.1", "Kiểm soát TTHC", "4", OfficeFunction.JUSTICE),

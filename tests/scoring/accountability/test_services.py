@@ -323,9 +323,8 @@ def test_cases_are_seen_within_scope(org, heads, commune_staff, other_commune_st
     assert accountability.ratings_visible(commune_staff).count() == 0
 
 
-def test_a_published_city_index_losing_points_on_an_owned_criterion(
-    org, heads, reviewer
-):
+def city_framework():
+    """The districts' framework of 2025 with its first field (10 points)."""
     framework = Framework.objects.create(
         year=2025,
         unit_kind="district",
@@ -340,6 +339,13 @@ def test_a_published_city_index_losing_points_on_an_owned_criterion(
         max_points=D("10"),
         position=0,
     )
+    return framework, field
+
+
+def test_a_published_city_index_losing_points_on_an_owned_criterion(
+    org, heads, reviewer
+):
+    framework, field = city_framework()
     Node.objects.create(
         framework=framework,
         parent=field,
