@@ -563,4 +563,8 @@ def test_the_openapi_schema_of_the_accountability_endpoints_is_typed_and_clean()
         "tier",
         "repeatedly_late",
         "capped",
+        "no_result",
     }
+    # Nothing proposed without the year's index result (issue 17, item 4).
+    assert rating["proposed"]["nullable"] is True
+    assert rating["no_proposal_reason"]["type"] == "string"
