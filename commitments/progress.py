@@ -29,6 +29,7 @@ def rule_target(target: Target) -> rules.Target:
         committed=target.value,
         mandatory=target.mandatory,
         deadline=target.deadline,
+        percentage=target.indicator.unit_label.strip() == "%",
     )
 
 

@@ -4,6 +4,10 @@ seeds 000, 001).
 - A target compares a value with what the head committed to (≥ or ≤) and is
   met, or missed; a target with no value at the end of the year is missed
   (nothing reported is nothing achieved).
+- A target is exceeded when its value is strictly better than committed, or
+  when it is met at the best value it can take (100% for a percentage, 0 for
+  what is counted or measured "at most"): nobody can do better than 100% on
+  time, so a commitment of 100% kept is a commitment exceeded (issue 17, item 5).
 - A commitment is met when every mandatory target is met.
 
 What follows from a missed commitment (two years running, the head's rating)
@@ -30,10 +34,29 @@ def meets(comparison: Comparison, committed: Decimal, value: Decimal) -> bool:
 
 
 def exceeds(comparison: Comparison, committed: Decimal, value: Decimal) -> bool:
-    """Strictly better than committed (a target of 100% cannot be exceeded)."""
+    """Strictly better than committed (see ``best_value`` for a target
+    committed at the best value it can take)."""
     if comparison == Comparison.AT_LEAST:
         return value > committed
     return value < committed
+
+
+PERCENT_CEILING = Decimal(100)
+FLOOR = Decimal(0)
+
+
+def best_value(comparison: Comparison, *, percentage: bool) -> Decimal | None:
+    """The best value a target can take: 100 for a percentage to reach "at
+    least", 0 for anything "at most" (no count or rate is negative); None
+    for an unbounded quantity (a count to reach "at least")."""
+    if comparison == Comparison.AT_MOST:
+        return FLOOR
+    return PERCENT_CEILING if percentage else None
+
+
+def at_best(comparison: Comparison, value: Decimal, *, percentage: bool) -> bool:
+    best = best_value(comparison, percentage=percentage)
+    return best is not None and meets(comparison, best, value)
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,8 @@ class Target:
     mandatory: bool = True
     # Within the year: e.g. digitisation ≥ 50% by October (31/10).
     deadline: date | None = None
+    # Measured in % (the indicator's unit): 100 is the best it can take.
+    percentage: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,13 +83,20 @@ class Outcome:
 
 
 def judge(target: Target, value: Decimal | None) -> Outcome:
+    """Met, and exceeded: strictly better than committed, or met at the
+    best value the target can take (100%, 0 late dossiers)."""
     if value is None:
         return Outcome(target, None, met=False, exceeded=False)
+    met = meets(target.comparison, target.committed, value)
     return Outcome(
         target,
         value,
-        met=meets(target.comparison, target.committed, value),
-        exceeded=exceeds(target.comparison, target.committed, value),
+        met=met,
+        exceeded=met
+        and (
+            exceeds(target.comparison, target.committed, value)
+            or at_best(target.comparison, value, percentage=target.percentage)
+        ),
     )
 
 

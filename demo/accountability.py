@@ -795,6 +795,10 @@ def ratings_decide(people: People) -> int:
         unit = rating.unit
         if rating.year == 2025 and unit.kind == UnitKind.COMMUNE:
             continue
+        if rating.proposed is None:
+            # No index result of the year: nothing proposed, the leader rates
+            # with a reason (issue 17, item 4); left for the demo's leader.
+            continue
         level, reason = rating.proposed, ""
         if rating.year == RATING_CHANGED_YEAR and unit.code == RATING_CHANGED:
             level = rating.proposed - 1 if rating.proposed > 0 else rating.proposed + 1

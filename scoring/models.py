@@ -13,10 +13,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.organisation.models import Head, Unit, UnitKind
+from commitments.organisation.models import Head, OfficeFunction, Unit, UnitKind
 from procedures.figures import Rate
 
 
@@ -179,6 +180,15 @@ class Node(models.Model):
         null=True,
         blank=True,
         related_name="owned_criteria",
+    )
+    # The owner named by the function of its office (Phòng Tư pháp): found
+    # inside each city or commune whose index lost the points, where one
+    # owner_unit could name one city's office only.
+    owner_kind = models.CharField(
+        _("owner office"),
+        max_length=20,
+        choices=OfficeFunction.choices,
+        blank=True,
     )
 
     class Meta:
@@ -606,6 +616,16 @@ class Adjustment(models.Model):
     reason = models.TextField(_("reason"))
     # A decision, an inspection conclusion, a newspaper article: where to find it.
     evidence = models.CharField(_("evidence"), max_length=500, blank=True)
+    # A deduction entered against a city that arose in one of its offices or
+    # communes: that unit's head explains it too (seed 000).
+    source = models.ForeignKey(
+        Unit,
+        verbose_name=_("arose in"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjustments_arisen",
+    )
     # True when the computation proposed it from the data.
     proposed_by_computation = models.BooleanField(
         _("proposed by the computation"), default=False
@@ -986,6 +1006,8 @@ class CaseKind(models.TextChoices):
     TWO_YEARS = "two_years", _("Commitment missed two years running")
     # Seed 000: the city's published index lost points on a criterion the unit owns.
     CRITERION = "criterion", _("Points lost on an owned criterion")
+    # Seed 000: a deduction on the city's published index arose in the unit.
+    DEDUCTION = "deduction", _("A deduction that arose in the unit")
 
 
 class AccountabilityState(models.TextChoices):
@@ -1128,16 +1150,20 @@ class CaseStep(models.Model):
 class RatingLevel(models.IntegerChoices):
     """scoring.accountability.rules.Rating: a higher value is a better rating."""
 
-    NOT_COMPLETED = 0, _("Not completed")
-    COMPLETED = 1, _("Completed")
-    GOOD = 2, _("Completed well")
-    EXCELLENT = 3, _("Completed excellently")
+    # The official names (Vietnamese catalogue): "… nhiệm vụ".
+    NOT_COMPLETED = 0, pgettext_lazy("head rating", "Not completed")
+    COMPLETED = 1, pgettext_lazy("head rating", "Completed")
+    GOOD = 2, pgettext_lazy("head rating", "Completed well")
+    EXCELLENT = 3, pgettext_lazy("head rating", "Completed excellently")
 
 
 class HeadRating(models.Model):
     """A head's completion rating for a year: proposed by the evaluation
     from the targets, the tier and repeated lateness; confirmed or changed,
-    with a reason, by the level above."""
+    with a reason, by the level above. One per head who held the post for
+    a meaningful part of the year (scoring.accountability.rules.heads_to_rate);
+    no proposal (``proposed`` NULL) for a unit whose kind has an index but
+    that has no result for the year: the leader rates, with a reason."""
 
     unit = models.ForeignKey(
         Unit,
@@ -1150,9 +1176,10 @@ class HeadRating(models.Model):
         Head, verbose_name=_("head"), on_delete=models.PROTECT, related_name="ratings"
     )
     proposed = models.PositiveSmallIntegerField(
-        _("proposed rating"), choices=RatingLevel.choices
+        _("proposed rating"), choices=RatingLevel.choices, null=True, blank=True
     )
-    # What the proposal was made from: targets, met, exceeded, tier, lateness.
+    # What the proposal was made from: targets, met, exceeded, tier, lateness,
+    # and "no_result" when no proposal could be made without the index.
     basis = JSONText(_("basis"), default=dict)
     final = models.PositiveSmallIntegerField(
         _("rating"), choices=RatingLevel.choices, null=True, blank=True
@@ -1180,31 +1207,39 @@ class HeadRating(models.Model):
     # "Không hoàn thành" this year and the year before (final, or proposed
     # while undecided): flagged to the leader.
     flagged = models.BooleanField(_("not completed two years running"), default=False)
+    # When the leader who rates the head was told of the flag (once).
+    flag_notified_at = models.DateTimeField(
+        _("leader told of the flag at"), null=True, blank=True
+    )
     proposed_at = models.DateTimeField(_("proposed at"))
-    history = HistoricalRecords(excluded_fields=["proposed_at"])
+    history = HistoricalRecords(excluded_fields=["proposed_at", "flag_notified_at"])
 
     class Meta:
         verbose_name = _("head rating")
         verbose_name_plural = _("head ratings")
         ordering = ["-year", "unit__path"]
         constraints = [
-            models.UniqueConstraint(fields=["unit", "year"], name="head_rating_once"),
+            # Each head once a year: two heads of one unit in a year of change.
+            models.UniqueConstraint(
+                fields=["unit", "year", "head"], name="head_rating_once"
+            ),
             # Measured against the proposal the leader decided on, never
             # today's: a later run must not turn a decision into a violation.
+            # No proposal to decide on: the rating needs its reason.
             models.CheckConstraint(
                 condition=Q(final__isnull=True)
-                | Q(final=F("decided_proposal"))
+                | Q(final=F("decided_proposal"), decided_proposal__isnull=False)
                 | ~Q(reason=""),
                 name="head_rating_change_has_reason",
                 violation_error_message=_(
                     "A rating other than the proposal needs a reason."
                 ),
             ),
-            # A decision keeps the proposal it was taken on (a NULL there
-            # would let the check above pass unseen).
+            # A decision keeps the proposal it was taken on; NULL there only
+            # when there was none, and then the check above wants a reason.
             models.CheckConstraint(
                 condition=Q(final__isnull=True, decided_proposal__isnull=True)
-                | Q(final__isnull=False, decided_proposal__isnull=False),
+                | Q(final__isnull=False),
                 name="head_rating_decision_keeps_its_proposal",
                 violation_error_message=_(
                     "A decided rating records the proposal it was decided on."
@@ -1216,10 +1251,18 @@ class HeadRating(models.Model):
         return f"{self.head.full_name} – {self.year}"
 
     @property
-    def effective(self) -> int:
+    def effective(self) -> int | None:
+        """The final rating, or the proposal until then (None: neither)."""
         return self.proposed if self.final is None else self.final
 
     @property
     def proposal_changed(self) -> bool:
         """Decided, and the proposal moved since (a later computation)."""
         return self.final is not None and self.decided_proposal != self.proposed
+
+    @property
+    def no_proposal_reason(self) -> str:
+        """Why nothing is proposed: the year's index result is missing."""
+        if self.proposed is not None or not self.basis.get("no_result"):
+            return ""
+        return gettext("No PAR index result for %(year)d yet") % {"year": self.year}

@@ -30,6 +30,23 @@ class UnitKind(models.TextChoices):
     BRANCH = "branch", _("Branch office")
 
 
+class OfficeFunction(models.TextChoices):
+    """What a specialised office does, whatever its city or commune calls it
+    (Phòng Tư pháp of every district is "justice"): an index criterion's
+    owner is named by function and found inside each city or commune."""
+
+    OFFICE = "office", _("Office of the People's Council and Committee")
+    HOME_AFFAIRS = "home_affairs", _("Home affairs")
+    JUSTICE = "justice", _("Justice")
+    FINANCE = "finance", _("Finance and planning")
+    ECONOMY = "economy", _("Economy, infrastructure and urban affairs")
+    AGRICULTURE = "agriculture", _("Agriculture and environment")
+    CULTURE = "culture", _("Culture, information and social affairs")
+    EDUCATION = "education", _("Education and training")
+    HEALTH = "health", _("Health")
+    INSPECTORATE = "inspectorate", _("Inspectorate")
+
+
 class RankingGroup(models.Model):
     """Units are ranked only against the others of their group."""
 
@@ -74,6 +91,13 @@ class Unit(models.Model):
         blank=True,
         related_name="successors",
         help_text=_("Units merged or split into this one."),
+    )
+    # A specialised office's function: blank for every other kind of unit.
+    office_function = models.CharField(
+        _("function of the office"),
+        max_length=20,
+        choices=OfficeFunction.choices,
+        blank=True,
     )
     # Materialised ancestry, "/<root id>/…/<own id>/": a subtree is one indexed
     # prefix match, which is what every scoped queryset asks.

@@ -50,6 +50,7 @@ from scoring.accountability import rules
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
+    Adjustment,
     CaseKind,
     CaseStep,
     Decision,
@@ -148,9 +149,25 @@ def _predecessors(unit_ids: Iterable[int]) -> dict[int, list[int]]:
     return found
 
 
+def _successors(unit_ids: Iterable[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    through = Unit.predecessors.through.objects.filter(to_unit_id__in=list(unit_ids))
+    for successor, predecessor in through.values_list("from_unit_id", "to_unit_id"):
+        found[predecessor].append(successor)
+    return found
+
+
+def gone_by(unit: Unit, year: int) -> bool:
+    """The unit no longer exists at the end of the year (dissolved, merged)."""
+    return unit.valid_to is not None and unit.valid_to < date(year, 12, 31)
+
+
 def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int]:
     """A case per unit missing its commitment in ``year`` and the year
-    before (its predecessors', for a merged unit), for its current head.
+    before (its predecessors', for a merged unit), for its current head. A
+    unit gone by the end of the year has none: its miss passes to its
+    successor (rules.pass_to_successors). A case is opened only for a head
+    in office to answer it: with none recorded it waits for the next run.
     A case still awaiting its explanation whose facts no longer hold is
     withdrawn. Returns (opened, withdrawn)."""
     judged = (
@@ -170,27 +187,42 @@ def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int
         for key, c in by_key.items()
     }
     units_this_year = [unit_id for unit_id, y in by_key if y == year]
-    found = rules.two_years_running(
-        year=year, verdicts=verdicts, predecessors=_predecessors(units_this_year)
+    dissolved = [
+        unit_id
+        for unit_id in units_this_year
+        if gone_by(by_key[(unit_id, year)].unit, year)
+    ]
+    found = rules.pass_to_successors(
+        rules.two_years_running(
+            year=year, verdicts=verdicts, predecessors=_predecessors(units_this_year)
+        ),
+        dissolved=dissolved,
+        successors=_successors(dissolved),
     )
+    units = Unit.objects.in_bulk(list(found))
     opened = 0
     for unit_id, made_of in found.items():
-        commitment = by_key[(unit_id, year)]
         years = [_year_fact(by_code[(v.unit, v.year)]) for v in made_of]
         facts = {"years": years}
-        case, created = AccountabilityCase.objects.get_or_create(
-            kind=CaseKind.TWO_YEARS,
-            unit_id=unit_id,
-            year=year,
-            subject="",
-            defaults={
-                "head": current_head(commitment.unit, today),
-                "facts": facts,
-                "opened_at": now,
-                "updated_at": now,
-            },
-        )
-        if created:
+        case = AccountabilityCase.objects.filter(
+            kind=CaseKind.TWO_YEARS, unit_id=unit_id, year=year, subject=""
+        ).first()
+        if case is None:
+            unit = units[unit_id]
+            head = current_head(unit, today)
+            if head is None or gone_by(unit, year):
+                # Nobody to answer it: opened once a head is recorded.
+                continue
+            case = AccountabilityCase.objects.create(
+                kind=CaseKind.TWO_YEARS,
+                unit=unit,
+                year=year,
+                subject="",
+                head=head,
+                facts=facts,
+                opened_at=now,
+                updated_at=now,
+            )
             _opened(case, now)
             opened += 1
         elif case.state == AccountabilityState.REQUESTED and case.facts != facts:
@@ -198,13 +230,22 @@ def open_two_year_cases(year: int, now: datetime, today: date) -> tuple[int, int
             case.updated_at = now
             case.save(update_fields=["facts", "updated_at"])
     withdrawn = 0
-    stale = AccountabilityCase.objects.filter(
-        kind=CaseKind.TWO_YEARS, year=year, state=AccountabilityState.REQUESTED
-    ).exclude(unit_id__in=list(found))
-    for case in stale:
-        _withdraw(
-            case, now, _("The commitments were judged again: the case no longer holds.")
+    stale = (
+        AccountabilityCase.objects.filter(
+            kind=CaseKind.TWO_YEARS, year=year, state=AccountabilityState.REQUESTED
         )
+        .exclude(unit_id__in=list(found))
+        .select_related("unit")
+    )
+    for case in stale:
+        if gone_by(case.unit, year):
+            text = _(
+                "The unit no longer exists: its miss passes to the unit that "
+                "succeeded it."
+            )
+        else:
+            text = _("The commitments were judged again: the case no longer holds.")
+        _withdraw(case, now, text)
         withdrawn += 1
     return opened, withdrawn
 
@@ -216,42 +257,88 @@ def _withdraw(case: AccountabilityCase, now: datetime, text: str) -> None:
     CaseStep.objects.create(case=case, action=StepAction.WITHDRAWN, at=now, text=text)
 
 
+KINDS_WITH_INDEX = frozenset({UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.COMMUNE})
+
+
+def has_index(unit: Unit) -> bool:
+    """Departments, districts and communes are scored on a year's index;
+    offices, branches (and the province itself) are rated on their targets."""
+    return unit.kind in KINDS_WITH_INDEX
+
+
+def _tenures(unit_ids: Iterable[int], year: int) -> dict[int, list[Any]]:
+    """The head tenures of each unit that share a day with the year."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    heads = (
+        Head.objects.filter(
+            unit_id__in=list(unit_ids),
+            position=HeadPosition.HEAD,
+            tenure_from__lte=date(year, 12, 31),
+        )
+        .filter(Q(tenure_to__isnull=True) | Q(tenure_to__gte=date(year, 1, 1)))
+        .order_by("tenure_from", "pk")
+    )
+    for head in heads:
+        found[head.unit_id].append(
+            rules.Tenure(head=head, start=head.tenure_from, until=head.tenure_to)
+        )
+    return found
+
+
+def rated_heads(commitment: Commitment, tenures: list[Any], year: int) -> list[Head]:
+    """Who is rated for the unit's year: each head in the post for at least
+    six months of it (rules.heads_to_rate); with no tenure recorded, the
+    head who signed."""
+    heads: list[Head] = rules.heads_to_rate(tenures, year)
+    if not heads and commitment.head is not None:
+        heads = [commitment.head]
+    return heads
+
+
 def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> int:
-    """A rating proposal for the head who signed each judged commitment
-    (rules.rating_proposal): the targets, the unit's tier, and the cap for
-    repeated lateness after a reminder. A decision already taken stands as
-    taken, with the proposal it was taken on (HeadRating.decided_proposal);
-    the proposal and its basis are brought up to date beside it, and when
-    the proposal of a decided rating changes, the leader who decided is
-    told, once for that change."""
+    """A rating proposal for each head who held the post for a meaningful
+    part of the year (rules.heads_to_rate), every one on the same facts of
+    the unit's judged commitment (rules.rating_proposal): the targets, the
+    unit's tier, and the cap for repeated lateness after a reminder. No
+    proposal where the unit's kind has an index and the year has no result
+    for it (the leader rates). A decision already taken stands as taken,
+    with the proposal it was taken on (HeadRating.decided_proposal); the
+    proposal and its basis are brought up to date beside it, and when the
+    proposal of a decided rating changes, the leader who decided is told,
+    once for that change. An undecided proposal for a head no longer rated
+    (the tenures were corrected) is withdrawn."""
     tiers = tiers_of(year)
     # Locked against a leader deciding at the same moment: the decision is
     # taken on the proposal before or after this run, never half of each.
     existing = {
-        rating.unit_id: rating
+        (rating.unit_id, rating.head_id): rating
         for rating in HeadRating.objects.select_for_update(of=("self",))
         .filter(year=year)
-        .select_related("unit", "rated_by")
+        .select_related("unit", "rated_by", "head")
     }
-    moved: list[tuple[HeadRating, int]] = []
+    moved: list[tuple[HeadRating, int | None]] = []
     late = {
         flagged.unit.pk
         for flagged in repeated_lateness(year, user=None, as_of=None)
         if not flagged.officer
     }
+    judged = [c for c in commitments if c.met is not None]
+    tenures = _tenures([c.unit_id for c in judged], year)
+    kept: set[tuple[int, int]] = set()
     written = 0
-    for commitment in commitments:
-        if commitment.met is None or commitment.head is None:
+    for commitment in judged:
+        heads = rated_heads(commitment, tenures.get(commitment.unit_id, []), year)
+        if not heads:
             continue
         outcomes = [progress.judged_outcome(t) for t in commitment.targets.all()]
         tier = tiers.get(commitment.unit_id)
-        has_index = commitment.unit.kind != UnitKind.OFFICE
+        indexed = has_index(commitment.unit)
         repeatedly_late = commitment.unit_id in late
         proposed = rules.rating_proposal(
-            outcomes, tier if has_index else None, repeatedly_late=repeatedly_late
+            outcomes, tier, repeatedly_late=repeatedly_late, has_index=indexed
         )
         uncapped = rules.rating_proposal(
-            outcomes, tier if has_index else None, repeatedly_late=False
+            outcomes, tier, repeatedly_late=False, has_index=indexed
         )
         basis = {
             "targets": len(outcomes),
@@ -260,34 +347,46 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
             "tier": tier or "",
             "repeatedly_late": repeatedly_late,
             "capped": proposed != uncapped,
+            "no_result": proposed is None,
         }
-        rating = existing.get(commitment.unit_id)
-        if rating is None:
-            HeadRating.objects.create(
-                unit_id=commitment.unit_id,
-                year=year,
-                head=commitment.head,
-                proposed=int(proposed),
-                basis=basis,
-                proposed_at=now,
-            )
-        else:
-            before = rating.proposed
-            rating.head = commitment.head
-            rating.proposed = int(proposed)
-            rating.basis = basis
-            rating.proposed_at = now
-            rating.save(update_fields=["head", "proposed", "basis", "proposed_at"])
-            if rating.final is not None and rating.proposed != before:
-                moved.append((rating, before))
-        written += 1
-    flags_refresh(year)
+        value = None if proposed is None else int(proposed)
+        for head in heads:
+            kept.add((commitment.unit_id, head.pk))
+            rating = existing.get((commitment.unit_id, head.pk))
+            if rating is None:
+                HeadRating.objects.create(
+                    unit_id=commitment.unit_id,
+                    year=year,
+                    head=head,
+                    proposed=value,
+                    basis=basis,
+                    proposed_at=now,
+                )
+            else:
+                before = rating.proposed
+                rating.proposed = value
+                rating.basis = basis
+                rating.proposed_at = now
+                rating.save(update_fields=["proposed", "basis", "proposed_at"])
+                if rating.final is not None and rating.proposed != before:
+                    moved.append((rating, before))
+            written += 1
+    for key, rating in existing.items():
+        if key not in kept and rating.final is None:
+            rating.delete()
+    flags_refresh(year, now)
     for rating, before in moved:
         _proposal_moved(rating, before, now)
     return written
 
 
-def _proposal_moved(rating: HeadRating, before: int, now: datetime) -> None:
+def _level_label(level: int | None) -> str:
+    if level is None:
+        return str(_("no proposal"))
+    return str(RatingLevel(level).label)
+
+
+def _proposal_moved(rating: HeadRating, before: int | None, now: datetime) -> None:
     """Tell the leader who decided the rating that its proposal changed
     (a deduction approved, a reminder withdrawn, figures corrected): the
     decision stands until they take it again."""
@@ -308,11 +407,9 @@ def _proposal_moved(rating: HeadRating, before: int, now: datetime) -> None:
             "computation: %(before)s. Proposed now: %(after)s. Your rating, "
             "%(final)s, stands until you rate again."
         ) % {
-            "decided": RatingLevel(rating.decided_proposal).label
-            if rating.decided_proposal is not None
-            else "—",
-            "before": RatingLevel(before).label,
-            "after": rating.get_proposed_display(),
+            "decided": _level_label(rating.decided_proposal),
+            "before": _level_label(before),
+            "after": _level_label(rating.proposed),
             "final": rating.get_final_display(),
         }
     notice = Notice.objects.create(
@@ -329,15 +426,21 @@ def rating_url(rating: HeadRating) -> str:
     return f"{reverse('rating_list')}?year={rating.year}#rating-{rating.pk}"
 
 
-def flags_refresh(year: int) -> None:
+def flags_refresh(year: int, now: datetime | None = None) -> None:
     """Flag the heads rated "not completed" in the year and the year before
     (the decision, or the proposal while undecided), for this year and the
-    next."""
+    next. A head newly flagged is reported to the leader who rates them (a
+    notice, once per rating: ``flag_notified_at``)."""
     for y in (year, year + 1):
-        ratings = list(HeadRating.objects.filter(year__in=[y - 1, y]))
+        ratings = list(
+            HeadRating.objects.filter(year__in=[y - 1, y]).select_related(
+                "unit__parent", "head"
+            )
+        )
         by_head: dict[int, dict[int, rules.Rating]] = defaultdict(dict)
         for rating in ratings:
-            by_head[rating.head_id][rating.year] = rules.Rating(rating.effective)
+            if rating.effective is not None:
+                by_head[rating.head_id][rating.year] = rules.Rating(rating.effective)
         for rating in ratings:
             if rating.year != y:
                 continue
@@ -345,6 +448,49 @@ def flags_refresh(year: int) -> None:
             if flagged != rating.flagged:
                 rating.flagged = flagged
                 rating.save(update_fields=["flagged"])
+            if flagged and rating.flag_notified_at is None:
+                _flag_notice(rating, now or timezone.now())
+
+
+def rating_leaders(rating: HeadRating) -> list[Any]:
+    """Who rates the head: the leaders attached to the unit's parent (the
+    chairman for departments and districts, the district chairman for its
+    offices and communes; seed 001)."""
+    from django.contrib.auth import get_user_model
+
+    if rating.unit.parent_id is None:
+        return []
+    return list(
+        get_user_model()
+        .objects.filter(
+            memberships__role=Role.LEADER,
+            memberships__unit_id=rating.unit.parent_id,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _flag_notice(rating: HeadRating, now: datetime) -> None:
+    """Law on Cadres and Civil Servants (2019 amendment): "not completed"
+    two years running is reported to the leader who rates the head."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _(
+            "%(head)s (%(unit)s) rated not completed in %(before)d and %(year)d"
+        ) % {
+            "head": rating.head.full_name,
+            "unit": rating.unit.name,
+            "before": rating.year - 1,
+            "year": rating.year,
+        }
+    notices = Notice.objects.bulk_create(
+        Notice(user=user, subject=subject[:255], url=rating_url(rating), created_at=now)
+        for user in rating_leaders(rating)
+    )
+    rating.flag_notified_at = now
+    rating.save(update_fields=["flag_notified_at"])
+    page_cache.forget_readers(notice.user_id for notice in notices)
 
 
 @transaction.atomic
@@ -375,23 +521,81 @@ def evaluate_year(
 # --- explanation requests on publication ---------------------------------------------
 
 
+def _request_explanation(
+    *,
+    kind: str,
+    unit: Unit,
+    year: int,
+    subject: str,
+    facts: dict[str, Any],
+    now: datetime,
+    today: date,
+) -> bool:
+    """Open the case once, for the head in office: with none recorded,
+    nothing (a case nobody can answer is not opened). True when opened."""
+    if AccountabilityCase.objects.filter(
+        kind=kind, unit=unit, year=year, subject=subject
+    ).exists():
+        return False
+    head = current_head(unit, today)
+    if head is None:
+        return False
+    case = AccountabilityCase.objects.create(
+        kind=kind,
+        unit=unit,
+        year=year,
+        subject=subject,
+        head=head,
+        facts=facts,
+        opened_at=now,
+        updated_at=now,
+    )
+    _opened(case, now)
+    return True
+
+
+def criterion_owners(node: Node, within: Unit, year: int) -> list[Unit]:
+    """Who owns the criterion inside ``within`` (a city, or a commune of the
+    two-tier years): the unit named on the node, when it lies there, and
+    each office there whose function the node names (issue 17, item 11)."""
+    owners: list[Unit] = []
+    if (
+        node.owner_unit is not None
+        and node.owner_unit.path.startswith(within.path)
+        and node.owner_unit_id != within.pk
+    ):
+        owners.append(node.owner_unit)
+    if node.owner_kind:
+        offices = Unit.objects.filter(
+            path__startswith=within.path,
+            kind=UnitKind.OFFICE,
+            office_function=node.owner_kind,
+            valid_from__lte=date(year, 12, 31),
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=date(year, 1, 1)))
+        owners.extend(o for o in offices.order_by("path") if o not in owners)
+    return owners
+
+
 def criterion_cases(publication: Publication, now: datetime, today: date) -> int:
-    """For each district (city) in the publication, each criterion owned by
-    one of its offices or communes that lost points: an explanation request
-    to that unit's head. Returns the number opened."""
+    """For each city (district) or commune in the publication: each
+    criterion owned by one of its offices or communes that lost points
+    (the owner named by unit, or by office function and found inside the
+    city), and each approved deduction on its index that arose in one of
+    them: an explanation request to that unit's head (seed 000). Returns
+    the number opened."""
     results = list(
         PublishedResult.objects.filter(
-            publication=publication, unit__kind=UnitKind.DISTRICT
+            publication=publication,
+            unit__kind__in=[UnitKind.DISTRICT, UnitKind.COMMUNE],
         ).select_related("unit")
     )
     opened = 0
     for result in results:
         owned = (
-            Node.objects.filter(
-                framework_id=result.framework_id,
-                owner_unit__path__startswith=result.unit.path,
+            Node.objects.filter(framework_id=result.framework_id)
+            .filter(
+                Q(owner_unit__path__startswith=result.unit.path) | ~Q(owner_kind="")
             )
-            .exclude(owner_unit=result.unit)
             .select_related("owner_unit")
             .order_by("position")
         )
@@ -404,8 +608,6 @@ def criterion_cases(publication: Publication, now: datetime, today: date) -> int
             points = Decimal(written)
             if points >= node.max_points:
                 continue
-            owner = node.owner_unit
-            assert owner is not None
             share = points / node.max_points if node.max_points else Decimal(0)
             facts = {
                 "city": result.unit.code,
@@ -417,21 +619,58 @@ def criterion_cases(publication: Publication, now: datetime, today: date) -> int
                 "maximum": str(node.max_points),
                 "low": share < LOW_SHARE,
             }
-            case, created = AccountabilityCase.objects.get_or_create(
-                kind=CaseKind.CRITERION,
-                unit=owner,
-                year=publication.year,
-                subject=node.code,
-                defaults={
-                    "head": current_head(owner, today),
-                    "facts": facts,
-                    "opened_at": now,
-                    "updated_at": now,
-                },
-            )
-            if created:
-                _opened(case, now)
-                opened += 1
+            for owner in criterion_owners(node, result.unit, publication.year):
+                opened += _request_explanation(
+                    kind=CaseKind.CRITERION,
+                    unit=owner,
+                    year=publication.year,
+                    subject=node.code,
+                    facts=facts,
+                    now=now,
+                    today=today,
+                )
+        opened += _deduction_cases(publication, result, now, today)
+    return opened
+
+
+def _deduction_cases(
+    publication: Publication, result: PublishedResult, now: datetime, today: date
+) -> int:
+    """The approved deductions counted in the city's published index that
+    name the office or commune they arose in."""
+    counted = [entry["id"] for entry in result.detail.get("adjustments", [])]
+    arisen = (
+        Adjustment.objects.filter(
+            pk__in=counted,
+            unit_id=result.unit_id,
+            points__lt=0,
+            source__path__startswith=result.unit.path,
+        )
+        .exclude(source_id=result.unit_id)
+        .select_related("source", "rule")
+        .order_by("pk")
+    )
+    opened = 0
+    for adjustment in arisen:
+        assert adjustment.source is not None
+        facts = {
+            "city": result.unit.code,
+            "city_name": result.unit.name,
+            "version": publication.version,
+            "rule": adjustment.rule.title,
+            "points": str(adjustment.points),
+            "reason": adjustment.reason,
+            "evidence": adjustment.evidence,
+        }
+        opened += _request_explanation(
+            kind=CaseKind.DEDUCTION,
+            unit=adjustment.source,
+            year=publication.year,
+            subject=f"adjustment-{adjustment.pk}",
+            facts=facts,
+            now=now,
+            today=today,
+        )
     return opened
 
 
@@ -502,6 +741,15 @@ def _opened_subject(case: AccountabilityCase) -> str:
                 "Explanation requested: the commitment of %(unit)s was missed in "
                 "%(before)d and %(year)d"
             ) % {"unit": case.unit.name, "before": case.year - 1, "year": case.year}
+        if case.kind == CaseKind.DEDUCTION:
+            return _(
+                "Explanation requested: a deduction on the published index "
+                "%(year)d of %(city)s arose in %(unit)s"
+            ) % {
+                "unit": case.unit.name,
+                "city": case.facts.get("city_name", ""),
+                "year": case.year,
+            }
         return _(
             "Explanation requested: %(unit)s lost points on criterion %(code)s of "
             "the published index %(year)d"
@@ -529,7 +777,11 @@ def ratings_visible(user: AnyUser) -> QuerySet[HeadRating]:
 
 def ratings_proposal_changed(ratings: QuerySet[HeadRating]) -> QuerySet[HeadRating]:
     """Decided ratings whose proposal moved after the decision."""
-    return ratings.filter(final__isnull=False).exclude(proposed=F("decided_proposal"))
+    # NULL on either side is a proposal too (none, at decision or now).
+    same = Q(proposed=F("decided_proposal")) | Q(
+        proposed__isnull=True, decided_proposal__isnull=True
+    )
+    return ratings.filter(final__isnull=False).exclude(same)
 
 
 def _is_head_of(user: AnyUser, case: AccountabilityCase) -> bool:
@@ -683,6 +935,10 @@ def rating_decide(
         raise PermissionDenied
     if level not in RatingLevel.values:
         raise ValidationError({"level": _("Choose a rating.")})
+    if rating.proposed is None and not reason.strip():
+        raise ValidationError(
+            {"reason": _("Nothing was proposed: give the reason for the rating.")}
+        )
     if level != rating.proposed and not reason.strip():
         raise ValidationError(
             {"reason": _("A rating other than the proposal needs a reason.")}
@@ -693,7 +949,7 @@ def rating_decide(
     rating.rated_by = user  # type: ignore[assignment]
     rating.rated_at = now or timezone.now()
     rating.save()
-    flags_refresh(rating.year)
+    flags_refresh(rating.year, rating.rated_at)
     return rating
 
 
@@ -719,7 +975,7 @@ def ratings_confirm(
     pending = (
         HeadRating.objects.select_for_update(of=("self",))
         .select_related("unit__parent")
-        .filter(year=year, final__isnull=True, pk__in=list(ids))
+        .filter(year=year, final__isnull=True, proposed__isnull=False, pk__in=list(ids))
     )
     confirmed = [rating for rating in pending if may_rate(user, rating)]
     for rating in confirmed:
@@ -730,5 +986,5 @@ def ratings_confirm(
         rating.rated_at = now
         rating.save()
     if confirmed:
-        flags_refresh(year)
+        flags_refresh(year, now)
     return len(confirmed)

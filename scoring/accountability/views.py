@@ -55,8 +55,11 @@ class DecideForm(forms.Form):
 
 
 class RateForm(forms.Form):
+    # "—" first: a rating with no proposal is chosen, never defaulted.
     level = forms.TypedChoiceField(
-        label=gettext_lazy("Rating"), choices=RatingLevel.choices, coerce=int
+        label=gettext_lazy("Rating"),
+        choices=[("", "—"), *RatingLevel.choices],
+        coerce=int,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
@@ -194,9 +197,9 @@ def rating_list(request: HttpRequest) -> HttpResponse:
         ratings = ratings.filter(final__isnull=True)
     if request.GET.get("changed") == "1":
         ratings = accountability.ratings_proposal_changed(ratings)
-    page = Paginator(ratings.order_by("unit__path"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        ratings.order_by("unit__path", "head__tenure_from", "pk"), 50
+    ).get_page(request.GET.get("page"))
     rows = [
         (
             rating,

@@ -15,7 +15,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from commitments.organisation.models import Unit
+from commitments.organisation.models import Unit, UnitKind
 from scoring.adjustments.criterion_ranks import CODE_WIDTH, TITLE_WIDTH
 from scoring.frameworks import services as frameworks
 from scoring.models import (
@@ -128,6 +128,17 @@ class AdjustmentForm(forms.Form):
         queryset=AdjustmentRule.objects.none(),
         empty_label="—",
     )
+    source = UnitChoiceField(
+        label=_("Arose in"),
+        queryset=Unit.objects.none(),
+        to_field_name="code",
+        empty_label="—",
+        required=False,
+        help_text=_(
+            "For a deduction against a city: the office or commune it arose "
+            "in, whose head is asked to explain it once the index is published."
+        ),
+    )
     # The service says what a number of cases may be, in its own words.
     cases = forms.CharField(
         label=_("Cases"),
@@ -164,6 +175,11 @@ class AdjustmentForm(forms.Form):
         unit = self.fields["unit"]
         assert isinstance(unit, forms.ModelChoiceField)
         unit.queryset = units
+        source = self.fields["source"]
+        assert isinstance(source, forms.ModelChoiceField)
+        source.queryset = Unit.objects.filter(
+            parent__in=units, kind__in=[UnitKind.OFFICE, UnitKind.COMMUNE]
+        ).order_by("path")
         rule = self.fields["rule"]
         assert isinstance(rule, forms.ModelChoiceField)
         rule.queryset = rules

@@ -198,8 +198,12 @@ def adjustment_enter(
     reason: str,
     evidence: str,
     now: datetime,
+    source: Unit | None = None,
 ) -> Adjustment:
-    """A reviewer's record: it counts once another reviewer approves it."""
+    """A reviewer's record: it counts once another reviewer approves it. A
+    deduction against a city may name the office or commune of the city it
+    arose in (``source``): that unit's head is asked to explain it once the
+    index is published (seed 000)."""
     if not access.may_enter_adjustment(user, unit):
         raise PermissionDenied
     errors: dict[str, str] = {}
@@ -223,9 +227,16 @@ def adjustment_enter(
             "Give the reason: what happened, and the decision or conclusion "
             "that established it."
         )
+    if source is not None and (
+        not source.is_descendant_of(unit) or rule.points_per_case >= 0
+    ):
+        errors["source"] = _(
+            "Only a deduction names where it arose: an office or commune of %(unit)s."
+        ) % {"unit": unit.name}
     if errors:
         raise ValidationError(errors)
     adjustment = Adjustment(
+        source=source,
         framework=framework,
         unit=unit,
         rule=rule,

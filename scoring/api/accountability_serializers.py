@@ -176,13 +176,33 @@ class RatingBasisSerializer(serializers.Serializer):
     capped = serializers.BooleanField(
         read_only=True, help_text=_("The lateness lowered the proposal.")
     )
+    no_result = serializers.BooleanField(
+        read_only=True,
+        default=False,
+        help_text=_(
+            "The unit's kind has an index and the year has no result for it: "
+            "nothing proposed."
+        ),
+    )
 
 
 class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
     unit = UnitRefSerializer(read_only=True)
     head = HeadRefSerializer(read_only=True)
     proposed = RatingLevelField(
-        read_only=True, help_text=_("Proposed by the evaluation from the targets.")
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Proposed by the evaluation from the targets; null when nothing is "
+            "proposed (no_proposal_reason says why): the leader rates."
+        ),
+    )
+    no_proposal_reason = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Why nothing is proposed, in the caller's language (the year's "
+            "index result is missing); empty when there is a proposal."
+        ),
     )
     final = RatingLevelField(
         read_only=True,
@@ -190,7 +210,9 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
         help_text=_("As confirmed or changed by the level above; null until then."),
     )
     effective = RatingLevelField(
-        read_only=True, help_text=_("The final rating, or the proposal until then.")
+        read_only=True,
+        allow_null=True,
+        help_text=_("The final rating, or the proposal until then; null when neither."),
     )
     decided_proposal = RatingLevelField(
         read_only=True,
@@ -218,6 +240,7 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
             "year",
             "head",
             "proposed",
+            "no_proposal_reason",
             "final",
             "effective",
             "decided_proposal",

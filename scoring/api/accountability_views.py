@@ -131,9 +131,12 @@ class HeadRatingFilter(FilterSet):
 
 class RatingReadView(generics.GenericAPIView[HeadRating]):
     def get_queryset(self) -> QuerySet[HeadRating]:
-        # (unit, year) is unique: the model's order is total.
-        return ratings_visible(self.request.user).select_related(
-            "unit", "head", "rated_by"
+        # (unit, year, head) is unique: by unit, then its heads in the order
+        # they took the post, is total.
+        return (
+            ratings_visible(self.request.user)
+            .select_related("unit", "head", "rated_by")
+            .order_by("-year", "unit__path", "head__tenure_from", "pk")
         )
 
 

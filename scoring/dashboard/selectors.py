@@ -264,12 +264,21 @@ class Watch:
     at_risk: list[progress.TargetProgress]
     at_risk_total: int
     year: int
+    # Heads rated "not completed" two years running (last year's ratings or
+    # this year's): the leader above is to act (issue 17, item 8).
+    flagged: list[Any] = field(default_factory=list)
+    flagged_total: int = 0
 
 
 def watch(user: AnyUser, today: date) -> Watch:
-    """The open accountability cases and this year's targets at risk among
-    the user's units, the first few of each with the totals."""
+    """The open accountability cases, the heads flagged "not completed" two
+    years running (ratings of last year and this one) and this year's
+    targets at risk among the user's units, the first few of each with the
+    totals."""
     cases = accountability.cases_visible(user).filter(state__in=OPEN_CASES)
+    flagged = accountability.ratings_visible(user).filter(
+        flagged=True, year__gte=today.year - 1
+    )
     targets = list(
         scope_queryset(
             user,
@@ -295,6 +304,12 @@ def watch(user: AnyUser, today: date) -> Watch:
         at_risk=at_risk[:WATCH_LIMIT],
         at_risk_total=len(at_risk),
         year=today.year,
+        flagged=list(
+            flagged.select_related("unit", "head").order_by("-year", "unit__path")[
+                :WATCH_LIMIT
+            ]
+        ),
+        flagged_total=flagged.count(),
     )
 
 

@@ -15,7 +15,7 @@ from django.core.validators import FileExtensionValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from commitments.organisation.models import Unit, UnitKind
+from commitments.organisation.models import OfficeFunction, Unit, UnitKind
 from procedures.figures import Rate
 from scoring.frameworks import services as frameworks
 from scoring.frameworks.services import NodeData, TierData
@@ -130,6 +130,15 @@ class NodeForm(forms.Form):
         required=False,
         help_text=_("The unit that answers for this item, if any."),
     )
+    owner_kind = forms.ChoiceField(
+        label=_("Owner office (in each city)"),
+        choices=[("", "—"), *OfficeFunction.choices],
+        required=False,
+        help_text=_(
+            "The office that answers for this item in every city or commune "
+            "(e.g. Justice: each city's Phòng Tư pháp)."
+        ),
+    )
 
     def __init__(self, *args: Any, is_leaf: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,6 +167,7 @@ class NodeForm(forms.Form):
             "evidence_required": node.evidence_required,
             "guidance": node.guidance,
             "owner_unit": node.owner_unit.code if node.owner_unit else "",
+            "owner_kind": node.owner_kind,
         }
 
     def clean_owner_unit(self) -> Unit | None:
@@ -203,6 +213,7 @@ class NodeForm(forms.Form):
             evidence_required=data.get("evidence_required", False),
             guidance=data["guidance"],
             owner_unit=data["owner_unit"],
+            owner_kind=data.get("owner_kind", ""),
         )
 
 

@@ -321,6 +321,8 @@ class NodeData:
     evidence_required: bool = False
     guidance: str = ""
     owner_unit: Unit | None = None
+    # The owner by office function, found inside each city (issue 17, item 11).
+    owner_kind: str = ""
 
     @classmethod
     def of(cls, node: Node) -> NodeData:
@@ -335,6 +337,7 @@ class NodeData:
             evidence_required=node.evidence_required,
             guidance=node.guidance,
             owner_unit=node.owner_unit,
+            owner_kind=node.owner_kind,
         )
 
 
@@ -999,6 +1002,7 @@ def node_add(
         evidence_required=data.evidence_required,
         guidance=data.guidance.strip(),
         owner_unit=data.owner_unit,
+        owner_kind=data.owner_kind,
     )
     positions_renumber(locked)
     _assessments_follow(locked)
@@ -1063,6 +1067,7 @@ def node_update(*, user: AnyUser, node: Node, data: NodeData) -> Node:
     node.evidence_required = data.evidence_required
     node.guidance = data.guidance.strip()
     node.owner_unit = data.owner_unit
+    node.owner_kind = data.owner_kind
     node.save()
     if code != old_code:
         below = list(
@@ -1170,6 +1175,7 @@ def _nodes_create(framework: Framework, nodes: Sequence[NodeData]) -> None:
                 evidence_required=data.evidence_required,
                 guidance=data.guidance.strip(),
                 owner_unit=data.owner_unit,
+                owner_kind=data.owner_kind,
             )
             for data in ordered
             if data.code.count(".") == depth

@@ -22,18 +22,29 @@ ON_TIME = Target("on_time", GTE, D(100))
 DIGITISED = Target("digitisation", GTE, D(50), deadline=date(2025, 10, 31))
 OVERDUE = Target("overdue", LTE, D(0))
 PAYMENT = Target("payment", GTE, D(90), mandatory=False)
+ON_TIME_95 = Target("on_time", GTE, D(95))
+FEW_LATE = Target("late", LTE, D(2), percentage=False)
+REVIEWED = Target("reviewed", GTE, D(20), percentage=False)
 YEAR_END = date(2025, 12, 31)
 
 
 @pytest.mark.parametrize(
     ("target", "value", "met", "exceeded"),
     [
-        (ON_TIME, D(100), True, False),  # 100% cannot be exceeded
+        # Met at the best value it can take: exceeded (issue 17, item 5).
+        (ON_TIME, D(100), True, True),
+        (ON_TIME_95, D(100), True, True),
+        (ON_TIME_95, D(95), True, False),
         (ON_TIME, D("99.99"), False, False),
         (DIGITISED, D(50), True, False),
         (DIGITISED, D("62.5"), True, True),
         (DIGITISED, D("49.99"), False, False),
-        (OVERDUE, D(0), True, False),
+        (OVERDUE, D(0), True, True),  # no late dossier: nobody does better
+        (FEW_LATE, D(1), True, True),
+        (FEW_LATE, D(2), True, False),
+        # A count to reach has no ceiling: met exactly is only met.
+        (REVIEWED, D(20), True, False),
+        (REVIEWED, D(21), True, True),
         (OVERDUE, D(3), False, False),
         (ON_TIME, None, False, False),  # nothing reported: missed
     ],

@@ -446,7 +446,9 @@ def test_a_rating_shows_the_proposal_its_basis_and_the_decision(ratings, leader)
         "tier": "C",
         "repeatedly_late": True,
         "capped": True,
+        "no_result": False,
     }
+    assert body["no_proposal_reason"] == ""
     assert body["reason"] == "Không hoàn thành nhiệm vụ được giao."
     assert body["rated_by"] == {"username": "chairman", "full_name": "Lê Văn Chủ"}
     assert body["rated_at"] == "2026-01-30T09:00:00+07:00"
@@ -538,7 +540,11 @@ def test_the_openapi_schema_of_the_accountability_endpoints_is_typed_and_clean()
     }
     assert rating_params == {"year", "unit", "flagged", "proposal_changed", "page"}
     components = schema["components"]["schemas"]
-    assert components["CaseKindEnum"]["enum"] == ["two_years", "criterion"]
+    assert components["CaseKindEnum"]["enum"] == [
+        "two_years",
+        "criterion",
+        "deduction",
+    ]
     assert components["CaseStateEnum"]["enum"] == [
         "requested",
         "explained",
@@ -557,4 +563,8 @@ def test_the_openapi_schema_of_the_accountability_endpoints_is_typed_and_clean()
         "tier",
         "repeatedly_late",
         "capped",
+        "no_result",
     }
+    # Nothing proposed without the year's index result (issue 17, item 4).
+    assert rating["proposed"]["nullable"] is True
+    assert rating["no_proposal_reason"]["type"] == "string"

@@ -27,7 +27,7 @@ from tests.commitments.helpers import signed
 from tests.procedures.test_overdue import local, make_case
 from tests.scoring.accountability.test_services import good_year
 from tests.scoring.results_helpers import GOOD, on_time, record, result_of, scored
-from tests.wording import vi
+from tests.wording import vi, vi_label
 
 
 @pytest.fixture
@@ -121,7 +121,8 @@ def test_the_deciding_leader_is_told_once_per_change_of_the_proposal(
         "%(before)s. Proposed now: %(after)s. Your rating, %(final)s, stands until "
         "you rate again."
     )
-    good, completed = vi("Completed well"), vi("Completed")
+    good = vi_label(RatingLevel.GOOD.label)
+    completed = vi_label(RatingLevel.COMPLETED.label)
     assert notice.body == changed % {
         "decided": good,
         "before": good,

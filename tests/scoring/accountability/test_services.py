@@ -195,8 +195,11 @@ def test_ratings_are_proposed_from_targets_tier_and_the_lateness_cap(
 
 
 def test_the_level_above_rates_and_a_change_needs_a_reason(
-    org, heads, city_leader, leader, city_reviewer, head_user
+    org, heads, city_leader, leader, city_reviewer, head_user, monkeypatch
 ):
+    monkeypatch.setattr(
+        accountability, "tiers_of", lambda year: {org.commune_a.pk: "C"}
+    )
     good_year(org.commune_a, 2025, on_time=5)
     signed(org.commune_a, 2025, heads["new"], [("dung-han", "100", None)])
     accountability.evaluate_year(2025, now=NOW, today=AFTER)
@@ -227,7 +230,12 @@ def test_the_level_above_rates_and_a_change_needs_a_reason(
     )
 
 
-def test_not_completed_two_years_running_is_flagged(org, heads, city_leader):
+def test_not_completed_two_years_running_is_flagged(
+    org, heads, city_leader, monkeypatch
+):
+    monkeypatch.setattr(
+        accountability, "tiers_of", lambda year: {org.commune_b.pk: "C"}
+    )
     good_year(org.commune_b, 2024, on_time=5)
     good_year(org.commune_b, 2025, on_time=5)
     for year in (2024, 2025):
@@ -315,9 +323,8 @@ def test_cases_are_seen_within_scope(org, heads, commune_staff, other_commune_st
     assert accountability.ratings_visible(commune_staff).count() == 0
 
 
-def test_a_published_city_index_losing_points_on_an_owned_criterion(
-    org, heads, reviewer
-):
+def city_framework():
+    """The districts' framework of 2025 with its first field (10 points)."""
     framework = Framework.objects.create(
         year=2025,
         unit_kind="district",
@@ -332,6 +339,13 @@ def test_a_published_city_index_losing_points_on_an_owned_criterion(
         max_points=D("10"),
         position=0,
     )
+    return framework, field
+
+
+def test_a_published_city_index_losing_points_on_an_owned_criterion(
+    org, heads, reviewer
+):
+    framework, field = city_framework()
     Node.objects.create(
         framework=framework,
         parent=field,

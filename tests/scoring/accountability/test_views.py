@@ -12,7 +12,13 @@ from tests.scoring.accountability.test_services import AFTER, NOW, two_bad_years
 
 
 @pytest.fixture
-def case(org, heads):
+def case(org, heads, monkeypatch):
+    # Both communes have an approved result of tier C.
+    monkeypatch.setattr(
+        accountability,
+        "tiers_of",
+        lambda year: {org.commune_a.pk: "C", org.commune_b.pk: "C"},
+    )
     two_bad_years(org, heads)
     accountability.evaluate_year(2024, now=NOW, today=AFTER)
     accountability.evaluate_year(2025, now=NOW, today=AFTER)

@@ -128,7 +128,11 @@ def confirm_ratings(c: City) -> str:
 
 
 def rate_as_proposed(c: City) -> str:
-    rating = c.rng.choice(list(HeadRating.objects.filter(year=2025)))
+    proposed = HeadRating.objects.filter(year=2025, proposed__isnull=False)
+    if not proposed.exists():
+        return "rate as proposed: nothing proposed (no approved result)"
+    rating = c.rng.choice(list(proposed))
+    assert rating.proposed is not None
     accountability.rating_decide(
         rating=rating, user=c.leader, level=rating.proposed, reason="", now=c.now()
     )
@@ -281,8 +285,8 @@ def problems_after(run: ComputationRun) -> list[str]:
         if adjustment.pk not in counted:
             found.append(f"approved adjustment {adjustment.pk} missing from the result")
     for rating in HeadRating.objects.filter(year=2025, final__isnull=False):
-        if rating.decided_proposal is None:
-            found.append(f"{rating.unit_id}: decided on no proposal")
+        if rating.decided_proposal is None and not rating.reason:
+            found.append(f"{rating.unit_id}: decided on no proposal, no reason")
         elif rating.final != rating.decided_proposal and not rating.reason:
             found.append(f"{rating.unit_id}: changed without a reason")
     return found
