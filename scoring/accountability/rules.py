@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import IntEnum
 
 from commitments.rules import Outcome
@@ -78,6 +79,11 @@ def rating_proposal(
     tier: str | None,
     *,
     repeatedly_late: bool,
+    excellent_exceeded_share: Decimal = Decimal(50),
+    completed_met_share: Decimal = Decimal(50),
+    excellent_min_tier: str = "A",
+    good_min_tier: str = "B",
+    completed_min_tier: str = "C",
 ) -> Rating:
     """DOMAIN.md section 8's *default* rule:
 
@@ -88,23 +94,25 @@ def rating_proposal(
 
     at most "completed" when the unit was repeatedly late after a reminder
     (seed 003). A unit whose kind has no index (``tier`` None) is rated on
-    its targets alone; a unit with no target, on its tier alone."""
+    its targets alone; a unit with no target, on its tier alone. The shares
+    (percent) and the lowest tiers are the year's framework's settings, with
+    these defaults."""
     total = len(outcomes)
     met = sum(outcome.met for outcome in outcomes)
     exceeded = sum(outcome.exceeded for outcome in outcomes)
     all_met = met == total
-    half_met = 2 * met >= total
-    half_exceeded = total > 0 and 2 * exceeded >= total
+    half_met = 100 * met >= completed_met_share * total
+    half_exceeded = total > 0 and 100 * exceeded >= excellent_exceeded_share * total
     rank = TIER_ORDER.get(tier, -1) if tier is not None else None
 
     def tier_at_least(code: str) -> bool:
         return rank is None or rank >= TIER_ORDER[code]
 
-    if all_met and half_exceeded and tier_at_least("A"):
+    if all_met and half_exceeded and tier_at_least(excellent_min_tier):
         proposed = Rating.EXCELLENT
-    elif all_met and tier_at_least("B"):
+    elif all_met and tier_at_least(good_min_tier):
         proposed = Rating.GOOD
-    elif half_met and tier_at_least("C"):
+    elif half_met and tier_at_least(completed_min_tier):
         proposed = Rating.COMPLETED
     else:
         proposed = Rating.NOT_COMPLETED

@@ -45,8 +45,8 @@ from commitments.organisation.models import (
     UnitKind,
 )
 from commitments.organisation.selectors import heads_on
-from procedures.selectors import repeated_lateness
 from scoring.accountability import rules
+from scoring.frameworks import thresholds
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
@@ -234,11 +234,9 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
         .select_related("unit", "rated_by")
     }
     moved: list[tuple[HeadRating, int]] = []
-    late = {
-        flagged.unit.pk
-        for flagged in repeated_lateness(year, user=None, as_of=None)
-        if not flagged.officer
-    }
+    # The year's settings of each kind's framework (issue 17, item 10).
+    year_settings = thresholds.by_kind(year)
+    late = thresholds.late_unit_ids(year, year_settings)
     written = 0
     for commitment in commitments:
         if commitment.met is None or commitment.head is None:
@@ -247,11 +245,17 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
         tier = tiers.get(commitment.unit_id)
         has_index = commitment.unit.kind != UnitKind.OFFICE
         repeatedly_late = commitment.unit_id in late
+        parameters = thresholds.rating_parameters(
+            year_settings.get(commitment.unit.kind)
+        )
         proposed = rules.rating_proposal(
-            outcomes, tier if has_index else None, repeatedly_late=repeatedly_late
+            outcomes,
+            tier if has_index else None,
+            repeatedly_late=repeatedly_late,
+            **parameters,
         )
         uncapped = rules.rating_proposal(
-            outcomes, tier if has_index else None, repeatedly_late=False
+            outcomes, tier if has_index else None, repeatedly_late=False, **parameters
         )
         basis = {
             "targets": len(outcomes),

@@ -27,18 +27,22 @@ from cchc_portal.forms import attach
 from commitments.organisation.models import UnitKind
 from procedures.figures import Rate
 from scoring import access
+from scoring.assessments import closing
 from scoring.frameworks import services as frameworks
-from scoring.frameworks import workbook
+from scoring.frameworks import survey, thresholds, workbook
 from scoring.frameworks.forms import (
     CopyForm,
     FrameworkCreateForm,
     FrameworkSettingsForm,
+    FrameworkThresholdsForm,
+    SurveyFiguresImportForm,
     NodeForm,
     WorkbookImportForm,
     tier_formset,
 )
 from scoring.models import (
     Framework,
+    SurveyFigure,
     FrameworkState,
     Method,
     Node,
@@ -154,6 +158,7 @@ def framework_new(request: HttpRequest) -> HttpResponse:
         form = FrameworkCreateForm(
             initial={
                 "year": year,
+                "deadline": frameworks.default_deadline(year),
                 "contest_days": 10,
                 "reminder_days": [7, 2],
                 "name": gettext("Administrative reform index %(year)s")
@@ -188,6 +193,9 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assessment_count": framework.assessments.count(),
             "copy_form": CopyForm(initial={"year": framework.year + 1}),
             "states": FrameworkState,
+            "closable": manage
+            and closing.closable(framework, timezone.localdate()),
+            "late_count": framework.assessments.filter(late=True).count(),
         },
     )
 
@@ -304,6 +312,75 @@ def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "scoring/framework_form.html",
         {"form": form, "framework": framework, "title": gettext("Settings")},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def framework_thresholds(request: HttpRequest, pk: int) -> HttpResponse:
+    """The year's rule settings: editable until the year is published."""
+    allowed = _editable(request, pk)
+    if allowed is None:
+        return redirect("framework_detail", pk=pk)
+    user, framework = allowed
+    if request.method == "POST":
+        form = FrameworkThresholdsForm(request.POST)
+        if form.is_valid():
+            try:
+                frameworks.framework_thresholds_set(
+                    user=user, framework=framework, values=form.cleaned_data
+                )
+            except ValidationError as exc:
+                attach(form, exc)
+            else:
+                messages.success(request, gettext("The year's rule settings saved."))
+                return redirect("framework_detail", pk=framework.pk)
+    else:
+        form = FrameworkThresholdsForm(initial=thresholds.of(framework))
+    return render(
+        request,
+        "scoring/framework_form.html",
+        {"form": form, "framework": framework, "title": gettext("Rule settings")},
+    )
+
+
+@login_required
+@require_POST
+def framework_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close the cycle after the deadline: every assessment not submitted is
+    taken for appraisal as it stands (scoring.assessments.closing)."""
+    user, framework = _managed(request, pk)
+    now = timezone.now()
+    try:
+        outcome = closing.cycle_close(
+            user=user, framework=framework, now=now, today=timezone.localdate(now)
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            gettext(
+                "Cycle closed: %(late)s assessments not submitted were taken for "
+                "appraisal as late (quá hạn), %(returned)s returned ones taken "
+                "back, %(created)s created empty for units that never started."
+            )
+            % {
+                "late": outcome.late,
+                "returned": outcome.returned,
+                "created": outcome.created,
+            },
+        )
+        if outcome.waiting:
+            messages.warning(
+                request,
+                gettext(
+                    "Left open while their extension runs: %(units)s. They are "
+                    "taken the day after it ends."
+                )
+                % {"units": ", ".join(outcome.waiting)},
+            )
+    return redirect("framework_detail", pk=framework.pk)
 
 
 @login_required
@@ -513,3 +590,64 @@ def framework_open(request: HttpRequest, pk: int) -> HttpResponse:
             % {"count": created},
         )
     return redirect("framework_detail", pk=framework.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_figures(request: HttpRequest) -> HttpResponse:
+    """A year's survey figures: the import (all or nothing) and what is
+    stored. For reviewers; the service checks who manages each unit's kind."""
+    user = _manager(request)
+    status = 200
+    year = timezone.localdate().year - 1
+    if request.method == "POST":
+        form = SurveyFiguresImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            year = form.cleaned_data["year"]
+            upload = form.cleaned_data["file"]
+            try:
+                imported = survey.survey_figures_import(
+                    user=user,
+                    year=year,
+                    stream=upload,
+                    file_name=upload.name or "",
+                    now=timezone.now(),
+                )
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+                status = 422
+            else:
+                messages.success(
+                    request,
+                    gettext(
+                        "Survey figures of %(year)s imported: %(created)s new, "
+                        "%(replaced)s replaced."
+                    )
+                    % {
+                        "year": year,
+                        "created": imported.created,
+                        "replaced": imported.replaced,
+                    },
+                )
+                return redirect(f"{reverse('survey_figures')}?year={year}")
+    else:
+        try:
+            year = int(request.GET.get("year", year))
+        except ValueError:
+            pass
+        form = SurveyFiguresImportForm(initial={"year": year})
+    figures = (
+        SurveyFigure.objects.filter(year=year)
+        .select_related("unit", "imported_by")
+        .order_by("unit__path", "source")
+    )
+    return render(
+        request,
+        "scoring/survey_figures.html",
+        {"form": form, "year": year, "figures": figures},
+        status=status,
+    )
