@@ -777,7 +777,9 @@ class SurveyFigure(models.Model):
         Unit, on_delete=models.PROTECT, related_name="survey_figures"
     )
     source = models.CharField(_("source"), max_length=10, choices=SurveySource.choices)
-    rate = models.DecimalField(_("satisfaction rate (%)"), max_digits=5, decimal_places=2)
+    rate = models.DecimalField(
+        _("satisfaction rate (%)"), max_digits=5, decimal_places=2
+    )
     imported_at = models.DateTimeField(_("imported at"))
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

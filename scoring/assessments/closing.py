@@ -121,7 +121,7 @@ def cycle_close(
         assessment.state = AssessmentState.SUBMITTED
         assessment.round += 1
         assessment.closed_at = now
-        assessment.closed_by = user if user is not None else None
+        assessment.closed_by_id = user.pk if user is not None else None
         assessment.updated_at = now
         taken.append(assessment)
     if taken:
@@ -143,9 +143,7 @@ def frameworks_due(today: date) -> list[int]:
     assessment not submitted (or whose cycle was never closed)."""
     due = Framework.objects.filter(state=FrameworkState.OPEN, deadline__lt=today)
     return sorted(
-        due.filter(
-            Q(closed_at__isnull=True) | Q(assessments__state__in=NOT_SUBMITTED)
-        )
+        due.filter(Q(closed_at__isnull=True) | Q(assessments__state__in=NOT_SUBMITTED))
         .values_list("pk", flat=True)
         .distinct()
     )

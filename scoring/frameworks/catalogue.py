@@ -39,7 +39,11 @@ def defaults_create(framework: Framework) -> list[AdjustmentRule]:
             position=position,
         )
         for position, rule in enumerate(
-            (r for r in rules.DEFAULT_ADJUSTMENT_RULES if r.applies_to(framework.unit_kind)),
+            (
+                r
+                for r in rules.DEFAULT_ADJUSTMENT_RULES
+                if r.applies_to(framework.unit_kind)
+            ),
             start=1,
         )
     )

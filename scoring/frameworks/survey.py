@@ -89,8 +89,7 @@ def _header(header: list[str]) -> dict[str, int]:
     missing = [column for column in COLUMNS if column not in positions]
     if missing:
         raise ValidationError(
-            _("Row 1: missing column(s) %(columns)s.")
-            % {"columns": ", ".join(missing)}
+            _("Row 1: missing column(s) %(columns)s.") % {"columns": ", ".join(missing)}
         )
     return positions
 
@@ -104,7 +103,7 @@ def parse(stream: IO[bytes], file_name: str = "") -> list[tuple[int, str, str, s
         if header is None:
             raise ValidationError(_("The file is empty."))
         positions = _header(header)
-        found = []
+        found: list[tuple[int, str, str, str]] = []
         for number, cells in enumerate(rows, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -176,12 +175,18 @@ def survey_figures_import(
             framework = frameworks.get(unit.kind)
             if framework is None:
                 problems.append(
-                    _("column unit_code: there is no %(year)d framework for %(unit)s's kind.")
+                    _(
+                        "column unit_code: there is no %(year)d framework for "
+                        "%(unit)s's kind."
+                    )
                     % {"year": year, "unit": unit.name}
                 )
             elif framework.state == FrameworkState.PUBLISHED:
                 problems.append(
-                    _("column unit_code: the %(year)d results of %(unit)s's kind are published.")
+                    _(
+                        "column unit_code: the %(year)d results of %(unit)s's "
+                        "kind are published."
+                    )
                     % {"year": year, "unit": unit.name}
                 )
             elif not access.may_manage_framework(user, framework):
@@ -199,7 +204,8 @@ def survey_figures_import(
                 for problem in problems
             ]
         else:
-            assert unit is not None and source is not None
+            assert unit is not None
+            assert source is not None
             wanted[(unit.pk, source)] = rate
     if refused_kinds:
         raise PermissionDenied(access.framework_refusal(sorted(refused_kinds)[0]))
@@ -212,20 +218,21 @@ def survey_figures_import(
         )
     }
     created = replaced = 0
-    for (unit_id, source), rate in wanted.items():
-        figure = existing.get((unit_id, source))
+    for (unit_id, named), rate in wanted.items():
+        figure = existing.get((unit_id, named))
         if figure is None:
             SurveyFigure.objects.create(
                 year=year,
                 unit_id=unit_id,
-                source=source,
+                source=named,
                 rate=rate,
                 imported_at=now,
-                imported_by=user,
+                imported_by_id=user.pk,
             )
             created += 1
         else:
-            figure.rate, figure.imported_at, figure.imported_by = rate, now, user
+            figure.rate, figure.imported_at = rate, now
+            figure.imported_by_id = user.pk
             figure.save(update_fields=["rate", "imported_at", "imported_by"])
             replaced += 1
     return Imported(created=created, replaced=replaced)

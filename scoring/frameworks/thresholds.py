@@ -42,7 +42,7 @@ TIER_CODES = tuple(sorted(TIER_ORDER, key=TIER_ORDER.__getitem__, reverse=True))
 
 
 def defaults() -> dict[str, Any]:
-    return {name: Framework._meta.get_field(name).get_default() for name in FIELDS}
+    return of(Framework())
 
 
 def of(framework: Framework) -> dict[str, Any]:
@@ -54,7 +54,9 @@ def errors(values: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     threshold = values["lateness_threshold"]
     if not isinstance(threshold, int) or not 1 <= threshold <= 1000:
-        found["lateness_threshold"] = _("The number of late dossiers is from 1 to 1000.")
+        found["lateness_threshold"] = _(
+            "The number of late dossiers is from 1 to 1000."
+        )
     for name in PERCENT_FIELDS:
         value = values[name]
         if (
@@ -101,7 +103,9 @@ def late_unit_ids(year: int, settings: dict[str, dict[str, Any]]) -> set[int]:
     where its kind has none). One reading at the lowest threshold, then each
     unit's own."""
     default = procedure_rules.REPEATED_LATENESS_THRESHOLD
-    thresholds = {kind: values["lateness_threshold"] for kind, values in settings.items()}
+    thresholds = {
+        kind: values["lateness_threshold"] for kind, values in settings.items()
+    }
     lowest = min([default, *thresholds.values()])
     return {
         flagged.unit.pk

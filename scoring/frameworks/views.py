@@ -11,6 +11,7 @@ assessed against; anyone else, or any other framework, answers 404."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -35,19 +36,19 @@ from scoring.frameworks.forms import (
     FrameworkCreateForm,
     FrameworkSettingsForm,
     FrameworkThresholdsForm,
-    SurveyFiguresImportForm,
     NodeForm,
+    SurveyFiguresImportForm,
     WorkbookImportForm,
     tier_formset,
 )
 from scoring.models import (
     Framework,
-    SurveyFigure,
     FrameworkState,
     Method,
     Node,
     NodeLevel,
     ScoringFunction,
+    SurveyFigure,
 )
 
 if TYPE_CHECKING:
@@ -193,8 +194,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assessment_count": framework.assessments.count(),
             "copy_form": CopyForm(initial={"year": framework.year + 1}),
             "states": FrameworkState,
-            "closable": manage
-            and closing.closable(framework, timezone.localdate()),
+            "closable": manage and closing.closable(framework, timezone.localdate()),
             "late_count": framework.assessments.filter(late=True).count(),
         },
     )
@@ -635,10 +635,8 @@ def survey_figures(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(f"{reverse('survey_figures')}?year={year}")
     else:
-        try:
+        with contextlib.suppress(ValueError):
             year = int(request.GET.get("year", year))
-        except ValueError:
-            pass
         form = SurveyFiguresImportForm(initial={"year": year})
     figures = (
         SurveyFigure.objects.filter(year=year)

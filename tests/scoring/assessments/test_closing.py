@@ -68,17 +68,18 @@ def test_a_draft_never_submitted_is_taken_late_to_appraisal(open_year, org, revi
     """Staff entered one leaf and the head never submitted: taken as it
     stands, marked late, submitted (so the reviewer appraises it)."""
     assessment = services.assessment_open(framework=open_year, unit=org.commune_a)
-    Score.objects.filter(assessment=assessment, node__code="1.1.1").update(
-        self_score=1
-    )
+    Score.objects.filter(assessment=assessment, node__code="1.1.1").update(self_score=1)
     outcome = close(reviewer, open_year)
     assessment.refresh_from_db()
     assert (assessment.state, assessment.late) == (AssessmentState.SUBMITTED, True)
-    assert assessment.closed_at == AFTER and assessment.closed_by == reviewer
+    assert assessment.closed_at == AFTER
+    assert assessment.closed_by == reviewer
     assert assessment.round == 1
     # As it stood: nothing entered is changed, nothing missing is filled.
     assert Score.objects.get(assessment=assessment, node__code="1.1.1").self_score == 1
-    assert Score.objects.get(assessment=assessment, node__code="1.1.2").self_score is None
+    assert (
+        Score.objects.get(assessment=assessment, node__code="1.1.2").self_score is None
+    )
     # Commune B, which never started, is taken too.
     assert (outcome.late, outcome.returned, outcome.created) == (2, 0, 1)
     open_year.refresh_from_db()
@@ -93,8 +94,10 @@ def test_a_unit_that_never_started_gets_an_empty_assessment_taken_late(
     outcome = close(reviewer, open_year)
     b = Assessment.objects.get(framework=open_year, unit=org.commune_b)
     assert (b.state, b.late) == (AssessmentState.SUBMITTED, True)
-    assert b.scores.count() == 4 and not b.scores.filter(self_score__isnull=False)
-    assert outcome.created == 1 and outcome.late == 2
+    assert b.scores.count() == 4
+    assert not b.scores.filter(self_score__isnull=False)
+    assert outcome.created == 1
+    assert outcome.late == 2
 
 
 def test_a_returned_assessment_goes_back_to_appraisal_without_the_late_mark(
@@ -140,9 +143,7 @@ def test_a_running_extension_is_respected_and_taken_after_it_ends(
     open_year, org, reviewer
 ):
     assessment = services.assessment_open(framework=open_year, unit=org.commune_a)
-    Assessment.objects.filter(pk=assessment.pk).update(
-        extended_until=date(2026, 1, 12)
-    )
+    Assessment.objects.filter(pk=assessment.pk).update(extended_until=date(2026, 1, 12))
     services.assessment_open(framework=open_year, unit=org.commune_b)
     outcome = close(reviewer, open_year)
     assert outcome.waiting == [org.commune_a.name]
@@ -283,9 +284,7 @@ def test_a_year_with_a_unit_that_never_submitted_publishes_once_closed_and_appra
     services.assessment_approve(user=reviewer, assessment=late, now=AFTER)
     Adjustment.objects.all().delete()
     run = computation.compute_now(2025)
-    published = publication.publish(
-        user=reviewer, year=2025, run_id=run.pk, now=AFTER
-    )
+    published = publication.publish(user=reviewer, year=2025, run_id=run.pk, now=AFTER)
     assert published.version == 1
 
 
@@ -294,7 +293,8 @@ def test_the_page_button_closes_with_a_confirmation(client, open_year, org, revi
     client.force_login(reviewer)
     page = client.get(reverse("framework_detail", args=[open_year.pk]))
     button = page.content.decode()
-    assert 'data-testid="framework-close"' in button and "data-confirm" in button
+    assert 'data-testid="framework-close"' in button
+    assert "data-confirm" in button
     client.post(reverse("framework_close", args=[open_year.pk]))
     assert Assessment.objects.get(unit=org.commune_a).late
     detail = client.get(

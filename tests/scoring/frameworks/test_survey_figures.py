@@ -43,7 +43,7 @@ def load(user, text: str, year: int = 2025):
 def test_figures_are_stored_per_year_unit_and_source(year, org, reviewer):
     imported = load(
         reviewer,
-        "unit_code,source,rate\nCITY-A,sipas,\"87,5\"\nCITY-A,portal,91\nCITY-B,SIPAS,80%\n",
+        'unit_code,source,rate\nCITY-A,sipas,"87,5"\nCITY-A,portal,91\nCITY-B,SIPAS,80%\n',
     )
     assert (imported.created, imported.replaced) == (3, 0)
     assert set(SurveyFigure.objects.values_list("unit__code", "source", "rate")) == {
@@ -126,11 +126,7 @@ def test_a_survey_leaf_earns_the_imported_rate_of_its_maximum(year, org, reviewe
     assert a.detail["leaves"]["2.2"]["p"] == "1.75"
     assert a.detail["leaves"]["2.2"]["sv"] == {"source": "sipas", "rate": "87.50"}
     assert b.detail["leaves"]["2.2"]["p"] == "1.00"
-    line = next(
-        line
-        for line in explain(a, run.parameters).lines
-        if line.code == "2.2"
-    )
+    line = next(line for line in explain(a, run.parameters).lines if line.code == "2.2")
     assert line.survey == {"source": "sipas", "rate": "87.50"}
     assert explain(a, run.parameters).problems() == []
 
@@ -172,7 +168,8 @@ def test_the_district_bonus_uses_imported_figures_before_the_case_records(
     computation.compute_now(2025)
     reason = Adjustment.objects.get(unit=org.city).reason
     assert "89.00%" in reason
-    assert "survey figures: 2" in reason and "case records: 0" in reason
+    assert "survey figures: 2" in reason
+    assert "case records: 0" in reason
 
 
 def test_a_commune_without_a_figure_falls_back_to_its_case_records(org, reviewer):
@@ -192,7 +189,8 @@ def test_a_commune_without_a_figure_falls_back_to_its_case_records(org, reviewer
     computation.compute_now(2025)
     reason = Adjustment.objects.get(unit=org.city).reason
     # A 86 (portal), B 90 (case records): mean 88.
-    assert "88.00%" in reason and "case records: 1" in reason
+    assert "88.00%" in reason
+    assert "case records: 1" in reason
 
 
 def test_the_import_page(client, year, org, reviewer):

@@ -159,6 +159,7 @@ def test_the_district_bonus_reads_its_frameworks_satisfaction_threshold(
 
 # --- the rating rule's thresholds, passed as parameters ---------------------------
 
+
 def outcome(met: bool, exceeded: bool) -> Outcome:
     return Outcome(target=None, value=None, met=met, exceeded=exceeded)  # type: ignore[arg-type]
 
