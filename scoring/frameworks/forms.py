@@ -279,6 +279,19 @@ def tier_formset(data: Any = None, *, initial: Any = None) -> BaseTierFormSet:
     return cast(BaseTierFormSet, TierFormSet(data, initial=initial))
 
 
+def bounded_upload(upload: UploadedFile) -> UploadedFile:
+    """An uploaded spreadsheet, refused when larger than any workbook read."""
+    if upload.size is not None and upload.size > MAX_WORKBOOK_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s; a workbook of at most %(limit)s is read."),
+            params={
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(MAX_WORKBOOK_BYTES),
+            },
+        )
+    return upload
+
+
 class WorkbookImportForm(forms.Form):
     file = forms.FileField(
         label=_("Workbook (XLSX)"),
@@ -295,16 +308,7 @@ class WorkbookImportForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_WORKBOOK_BYTES:
-            raise ValidationError(
-                _("The file is %(size)s; a workbook of at most %(limit)s is read."),
-                params={
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(MAX_WORKBOOK_BYTES),
-                },
-            )
-        return upload
+        return bounded_upload(self.cleaned_data["file"])
 
 
 class CopyForm(forms.Form):
@@ -328,13 +332,4 @@ class SurveyFiguresImportForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_WORKBOOK_BYTES:
-            raise ValidationError(
-                _("The file is %(size)s; a workbook of at most %(limit)s is read."),
-                params={
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(MAX_WORKBOOK_BYTES),
-                },
-            )
-        return upload
+        return bounded_upload(self.cleaned_data["file"])

@@ -12,8 +12,10 @@ assessed against; anyone else, or any other framework, answers 404."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -279,38 +281,59 @@ def framework_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def _framework_form_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: type[forms.Form],
+    initial: Callable[[Framework], dict[str, Any]],
+    save: Callable[[User, Framework, dict[str, Any]], object],
+    saved: str,
+    title: str,
+) -> HttpResponse:
+    """A form of a framework's own values (its settings, its year's rule
+    settings): for its manager, until its year is published."""
     allowed = _editable(request, pk)
     if allowed is None:
         return redirect("framework_detail", pk=pk)
     user, framework = allowed
     if request.method == "POST":
-        form = FrameworkSettingsForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             try:
-                frameworks.framework_settings_update(
-                    user=user, framework=framework, **form.cleaned_data
-                )
+                save(user, framework, form.cleaned_data)
             except ValidationError as exc:
                 attach(form, exc)
             else:
-                messages.success(request, gettext("Settings saved."))
+                messages.success(request, saved)
                 return redirect("framework_detail", pk=framework.pk)
     else:
-        form = FrameworkSettingsForm(
-            initial={
-                "name": framework.name,
-                "deadline": framework.deadline,
-                "contest_days": framework.contest_days,
-                "reminder_days": framework.reminder_days,
-            }
-        )
+        form = form_class(initial=initial(framework))
     return render(
         request,
         "scoring/framework_form.html",
-        {"form": form, "framework": framework, "title": gettext("Settings")},
+        {"form": form, "framework": framework, "title": title},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    return _framework_form_page(
+        request,
+        pk,
+        form_class=FrameworkSettingsForm,
+        initial=lambda framework: {
+            "name": framework.name,
+            "deadline": framework.deadline,
+            "contest_days": framework.contest_days,
+            "reminder_days": framework.reminder_days,
+        },
+        save=lambda user, framework, data: frameworks.framework_settings_update(
+            user=user, framework=framework, **data
+        ),
+        saved=gettext("Settings saved."),
+        title=gettext("Settings"),
     )
 
 
@@ -318,28 +341,16 @@ def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def framework_thresholds(request: HttpRequest, pk: int) -> HttpResponse:
     """The year's rule settings: editable until the year is published."""
-    allowed = _editable(request, pk)
-    if allowed is None:
-        return redirect("framework_detail", pk=pk)
-    user, framework = allowed
-    if request.method == "POST":
-        form = FrameworkThresholdsForm(request.POST)
-        if form.is_valid():
-            try:
-                frameworks.framework_thresholds_set(
-                    user=user, framework=framework, values=form.cleaned_data
-                )
-            except ValidationError as exc:
-                attach(form, exc)
-            else:
-                messages.success(request, gettext("The year's rule settings saved."))
-                return redirect("framework_detail", pk=framework.pk)
-    else:
-        form = FrameworkThresholdsForm(initial=thresholds.of(framework))
-    return render(
+    return _framework_form_page(
         request,
-        "scoring/framework_form.html",
-        {"form": form, "framework": framework, "title": gettext("Rule settings")},
+        pk,
+        form_class=FrameworkThresholdsForm,
+        initial=thresholds.of,
+        save=lambda user, framework, data: frameworks.framework_thresholds_set(
+            user=user, framework=framework, values=data
+        ),
+        saved=gettext("The year's rule settings saved."),
+        title=gettext("Rule settings"),
     )
 
 
