@@ -203,15 +203,15 @@ class Tree:
     leaves: list[bool]
     leaf_indices: list[int]
     metric_nodes: dict[int, Node]  # index → the metric leaf
-    survey_leaves: dict[int, bool]  # index → a survey leaf
     nodes_by_id: dict[int, Node]
     maximum: Decimal
     tiers: list[tuple[str, Decimal]]
     tier_labels: dict[str, str]
     rules: dict[str, AdjustmentRule]
     has_metrics: bool
-    satisfaction_threshold: Decimal
-    deadline: Any
+    survey_leaves: dict[int, bool] = field(default_factory=dict)  # index → leaf
+    satisfaction_threshold: Decimal = Decimal(85)  # rules.COMMUNES_…_THRESHOLD
+    deadline: Any = None
 
     @classmethod
     def of(cls, framework: Framework) -> Tree:
