@@ -161,6 +161,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.deadline_reminders_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    # The day after a deadline, before the night's computation: the
+    # assessments not submitted are taken for appraisal (issue 17, item 9).
+    "scoring-close-cycles": {
+        "task": "scoring.tasks.cycles_close_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "scoring-provisional-results": {
         "task": "scoring.tasks.provisional_results_task",
         "schedule": crontab(hour=2, minute=0),

@@ -53,6 +53,43 @@ class Framework(models.Model):
     )
     # Days before the deadline on which incomplete units are reminded.
     reminder_days = models.JSONField(_("reminder days"), default=default_reminder_days)
+    # The year's rule settings (issue 17, item 10): today's defaults, edited
+    # on the framework's page until the year is published, copied with it.
+    lateness_threshold = models.PositiveSmallIntegerField(
+        _("late dossiers after a reminder that count as repeated lateness"),
+        default=3,
+        validators=[MinValueValidator(1)],
+    )
+    satisfaction_threshold = models.DecimalField(
+        _("communes' satisfaction above which a district earns its bonus (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(85),
+    )
+    excellent_exceeded_share = models.DecimalField(
+        _("share of targets exceeded for “excellent” (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(50),
+    )
+    completed_met_share = models.DecimalField(
+        _("share of targets met for “completed” (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(50),
+    )
+    excellent_min_tier = models.CharField(
+        _("lowest tier for “excellent”"), max_length=10, default="A"
+    )
+    good_min_tier = models.CharField(
+        _("lowest tier for “good”"), max_length=10, default="B"
+    )
+    completed_min_tier = models.CharField(
+        _("lowest tier for “completed”"), max_length=10, default="C"
+    )
+    # When Home Affairs (or the beat) closed the cycle after the deadline:
+    # the assessments not submitted were taken as they stood (item 9).
+    closed_at = models.DateTimeField(_("cycle closed at"), null=True, blank=True)
     copied_from = models.ForeignKey(
         "self",
         verbose_name=_("copied from"),
@@ -70,7 +107,18 @@ class Framework(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["year", "unit_kind"], name="framework_one_per_year_and_kind"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    satisfaction_threshold__gte=0,
+                    satisfaction_threshold__lte=100,
+                    excellent_exceeded_share__gte=0,
+                    excellent_exceeded_share__lte=100,
+                    completed_met_share__gte=0,
+                    completed_met_share__lte=100,
+                ),
+                name="framework_settings_are_percentages",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,6 +297,18 @@ class Assessment(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # "Quá hạn": not submitted by the deadline, taken as it stood when the
+    # cycle was closed and sent to appraisal (issue 17, item 9).
+    late = models.BooleanField(_("late (quá hạn)"), default=False)
+    closed_at = models.DateTimeField(_("taken for appraisal at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken for appraisal by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -719,6 +779,53 @@ class CriterionRank(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_index_display()} {self.year} {self.code}: {self.rank}"
+
+
+class SurveySource(models.TextChoices):
+    SIPAS = "sipas", _("SIPAS (satisfaction survey)")
+    PORTAL = "portal", _("National public service portal rating")
+
+
+class SurveyFigure(models.Model):
+    """A unit's satisfaction rate of a year from the survey (SIPAS) or the
+    national portal's rating, imported by Home Affairs from a spreadsheet
+    (issue 17, item 12). It feeds the survey leaves and the communes'
+    satisfaction bonus; without one the case records' estimate is used."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="survey_figures"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=SurveySource.choices)
+    rate = models.DecimalField(
+        _("satisfaction rate (%)"), max_digits=5, decimal_places=2
+    )
+    imported_at = models.DateTimeField(_("imported at"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("survey figure")
+        verbose_name_plural = _("survey figures")
+        ordering = ["-year", "unit__path", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "unit", "source"], name="survey_figure_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, rate__lte=100),
+                name="survey_figure_rate_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year} {self.source}: {self.rate}"
 
 
 # --- the computation and its results ---------------------------------------------

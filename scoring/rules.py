@@ -255,6 +255,9 @@ DEFAULT_ADJUSTMENT_RULES = (
         cap=Decimal(1),
         unit_kinds=frozenset({"district"}),
     ),
+    # Issue 17, item 9: the self-assessment not submitted by the deadline and
+    # taken as it stood when Home Affairs closed the cycle.
+    AdjustmentRule("late_submission", Decimal(-1), cap=Decimal(1)),
 )
 COMMUNES_SATISFACTION_THRESHOLD = Decimal(85)  # percent, *default*
 

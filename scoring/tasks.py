@@ -3,11 +3,13 @@
 from dataclasses import asdict
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from cchc_portal.queue import enqueue_on_commit
+from scoring.assessments import closing
 from scoring.assessments.reminders import deadline_reminders_send
-from scoring.models import ComputationRun, RunState
+from scoring.models import ComputationRun, Framework, RunState
 from scoring.results import computation
 
 
@@ -20,6 +22,37 @@ def deadline_reminders_task() -> dict[str, int]:
     now = timezone.now()
     counts = deadline_reminders_send(today=timezone.localdate(now), now=now)
     return asdict(counts)
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60, acks_late=True)
+def cycles_close_task() -> list[int]:
+    """Daily (celery beat), the day after a deadline: hand the closing of
+    every open framework whose deadline has passed to a worker, one task
+    each, through the queue that keeps them while the broker is down.
+    Returns the frameworks queued."""
+    due = closing.frameworks_due(timezone.localdate())
+    with transaction.atomic():
+        for framework_id in due:
+            enqueue_on_commit(cycle_close_task, framework_id)
+    return due
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=25 * 60, acks_late=True)
+def cycle_close_task(framework_id: int) -> dict[str, int]:
+    """Close one framework's cycle (scoring.assessments.closing.cycle_close)
+    as the beat: the assessments not submitted by the deadline are taken for
+    appraisal. Run twice, the second finds nothing left to take."""
+    now = timezone.now()
+    framework = Framework.objects.get(pk=framework_id)
+    today = timezone.localdate(now)
+    if not closing.closable(framework, today):
+        return {"late": 0, "returned": 0, "created": 0}
+    outcome = closing.cycle_close(user=None, framework=framework, now=now, today=today)
+    return {
+        "late": outcome.late,
+        "returned": outcome.returned,
+        "created": outcome.created,
+    }
 
 
 @shared_task(

@@ -115,14 +115,14 @@ def rating_proposal(
     *,
     repeatedly_late: bool,
     has_index: bool = True,
-    excellent_tier: str = "A",
-    good_tier: str = "B",
-    completed_tier: str = "C",
-    exceeded_share: Decimal = Decimal("0.5"),
-    met_share: Decimal = Decimal("0.5"),
+    excellent_exceeded_share: Decimal = Decimal(50),
+    completed_met_share: Decimal = Decimal(50),
+    excellent_min_tier: str = "A",
+    good_min_tier: str = "B",
+    completed_min_tier: str = "C",
 ) -> Rating | None:
-    """DOMAIN.md section 8's *default* rule (the thresholds are parameters,
-    today's values by default, so a year's framework can set its own):
+    """DOMAIN.md section 8's *default* rule (the shares, in percent, and the
+    lowest tiers are the year's framework's settings, with these defaults):
 
     - excellent: every target met, at least half exceeded, and tier A;
     - good: every target met, and tier A or B;
@@ -142,18 +142,18 @@ def rating_proposal(
     met = sum(outcome.met for outcome in outcomes)
     exceeded = sum(outcome.exceeded for outcome in outcomes)
     all_met = met == total
-    half_met = met >= met_share * total
-    half_exceeded = total > 0 and exceeded >= exceeded_share * total
+    half_met = 100 * met >= completed_met_share * total
+    half_exceeded = total > 0 and 100 * exceeded >= excellent_exceeded_share * total
     rank = TIER_ORDER.get(tier, -1) if has_index and tier is not None else None
 
     def tier_at_least(code: str) -> bool:
         return rank is None or rank >= TIER_ORDER[code]
 
-    if all_met and half_exceeded and tier_at_least(excellent_tier):
+    if all_met and half_exceeded and tier_at_least(excellent_min_tier):
         proposed = Rating.EXCELLENT
-    elif all_met and tier_at_least(good_tier):
+    elif all_met and tier_at_least(good_min_tier):
         proposed = Rating.GOOD
-    elif half_met and tier_at_least(completed_tier):
+    elif half_met and tier_at_least(completed_min_tier):
         proposed = Rating.COMPLETED
     else:
         proposed = Rating.NOT_COMPLETED

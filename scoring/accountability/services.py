@@ -45,8 +45,8 @@ from commitments.organisation.models import (
     UnitKind,
 )
 from commitments.organisation.selectors import heads_on
-from procedures.selectors import repeated_lateness
 from scoring.accountability import rules
+from scoring.frameworks import thresholds
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
@@ -317,11 +317,9 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
         .select_related("unit", "rated_by", "head")
     }
     moved: list[tuple[HeadRating, int | None]] = []
-    late = {
-        flagged.unit.pk
-        for flagged in repeated_lateness(year, user=None, as_of=None)
-        if not flagged.officer
-    }
+    # The year's settings of each kind's framework (issue 17, item 10).
+    year_settings = thresholds.by_kind(year)
+    late = thresholds.late_unit_ids(year, year_settings)
     judged = [c for c in commitments if c.met is not None]
     tenures = _tenures([c.unit_id for c in judged], year)
     kept: set[tuple[int, int]] = set()
@@ -334,11 +332,18 @@ def propose_ratings(year: int, commitments: list[Commitment], now: datetime) -> 
         tier = tiers.get(commitment.unit_id)
         indexed = has_index(commitment.unit)
         repeatedly_late = commitment.unit_id in late
+        parameters = thresholds.rating_parameters(
+            year_settings.get(commitment.unit.kind)
+        )
         proposed = rules.rating_proposal(
-            outcomes, tier, repeatedly_late=repeatedly_late, has_index=indexed
+            outcomes,
+            tier,
+            repeatedly_late=repeatedly_late,
+            has_index=indexed,
+            **parameters,
         )
         uncapped = rules.rating_proposal(
-            outcomes, tier, repeatedly_late=False, has_index=indexed
+            outcomes, tier, repeatedly_late=False, has_index=indexed, **parameters
         )
         basis = {
             "targets": len(outcomes),

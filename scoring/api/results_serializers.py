@@ -366,6 +366,14 @@ class ExplanationLineSerializer(serializers.Serializer):
             "from and the rate."
         ),
     )
+    survey = serializers.DictField(
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "Survey leaves fed by an imported survey figure: its source (sipas "
+            "or portal) and rate (%); null where the reviewer's entry counts."
+        ),
+    )
     scoring = serializers.CharField(allow_null=True)
     scoring_params = serializers.DictField(allow_null=True)
     children_sum = _points_or_null(

@@ -147,6 +147,13 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     started = serializers.BooleanField(
         read_only=True, help_text=_("At least one self score has been entered.")
     )
+    late = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "Quá hạn: not submitted by the deadline; Home Affairs took it for "
+            "appraisal as it stood when the cycle closed (closed_at)."
+        ),
+    )
 
     class Meta:
         model = Assessment
@@ -161,6 +168,8 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
             "deadline",
             "extended_until",
             "submitted_at",
+            "late",
+            "closed_at",
             "approved_at",
             "contest_until",
             "updated_at",

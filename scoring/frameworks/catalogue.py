@@ -21,6 +21,8 @@ DEFAULT_TITLES = {
     "cơ quan, đơn vị phụ trách tăng so với năm trước (mỗi tiêu chí)",
     "communes_satisfaction_above_85": "Mức độ hài lòng của các xã, phường, thị "
     "trấn trên địa bàn đạt trên 85%",
+    "late_submission": "Không hoàn thành tự đánh giá, chấm điểm đúng thời hạn "
+    "(quá hạn, Sở Nội vụ khóa kỳ đánh giá)",
 }
 
 
@@ -36,8 +38,14 @@ def defaults_create(framework: Framework) -> list[AdjustmentRule]:
             cap=rule.cap,
             position=position,
         )
-        for position, rule in enumerate(rules.DEFAULT_ADJUSTMENT_RULES, start=1)
-        if rule.applies_to(framework.unit_kind)
+        for position, rule in enumerate(
+            (
+                r
+                for r in rules.DEFAULT_ADJUSTMENT_RULES
+                if r.applies_to(framework.unit_kind)
+            ),
+            start=1,
+        )
     )
 
 

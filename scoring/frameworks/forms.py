@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from commitments.organisation.models import OfficeFunction, Unit, UnitKind
 from procedures.figures import Rate
 from scoring.frameworks import services as frameworks
+from scoring.frameworks import thresholds
 from scoring.frameworks.services import NodeData, TierData
 from scoring.models import Method, Node, ScoringFunction
 
@@ -74,6 +75,44 @@ class FrameworkSettingsForm(forms.Form):
         required=False,
         help_text=_("For example 7; 2: a reminder a week before and two days before."),
     )
+
+
+def _percent_field(label: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        max_digits=5,
+        decimal_places=2,
+    )
+
+
+def _tier_field(label: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[(code, code) for code in thresholds.TIER_CODES]
+    )
+
+
+class FrameworkThresholdsForm(forms.Form):
+    """The year's rule settings (issue 17, item 10)."""
+
+    lateness_threshold = forms.IntegerField(
+        label=_("Repeated lateness: late dossiers in the year after a reminder"),
+        min_value=1,
+        max_value=1000,
+    )
+    satisfaction_threshold = _percent_field(
+        _("District bonus: communes' mean satisfaction above (%)")
+    )
+    excellent_exceeded_share = _percent_field(
+        _("“Completed excellently”: share of targets exceeded, at least (%)")
+    )
+    excellent_min_tier = _tier_field(_("“Completed excellently”: lowest tier"))
+    good_min_tier = _tier_field(_("“Completed well”: lowest tier"))
+    completed_met_share = _percent_field(
+        _("“Completed”: share of targets met, at least (%)")
+    )
+    completed_min_tier = _tier_field(_("“Completed”: lowest tier"))
 
 
 class FrameworkCreateForm(FrameworkSettingsForm):
@@ -251,6 +290,19 @@ def tier_formset(data: Any = None, *, initial: Any = None) -> BaseTierFormSet:
     return cast(BaseTierFormSet, TierFormSet(data, initial=initial))
 
 
+def bounded_upload(upload: UploadedFile) -> UploadedFile:
+    """An uploaded spreadsheet, refused when larger than any workbook read."""
+    if upload.size is not None and upload.size > MAX_WORKBOOK_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s; a workbook of at most %(limit)s is read."),
+            params={
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(MAX_WORKBOOK_BYTES),
+            },
+        )
+    return upload
+
+
 class WorkbookImportForm(forms.Form):
     file = forms.FileField(
         label=_("Workbook (XLSX)"),
@@ -267,16 +319,7 @@ class WorkbookImportForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_WORKBOOK_BYTES:
-            raise ValidationError(
-                _("The file is %(size)s; a workbook of at most %(limit)s is read."),
-                params={
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(MAX_WORKBOOK_BYTES),
-                },
-            )
-        return upload
+        return bounded_upload(self.cleaned_data["file"])
 
 
 class CopyForm(forms.Form):
@@ -285,3 +328,19 @@ class CopyForm(forms.Form):
         min_value=frameworks.FIRST_YEAR,
         max_value=frameworks.LAST_YEAR,
     )
+
+
+class SurveyFiguresImportForm(forms.Form):
+    """A year's survey figures (issue 17, item 12): CSV or XLSX."""
+
+    year = forms.IntegerField(
+        label=_("Year"), min_value=frameworks.FIRST_YEAR, max_value=frameworks.LAST_YEAR
+    )
+    file = forms.FileField(
+        label=_("Spreadsheet (CSV or XLSX)"),
+        validators=[FileExtensionValidator(["csv", "xlsx"])],
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        return bounded_upload(self.cleaned_data["file"])

@@ -45,7 +45,7 @@ from commitments.organisation.models import Unit, UnitKind
 from procedures.figures import Rate
 from scoring import access, rules
 from scoring.assessments import services
-from scoring.frameworks import catalogue
+from scoring.frameworks import catalogue, thresholds
 from scoring.models import (
     Assessment,
     Framework,
@@ -811,6 +811,12 @@ def _check_not_taken(year: int, unit_kind: str, *, exclude: int | None = None) -
         )
 
 
+def default_deadline(year: int) -> date:
+    """Seed 004 (Cần Thơ): the self-assessment is due by 7 January of the
+    year after the year assessed."""
+    return date(year + 1, 1, 7)
+
+
 @transaction.atomic
 def framework_create(
     *,
@@ -822,7 +828,11 @@ def framework_create(
     contest_days: int = 10,
     reminder_days: Sequence[int] = (7, 2),
 ) -> Framework:
-    """An empty draft framework with the national tiers."""
+    """An empty draft framework with the national tiers. Without a deadline,
+    7 January of the next year (seed 004: "chậm nhất là ngày 7/1 của năm
+    sau liền kề năm đánh giá")."""
+    if deadline is None and FIRST_YEAR <= year <= LAST_YEAR:
+        deadline = default_deadline(year)
     if unit_kind in UnitKind.values and FIRST_YEAR <= year <= LAST_YEAR:
         _check_manager(user, year=year, unit_kind=unit_kind)
     elif not access.is_reviewer(user):
@@ -873,6 +883,23 @@ def framework_settings_update(
     locked.contest_days = contest_days
     locked.reminder_days = sorted(set(reminder_days), reverse=True)
     locked.save(update_fields=["name", "deadline", "contest_days", "reminder_days"])
+    return locked
+
+
+@transaction.atomic
+def framework_thresholds_set(
+    *, user: AnyUser, framework: Framework, values: Mapping[str, Any]
+) -> Framework:
+    """The year's rule settings (scoring.frameworks.thresholds): the
+    repeated-lateness threshold, the communes' satisfaction threshold, the
+    rating rule's shares and lowest tiers. By whoever manages the framework,
+    until its year is published (then refused, as every change of it)."""
+    locked = _locked(framework, user)
+    given = {name: values[name] for name in thresholds.FIELDS}
+    _raise_field_errors(thresholds.errors(given))
+    for name, value in given.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(thresholds.FIELDS))
     return locked
 
 
@@ -1214,6 +1241,7 @@ def framework_copy(*, user: AnyUser, source: Framework, year: int) -> Framework:
         contest_days=source.contest_days,
         reminder_days=list(source.reminder_days),
         copied_from=source,
+        **thresholds.of(source),
     )
     _tiers_create(
         framework,

@@ -7,6 +7,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("frameworks/new/", views.framework_new, name="framework_new"),
     path("frameworks/import/", views.framework_import, name="framework_import"),
     path(
+        "frameworks/survey-figures/",
+        views.survey_figures,
+        name="survey_figures",
+    ),
+    path(
         "frameworks/template.xlsx",
         views.framework_template,
         name="framework_template",
@@ -23,6 +28,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="framework_settings",
     ),
     path("frameworks/<int:pk>/tiers/", views.framework_tiers, name="framework_tiers"),
+    path(
+        "frameworks/<int:pk>/thresholds/",
+        views.framework_thresholds,
+        name="framework_thresholds",
+    ),
+    path("frameworks/<int:pk>/close/", views.framework_close, name="framework_close"),
     path("frameworks/<int:pk>/copy/", views.framework_copy, name="framework_copy"),
     path("frameworks/<int:pk>/open/", views.framework_open, name="framework_open"),
     path(

@@ -11,8 +11,11 @@ assessed against; anyone else, or any other framework, answers 404."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,13 +30,16 @@ from cchc_portal.forms import attach
 from commitments.organisation.models import UnitKind
 from procedures.figures import Rate
 from scoring import access
+from scoring.assessments import closing
 from scoring.frameworks import services as frameworks
-from scoring.frameworks import workbook
+from scoring.frameworks import survey, thresholds, workbook
 from scoring.frameworks.forms import (
     CopyForm,
     FrameworkCreateForm,
     FrameworkSettingsForm,
+    FrameworkThresholdsForm,
     NodeForm,
+    SurveyFiguresImportForm,
     WorkbookImportForm,
     tier_formset,
 )
@@ -44,6 +50,7 @@ from scoring.models import (
     Node,
     NodeLevel,
     ScoringFunction,
+    SurveyFigure,
 )
 
 if TYPE_CHECKING:
@@ -154,6 +161,7 @@ def framework_new(request: HttpRequest) -> HttpResponse:
         form = FrameworkCreateForm(
             initial={
                 "year": year,
+                "deadline": frameworks.default_deadline(year),
                 "contest_days": 10,
                 "reminder_days": [7, 2],
                 "name": gettext("Administrative reform index %(year)s")
@@ -188,6 +196,8 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assessment_count": framework.assessments.count(),
             "copy_form": CopyForm(initial={"year": framework.year + 1}),
             "states": FrameworkState,
+            "closable": manage and closing.closable(framework, timezone.localdate()),
+            "late_count": framework.assessments.filter(late=True).count(),
         },
     )
 
@@ -271,39 +281,117 @@ def framework_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def _framework_form_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: type[forms.Form],
+    initial: Callable[[Framework], dict[str, Any]],
+    save: Callable[[User, Framework, dict[str, Any]], object],
+    saved: str,
+    title: str,
+) -> HttpResponse:
+    """A form of a framework's own values (its settings, its year's rule
+    settings): for its manager, until its year is published."""
     allowed = _editable(request, pk)
     if allowed is None:
         return redirect("framework_detail", pk=pk)
     user, framework = allowed
     if request.method == "POST":
-        form = FrameworkSettingsForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             try:
-                frameworks.framework_settings_update(
-                    user=user, framework=framework, **form.cleaned_data
-                )
+                save(user, framework, form.cleaned_data)
             except ValidationError as exc:
                 attach(form, exc)
             else:
-                messages.success(request, gettext("Settings saved."))
+                messages.success(request, saved)
                 return redirect("framework_detail", pk=framework.pk)
     else:
-        form = FrameworkSettingsForm(
-            initial={
-                "name": framework.name,
-                "deadline": framework.deadline,
-                "contest_days": framework.contest_days,
-                "reminder_days": framework.reminder_days,
-            }
-        )
+        form = form_class(initial=initial(framework))
     return render(
         request,
         "scoring/framework_form.html",
-        {"form": form, "framework": framework, "title": gettext("Settings")},
+        {"form": form, "framework": framework, "title": title},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def framework_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    return _framework_form_page(
+        request,
+        pk,
+        form_class=FrameworkSettingsForm,
+        initial=lambda framework: {
+            "name": framework.name,
+            "deadline": framework.deadline,
+            "contest_days": framework.contest_days,
+            "reminder_days": framework.reminder_days,
+        },
+        save=lambda user, framework, data: frameworks.framework_settings_update(
+            user=user, framework=framework, **data
+        ),
+        saved=gettext("Settings saved."),
+        title=gettext("Settings"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def framework_thresholds(request: HttpRequest, pk: int) -> HttpResponse:
+    """The year's rule settings: editable until the year is published."""
+    return _framework_form_page(
+        request,
+        pk,
+        form_class=FrameworkThresholdsForm,
+        initial=thresholds.of,
+        save=lambda user, framework, data: frameworks.framework_thresholds_set(
+            user=user, framework=framework, values=data
+        ),
+        saved=gettext("The year's rule settings saved."),
+        title=gettext("Rule settings"),
+    )
+
+
+@login_required
+@require_POST
+def framework_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close the cycle after the deadline: every assessment not submitted is
+    taken for appraisal as it stands (scoring.assessments.closing)."""
+    user, framework = _managed(request, pk)
+    now = timezone.now()
+    try:
+        outcome = closing.cycle_close(
+            user=user, framework=framework, now=now, today=timezone.localdate(now)
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            gettext(
+                "Cycle closed: %(late)s assessments not submitted were taken for "
+                "appraisal as late (quá hạn), %(returned)s returned ones taken "
+                "back, %(created)s created empty for units that never started."
+            )
+            % {
+                "late": outcome.late,
+                "returned": outcome.returned,
+                "created": outcome.created,
+            },
+        )
+        if outcome.waiting:
+            messages.warning(
+                request,
+                gettext(
+                    "Left open while their extension runs: %(units)s. They are "
+                    "taken the day after it ends."
+                )
+                % {"units": ", ".join(outcome.waiting)},
+            )
+    return redirect("framework_detail", pk=framework.pk)
 
 
 @login_required
@@ -513,3 +601,62 @@ def framework_open(request: HttpRequest, pk: int) -> HttpResponse:
             % {"count": created},
         )
     return redirect("framework_detail", pk=framework.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_figures(request: HttpRequest) -> HttpResponse:
+    """A year's survey figures: the import (all or nothing) and what is
+    stored. For reviewers; the service checks who manages each unit's kind."""
+    user = _manager(request)
+    status = 200
+    year = timezone.localdate().year - 1
+    if request.method == "POST":
+        form = SurveyFiguresImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            year = form.cleaned_data["year"]
+            upload = form.cleaned_data["file"]
+            try:
+                imported = survey.survey_figures_import(
+                    user=user,
+                    year=year,
+                    stream=upload,
+                    file_name=upload.name or "",
+                    now=timezone.now(),
+                )
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+                status = 422
+            else:
+                messages.success(
+                    request,
+                    gettext(
+                        "Survey figures of %(year)s imported: %(created)s new, "
+                        "%(replaced)s replaced."
+                    )
+                    % {
+                        "year": year,
+                        "created": imported.created,
+                        "replaced": imported.replaced,
+                    },
+                )
+                return redirect(f"{reverse('survey_figures')}?year={year}")
+    else:
+        with contextlib.suppress(ValueError):
+            year = int(request.GET.get("year", year))
+        form = SurveyFiguresImportForm(initial={"year": year})
+    figures = (
+        SurveyFigure.objects.filter(year=year)
+        .select_related("unit", "imported_by")
+        .order_by("unit__path", "source")
+    )
+    return render(
+        request,
+        "scoring/survey_figures.html",
+        {"form": form, "year": year, "figures": figures},
+        status=status,
+    )

@@ -57,6 +57,8 @@ from scoring.models import (
     RunError,
     RunState,
     Score,
+    SurveyFigure,
+    SurveySource,
     run_error_text,
 )
 
@@ -68,6 +70,10 @@ ZERO = Decimal("0.00")
 
 CRITERION_RANK_RULE = "criterion_rank_improved"
 SATISFACTION_RULE = "communes_satisfaction_above_85"
+LATE_RULE = "late_submission"
+# A unit's imported survey figures, the one that feeds its survey leaves and
+# its satisfaction first (issue 17, item 12).
+SURVEY_PREFERENCE = (SurveySource.SIPAS, SurveySource.PORTAL)
 
 
 class ComputationError(Exception):
@@ -176,6 +182,11 @@ def framework_parameters(
             }
             for r in rule_rows
         ],
+        # The year's settings the results were computed with (item 10).
+        "settings": {
+            "satisfaction_threshold": text(framework.satisfaction_threshold),
+            "deadline": framework.deadline.isoformat() if framework.deadline else None,
+        },
     }
 
 
@@ -198,6 +209,9 @@ class Tree:
     tier_labels: dict[str, str]
     rules: dict[str, AdjustmentRule]
     has_metrics: bool
+    survey_leaves: dict[int, bool] = field(default_factory=dict)  # index → leaf
+    satisfaction_threshold: Decimal = Decimal(85)  # rules.COMMUNES_…_THRESHOLD
+    deadline: Any = None
 
     @classmethod
     def of(cls, framework: Framework) -> Tree:
@@ -224,12 +238,19 @@ class Tree:
                 for i, node in enumerate(nodes)
                 if node.method == Method.METRIC and node.pk not in has_children
             },
+            survey_leaves={
+                i: True
+                for i, node in enumerate(nodes)
+                if node.method == Method.SURVEY and node.pk not in has_children
+            },
             nodes_by_id={node.pk: node for node in nodes},
             maximum=Decimal(params["maximum"]),
             tiers=[(t.code, t.min_index) for t in framework.tiers.all()],
             tier_labels={t.code: t.label for t in framework.tiers.all()},
             rules={rule.code: rule for rule in rule_rows},
             has_metrics=any(node.method == Method.METRIC for node in nodes),
+            satisfaction_threshold=framework.satisfaction_threshold,
+            deadline=framework.deadline,
         )
 
     def totals(self, leaf_points: Sequence[int]) -> list[int]:
@@ -383,12 +404,15 @@ def unit_row(
     scores: Sequence[tuple[int, str | None, str | None, str]],
     counts: Counts | None,
     adjustments: Sequence[Adjustment],
+    survey: tuple[str, Decimal] | None = None,
 ) -> Row:
     """One unit: its leaves (appraised and survey points as the reviewer
     set them; metric leaves from the year's dossier figures), the capped
     totals, the approved adjustments within their caps, the index.
     ``scores`` holds (node id, self score, appraised score, reason), the
-    scores as the database writes them as text."""
+    scores as the database writes them as text. ``survey`` is the unit's
+    imported survey figure (source, rate %): its survey leaves then earn
+    that share of their maximum; without one, what the reviewer entered."""
     points = [0] * len(tree.codes)
     leaves: dict[str, dict[str, Any]] = {}
     rates = rates_of(counts) if counts is not None and tree.has_metrics else None
@@ -400,6 +424,10 @@ def unit_row(
         if metric is not None:
             got_points, entry["m"] = metric_leaf(metric, counts, rates, tree.maxima[i])
             got = int(got_points * 100)
+        elif survey is not None and tree.survey_leaves.get(i):
+            source, rate = survey
+            got = int(rules.points(tree.maxima[i] * rate / 100) * 100)
+            entry["sv"] = {"source": source, "rate": text(rate)}
         else:
             self_score, appraised, reason = by_node.get(tree.node_ids[i], nothing)
             got = 0
@@ -518,11 +546,31 @@ def criterion_rank_proposals(
     return found
 
 
+def survey_figures(year: int) -> dict[int, tuple[str, Decimal]]:
+    """Each unit's imported survey figure of the year, by SURVEY_PREFERENCE:
+    (source, rate %)."""
+    found: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for unit_id, source, rate in SurveyFigure.objects.filter(year=year).values_list(
+        "unit_id", "source", "rate"
+    ):
+        found[unit_id][source] = rate
+    return {
+        unit_id: next((s, by[s]) for s in SURVEY_PREFERENCE if s in by)
+        for unit_id, by in found.items()
+    }
+
+
 def satisfaction_proposals(
-    year: int, trees: Mapping[int, Tree], units: Mapping[int, dict[str, Any]]
+    year: int,
+    trees: Mapping[int, Tree],
+    units: Mapping[int, dict[str, Any]],
+    figures: Mapping[int, tuple[str, Decimal]] | None = None,
 ) -> list[Proposal]:
     """A district whose communes' mean satisfaction rate of the year is
-    above the threshold (85% by default)."""
+    above its framework's threshold (85% by default). A commune's rate is its
+    imported survey figure (``figures``), else the case records' estimate;
+    the reason says how many of each were used."""
+    figures = figures or {}
     found: list[Proposal] = []
     districts = {
         unit_id: unit
@@ -540,24 +588,32 @@ def satisfaction_proposals(
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
         .values_list("id", "path")
     )
-    rates: dict[str, list[Decimal | None]] = defaultdict(list)
-    for unit_id, counts in procedure_selectors.year_counts(year, communes).items():
-        rates[communes[unit_id]].append(rates_of(counts).satisfaction_rate)
+    # (rate, from the survey?) per commune path.
+    rates: dict[str, list[tuple[Decimal | None, bool]]] = defaultdict(list)
+    counted = procedure_selectors.year_counts(year, communes)
+    for unit_id, path in communes.items():
+        if unit_id in figures:
+            rates[path].append((figures[unit_id][1], True))
+        elif unit_id in counted:
+            rates[path].append((rates_of(counted[unit_id]).satisfaction_rate, False))
     for unit_id, unit in sorted(districts.items()):
         mine = [
-            rate
+            value
             for path, values in rates.items()
             if path.startswith(unit["unit__path"])
-            for rate in values
+            for value in values
         ]
-        if rules.communes_satisfaction_bonus(mine):
-            known = [r for r in mine if r is not None]
-            mean = rules.points(sum(known, ZERO) / len(known))
+        tree = trees[unit["framework_id"]]
+        threshold = tree.satisfaction_threshold
+        if rules.communes_satisfaction_bonus([r for r, _s in mine], threshold):
+            known = [(r, survey) for r, survey in mine if r is not None]
+            mean = rules.points(sum((r for r, _s in known), ZERO) / len(known))
+            surveyed = sum(1 for _r, survey in known if survey)
             found.append(
                 Proposal(
                     unit["framework_id"],
                     unit_id,
-                    trees[unit["framework_id"]].rules[SATISFACTION_RULE],
+                    tree.rules[SATISFACTION_RULE],
                     1,
                     _(
                         "The mean satisfaction rate of the district's %(count)d "
@@ -567,10 +623,49 @@ def satisfaction_proposals(
                         "count": len(known),
                         "year": year,
                         "rate": mean,
-                        "threshold": rules.COMMUNES_SATISFACTION_THRESHOLD,
-                    },
+                        "threshold": f"{threshold.normalize():f}",
+                    }
+                    + " "
+                    + _(
+                        "Rates from the imported survey figures: %(surveyed)d; "
+                        "estimated from the case records: %(estimated)d."
+                    )
+                    % {"surveyed": surveyed, "estimated": len(known) - surveyed},
                 )
             )
+    return found
+
+
+def late_proposals(
+    trees: Mapping[int, Tree], units: Mapping[int, dict[str, Any]]
+) -> list[Proposal]:
+    """A unit whose self-assessment was not submitted by the deadline and
+    was taken for appraisal as it stood when the cycle closed ("quá hạn"),
+    where its framework's catalogue deducts for it (issue 17, item 9)."""
+    found = []
+    for unit_id, unit in sorted(units.items()):
+        tree = trees[unit["framework_id"]]
+        rule = tree.rules.get(LATE_RULE)
+        if not unit["late"] or rule is None:
+            continue
+        found.append(
+            Proposal(
+                unit["framework_id"],
+                unit_id,
+                rule,
+                1,
+                _(
+                    "The self-assessment was not submitted by the deadline "
+                    "(%(deadline)s): Home Affairs took it for appraisal as it "
+                    "stood when the cycle closed."
+                )
+                % {
+                    "deadline": tree.deadline.strftime("%d/%m/%Y")
+                    if tree.deadline
+                    else "—"
+                },
+            )
+        )
     return found
 
 
@@ -671,14 +766,18 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
             "unit__code",
             "unit__path",
             "unit__ranking_group_id",
+            "late",
         )
     )
     units: dict[int, dict[str, Any]] = {
         row["unit_id"]: dict(row) for row in assessments
     }
-    calculation.proposals = criterion_rank_proposals(
-        year, trees, units
-    ) + satisfaction_proposals(year, trees, units)
+    figures = survey_figures(year)
+    calculation.proposals = (
+        criterion_rank_proposals(year, trees, units)
+        + satisfaction_proposals(year, trees, units, figures)
+        + late_proposals(trees, units)
+    )
     # Only approved records count (and show in the detail); proposals wait
     # on the adjustments page for a reviewer.
     adjustments: dict[tuple[int, int], list[Adjustment]] = defaultdict(list)
@@ -736,6 +835,7 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
                     adjustments=adjustments.get(
                         (assessment["framework_id"], assessment["unit_id"]), []
                     ),
+                    survey=figures.get(assessment["unit_id"]),
                 )
             )
         done += len(batch)

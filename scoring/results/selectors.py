@@ -159,6 +159,8 @@ class Line:
     appraised: Decimal | None = None
     reason: str = ""
     metric: dict[str, Any] | None = None
+    # A survey leaf fed by an imported figure: {"source", "rate"}.
+    survey: dict[str, Any] | None = None
     scoring: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     children: list[str] = field(default_factory=list)
@@ -184,6 +186,7 @@ class Line:
             "appraised_score": _str(self.appraised),
             "appraisal_reason": self.reason,
             "metric": self.metric,
+            "survey": self.survey,
             "scoring": self.scoring or None,
             "scoring_params": self.params or None,
             "children_sum": _str(self.children_sum),
@@ -333,6 +336,7 @@ def explain(
             line.appraised = _dec(entry.get("a"))
             line.reason = entry.get("r", "")
             line.metric = entry.get("m")
+            line.survey = entry.get("sv")
             line.scoring = node["scoring"]
             line.params = node["params"]
         lines.append(line)

@@ -79,6 +79,7 @@ from scoring.models import (
     Notice,
     Publication,
     Score,
+    SurveyFigure,
     Tier,
 )
 from scoring.results import computation
@@ -1307,6 +1308,50 @@ PAGES: list[Write] = [
         PROVINCE,
         probe=lambda t: _row(t.world.draft),
         params=lambda t: {"pk": t.world.draft.pk},
+    ),
+    ProvinceWrite(
+        "set a framework's rule settings",
+        "frameworks/<int:pk>/thresholds/",
+        PROVINCE,
+        probe=lambda t: _row(t.world.draft),
+        params=lambda t: {"pk": t.world.draft.pk},
+        data=lambda t: {
+            "lateness_threshold": "4",
+            "satisfaction_threshold": "80",
+            "excellent_exceeded_share": "60",
+            "completed_met_share": "50",
+            "excellent_min_tier": "A",
+            "good_min_tier": "B",
+            "completed_min_tier": "C",
+        },
+    ),
+    ProvinceWrite(
+        "close a framework's cycle after its deadline",
+        "frameworks/<int:pk>/close/",
+        PROVINCE,
+        probe=lambda t: list(
+            Assessment.objects.filter(framework=t.world.framework)
+            .order_by("pk")
+            .values_list("state", "late")
+        ),
+        params=lambda t: {"pk": t.world.framework.pk},
+        prepare=lambda t: Framework.objects.filter(pk=t.world.framework.pk).update(
+            deadline=_today() - timedelta(days=1)
+        ),
+    ),
+    ProvinceWrite(
+        "import a year's survey figures",
+        "frameworks/survey-figures/",
+        PROVINCE,
+        probe=lambda t: list(SurveyFigure.objects.values_list("unit_id", "rate")),
+        data=lambda t: {
+            "year": str(FRAMEWORK_YEAR),
+            "file": SimpleUploadedFile(
+                "so-lieu.csv",
+                f"unit_code,source,rate\n{t.world.a.unit.code},sipas,90\n".encode(),
+                content_type="text/csv",
+            ),
+        },
     ),
     ProvinceWrite(
         "add a rule to a framework's catalogue",

@@ -177,11 +177,13 @@ def test_the_thresholds_are_parameters_with_todays_values():
         Rating.EXCELLENT
     )
     stricter = rating_proposal(
-        three_of_six, "A", repeatedly_late=False, exceeded_share=D("0.75")
+        three_of_six, "A", repeatedly_late=False, excellent_exceeded_share=D(75)
     )
     assert stricter == Rating.GOOD
     assert (
-        rating_proposal(outcomes(6, 0, 6), "B", repeatedly_late=False, good_tier="A")
+        rating_proposal(
+            outcomes(6, 0, 6), "B", repeatedly_late=False, good_min_tier="A"
+        )
         == Rating.COMPLETED
     )
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from commitments.models import Commitment
 from scoring.accountability import services as accountability
+from scoring.frameworks import thresholds
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
@@ -165,13 +166,13 @@ def test_ratings_are_proposed_from_targets_tier_and_the_lateness_cap(
 
     class Flag:
         def __init__(self, unit):
-            self.unit, self.officer = unit, ""
+            self.unit, self.officer, self.late_count = unit, "", 3
 
     # Commune B was reminded in 2024 and late again in 2025 (seed 003).
     monkeypatch.setattr(
-        accountability,
+        thresholds,
         "repeated_lateness",
-        lambda year, user, as_of: [Flag(org.commune_b)],
+        lambda year, user, as_of, threshold: [Flag(org.commune_b)],
     )
     monkeypatch.setattr(
         accountability,
