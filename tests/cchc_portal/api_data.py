@@ -248,6 +248,11 @@ def seed(org, reviewer):
     published = publication.publish(
         user=reviewer, year=RESULTS_YEAR, run_id=run.pk, now=timezone.now()
     )
+    # The computation withdraws an undecided proposal for a head it does not
+    # rate (this year's commitment is not the results year's): the ratings
+    # the endpoints are tried on are put back as they were made.
+    for data in (a, b):
+        data.rating.save()
     # Open again for self scores: published results are a snapshot.
     Framework.objects.filter(pk=framework.pk).update(
         state=FrameworkState.OPEN, deadline=timezone.localdate() + timedelta(days=10)

@@ -492,7 +492,8 @@ def test_a_manager_reads_the_catalogue_from_the_framework_page(client, year, rev
     url = reverse("adjustment_rules", args=[year.pk])
     assert f'href="{url}"' in framework_page
     page = html(client.get(url))
-    assert page.count('data-testid="rule-row"') == 4  # the communes' defaults
+    # The communes' defaults (with the late submission, issue 17 item 9).
+    assert page.count('data-testid="rule-row"') == 5
     assert 'data-code="harassment_complaint"' in page
     assert 'data-testid="rule-add-form"' in page
 

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from commitments.organisation.models import UnitKind
@@ -38,6 +39,14 @@ def csv(text: str) -> io.BytesIO:
 
 def load(user, text: str, year: int = 2025):
     return survey.survey_figures_import(user=user, year=year, stream=csv(text), now=NOW)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are read in English here (the Vietnamese catalogue has
+    them too: tests/cchc_portal/test_translations.py)."""
+    with translation.override("en"):
+        yield
 
 
 def test_figures_are_stored_per_year_unit_and_source(year, org, reviewer):

@@ -2,8 +2,8 @@
 "tính đến" when it was judged, and the range form counts a range of months
 as one period, each dossier once.
 
-Driven like tests/browser (the system Chromium through Playwright, against
-the live server); its browser and page fixtures are used from there."""
+Driven like the other browser tests (the system Chromium through Playwright,
+against the live server), with their browser and page fixtures."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from procedures import metrics
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    SCREENSHOT_DIR,
-    browser,
-    page,
-)
+from tests.browser.conftest import SCREENSHOT_DIR
 from tests.conftest import PASSWORD
 from tests.procedures.figure_data import dossiers, local
 
@@ -24,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_figures_page_says_as_of_when_and_counts_a_range(
-    page: Page,  # noqa: F811
+    page: Page,
     live_server: LiveServer,
     transactional_db: None,
     org,
