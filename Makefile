@@ -88,9 +88,15 @@ ifeq ($(shell command -v soffice),)
 endif
 
 # One pytest worker per core (pytest-xdist); PYTEST_JOBS=0 runs in one process.
+# Bytecode is written even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE): otherwise every worker compiles the portal and
+# rewrites every test module again, run after run.
 PYTEST_JOBS ?= auto
 test: install-dev chromium libreoffice
-	CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" $(BIN)/pytest -n $(PYTEST_JOBS) \
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q -j 0 \
+	  cchc_portal commitments procedures scoring demo
+	PYTHONDONTWRITEBYTECODE= CHROMIUM="$(or $(CHROMIUM),/usr/bin/chromium)" \
+	  $(BIN)/pytest -n $(PYTEST_JOBS) \
 	  --dist worksteal $(PYTEST_ARGS); \
 	status=$$?; [ $$status -eq 5 ] && echo "pytest collected no tests" >&2; exit $$status
 

@@ -14,18 +14,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
 from django.test import override_settings
 from django.utils.translation.reloader import translation_file_changed
 
 from commitments.organisation.models import Role, Unit, UnitKind
 from tests.demo_copies import DemoCopies
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
+from tests.migrated import Migrated, migrated_template
 
 PASSWORD = "correct-horse-42"
 
@@ -210,8 +213,45 @@ def _worker_redis_db(location: object) -> object:
 
 
 @pytest.fixture(scope="session")
-def _demo_copies() -> DemoCopies:
-    return DemoCopies()
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder the session's pytest-xdist workers share (each worker's own
+    temporary folder sits inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base
+
+
+@pytest.fixture(scope="session")
+def migrated(shared_folder: Path) -> Migrated:
+    """The session's database with every migration applied (tests/migrated.py)."""
+    return migrated_template(shared_folder / "migrated")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> None:
+    """Django creates each test database from the models (a second), not by
+    migrating (fifteen); django_db_setup then puts the migrated template in."""
+    for alias in connections:
+        connections[alias].settings_dict["TEST"]["MIGRATE"] = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: Any, migrated: Migrated
+) -> None:
+    """pytest-django's test database, then the migrated template's content
+    in it: exactly what `migrate` would have left."""
+    with django_db_blocker.unblock():
+        migrated.copy_into_test_database()
+
+
+@pytest.fixture(scope="session")
+def _demo_copies(shared_folder: Path) -> DemoCopies:
+    """The session's demo copies, shared by its pytest-xdist workers."""
+    return DemoCopies(shared=shared_folder / "demo-copies")
 
 
 @pytest.fixture

@@ -13,6 +13,16 @@ already kept starts from that copy and runs only the steps after it, as
 seed_demo does: each step in its own transaction, in order, after the ones
 before it.
 
+The copies are shared by the session's pytest-xdist workers: each one kept
+is also pickled into a folder of the session's, and a worker that needs one
+another worker kept loads it from there. Seeding holds a lock on that folder,
+so a worker that needs a copy another is seeding waits for it rather than
+seeding the same again; the whole run seeds each list of steps once.
+
+Seeding inside a test's transaction runs each step's on-commit callbacks
+when the step ends (as its commit would), so the copy is the same whether a
+test or a transactional (browser) test made it.
+
 Where the rows live between tests: SQLite's rows as Python tuples, written
 back with executemany; PostgreSQL's tables in COPY's text format, written back
 with COPY FROM after a TRUNCATE (both transactional there, and TRUNCATE is
@@ -25,8 +35,13 @@ first (the rows present when it is called are replaced)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import io
 import os
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +52,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
 DONE = "Demo data ready.\n"
 
@@ -53,11 +68,15 @@ class DemoCopy:
 
 
 class DemoCopies:
-    """The copies kept for the session, one per list of steps (and database,
-    and demo size)."""
+    """The copies kept for the session, one per list of steps (and database
+    vendor, and demo size); `shared` is the folder the session's workers
+    share them in (None: this process only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
         self._copies: dict[tuple[Any, ...], DemoCopy] = {}
+        self._shared = shared
+        if shared is not None:
+            shared.mkdir(parents=True, exist_ok=True)
 
     def seed(self) -> str:
         """The demo of settings.DEMO_STEPS in the test's database, as
@@ -67,46 +86,104 @@ class DemoCopies:
             call_command("seed_demo", stdout=out)
             return out.getvalue()
         steps = tuple(settings.DEMO_STEPS)
-        kept = self._copies.get(self._key(steps))
-        if kept is not None:
-            _load(kept)
-            return kept.output
+        kept = self._kept(steps)
+        if kept is None:
+            with self._seeding():
+                # Another worker may have kept it while this one waited.
+                kept = self._kept(steps)
+                if kept is None:
+                    # Seeded here: the database holds it already.
+                    return self._seed(steps).output
+        _load(kept)
+        return kept.output
+
+    def _seed(self, steps: tuple[str, ...]) -> DemoCopy:
         start = self._longest_kept_prefix(steps)
         output, files = "", {}
         if start:
-            earlier = self._copies[self._key(steps[:start])]
-            _load(earlier)
+            earlier = self._kept(steps[:start])
+            assert earlier is not None
             assert earlier.output.endswith(DONE), earlier.output
+            _load(earlier)
             output, files = earlier.output.removesuffix(DONE), dict(earlier.files)
         # Step by step, each kept: a later test asking for fewer steps (the
         # demo tests ask for 2, 4, 5, 6 or 7 of them, in any order) loads
         # its copy instead of seeding again.
+        copy = None
         for end in range(start + 1, len(steps) + 1):
             before = _media_files()
             out = io.StringIO()
-            with override_settings(DEMO_STEPS=[steps[end - 1]]):
+            with override_settings(DEMO_STEPS=[steps[end - 1]]), _on_commit_run():
                 call_command("seed_demo", stdout=out)
             files.update(_read_new_files(before))
             output += out.getvalue().removesuffix(DONE)
             copy = DemoCopy(output + DONE, _dump(), dict(files))
-            self._copies.setdefault(self._key(steps[:end]), copy)
-        return self._copies[self._key(steps)].output
+            self._keep(steps[:end], copy)
+        assert copy is not None
+        return copy
+
+    def _kept(self, steps: tuple[str, ...]) -> DemoCopy | None:
+        key = self._key(steps)
+        if key not in self._copies:
+            path = self._path(key)
+            if path is None or not path.exists():
+                return None
+            with path.open("rb") as f:
+                self._copies[key] = pickle.load(f)
+        return self._copies[key]
+
+    def _keep(self, steps: tuple[str, ...], copy: DemoCopy) -> None:
+        key = self._key(steps)
+        self._copies[key] = copy
+        path = self._path(key)
+        if path is not None:
+            # Written beside and renamed: another worker never reads half.
+            partial = path.with_suffix(".part")
+            with partial.open("wb") as f:
+                pickle.dump(copy, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, path)
 
     def _longest_kept_prefix(self, steps: tuple[str, ...]) -> int:
         for length in range(len(steps) - 1, 0, -1):
-            if self._key(steps[:length]) in self._copies:
+            if self._kept(steps[:length]) is not None:
                 return length
         return 0
 
+    @contextmanager
+    def _seeding(self) -> Iterator[None]:
+        if self._shared is None:
+            yield
+            return
+        with (self._shared / "seeding.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _path(self, key: tuple[Any, ...]) -> Path | None:
+        if self._shared is None:
+            return None
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+        return self._shared / f"{digest}.pickle"
+
     @staticmethod
     def _key(steps: tuple[str, ...]) -> tuple[Any, ...]:
-        return (
-            connection.alias,
-            connection.vendor,
-            connection.settings_dict["NAME"],
-            settings.DEMO_CASES,
-            steps,
-        )
+        # Not the database's name: the workers' test databases differ in
+        # name only, their schema is the session's.
+        return (connection.alias, connection.vendor, settings.DEMO_CASES, steps)
+
+
+@contextmanager
+def _on_commit_run() -> Iterator[None]:
+    """Inside a test's transaction, the step's on-commit callbacks run when
+    it ends, as they would when it commits; outside one they run at its
+    commit anyway."""
+    if not connection.in_atomic_block:
+        yield
+        return
+    with TestCase.captureOnCommitCallbacks(using=connection.alias, execute=True):
+        yield
 
 
 def _tables() -> list[str]:

@@ -26,7 +26,6 @@ from tests.scoring.results.test_worker import (
     Scratch,
     environment,
     manage,
-    migrated_sqlite,  # noqa: F401 (a fixture)
     purge,
     scratch,  # noqa: F401 (a fixture)
     wait_for,
@@ -77,7 +76,7 @@ def test_a_killed_import_worker_leaves_its_run_interrupted_and_a_rerun_fixes_it(
     queue = f"cchc-test-{uuid.uuid4().hex[:8]}"
     env = environment(scratch, tmp_path, queue)
     env["MEDIA_ROOT"] = str(tmp_path / "media")
-    scratch.migrate(env)
+    scratch.migrate()
     subprocess.run(
         [
             PYTHON,

@@ -49,7 +49,7 @@ from tests.procedures.test_overdue import local, make_case
 from tests.scoring.accountability.test_services import AFTER, NOW, good_year
 from tests.scoring.results_helpers import on_time, scored
 
-SEEDS = range(10)
+SEEDS = range(5)
 STEPS = 24
 FULL = {"1.1.1": ("2", "2"), "1.1.2": ("4", "4"), "2.2": (None, "2")}
 PARTLY = {"1.1.1": ("2", "2"), "1.1.2": ("4", "3"), "2.2": (None, "1.50")}

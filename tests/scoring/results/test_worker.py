@@ -8,12 +8,11 @@ transaction that replaces the results (settings.SCORING_COMPUTE_PAUSE), and is
 killed with SIGKILL there. The previous results must be intact, and the next
 run must complete.
 
-On SQLite the scratch database starts as a copy of one migrated once for the
-session (`migrate` from nothing is some ten seconds, and two tests need it)."""
+The scratch database starts as a copy of the session's migrated template
+(tests/migrated.py): `migrate` from nothing is some fifteen seconds."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -31,6 +30,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+
+from tests.migrated import Migrated
 
 ROOT = Path(settings.BASE_DIR)
 PYTHON = sys.executable
@@ -95,15 +96,16 @@ class Scratch:
     url: str
     vendor: str
     name: str
-    # SQLite: a file with every migration applied, to start from.
-    migrated: Path | None = None
+    # The session's migrated template (tests/migrated.py).
+    migrated: Migrated
 
-    def migrate(self, env: dict[str, str]) -> None:
-        """Every migration applied to the scratch database."""
-        if self.migrated is None:
-            manage(env, "migrate", "--verbosity", "0")
+    def migrate(self) -> None:
+        """The scratch database with every migration applied: a copy of the
+        session's template."""
+        if self.vendor == "sqlite":
+            shutil.copyfile(self.migrated.name, self.name)
         else:
-            shutil.copyfile(self.migrated, self.name)
+            self.migrated.create_database(self.name)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.vendor == "sqlite":
@@ -129,55 +131,21 @@ class Scratch:
         )
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database file with every migration applied, made once for
-    the session: the pytest-xdist workers share it (their base temporary
-    folders have one parent), the first to come migrates under a lock."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    migrated = shared / "migrated.sqlite3"
-    with (shared / "migrated.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not migrated.exists():
-            building = shared / f"migrating-{uuid.uuid4().hex[:8]}.sqlite3"
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if not k.startswith(("PYTEST", "SCORING_"))
-                },
-                "DEBUG": "1",
-                "DATABASE_URL": f"sqlite:///{building}",
-                "DJANGO_SETTINGS_MODULE": "cchc_portal.settings",
-            }
-            manage(env, "migrate", "--verbosity", "0")
-            building.rename(migrated)
-    return migrated
-
-
 @pytest.fixture
-def scratch(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Scratch]:
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgres://", "postgresql://")):
+def scratch(tmp_path: Path, migrated: Migrated) -> Iterator[Scratch]:
+    if migrated.vendor == "postgresql":
         import psycopg2
 
-        server = base.rsplit("/", 1)[0]
         name = f"cchc_worker_{uuid.uuid4().hex[:10]}"
-        admin = psycopg2.connect(f"{server}/postgres")
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield Scratch(f"{server}/{name}", "postgresql", name)
+            yield Scratch(f"{migrated.server}/{name}", "postgresql", name, migrated)
         finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
+            with closing(psycopg2.connect(f"{migrated.server}/postgres")) as admin:
+                admin.autocommit = True
+                with admin.cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path / "worker.sqlite3"
-        migrated = request.getfixturevalue("migrated_sqlite")
         yield Scratch(f"sqlite:///{path}", "sqlite", str(path), migrated)
 
 
@@ -235,7 +203,7 @@ def test_a_worker_killed_while_writing_leaves_the_previous_results(
 ) -> None:
     queue = f"cchc-test-{uuid.uuid4().hex[:8]}"
     env = environment(scratch, tmp_path, queue)
-    scratch.migrate(env)
+    scratch.migrate()
     subprocess.run(
         [
             PYTHON,
