@@ -1,8 +1,10 @@
 """The results as documents to send upward: the ranking table and a unit's
 result, as an XLSX workbook laid out as Home Affairs files them and as PDF.
 
-Pure builders: they take plain dataclasses (filled by scoring.results.export_views
+Builders: they take plain dataclasses (filled by scoring.results.export_views
 from what the results pages show) and return bytes; no query and no clock.
+A PDF is kept in the cache by the digest of its page (the same page, the same
+document), so the same table is laid out once, not at every download.
 Like the printable commitment (commitments.printing) the documents are
 Vietnamese whatever the reader's language: issuing body and national motto
 at the top (Nghị định 30/2020/NĐ-CP), title, table, place and date,
@@ -15,11 +17,13 @@ from users."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -450,14 +454,27 @@ def unit_result_xlsx(result: UnitResult, heading: Heading) -> bytes:
 # --- PDF -------------------------------------------------------------------------
 
 
-def _pdf(template: str, context: dict[str, object]) -> bytes:
-    # Imported here: WeasyPrint loads pango and its fonts, which only the PDF needs.
-    from weasyprint import HTML
+# A PDF is kept by the digest of the page it lays out: laying out a province's
+# ranking takes WeasyPrint seconds, rendering the page a few milliseconds. The
+# same content (the same results, heading and date, template and wording)
+# gives the same document, so a kept one is never stale.
+PDF_KEY = "exports:pdf:{}"
+PDF_SECONDS = 30 * 24 * 3600
 
+
+def _pdf(template: str, context: dict[str, object]) -> bytes:
     # floatformat writes a decimal comma in Vietnamese, whoever downloads.
     with translation.override("vi"):
         html = render_to_string(template, context)
+    key = PDF_KEY.format(hashlib.sha256(html.encode()).hexdigest())
+    kept = cache.get(key)
+    if isinstance(kept, bytes):
+        return kept
+    # Imported here: WeasyPrint loads pango and its fonts, which only the PDF needs.
+    from weasyprint import HTML
+
     pdf: bytes = HTML(string=html).write_pdf()
+    cache.set(key, pdf, timeout=PDF_SECONDS)
     return pdf
 
 

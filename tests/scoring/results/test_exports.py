@@ -394,6 +394,31 @@ def test_unit_pdf_shows_the_units_result(client, commune_staff, published_2024):
     assert "NGƯỜI LẬP BIỂU" in flat
 
 
+def test_a_pdf_is_laid_out_once_for_the_same_content(
+    client, leader, published_2024, monkeypatch
+):
+    """The second download of the same table is the kept document; a table
+    whose content changed (another group) is laid out anew."""
+    import weasyprint
+
+    laid_out = []
+    original = weasyprint.HTML.write_pdf
+
+    def counting(self, *args, **kwargs):
+        laid_out.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", counting)
+    client.force_login(leader)
+    first = client.get(ranking_url(2024, "pdf")).content
+    again = client.get(ranking_url(2024, "pdf")).content
+    assert again == first
+    assert len(laid_out) == 1
+    unit = client.get(unit_url(2024, "CITY-A", "pdf")).content
+    assert unit != first
+    assert len(laid_out) == 2
+
+
 # --- the links ------------------------------------------------------------------------
 
 
