@@ -19,20 +19,25 @@ A row sent may be sent again (the beat meeting a row whose request is still
 sending it, a commit of the delete lost): every task may run twice already
 (a run is claimed by compare-and-set, a recompute replaces rows).
 
-Running in process (no broker, CELERY_TASK_ALWAYS_EAGER) the task simply
-runs on commit, with no row: there is no broker to wait for."""
+Running in process (no broker, CELERY_TASK_ALWAYS_EAGER) there is no broker
+to wait for and no row: once the transaction commits the task runs on this
+process's one background thread (settings.TASKS_IN_BACKGROUND; tasks run one
+after the other, as on one worker), so the request that handed it over answers
+at once; with the setting off it runs in the request, on commit."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -59,6 +64,42 @@ _broker_down_until = 0.0
 
 def _eager(task: Any) -> bool:
     return bool(task.app.conf.task_always_eager)
+
+
+_background: ThreadPoolExecutor | None = None
+_background_lock = threading.Lock()
+
+
+def _in_background(task: Any, *args: Any) -> Future[None]:
+    """Run ``task(*args)`` on the process's background thread."""
+    global _background
+    with _background_lock:
+        if _background is None:
+            _background = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="cchc-tasks"
+            )
+        return _background.submit(_run_in_background, task, args)
+
+
+def _run_in_background(task: Any, args: tuple[Any, ...]) -> None:
+    try:
+        task.delay(*args)
+    except Exception:
+        # As a worker would: the task's own state (a run "failed") says it
+        # to the user; the traceback goes to the log.
+        logger.exception("Task %s%s failed.", task.name, args)
+    finally:
+        # The thread's own connections: none is left open between tasks.
+        connections.close_all()
+
+
+def background_wait(timeout: float = 60) -> None:
+    """Wait until the tasks handed to the background thread so far are done
+    (the tests; the quick start's shutdown)."""
+    with _background_lock:
+        executor = _background
+    if executor is not None:
+        executor.submit(lambda: None).result(timeout=timeout)
 
 
 def _publish(task: Any, args: list[Any]) -> str:
@@ -105,7 +146,8 @@ def enqueue_on_commit(task: Any, *args: Any, robust: bool = False) -> None:
     itself) is logged instead of raised."""
     values = list(args)
     if _eager(task):
-        transaction.on_commit(partial(task.delay, *values), robust=robust)
+        run = _in_background if settings.TASKS_IN_BACKGROUND else _delay
+        transaction.on_commit(partial(run, task, *values), robust=robust)
         return
     pending_id = None
     if transaction.get_connection().in_atomic_block:
@@ -113,6 +155,10 @@ def enqueue_on_commit(task: Any, *args: Any, robust: bool = False) -> None:
     transaction.on_commit(
         partial(_send_committed, task, values, pending_id), robust=robust
     )
+
+
+def _delay(task: Any, *args: Any) -> None:
+    task.delay(*args)
 
 
 def enqueue(task: Any, *args: Any) -> bool:

@@ -138,9 +138,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
-    # Quick start: no broker, no worker; tasks run in the request that sends them.
+    # Quick start: no broker, no worker; tasks run in this process.
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Running in process, the work a page hands over (an import, a computation)
+# runs on one background thread after the request's commit, not inside the
+# request: the page answers at once and shows its progress (cchc_portal.queue).
+# Off, it runs in the request that sends it (the tests: they read its outcome).
+TASKS_IN_BACKGROUND = env.bool("TASKS_IN_BACKGROUND", default=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -177,6 +177,8 @@ def eager_tasks(settings):
     from cchc_portal.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # In the request, so that the test reads the outcome after it.
+    settings.TASKS_IN_BACKGROUND = False
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

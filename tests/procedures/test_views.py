@@ -3,10 +3,13 @@ its error report, through the client as each role sees them."""
 
 import csv
 import io
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+import procedures.tasks
+from cchc_portal import queue
 from procedures.models import (
     CaseRecord,
     ImportRun,
@@ -384,3 +387,40 @@ def test_the_menu_offers_imports_to_those_who_may_upload(
     response = client.get("/imports/new/" if listed else "/units/")
     keys = [item.key for item in response.context["nav_items"]]
     assert ("imports" in keys) is listed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_the_upload_answers_before_the_import_runs(
+    client, commune_staff, settings, monkeypatch
+):
+    """The quick start (no broker): the import runs on the process's
+    background thread after the upload's commit, not inside the request,
+    so the page answers at once and shows the progress."""
+    settings.TASKS_IN_BACKGROUND = True
+    started, release = threading.Event(), threading.Event()
+    ran_on = []
+    real = procedures.tasks.run_import_by_id
+
+    def held(run_id):
+        ran_on.append(threading.current_thread().name)
+        started.set()
+        assert release.wait(30)
+        real(run_id)
+
+    monkeypatch.setattr(procedures.tasks, "run_import_by_id", held)
+    client.force_login(commune_staff)
+    response = client.post(
+        "/imports/new/",
+        {"file": SimpleUploadedFile("a.csv", csv_bytes(case("HS-1")), "text/csv")},
+    )
+    assert response.status_code == 302
+    assert started.wait(10)
+    run = ImportRun.objects.get()
+    # The request has answered while the import still waits to start.
+    assert run.status == ImportStatus.PENDING
+    assert client.get(f"/imports/{run.pk}/progress/").status_code == 200
+    release.set()
+    queue.background_wait()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.SUCCEEDED
+    assert ran_on[0].startswith("cchc-tasks")
