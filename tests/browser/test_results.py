@@ -214,6 +214,27 @@ def test_chairman_reads_the_published_rankings_not_the_provisional_ones(
     expect(page.get_by_test_id("unit-summary")).to_be_visible()
     screenshot("published")
 
+    # The PDF takes a moment: the link says it is being prepared, then the
+    # file arrives under the server's name and the words go.
+    page.evaluate(
+        """() => {
+          window.statusSeen = [];
+          new MutationObserver(() => {
+            const box = document.querySelector(".download-status");
+            if (box && box.textContent) window.statusSeen.push(box.textContent);
+          }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+    with page.expect_download() as download_info:
+        page.get_by_test_id("unit-pdf").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    saved = download.path()
+    assert saved is not None
+    assert Path(saved).read_bytes().startswith(b"%PDF")
+    assert vi("Preparing the file…") in page.evaluate("window.statusSeen")
+    expect(page.locator(".download-status")).to_have_text("")
+
     for url in ("/results/2025/?view=provisional", "/results/2025/"):
         response = page.goto(f"{live_server.url}{url}")
         assert response is not None
