@@ -222,7 +222,8 @@ def test_chairman_reads_the_published_rankings_not_the_provisional_ones(
           new MutationObserver(() => {
             const box = document.querySelector(".download-status");
             if (box && box.textContent) window.statusSeen.push(box.textContent);
-          }).observe(document.body, {subtree: true, childList: true, characterData: true});
+          }).observe(document.body,
+                     {subtree: true, childList: true, characterData: true});
         }"""
     )
     with page.expect_download() as download_info:
