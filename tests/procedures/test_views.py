@@ -110,7 +110,7 @@ def test_a_row_for_another_unit_is_rejected_and_reported(
     run = ImportRun.objects.get()
     assert counts(run) == (2, 1, 1)
     assert [(e["row"], e["column"], e["value"]) for e in run.errors] == [
-        (3, "unit_code", "CITY-B")
+        (2, "unit_code", "CITY-B")
     ]
     assert not CaseRecord.objects.filter(unit__code="CITY-B").exists()
     html = client.get(f"/imports/{run.pk}/").content.decode()
@@ -285,8 +285,8 @@ def test_errors_csv_has_a_bom_the_header_and_defuses_formulas(
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["row", "column", "value", "message"]
-    assert rows[1][:3] == ["2", "unit_code", "'=1+2"]
-    assert rows[2][:3] == ["3", "unit_code", "Hưng Đạo"]
+    assert rows[1][:3] == ["1", "unit_code", "'=1+2"]
+    assert rows[2][:3] == ["2", "unit_code", "Hưng Đạo"]
     assert "Hưng Đạo" in rows[2][3]
 
 
