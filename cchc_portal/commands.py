@@ -86,15 +86,16 @@ class ProgressLine:
     def update(self, text: str) -> None:
         if not self.live:
             return
-        # "\x1b[K" clears what a longer earlier text left at the end.
-        self.stream.write(f"\r{text}\x1b[K", ending="")
+        # "\x1b[K" clears what a longer earlier text left at the end; plain
+        # text, not stderr's error style.
+        self.stream.write(f"\r{text}\x1b[K", style_func=_plain, ending="")
         self.stream.flush()
         self.shown = True
 
     def end(self) -> None:
         """Leave the line as it is and go to the next one."""
         if self.shown:
-            self.stream.write("")
+            self.stream.write("", style_func=_plain)
             self.stream.flush()
             self.shown = False
 
@@ -110,6 +111,10 @@ class ProgressLine:
             for handler in handlers:
                 handler.removeFilter(guard)
             self.end()
+
+
+def _plain(text: str) -> str:
+    return text
 
 
 class _EndLineFirst(logging.Filter):

@@ -15,6 +15,7 @@ from procedures.models import (
     Procedure,
 )
 from tests.procedures.test_importer import case, csv_bytes
+from tests.wording import vi
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +117,14 @@ def test_a_row_for_another_unit_is_rejected_and_reported(
     html = client.get(f"/imports/{run.pk}/").content.decode()
     assert 'data-testid="import-errors"' in html
     assert '<td class="code">unit_code</td><td>CITY-B</td>' in html
+    # The rows are counted as in every import door: from 1 below the header.
+    assert (
+        vi(
+            "Rows are counted from the first row below the header: row 1 is the first "
+            "record."
+        )
+        in html
+    )
     assert f'href="/imports/{run.pk}/errors.csv"' in html
 
 
