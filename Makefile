@@ -46,8 +46,22 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(VENV)/.stamp-install $@
 
-install: $(VENV)/.stamp-install messages
-install-dev: $(VENV)/.stamp-dev messages
+install: $(VENV)/.stamp-install messages .env
+install-dev: $(VENV)/.stamp-dev messages .env
+
+# A development machine's settings, written once when there is no .env: DEBUG
+# on and a secret key of its own, so that `.venv/bin/python manage.py ...`
+# works as the README prints it. Never production's: the image never copies a
+# .env (.dockerignore) and docker-compose sets DEBUG=0 itself; an existing .env
+# (docker-compose's, or one you edited) is never touched.
+.env: | $(BIN)/python
+	@umask 077 && { \
+	  echo "# Written by make on $$(date +%F) for development on this machine only."; \
+	  echo "# Production sets its own variables (.env.example, docs/operations.md)."; \
+	  echo "DEBUG=1"; \
+	  echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "Wrote .env for development (DEBUG=1 and a generated SECRET_KEY)."
 
 # Compiled catalogues are build output (.gitignore'd); Babel needs no system gettext.
 messages: $(VENV)/.stamp-install
@@ -58,10 +72,11 @@ makemessages: $(VENV)/.stamp-install
 	$(BIN)/python manage.py makemessages --locale vi --locale en --no-obsolete \
 	  --ignore '.venv/*' --ignore 'bench/*' --ignore 'tests/*'
 
+# DEBUG and the key come from .env (written by install), as for every command.
 run: install
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # $(call debian_package,PACKAGE,WHAT_FOR): installed with apt-get when the
 # session is root (as on CI), else a message saying what to install.

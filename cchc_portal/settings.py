@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A development machine's .env, written by `make install` on first run (DEBUG=1
+# and a key of its own), or the one docker-compose reads beside its file. The
+# environment wins over it; without one, nothing is read and production's
+# rules below apply: DEBUG off, and no start without a SECRET_KEY.
+ENV_FILE = BASE_DIR / ".env"
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -340,6 +346,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FrameworkStateEnum": "scoring.models.FrameworkState",
         "AssessmentStateEnum": "scoring.models.AssessmentState",
+        # A framework's unit_kind and a unit's kind are the same set.
+        "UnitKindEnum": "commitments.organisation.models.UnitKind",
     },
 }
 

@@ -51,8 +51,42 @@ class FormulaSafeExport:
         return formula_safe(value)
 
 
+class _LeftOut:
+    def __repr__(self) -> str:
+        return "LEFT_OUT"
+
+    def __str__(self) -> str:
+        return ""
+
+
+# A cell of a row that did not give that column at all (an API row leaving a
+# property out), as opposed to an empty one: like a column absent from a
+# file, it leaves the stored value as it is.
+LEFT_OUT = _LeftOut()
+
+
 class SpreadsheetResource(FormulaSafeExport, resources.ModelResource):
     """The base of the portal's admin spreadsheets."""
+
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
+        for column in [column for column, value in row.items() if value is LEFT_OUT]:
+            del row[column]
+        # The key columns find the stored row before anything else is read,
+        # outside the checks that name a column: an unknown code or a bad
+        # date there would be an error of the row as a whole. Read here, each
+        # is an error on its own column, like any other cell.
+        errors: dict[str, list[str]] = {}
+        for name in self._meta.import_id_fields:
+            column = self.fields[name]
+            if column.column_name not in row:
+                continue
+            try:
+                column.clean(row, **kwargs)
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+        super().before_import_row(row, **kwargs)
 
 
 class WorkbookError(ValueError):

@@ -10,6 +10,7 @@ from commitments import unit_views as commitment_views
 # Under one prefix, so that an API request is not matched against every page
 # first, nor a page against the API.
 api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("v1/", include("commitments.organisation.api.urls")),
     path("v1/", include("commitments.api.urls")),
     path("v1/", include("procedures.api.urls")),
     path("v1/", include("scoring.api.urls")),

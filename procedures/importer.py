@@ -178,9 +178,9 @@ def import_rows(
     progress: Progress | None = None,
     result: ImportResult | None = None,
 ) -> ImportResult:
-    """Validate, stage and upsert numbered rows (row number as the official
-    counts it in the file, header = 1), as ``scope`` allows (by default the
-    administrator's own act: every unit).
+    """Validate, stage and upsert numbered rows (the n-th row below the header
+    is row n, as in every import door: docs/decisions.md), as ``scope``
+    allows (by default the administrator's own act: every unit).
 
     Two threads share the work: one reads and validates rows (Python), the
     other, this one, stages and upserts the previous batch (the database). The
@@ -231,7 +231,8 @@ def import_file(
     if header is None:
         raise FileError(_("The file is empty."))
     positions = header_map(header)
-    numbered = ((number, cells) for number, cells in enumerate(table, start=2))
+    # Row 1 is the first row below the header, as in the API and the admin.
+    numbered = ((number, cells) for number, cells in enumerate(table, start=1))
     return import_rows(
         numbered, positions, run=run, scope=scope, progress=progress, result=result
     )

@@ -122,6 +122,12 @@ def can_edit_unit(user: AnyUser, unit: Unit) -> bool:
     ).exists()
 
 
+def may_write_organisation(user: AnyUser) -> bool:
+    """Units and heads are the administrators' (superusers'): in /admin/, by
+    the import_units and import_heads commands and by the API's bulk upsert."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
 def unit_ids_writable_by(user: AnyUser) -> set[int] | None:
     """The ids of the units whose records ``user`` may write; None for all
     (a superuser)."""

@@ -7,6 +7,9 @@ tenures, a date that cannot be read."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
 from import_export import fields
 
 from cchc_portal.spreadsheets import (
@@ -32,10 +35,13 @@ class UnitResource(DuplicateCodeCheck, SpreadsheetResource):
         column_name="ranking_group",
         widget=CodeWidget(RankingGroup, field="code"),
     )
+    # Required for a new unit; left out (or empty), an existing unit keeps its
+    # own, so that a file of code, name and kind renames units.
     valid_from = fields.Field(
         attribute="valid_from",
         column_name="valid_from",
         widget=DayFirstDateWidget(),
+        saves_null_values=False,
     )
     valid_to = fields.Field(
         attribute="valid_to",
@@ -65,6 +71,19 @@ class UnitResource(DuplicateCodeCheck, SpreadsheetResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+    def validate_instance(
+        self,
+        instance: Unit,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        errors = dict(import_validation_errors or {})
+        if instance.valid_from is None and "valid_from" not in errors:
+            errors["valid_from"] = [
+                _("A new unit needs the date it starts, valid_from (dd/mm/yyyy).")
+            ]
+        super().validate_instance(instance, errors, validate_unique)
 
 
 class HeadResource(DuplicateCodeCheck, SpreadsheetResource):

@@ -64,6 +64,8 @@ OPERATIONS = (
     "GET /api/v1/frameworks/{id}/",
     "GET /api/v1/head-ratings/",
     "GET /api/v1/head-ratings/{id}/",
+    "GET /api/v1/heads/",
+    "POST /api/v1/heads/",
     "GET /api/v1/indicators/",
     "GET /api/v1/metrics/",
     "GET /api/v1/publications/{year}/{version}/",
@@ -74,6 +76,8 @@ OPERATIONS = (
     "GET /api/v1/results/{year}/runs/{run_id}/",
     "GET /api/v1/results/{year}/units/{code}/",
     "GET /api/v1/targets/",
+    "GET /api/v1/units/",
+    "POST /api/v1/units/",
 )
 
 CHECKS = [
@@ -164,14 +168,30 @@ def known(data) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def tokens(data, reviewer) -> dict[str, str]:
+def tokens(data, reviewer, superuser) -> dict[str, str]:
     """The reviewer's token for everything, but self scores: only the unit's
-    own people enter them (a reviewer would only ever get 403)."""
+    own people enter them (a reviewer would only ever get 403); and the
+    organisation's bulk upserts, an administrator's."""
     head = unit_head(data.a.unit, data.a.head)
     return {
         "reviewer": Token.objects.create(user=reviewer).key,
         "unit": Token.objects.create(user=head).key,
+        "admin": Token.objects.create(user=superuser).key,
     }
+
+
+ORGANISATION_UPSERTS = ("/api/v1/units/", "/api/v1/heads/")
+
+
+def token_for(case: Any, tokens: dict[str, str]) -> dict[str, str]:
+    """The Authorization header of the account the operation is for."""
+    if case.operation.path.endswith("/scores/{node_code}/"):
+        who = "unit"
+    elif case.method == "POST" and case.operation.path in ORGANISATION_UPSERTS:
+        who = "admin"
+    else:
+        who = "reviewer"
+    return {"Authorization": f"Token {tokens[who]}"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -197,8 +217,7 @@ def test_every_operation_answers_within_its_schema(operation, app, known, tokens
     suppress_health_check=list(HealthCheck),
 )
 def answers_within_its_schema(case, app, known, tokens):
-    writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
-    headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
+    headers = token_for(case, tokens)
     case.call_and_validate(app=app, headers=headers, checks=CHECKS)
     found = known.get(case.operation.path)
     # A new path naming an object needs its seeded values in ``known``.
@@ -305,8 +324,7 @@ def test_every_operation_refuses_what_its_schema_refuses(operation, app, known, 
     suppress_health_check=list(HealthCheck),
 )
 def refuses_what_its_schema_refuses(case, app, known, tokens):
-    writer = "unit" if case.operation.path.endswith("/scores/{node_code}/") else None
-    headers = {"Authorization": f"Token {tokens[writer or 'reviewer']}"}
+    headers = token_for(case, tokens)
     case.call_and_validate(app=app, headers=headers, checks=NEGATIVE_CHECKS)
     found = known.get(case.operation.path)
     path = case.meta.components.get(ParameterLocation.PATH) if case.meta else None

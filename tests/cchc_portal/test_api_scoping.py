@@ -14,6 +14,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from commitments.organisation.models import Head, Unit
 from procedures.models import CaseRecord
 from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
 
@@ -112,10 +113,52 @@ def ids(name: str) -> tuple[Callable[[ApiData], Any], Callable[[ApiData], Any]]:
 
 YEAR = {"year": RESULTS_YEAR}
 
+
 # Per-unit paths: what commune A's head (persona "unit") or the city's
 # reviewer (persona "city_reviewer": commune A is in the city, PROV-W is not)
 # reaches and does not.
+def units_are_upserted_by_administrators_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    """Not per unit for writing: nobody but an administrator upserts, not even
+    their own unit (its listing is checked on GET by the Listed rows)."""
+    Listed("code", lambda d: d.a.unit.code, lambda d: d.b.unit.code)(
+        path, clients, data
+    )
+    row = {"code": data.a.unit.code, "name": "Đổi tên", "kind": "commune"}
+    response = clients["unit"].post(path, [row], format="json")
+    assert response.status_code == 403, response.content
+    assert not Unit.objects.filter(name="Đổi tên").exists()
+
+
+def heads_are_upserted_by_administrators_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    Listed("full_name", lambda d: d.a.head.full_name, lambda d: d.b.head.full_name)(
+        path, clients, data
+    )
+    row = {
+        "unit_code": data.a.unit.code,
+        "full_name": "Người Mới",
+        "position": "deputy",
+        "tenure_from": "01/01/2025",
+    }
+    response = clients["unit"].post(path, [row], format="json")
+    assert response.status_code == 403, response.content
+    assert not Head.objects.filter(full_name="Người Mới").exists()
+
+
 SCOPED: dict[str, list[Callable[[str, Clients, ApiData], None]]] = {
+    "/api/v1/units/": [
+        units_are_upserted_by_administrators_only,
+        Listed(
+            "code",
+            lambda d: d.a.unit.code,
+            lambda d: d.ward.code,
+            persona="city_reviewer",
+        ),
+    ],
+    "/api/v1/heads/": [heads_are_upserted_by_administrators_only],
     "/api/v1/commitments/": [Listed("id", *by_id("commitment"))],
     "/api/v1/commitments/{id}/": [Shown(*ids("commitment"))],
     "/api/v1/targets/": [Listed("id", *by_id("target"))],

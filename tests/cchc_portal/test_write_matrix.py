@@ -59,7 +59,7 @@ from commitments.models import (
     Indicator,
     Target,
 )
-from commitments.organisation.models import UnitKind
+from commitments.organisation.models import Head, Unit, UnitKind
 from procedures.models import CaseRecord, Reminder
 from scoring.frameworks import workbook
 from scoring.models import (
@@ -384,6 +384,29 @@ province_reviewer           hide
 city_leader                 hide
 province_leader             hide
 superuser                   hide
+""")
+# The organisation (units, heads) is the administrators': not the unit's own
+# people, nor the reviewers and leaders above it (DOMAIN.md §2).
+ADMINISTRATORS = grid("""
+anonymous                   login login login
+unit_staff                  deny  deny  deny
+unit_head                   deny  deny  deny
+city_reviewer               deny  deny  deny
+province_reviewer           deny  deny  deny
+city_leader                 deny  deny  deny
+province_leader             deny  deny  deny
+superuser                   ok    ok    ok
+""")
+# A dry run writes nothing, even the administrator's.
+ADMINISTRATORS_DRY_RUN = grid("""
+anonymous                   login
+unit_staff                  deny
+unit_head                   deny
+city_reviewer               deny
+province_reviewer           deny
+city_leader                 deny
+province_leader             deny
+superuser                   no
 """)
 SIGN_IN = grid("""
 anonymous                   ok
@@ -1494,6 +1517,50 @@ API: list[Write] = [
         data=lambda t: {"self_score": "2", "version": 1},
         api=True,
         method="PATCH",
+    ),
+    UnitWrite(
+        "rename the unit over the API (bulk upsert)",
+        "/api/v1/units/",
+        ADMINISTRATORS,
+        probe=lambda t: Unit.objects.get(pk=t.p.unit.pk).name,
+        data=lambda t: [  # type: ignore[arg-type,return-value]
+            {"code": t.p.unit.code, "name": "Tên mới", "kind": t.p.unit.kind}
+        ],
+        api=True,
+    ),
+    ProvinceWrite(
+        "check units over the API (dry run)",
+        "/api/v1/units/",
+        ADMINISTRATORS_DRY_RUN,
+        probe=lambda t: sorted(Unit.objects.values_list("code", "name")),
+        data=lambda t: [  # type: ignore[arg-type,return-value]
+            {
+                "code": "MATRIX-NEW",
+                "name": "Xã mới",
+                "kind": "commune",
+                "parent_code": t.world.province.code,
+                "valid_from": "01/01/2025",
+            }
+        ],
+        query="?dry_run=true",
+        api=True,
+    ),
+    UnitWrite(
+        "record a deputy of the unit over the API (bulk upsert)",
+        "/api/v1/heads/",
+        ADMINISTRATORS,
+        probe=lambda t: sorted(
+            Head.objects.filter(unit=t.p.unit).values_list("full_name", flat=True)
+        ),
+        data=lambda t: [  # type: ignore[arg-type,return-value]
+            {
+                "unit_code": t.p.unit.code,
+                "full_name": "Phó Mới",
+                "position": "deputy",
+                "tenure_from": "01/01/2025",
+            }
+        ],
+        api=True,
     ),
     ProvinceWrite(
         "request a computation over the API",

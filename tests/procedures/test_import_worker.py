@@ -30,6 +30,7 @@ from tests.scoring.results.test_worker import (
     scratch,  # noqa: F401 (a fixture)
     wait_for,
 )
+from tests.wording import vi
 
 ROWS = 30
 BATCH = 10
@@ -177,8 +178,14 @@ def test_a_killed_import_worker_leaves_its_run_interrupted_and_a_rerun_fixes_it(
         k: v for k, v in env.items() if k not in ("CELERY_BROKER_FOLDER", "REDIS_URL")
     }
     done = manage(eager, "import_cases", (tmp_path / "file").read_text())
-    assert f"{ROWS - BATCH} new" in done.stdout
-    assert f"{BATCH} unchanged" in done.stdout
+    summary = vi(
+        "%(file)s: %(total)s rows read, %(new)s new, %(updated)s updated, "
+        "%(unchanged)s unchanged, %(rejected)s rejected in %(seconds)s s "
+        "(import #%(id)s)"
+    )
+    counts = {"total": ROWS, "new": ROWS - BATCH, "updated": 0, "unchanged": BATCH}
+    expected = summary.split("%(rejected)s")[0].split("%(total)s", 1)[1] % counts
+    assert expected in done.stdout, done.stdout
     received = scratch.query(
         "SELECT number, received FROM procedures_unitmetric "
         "WHERE period_kind = 'month' AND year = 2025 AND number <= 3 ORDER BY number"

@@ -233,7 +233,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_rest_loads(
     run = do_import(csv_bytes(case("HS-1"), line, case("HS-2")))
     assert run.status == ImportStatus.SUCCEEDED
     assert (run.rows_new, run.rows_rejected) == (2, 1)
-    reported_column, message = errors_by_row(run)[3]  # header is row 1
+    reported_column, message = errors_by_row(run)[2]  # row 1 is below the header
     assert reported_column == column
     assert (words() if callable(words) else words) in message
     assert not CaseRecord.objects.filter(case_code="HS-9").exists()
@@ -241,17 +241,17 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_rest_loads(
 
 def test_a_code_repeated_in_one_file_is_rejected_after_its_first_row():
     run = do_import(csv_bytes(case("HS-1"), case("HS-2"), case("HS-1", officer="X")))
-    column, message = errors_by_row(run)[4]
+    column, message = errors_by_row(run)[3]
     assert column == "case_code"
     assert "HS-1" in message
-    assert "2" in message  # the row it repeats
+    assert message.rstrip(".").endswith(" 1")  # the row it repeats
     assert CaseRecord.objects.get(case_code="HS-1").officer == "Nguyễn Văn A"
     assert run.rows_new == 2
 
 
 @pytest.mark.parametrize("batch_size", [2, 3, 100])
 def test_a_repeat_is_rejected_in_the_same_batch_or_a_later_one(monkeypatch, batch_size):
-    """Rows 2–7: HS-1, HS-2, HS-1, HS-3, HS-2, HS-1. Whatever the batches, the
+    """Rows 1–6: HS-1, HS-2, HS-1, HS-3, HS-2, HS-1. Whatever the batches, the
     first occurrence loads and each repeat names an earlier row of its code."""
     monkeypatch.setattr(importer, "BATCH_SIZE", batch_size)
     run = do_import(
@@ -265,8 +265,8 @@ def test_a_repeat_is_rejected_in_the_same_batch_or_a_later_one(monkeypatch, batc
         )
     )
     errors = errors_by_row(run)
-    assert sorted(errors) == [4, 6, 7]
-    firsts = {4: {"2"}, 6: {"3"}, 7: {"2", "4"}}
+    assert sorted(errors) == [3, 5, 6]
+    firsts = {3: {"1"}, 5: {"2"}, 6: {"1", "3"}}
     for row, (column, message) in errors.items():
         assert column == "case_code"
         assert message.rstrip(".").rsplit(" ", 1)[-1] in firsts[row], message
@@ -280,7 +280,7 @@ def test_staff_may_import_only_for_their_own_unit(org):
         allowed={org.commune_a.pk},
     )
     assert run.rows_new == 1
-    assert errors_by_row(run)[3][0] == "unit_code"
+    assert errors_by_row(run)[2][0] == "unit_code"
     assert not CaseRecord.objects.filter(unit=org.commune_b).exists()
 
 
@@ -378,28 +378,119 @@ def test_import_run_cannot_be_taken_twice():
     assert not CaseRecord.objects.exists()
 
 
-def test_command_prints_errors_and_summary(tmp_path):
-    path = tmp_path / "mot_cua.csv"
-    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2", channel="fax")))
+def run_command(*args, stderr=None):
+    """The command's output and exit status, as a shell would see them."""
     out = io.StringIO()
-    call_command("import_cases", str(path), stdout=out, stderr=io.StringIO())
-    text = out.getvalue()
-    assert "row 3, column channel “fax”" in text
-    assert "2 rows read, 1 new, 0 updated, 0 unchanged, 1 rejected" in text
+    try:
+        call_command("import_cases", *args, stdout=out, stderr=stderr or io.StringIO())
+    except SystemExit as exit:
+        return out.getvalue(), exit.code
+    return out.getvalue(), 0
 
 
-def test_command_atomic_fails_loudly(tmp_path):
+def test_command_loads_every_row_with_exit_status_0(tmp_path):
+    path = tmp_path / "mot_cua.csv"
+    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2")))
+    text, status = run_command(str(path))
+    assert status == 0
+    assert CaseRecord.objects.count() == 2
+    assert (
+        vi(
+            "%(file)s: %(total)s rows read, %(new)s new, %(updated)s updated, "
+            "%(unchanged)s unchanged, %(rejected)s rejected in %(seconds)s s "
+            "(import #%(id)s)"
+        ).split("%(total)s")[0]
+        % {"file": "mot_cua.csv"}
+        in text
+    )
+
+
+def test_command_reports_rejected_rows_in_vietnamese_with_exit_status_2(tmp_path):
+    """The valid row loads; the rejected one is named by its row (the second
+    below the header is row 2), its column and its value, in Vietnamese from
+    the first word to the last."""
     path = tmp_path / "mot_cua.csv"
     path.write_bytes(csv_bytes(case("HS-1"), case("HS-2", channel="fax")))
-    with pytest.raises(CommandError, match="1 rejected"):
-        call_command(
-            "import_cases",
-            str(path),
-            "--atomic",
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        )
+    text, status = run_command(str(path))
+    assert status == 2
+    assert CaseRecord.objects.count() == 1
+    line = vi("Row %(row)s, column %(column)s “%(value)s”: %(message)s") % {
+        "row": 2,
+        "column": "channel",
+        "value": "fax",
+        "message": "",
+    }
+    assert line in text
+    summary = vi(
+        "%(file)s: %(total)s rows read, %(new)s new, %(updated)s updated, "
+        "%(unchanged)s unchanged, %(rejected)s rejected in %(seconds)s s "
+        "(import #%(id)s)"
+    )
+    assert (
+        summary.split("%(seconds)s")[0]
+        % {
+            "file": "mot_cua.csv",
+            "total": 2,
+            "new": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 1,
+        }
+        in text
+    )
+    assert "row" not in text.lower().replace("rows", "")  # no English left
+
+
+def test_command_atomic_loads_nothing_and_exits_2(tmp_path):
+    path = tmp_path / "mot_cua.csv"
+    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2", channel="fax")))
+    text, status = run_command(str(path), "--atomic")
+    assert status == 2
     assert not CaseRecord.objects.exists()
+    assert (
+        vi("Nothing was imported: %(count)s row(s) were rejected.") % {"count": 1}
+        in text
+    )
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_log_lines_do_not_print_over_the_progress_line(tmp_path, monkeypatch):
+    """A record logged while the progress line is shown (Celery's "Task …
+    succeeded" when tasks run in process) starts on a line of its own."""
+    import logging
+
+    terminal = Terminal()
+    handler = logging.StreamHandler(terminal)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    monkeypatch.setattr(root, "level", logging.INFO)
+    original = importer._load
+
+    def load_and_log(*args, **kwargs):
+        original(*args, **kwargs)
+        logging.getLogger("celery.app.trace").info("Task succeeded")
+
+    monkeypatch.setattr(importer, "_load", load_and_log)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 1)
+    path = tmp_path / "mot_cua.csv"
+    path.write_bytes(csv_bytes(case("HS-1"), case("HS-2")))
+    try:
+        _, status = run_command(str(path), stderr=terminal)
+    finally:
+        root.removeHandler(handler)
+    assert status == 0
+    written = terminal.getvalue()
+    assert "\rTask succeeded" not in written
+    assert written.count("Task succeeded\n") == 2
+    for line in written.split("\n"):
+        if "Task succeeded" in line:
+            assert line == "Task succeeded", repr(line)
+    # The progress line was shown and ended before each record.
+    assert "\r" in written
 
 
 def test_command_refuses_an_unreadable_file(tmp_path):

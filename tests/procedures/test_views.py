@@ -18,6 +18,7 @@ from procedures.models import (
     Procedure,
 )
 from tests.procedures.test_importer import case, csv_bytes
+from tests.wording import vi
 
 
 @pytest.fixture(autouse=True)
@@ -113,12 +114,20 @@ def test_a_row_for_another_unit_is_rejected_and_reported(
     run = ImportRun.objects.get()
     assert counts(run) == (2, 1, 1)
     assert [(e["row"], e["column"], e["value"]) for e in run.errors] == [
-        (3, "unit_code", "CITY-B")
+        (2, "unit_code", "CITY-B")
     ]
     assert not CaseRecord.objects.filter(unit__code="CITY-B").exists()
     html = client.get(f"/imports/{run.pk}/").content.decode()
     assert 'data-testid="import-errors"' in html
     assert '<td class="code">unit_code</td><td>CITY-B</td>' in html
+    # The rows are counted as in every import door: from 1 below the header.
+    assert (
+        vi(
+            "Rows are counted from the first row below the header: row 1 is the first "
+            "record."
+        )
+        in html
+    )
     assert f'href="/imports/{run.pk}/errors.csv"' in html
 
 
@@ -288,8 +297,8 @@ def test_errors_csv_has_a_bom_the_header_and_defuses_formulas(
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["row", "column", "value", "message"]
-    assert rows[1][:3] == ["2", "unit_code", "'=1+2"]
-    assert rows[2][:3] == ["3", "unit_code", "Hưng Đạo"]
+    assert rows[1][:3] == ["1", "unit_code", "'=1+2"]
+    assert rows[2][:3] == ["2", "unit_code", "Hưng Đạo"]
     assert "Hưng Đạo" in rows[2][3]
 
 

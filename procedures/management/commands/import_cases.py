@@ -1,33 +1,46 @@
 import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from cchc_portal.commands import (
+    ExitStatus,
+    ProgressLine,
+    TranslatedHelpCommand,
+    number,
+    row_error_line,
+)
 from procedures.importer import import_scope_for, run_import
 from procedures.models import ImportRun, ImportSource
 from procedures.parsing import FileError
 
 
-class Command(BaseCommand):
-    help = (
+class Command(TranslatedHelpCommand):
+    description = gettext_lazy(
         "Import case records from a CSV or XLSX export of a one-stop-shop system "
         "(English or Vietnamese headers). Importing the same file again changes "
         "nothing; a newer export of a dossier updates it. Without --as-user the "
-        "import is the administrator's own act, for every unit."
+        "import is the administrator's own act, for every unit. Rows are counted "
+        "from the first row below the header (row 1). Exit status: 0 every row "
+        "loaded; 2 some rows rejected (listed; with --atomic nothing was "
+        "loaded); 1 failed (nothing read)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, help=_("The CSV or XLSX file."))
         parser.add_argument(
             "--atomic",
             action="store_true",
-            help="All or nothing: import no row if any row is rejected.",
+            help=_("All or nothing: import no row if any row is rejected."),
         )
         parser.add_argument(
             "--as-user",
             metavar="USERNAME",
-            help=(
+            help=_(
                 "Import as this user: only rows for units they may write for, "
                 "changing only dossiers stored under those units, and moving a "
                 "dossier only as a reviewer over both units."
@@ -37,13 +50,13 @@ class Command(BaseCommand):
             "--errors",
             type=int,
             default=20,
-            help="How many rejected rows to print (all are kept on the import run).",
+            help=_("How many rejected rows to print (all are kept on the import run)."),
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
-            raise CommandError(f"No such file: {path}")
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
         user = None
         if options["as_user"]:
             user = (
@@ -52,11 +65,14 @@ class Command(BaseCommand):
                 .first()
             )
             if user is None:
-                raise CommandError(f"No active user {options['as_user']!r}.")
+                raise CommandError(
+                    _("No active user “%(name)s”.") % {"name": options["as_user"]}
+                )
         scope = import_scope_for(user)
         if scope.writable is not None and not scope.writable:
             raise CommandError(
-                f"{options['as_user']} may not import case records for any unit."
+                _("%(name)s may not import case records for any unit.")
+                % {"name": options["as_user"]}
             )
         run = ImportRun.objects.create(
             source=ImportSource.COMMAND,
@@ -65,31 +81,56 @@ class Command(BaseCommand):
             user=user,
         )
         started = time.monotonic()
+        line = ProgressLine(self.stderr)
 
         def progress(rows: int) -> None:
-            elapsed = time.monotonic() - started
-            self.stderr.write(f"  {rows:>10,} rows  {elapsed:7.1f} s", ending="\r")
+            line.update(
+                _("%(rows)s rows read, %(seconds)s s")
+                % {
+                    "rows": number(rows),
+                    "seconds": f"{time.monotonic() - started:.1f}".replace(".", ","),
+                }
+            )
 
         try:
-            with path.open("rb") as stream:
+            with line.keeping_logs_apart(), path.open("rb") as stream:
                 run = run_import(run, stream, scope=scope, progress=progress)
         except FileError as error:
             raise CommandError(f"{path.name}: {error}") from error
-        self.stderr.write("")
         for row_error in run.errors[: options["errors"]]:
-            value = f" “{row_error['value']}”" if row_error["value"] else ""
             self.stdout.write(
-                f"row {row_error['row']}, column {row_error['column']}{value}: "
-                f"{row_error['message']}"
+                row_error_line(
+                    row=row_error["row"],
+                    column=row_error["column"],
+                    value=row_error["value"],
+                    message=row_error["message"],
+                )
             )
         if run.rows_rejected > options["errors"]:
-            self.stdout.write(f"… and {run.rows_rejected - options['errors']} more")
-        summary = (
-            f"{path.name}: {run.rows_total} rows read, {run.rows_new} new, "
-            f"{run.rows_updated} updated, {run.rows_unchanged} unchanged, "
-            f"{run.rows_rejected} rejected in {run.duration_seconds or 0:.1f} s "
-            f"(import #{run.pk})"
-        )
+            self.stdout.write(
+                _("… and %(count)s more")
+                % {"count": number(run.rows_rejected - options["errors"])}
+            )
+        summary = _(
+            "%(file)s: %(total)s rows read, %(new)s new, %(updated)s updated, "
+            "%(unchanged)s unchanged, %(rejected)s rejected in %(seconds)s s "
+            "(import #%(id)s)"
+        ) % {
+            "file": path.name,
+            "total": number(run.rows_total),
+            "new": number(run.rows_new),
+            "updated": number(run.rows_updated),
+            "unchanged": number(run.rows_unchanged),
+            "rejected": number(run.rows_rejected),
+            "seconds": f"{run.duration_seconds or 0:.1f}".replace(".", ","),
+            "id": run.pk,
+        }
+        if run.rows_rejected:
+            # The atomic run's own message says that nothing was imported.
+            self.stdout.write(self.style.WARNING(summary))
+            if run.error:
+                self.stdout.write(run.error)
+            raise SystemExit(ExitStatus.REJECTED)
         if run.error:
             raise CommandError(f"{summary}\n{run.error}")
         self.stdout.write(self.style.SUCCESS(summary))
