@@ -39,6 +39,7 @@ PASSWORD = "correct-horse-42"
 START_FIRST = (
     "tests/scoring/results/test_worker.py::",
     "tests/procedures/test_import_worker.py::",
+    "tests/cchc_portal/test_readme_commands.py::",
 )
 
 
