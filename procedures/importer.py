@@ -123,6 +123,9 @@ class ImportResult:
     rows_rejected: int = 0
     rows_moved: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # A file's own name of each column it has (canonical → "ngay_hoan_thanh"):
+    # the report names a column as the file did.
+    column_names: dict[str, str] = field(default_factory=dict)
     # (unit id, local year, local month) of every row loaded, whether it
     # changed or not (see the module's docstring), and the old place of every
     # dossier moved.
@@ -231,6 +234,11 @@ def import_file(
     if header is None:
         raise FileError(_("The file is empty."))
     positions = header_map(header)
+    result = result if result is not None else ImportResult()
+    result.column_names = {
+        column: header[index].strip().lstrip("\ufeff")
+        for column, index in positions.items()
+    }
     # Row 1 is the first row below the header, as in the API and the admin.
     numbered = ((number, cells) for number, cells in enumerate(table, start=1))
     return import_rows(
@@ -1034,8 +1042,10 @@ def _finish(run: ImportRun, status: str, result: ImportResult, error: str) -> No
     run.rows_moved = result.rows_moved
     # Repeated codes are found after every row is read: sort so that the
     # report reads in the file's order.
+    names = result.column_names
     run.errors = [
-        e.as_dict() for e in sorted(result.errors, key=lambda e: (e.row, e.column))
+        {**e.as_dict(), "column": names.get(e.column, e.column)}
+        for e in sorted(result.errors, key=lambda e: (e.row, e.column))
     ]
     run.error = error
     run.save(

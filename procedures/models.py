@@ -7,7 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from commitments.organisation.models import Unit
 
@@ -224,6 +226,18 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         label = self.file_name or self.get_source_display()
         return f"{label} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def status_label(self) -> str:
+        """The status as the pages say it: a finished import that rejected
+        rows says how many ("Hoàn thành, 714 dòng bị từ chối")."""
+        if self.status == ImportStatus.SUCCEEDED and self.rows_rejected:
+            return ngettext(
+                "Completed, %(count)s row rejected",
+                "Completed, %(count)s rows rejected",
+                self.rows_rejected,
+            ) % {"count": number_format(self.rows_rejected, force_grouping=True)}
+        return str(self.get_status_display())
 
     @property
     def duration_seconds(self) -> float | None:

@@ -154,7 +154,7 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": run.status,
-            "status_label": run.get_status_display(),
+            "status_label": run.status_label,
             "rows_done": run.rows_done,
             "rows_expected": run.rows_expected,
             "counts": {

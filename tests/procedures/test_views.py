@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 import procedures.tasks
 from cchc_portal import queue
@@ -18,7 +19,7 @@ from procedures.models import (
     Procedure,
 )
 from tests.procedures.test_importer import case, csv_bytes
-from tests.wording import vi
+from tests.wording import vi, vi_n
 
 
 @pytest.fixture(autouse=True)
@@ -433,3 +434,51 @@ def test_in_process_the_upload_answers_before_the_import_runs(
     run.refresh_from_db()
     assert run.status == ImportStatus.SUCCEEDED
     assert ran_on[0].startswith("cchc-tasks")
+
+
+VIETNAMESE_HEADER = (
+    "ma_ho_so,ma_thu_tuc,ma_don_vi,ngay_tiep_nhan,ngay_hen_tra,ngay_hoan_thanh,"
+    "trang_thai,kenh,so_hoa,co_phi,thanh_toan_truc_tuyen,so_lan_bo_sung,danh_gia,"
+    "phan_anh,can_bo_xu_ly"
+)
+
+
+def test_a_finished_import_with_rejected_rows_says_so_and_names_the_files_columns(
+    client, commune_staff, django_capture_on_commit_callbacks
+):
+    """ "Hoàn thành, 2 dòng bị từ chối" on the run's page, the list and the
+    progress; each rejected column named as the file's header named it."""
+    client.force_login(commune_staff)
+    upload(
+        client,
+        csv_bytes(
+            case("HS-1"),
+            case("HS-2", finished_at="31/02/2025 10:00"),
+            case("HS-3", unit="CITY-B"),
+            header=VIETNAMESE_HEADER,
+        ),
+        capture=django_capture_on_commit_callbacks,
+    )
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.SUCCEEDED
+    assert [(e["row"], e["column"]) for e in run.errors] == [
+        (2, "ngay_hoan_thanh"),
+        (3, "ma_don_vi"),
+    ]
+    label = vi_n(
+        "Completed, %(count)s row rejected", "Completed, %(count)s rows rejected", 2
+    ) % {"count": 2}
+    assert label.startswith("Hoàn thành, 2 ")
+    detail = client.get(f"/imports/{run.pk}/").content.decode()
+    assert f'class="warning">{label}</dd>' in detail
+    assert '<td class="code">ngay_hoan_thanh</td>' in detail
+    assert label in client.get("/imports/").content.decode()
+    progress = client.get(f"/imports/{run.pk}/progress/").json()
+    assert progress["status_label"] == label
+    report = client.get(f"/imports/{run.pk}/errors.csv").content.decode("utf-8-sig")
+    assert "ma_don_vi" in report
+    assert "ngay_hoan_thanh" in report
+    # Nothing rejected: the plain status.
+    run.rows_rejected = 0
+    with translation.override("vi"):
+        assert run.status_label == vi("Completed")
