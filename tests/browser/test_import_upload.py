@@ -4,6 +4,7 @@ downloads as CSV."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+import procedures.tasks
+from cchc_portal import queue
 from procedures.models import ImportRun, ImportSource, ImportStatus, Procedure
 from tests.procedures.test_importer import case, csv_bytes
+from tests.wording import vi_n
 
 pytestmark = pytest.mark.browser
 
@@ -136,3 +140,59 @@ def test_the_progress_bar_follows_a_running_import(
     )
     expect(page.get_by_test_id("import-summary")).to_be_visible()
     expect(page.locator("[data-count=new]")).to_have_text("40000")
+
+
+def test_in_the_quick_start_the_upload_answers_at_once_and_follows_the_import(
+    demo_province: None,
+    page: Page,
+    live_server: LiveServer,
+    log_in: LogIn,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """No broker (the quick start): the import runs on the background thread,
+    so the upload lands on the run's page while the import is still to run;
+    the page follows it and ends on the summary, labelled with the rows it
+    rejected."""
+    settings.TASKS_IN_BACKGROUND = True
+    release = threading.Event()
+    # A failing test does not leave the import waiting.
+    request.addfinalizer(release.set)
+    real = procedures.tasks.run_import_by_id
+
+    def held(run_id: int) -> None:
+        assert release.wait(30)
+        real(run_id)
+
+    monkeypatch.setattr(procedures.tasks, "run_import_by_id", held)
+    Procedure.objects.create(code="P1", name="Cấp giấy khai sinh")
+    export = tmp_path / "mot_cua_thang_4.csv"
+    export.write_bytes(
+        csv_bytes(
+            case("HS-PL-2", unit="HD-CL-PHALAI"),
+            case("HS-HD-2", unit="HD-CL-HUNGDAO"),
+        )
+    )
+    log_in("canbo.phalai")
+    page.goto(f"{live_server.url}/imports/new/")
+    page.locator("#id_file").set_input_files(export)
+    with page.expect_navigation():
+        page.get_by_test_id("import-form").locator("button[type=submit]").click()
+
+    run = ImportRun.objects.get(source=ImportSource.UPLOAD)
+    expect(page).to_have_url(f"{live_server.url}/imports/{run.pk}/")
+    # Answered before the import ran: the page waits with its progress bar.
+    status = page.get_by_test_id("import-status")
+    expect(status).to_have_attribute("data-status", ImportStatus.PENDING)
+    expect(page.get_by_test_id("import-progress")).to_be_visible()
+    expect(page.get_by_test_id("import-summary")).to_have_count(0)
+
+    release.set()
+    expect(page.get_by_test_id("import-summary")).to_be_visible()
+    label = vi_n(
+        "Completed, %(count)s row rejected", "Completed, %(count)s rows rejected", 1
+    ) % {"count": 1}
+    expect(page.get_by_test_id("import-status")).to_have_text(label)
+    queue.background_wait()

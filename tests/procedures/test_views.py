@@ -401,13 +401,15 @@ def test_the_menu_offers_imports_to_those_who_may_upload(
 
 @pytest.mark.django_db(transaction=True)
 def test_in_process_the_upload_answers_before_the_import_runs(
-    client, commune_staff, settings, monkeypatch
+    client, commune_staff, settings, monkeypatch, request
 ):
     """The quick start (no broker): the import runs on the process's
     background thread after the upload's commit, not inside the request,
     so the page answers at once and shows the progress."""
     settings.TASKS_IN_BACKGROUND = True
     started, release = threading.Event(), threading.Event()
+    # A failing test does not leave the import waiting.
+    request.addfinalizer(release.set)
     ran_on = []
     real = procedures.tasks.run_import_by_id
 
