@@ -14,6 +14,8 @@ from cchc_portal.api_errors import ErrorSerializer
 from procedures.figures import Rate
 from scoring.models import (
     Assessment,
+    Comment,
+    Contest,
     Evidence,
     Framework,
     Method,
@@ -299,3 +301,133 @@ class ConflictSerializer(ErrorSerializer):
     """The error body (code "conflict") with the leaf as it is now."""
 
     current = ScoreSerializer(help_text=_("The leaf as it is now."))
+
+
+# --- the assessment's workflow (scoring.api.assessment_actions) -------------------
+
+
+class LeafCommentSerializer(serializers.Serializer):
+    node_code = serializers.CharField(
+        max_length=50, help_text=_("The leaf's code, e.g. 1.2.3.")
+    )
+    text = serializers.CharField(
+        max_length=5000, help_text=_("What the unit is to revise on this leaf.")
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    comments = LeafCommentSerializer(
+        many=True,
+        allow_empty=False,
+        help_text=_("At least one leaf, each with what to revise."),
+    )
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(
+        max_length=5000, help_text=_("The unit's answer to the reviewer's comment.")
+    )
+
+
+class CommentSerializer(serializers.ModelSerializer[Comment]):
+    node_code = serializers.CharField(source="score.node.code", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "node_code",
+            "round",
+            "text",
+            "created_at",
+            "answer",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class AppraiseSerializer(serializers.Serializer):
+    appraised_score = PointsField(
+        help_text=_(
+            'From 0 to the leaf\'s maximum, at most two decimals; null or "" clears it.'
+        ),
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text=_("Required when the appraised score differs from the self score."),
+    )
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version of the leaf as read (GET); see 409.")
+    )
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
+
+
+class AcceptSelfSerializer(serializers.Serializer):
+    node_codes = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        allow_empty=False,
+        help_text=_(
+            "The leaves whose self score the reviewer accepts. A leaf already "
+            "appraised at another score, or with a reason, keeps its appraisal."
+        ),
+    )
+
+
+class KeptLeafSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class AcceptanceSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(
+        help_text=_("How many leaves took their self score.")
+    )
+    kept = KeptLeafSerializer(
+        many=True, help_text=_("The leaves left as the reviewer had appraised them.")
+    )
+
+
+class ContestRaiseSerializer(serializers.Serializer):
+    node_code = serializers.CharField(
+        max_length=50, help_text=_("The leaf's code, e.g. 1.2.3.")
+    )
+    requested_score = PointsField(
+        allow_null=False,
+        allow_blank=False,
+        help_text=_("The score the unit asks for."),
+    )
+    reason = serializers.CharField(max_length=5000)
+
+
+class ContestDecideSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text=_("true: the requested score becomes the appraised score.")
+    )
+    reason = serializers.CharField(max_length=5000)
+
+
+class ContestSerializer(serializers.ModelSerializer[Contest]):
+    node_code = serializers.CharField(source="score.node.code", read_only=True)
+
+    class Meta:
+        model = Contest
+        fields = [
+            "id",
+            "node_code",
+            "requested_score",
+            "reason",
+            "state",
+            "raised_at",
+            "decision_reason",
+            "decided_at",
+        ]
+        read_only_fields = fields

@@ -1,6 +1,11 @@
 from django.urls import URLPattern, URLResolver, path
 
-from scoring.api import accountability_views, results_views, views
+from scoring.api import (
+    accountability_views,
+    assessment_actions,
+    results_views,
+    views,
+)
 
 app_name = "scoring_api"
 
@@ -21,6 +26,46 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "assessments/<int:pk>/scores/<str:node_code>/",
         views.SelfScoreSaveView.as_view(),
         name="assessment-score",
+    ),
+    path(
+        "assessments/<int:pk>/submit/",
+        assessment_actions.SubmitView.as_view(),
+        name="assessment-submit",
+    ),
+    path(
+        "assessments/<int:pk>/return/",
+        assessment_actions.ReturnView.as_view(),
+        name="assessment-return",
+    ),
+    path(
+        "assessments/<int:pk>/approve/",
+        assessment_actions.ApproveView.as_view(),
+        name="assessment-approve",
+    ),
+    path(
+        "assessments/<int:pk>/comments/<int:comment_id>/answer/",
+        assessment_actions.AnswerView.as_view(),
+        name="assessment-comment-answer",
+    ),
+    path(
+        "assessments/<int:pk>/appraisals/accept-self/",
+        assessment_actions.AcceptSelfView.as_view(),
+        name="assessment-accept-self",
+    ),
+    path(
+        "assessments/<int:pk>/appraisals/<str:node_code>/",
+        assessment_actions.AppraiseView.as_view(),
+        name="assessment-appraise",
+    ),
+    path(
+        "assessments/<int:pk>/contests/",
+        assessment_actions.ContestRaiseView.as_view(),
+        name="assessment-contest-raise",
+    ),
+    path(
+        "assessments/<int:pk>/contests/<int:contest_id>/decision/",
+        assessment_actions.ContestDecideView.as_view(),
+        name="assessment-contest-decide",
     ),
     path("results/", results_views.ResultYearsView.as_view(), name="result-years"),
     path(

@@ -55,6 +55,14 @@ OPERATIONS = (
     "GET /api/v1/assessments/",
     "GET /api/v1/assessments/{id}/",
     "PATCH /api/v1/assessments/{id}/scores/{node_code}/",
+    "POST /api/v1/assessments/{id}/submit/",
+    "POST /api/v1/assessments/{id}/return/",
+    "POST /api/v1/assessments/{id}/approve/",
+    "POST /api/v1/assessments/{id}/comments/{comment_id}/answer/",
+    "POST /api/v1/assessments/{id}/appraisals/accept-self/",
+    "PATCH /api/v1/assessments/{id}/appraisals/{node_code}/",
+    "POST /api/v1/assessments/{id}/contests/",
+    "POST /api/v1/assessments/{id}/contests/{contest_id}/decision/",
     "GET /api/v1/cases/",
     "POST /api/v1/cases/batch/",
     "GET /api/v1/cases/{case_code}/",
@@ -155,6 +163,29 @@ def known(data) -> dict[str, dict[str, Any]]:
             "id": a.assessment.pk,
             "node_code": "1.1.1",
         },
+        **{
+            f"/api/v1/assessments/{{id}}/{step}/": {"id": a.assessment.pk}
+            for step in (
+                "submit",
+                "return",
+                "approve",
+                "appraisals/accept-self",
+                "contests",
+            )
+        },
+        # No comment or contest is seeded: the assessment is A's, the id none.
+        "/api/v1/assessments/{id}/comments/{comment_id}/answer/": {
+            "id": a.assessment.pk,
+            "comment_id": 1,
+        },
+        "/api/v1/assessments/{id}/contests/{contest_id}/decision/": {
+            "id": a.assessment.pk,
+            "contest_id": 1,
+        },
+        "/api/v1/assessments/{id}/appraisals/{node_code}/": {
+            "id": a.assessment.pk,
+            "node_code": "1.1.1",
+        },
         "/api/v1/cases/{case_code}/": {"case_code": a.case.case_code},
         "/api/v1/commitments/{id}/": {"id": a.commitment.pk},
         "/api/v1/frameworks/{id}/": {"id": data.framework.pk},
@@ -181,11 +212,16 @@ def tokens(data, reviewer, superuser) -> dict[str, str]:
 
 
 ORGANISATION_UPSERTS = ("/api/v1/units/", "/api/v1/heads/")
+# What only the unit's own people do (a reviewer would only ever get 403).
+UNIT_STEPS = ("/scores/{node_code}/", "/submit/", "/answer/")
 
 
 def token_for(case: Any, tokens: dict[str, str]) -> dict[str, str]:
     """The Authorization header of the account the operation is for."""
-    if case.operation.path.endswith("/scores/{node_code}/"):
+    path = case.operation.path
+    if path.endswith(UNIT_STEPS) or (
+        case.method == "POST" and path.endswith("/contests/")
+    ):
         who = "unit"
     elif case.method == "POST" and case.operation.path in ORGANISATION_UPSERTS:
         who = "admin"

@@ -74,6 +74,24 @@ def self_scores_are_saved_for_the_own_unit_only(
     assert other.status_code == 404
 
 
+def workflow_steps_reach_the_own_units_assessment_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    """A step on another unit's assessment is not found; on its own it is
+    answered (taken, or refused for the role or the state). No comment or
+    contest is seeded: those steps are not found for either (the write
+    matrix tries them on real ones)."""
+    method = "patch" if path.endswith("{node_code}/") else "post"
+    names = {"node_code": "1.1.1", "comment_id": 1, "contest_id": 1}
+    for unit, expected_found in ((data.a, True), (data.b, False)):
+        url = path.format(id=unit.assessment.pk, **names)
+        answer = getattr(clients["unit"], method)(url, {}, format="json")
+        if expected_found and "_id}" not in path:
+            assert answer.status_code in (200, 400, 403), (url, answer.content)
+        else:
+            assert answer.status_code == 404, (url, answer.content)
+
+
 def cases_are_pushed_for_the_own_unit_only(
     path: str, clients: Clients, data: ApiData
 ) -> None:
@@ -180,6 +198,21 @@ SCOPED: dict[str, list[Callable[[str, Clients, ApiData], None]]] = {
     "/api/v1/assessments/{id}/scores/{node_code}/": [
         self_scores_are_saved_for_the_own_unit_only
     ],
+    **{
+        f"/api/v1/assessments/{{id}}/{step}/": [
+            workflow_steps_reach_the_own_units_assessment_only
+        ]
+        for step in (
+            "submit",
+            "return",
+            "approve",
+            "comments/{comment_id}/answer",
+            "appraisals/accept-self",
+            "appraisals/{node_code}",
+            "contests",
+            "contests/{contest_id}/decision",
+        )
+    },
     "/api/v1/accountability-cases/": [Listed("id", *by_id("accountability_case"))],
     "/api/v1/accountability-cases/{id}/": [Shown(*ids("accountability_case"))],
     "/api/v1/head-ratings/": [Listed("id", *by_id("rating"))],

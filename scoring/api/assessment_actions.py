@@ -1,0 +1,505 @@
+"""The self-assessment's workflow over the API: each step calls the same
+service as its page (scoring.assessments.services), so the same person may
+take it, in the same state, with the same history; the caller's scope decides
+what exists (an assessment the caller does not see answers 404).
+
+    POST  assessments/{id}/submit/                       the unit's head
+    POST  assessments/{id}/return/                       a reviewer, with comments
+    POST  assessments/{id}/comments/{comment_id}/answer/ the unit's people
+    PATCH assessments/{id}/appraisals/{node_code}/       a reviewer, one leaf
+    POST  assessments/{id}/appraisals/accept-self/       a reviewer, many leaves
+    POST  assessments/{id}/approve/                      a reviewer
+    POST  assessments/{id}/contests/                     the unit's people
+    POST  assessments/{id}/contests/{contest_id}/decision/ a reviewer
+
+A service's refusal is the one error body: 403 for who the caller is, 400 for
+what the assessment or the input is (its messages name the leaf), 409 for a
+leaf saved by someone else since the version sent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from cchc_portal.api_errors import error_body
+from scoring import access
+from scoring.api.serializers import (
+    AcceptanceSerializer,
+    AcceptSelfSerializer,
+    AnswerSerializer,
+    AppraiseSerializer,
+    AssessmentSerializer,
+    CommentSerializer,
+    ConflictSerializer,
+    ContestDecideSerializer,
+    ContestRaiseSerializer,
+    ContestSerializer,
+    ReturnSerializer,
+    ScoreSerializer,
+)
+from scoring.assessments import selectors, services
+from scoring.assessments.reminders import with_started
+from scoring.models import Assessment, Comment, Contest, Score
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class WorkflowThrottle(ScopedRateThrottle):
+    """120 steps a minute per caller: a system driving a province's cycle,
+    not a loop gone wrong (settings: DEFAULT_THROTTLE_RATES["workflow"])."""
+
+    rate = "120/min"
+
+    def get_rate(self) -> str:
+        configured = (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope or "")
+        return str(configured or type(self).rate)
+
+
+REFUSED = OpenApiResponse(
+    description=_(
+        "Refused: the assessment is not in the state this step needs, or the "
+        "input is wrong (the messages name the field and the leaf)."
+    )
+)
+DENIED = OpenApiResponse(
+    description=_("The caller may see the assessment but not take this step.")
+)
+NOT_FOUND = OpenApiResponse(
+    description=_(
+        "No such assessment (or leaf, comment, contest) among those the caller sees."
+    )
+)
+THROTTLED = OpenApiResponse(description=_("Too many steps; retry later."))
+NODE_CODE = OpenApiParameter(
+    "node_code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description=_("The leaf's code, e.g. 1.2.3."),
+)
+
+
+def _user(request: Request) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _visible(request: Request, pk: int) -> Assessment:
+    assessment = (
+        access.assessments_visible(
+            _user(request),
+            with_started(Assessment.objects.select_related("unit", "framework")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if assessment is None:
+        raise Http404
+    return assessment
+
+
+def _leaf(assessment: Assessment, node_code: str) -> Score:
+    score = (
+        Score.objects.select_related("node")
+        .filter(assessment=assessment, node__code=node_code)
+        .first()
+    )
+    if score is None:
+        raise Http404
+    score.assessment = assessment
+    return score
+
+
+def _refused(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(serializers.as_serializer_error(exc))
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> Any:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class _Step(APIView):
+    throttle_classes = [WorkflowThrottle]
+    throttle_scope = "workflow"
+
+
+def _assessment_answer(request: Request, pk: int) -> Response:
+    return Response(AssessmentSerializer(_visible(request, pk)).data)
+
+
+class SubmitView(_Step):
+    @extend_schema(
+        operation_id="assessments_submit",
+        tags=["assessments"],
+        summary=_("Submit the self-assessment"),
+        description=_(
+            "The unit's head sends the self-assessment to Home Affairs, as the "
+            "page's button does: every self-scored leaf has a score and its "
+            "required evidence, the comments of a return are answered, and the "
+            "deadline (or the extension) has not passed."
+        ),
+        request=None,
+        responses={
+            200: AssessmentSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = _visible(request, pk)
+        try:
+            services.assessment_submit(
+                user=_user(request),
+                assessment=assessment,
+                now=timezone.now(),
+                today=timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return _assessment_answer(request, pk)
+
+
+class ReturnView(_Step):
+    @extend_schema(
+        operation_id="assessments_return",
+        tags=["assessments"],
+        summary=_("Return the assessment to the unit with comments"),
+        description=_(
+            "A reviewer of the unit returns a submitted assessment, with a "
+            "comment on each leaf to revise."
+        ),
+        request=ReturnSerializer,
+        responses={
+            200: AssessmentSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = _visible(request, pk)
+        data = _valid(ReturnSerializer, request)
+        comments: dict[int, str] = {}
+        for position, item in enumerate(data["comments"]):
+            score = (
+                Score.objects.filter(
+                    assessment=assessment, node__code=item["node_code"]
+                )
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if score is None:
+                raise serializers.ValidationError(
+                    {
+                        "comments": {
+                            str(position): {
+                                "node_code": [
+                                    _("No leaf %(code)s in this assessment.")
+                                    % {"code": item["node_code"]}
+                                ]
+                            }
+                        }
+                    }
+                )
+            comments[score] = item["text"]
+        try:
+            services.assessment_return(
+                user=_user(request),
+                assessment=assessment,
+                comments=comments,
+                now=timezone.now(),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return _assessment_answer(request, pk)
+
+
+class ApproveView(_Step):
+    @extend_schema(
+        operation_id="assessments_approve",
+        tags=["assessments"],
+        summary=_("Approve the appraised assessment"),
+        description=_(
+            "A reviewer of the unit approves a submitted assessment once every "
+            "self-scored and survey leaf is appraised (the refusal lists those "
+            "still to appraise)."
+        ),
+        request=None,
+        responses={
+            200: AssessmentSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = _visible(request, pk)
+        try:
+            services.assessment_approve(
+                user=_user(request), assessment=assessment, now=timezone.now()
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return _assessment_answer(request, pk)
+
+
+class AnswerView(_Step):
+    @extend_schema(
+        operation_id="assessments_comment_answer",
+        tags=["assessments"],
+        summary=_("Answer a reviewer's comment"),
+        description=_(
+            "The unit's staff or head answers a comment of the current return."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "comment_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description=_("The comment's id (GET the assessment's comments)."),
+            )
+        ],
+        request=AnswerSerializer,
+        responses={
+            200: CommentSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int, comment_id: int) -> Response:
+        assessment = _visible(request, pk)
+        if not Comment.objects.filter(
+            pk=comment_id, score__assessment=assessment
+        ).exists():
+            raise Http404
+        data = _valid(AnswerSerializer, request)
+        try:
+            comment = services.comment_answer(
+                user=_user(request),
+                comment_id=comment_id,
+                answer=data["answer"],
+                now=timezone.now(),
+                today=timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(CommentSerializer(comment).data)
+
+
+class AppraiseView(_Step):
+    @extend_schema(
+        operation_id="assessments_appraise",
+        tags=["assessments"],
+        summary=_("Appraise one leaf"),
+        description=_(
+            "A reviewer's score for one leaf of a submitted assessment, with the "
+            "reason whenever it differs from the self score (survey leaves too). "
+            "Send the version read with GET: if someone saved the leaf since, "
+            "the answer is 409 with the leaf as it is now."
+        ),
+        parameters=[NODE_CODE],
+        request=AppraiseSerializer,
+        responses={
+            200: ScoreSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ConflictSerializer,
+                description=_("The leaf was saved by someone else since this version."),
+            ),
+            429: THROTTLED,
+        },
+    )
+    def patch(self, request: Request, pk: int, node_code: str) -> Response:
+        user = _user(request)
+        assessment = _visible(request, pk)
+        score = _leaf(assessment, node_code)
+        if not access.may_review(user, assessment):
+            raise PermissionDenied
+        data = _valid(AppraiseSerializer, request)
+        try:
+            saved = services.score_appraise(
+                user=user,
+                score_id=score.pk,
+                appraised_score=data["appraised_score"],
+                reason=data.get("reason", ""),
+                version=data["version"],
+            )
+        except services.StaleVersion as exc:
+            return Response(
+                {
+                    **error_body(
+                        status=status.HTTP_409_CONFLICT,
+                        code="conflict",
+                        detail=" ".join(exc.messages),
+                    ),
+                    "current": _leaf_data(user, _leaf(assessment, node_code)),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(_leaf_data(user, _leaf(assessment, saved.node.code)))
+
+
+def _leaf_data(user: User, score: Score) -> dict[str, Any]:
+    context = {"shows_appraisal": selectors.shows_appraisal(user, score.assessment)}
+    return ScoreSerializer(score, context=context).data
+
+
+class AcceptSelfView(_Step):
+    @extend_schema(
+        operation_id="assessments_accept_self",
+        tags=["assessments"],
+        summary=_("Accept the self scores of many leaves"),
+        description=_(
+            "The appraised score becomes the self score on the leaves named, "
+            "those not yet appraised; a leaf already appraised at another score "
+            "or with a reason keeps its appraisal (listed in kept)."
+        ),
+        request=AcceptSelfSerializer,
+        responses={
+            200: AcceptanceSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = _visible(request, pk)
+        data = _valid(AcceptSelfSerializer, request)
+        codes = set(data["node_codes"])
+        ids = dict(
+            Score.objects.filter(
+                assessment=assessment, node__code__in=codes
+            ).values_list("node__code", "pk")
+        )
+        unknown = sorted(codes - set(ids))
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    "node_codes": [
+                        _("No leaf %(code)s in this assessment.")
+                        % {"code": ", ".join(unknown)}
+                    ]
+                }
+            )
+        try:
+            acceptance = services.scores_accept_self(
+                user=_user(request), assessment=assessment, score_ids=list(ids.values())
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(
+            {
+                "changed": acceptance.changed,
+                "kept": [
+                    {"code": code, "title": title} for code, title in acceptance.kept
+                ],
+            }
+        )
+
+
+class ContestRaiseView(_Step):
+    @extend_schema(
+        operation_id="assessments_contest_raise",
+        tags=["assessments"],
+        summary=_("Contest an appraised score"),
+        description=_(
+            "The unit's staff or head asks for another score on one leaf while "
+            "the window to contest is open (after the provisional results are "
+            "shown). One open contest per leaf."
+        ),
+        request=ContestRaiseSerializer,
+        responses={
+            201: ContestSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        assessment = _visible(request, pk)
+        data = _valid(ContestRaiseSerializer, request)
+        score = _leaf(assessment, data["node_code"])
+        try:
+            contest = services.contest_raise(
+                user=_user(request),
+                score_id=score.pk,
+                requested_score=data["requested_score"],
+                reason=data["reason"],
+                now=timezone.now(),
+                today=timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(ContestSerializer(contest).data, status=status.HTTP_201_CREATED)
+
+
+class ContestDecideView(_Step):
+    @extend_schema(
+        operation_id="assessments_contest_decide",
+        tags=["assessments"],
+        summary=_("Decide a contest"),
+        description=_(
+            "A reviewer of the unit accepts (the requested score becomes the "
+            "appraised score) or rejects an open contest, with the reason."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "contest_id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description=_("The contest's id."),
+            )
+        ],
+        request=ContestDecideSerializer,
+        responses={
+            200: ContestSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int, contest_id: int) -> Response:
+        assessment = _visible(request, pk)
+        if not Contest.objects.filter(
+            pk=contest_id, score__assessment=assessment
+        ).exists():
+            raise Http404
+        data = _valid(ContestDecideSerializer, request)
+        try:
+            contest = services.contest_decide(
+                user=_user(request),
+                contest_id=contest_id,
+                accept=data["accept"],
+                reason=data["reason"],
+                now=timezone.now(),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from exc
+        return Response(ContestSerializer(contest).data)
