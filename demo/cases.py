@@ -1066,7 +1066,7 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
             unit(code, f"000.{21 + i:02d}.00.H23", DISTRICT_SIZE[suffix], procedures,
                  valid_to=ended)
         )  # fmt: skip
-    for i, (suffix, _, _) in enumerate(org.CITY_OFFICES):
+    for i, (suffix, *_) in enumerate(org.CITY_OFFICES):
         units.append(
             unit(f"{C}-{suffix}", f"000.21.{11 + i:02d}.H23", OFFICE_SIZE[suffix],
                  handled(DISTRICT, suffix), valid_to=ended)
@@ -1094,7 +1094,7 @@ def demo_units(catalogue: list[DemoProcedure] | None = None) -> list[DemoUnit]:
     transferred = tuple(p for p in handled(DISTRICT, None) if branch not in p.handlers)
     new_procedures = (*handled(COMMUNE, None), *transferred)
     city_share = DISTRICT_SIZE["CL"] + sum(
-        OFFICE_SIZE[suffix] for suffix, _, _ in org.CITY_OFFICES
+        OFFICE_SIZE[suffix] for suffix, *_ in org.CITY_OFFICES
     )
     old_size = sum(c.size for c in communes.values())
     wards = []

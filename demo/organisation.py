@@ -36,6 +36,7 @@ from commitments.organisation.models import (
     Unit,
     UnitKind,
 )
+from commitments.organisation.models import OfficeFunction as OF
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -94,20 +95,26 @@ DISTRICTS = [
     ("TM", "UBND huyện Thanh Miện", "Chủ tịch UBND huyện"),
 ]
 
-# The 12 specialised offices of a provincial city (Decree 37/2014, as amended).
+# The 12 specialised offices of a provincial city (Decree 37/2014, as amended),
+# each with its function (an index criterion's owner is named by function).
 CITY_OFFICES = [
-    ("VP", "Văn phòng HĐND và UBND thành phố", "Chánh Văn phòng"),
-    ("PNV", "Phòng Nội vụ", "Trưởng phòng"),
-    ("PTP", "Phòng Tư pháp", "Trưởng phòng"),
-    ("PTCKH", "Phòng Tài chính - Kế hoạch", "Trưởng phòng"),
-    ("PTNMT", "Phòng Tài nguyên và Môi trường", "Trưởng phòng"),
-    ("PLDTBXH", "Phòng Lao động - Thương binh và Xã hội", "Trưởng phòng"),
-    ("PVHTT", "Phòng Văn hóa và Thông tin", "Trưởng phòng"),
-    ("PGDDT", "Phòng Giáo dục và Đào tạo", "Trưởng phòng"),
-    ("PYT", "Phòng Y tế", "Trưởng phòng"),
-    ("TTR", "Thanh tra thành phố", "Chánh Thanh tra"),
-    ("PKT", "Phòng Kinh tế", "Trưởng phòng"),
-    ("PQLDT", "Phòng Quản lý đô thị", "Trưởng phòng"),
+    ("VP", "Văn phòng HĐND và UBND thành phố", "Chánh Văn phòng", OF.OFFICE),
+    ("PNV", "Phòng Nội vụ", "Trưởng phòng", OF.HOME_AFFAIRS),
+    ("PTP", "Phòng Tư pháp", "Trưởng phòng", OF.JUSTICE),
+    ("PTCKH", "Phòng Tài chính - Kế hoạch", "Trưởng phòng", OF.FINANCE),
+    ("PTNMT", "Phòng Tài nguyên và Môi trường", "Trưởng phòng", OF.AGRICULTURE),
+    (
+        "PLDTBXH",
+        "Phòng Lao động - Thương binh và Xã hội",
+        "Trưởng phòng",
+        OF.CULTURE,
+    ),
+    ("PVHTT", "Phòng Văn hóa và Thông tin", "Trưởng phòng", OF.CULTURE),
+    ("PGDDT", "Phòng Giáo dục và Đào tạo", "Trưởng phòng", OF.EDUCATION),
+    ("PYT", "Phòng Y tế", "Trưởng phòng", OF.HEALTH),
+    ("TTR", "Thanh tra thành phố", "Chánh Thanh tra", OF.INSPECTORATE),
+    ("PKT", "Phòng Kinh tế", "Trưởng phòng", OF.ECONOMY),
+    ("PQLDT", "Phòng Quản lý đô thị", "Trưởng phòng", OF.ECONOMY),
 ]
 LAND_BRANCH = (
     "VPDKDD",
@@ -256,9 +263,15 @@ def build_organisation(out: OutputWrapper) -> None:
         )
 
     city = _unit(CITY_CODE)
-    for suffix, name, title in CITY_OFFICES:
+    for suffix, name, title, function in CITY_OFFICES:
         office = _child(
-            city, suffix, name, UnitKind.OFFICE, groups["cl-offices"], valid_to=ENDED
+            city,
+            suffix,
+            name,
+            UnitKind.OFFICE,
+            groups["cl-offices"],
+            valid_to=ENDED,
+            office_function=function,
         )
         _appoint(office, title, ends=ENDED)
     # A branch of the province's land-registry office: it outlives the city.
@@ -326,6 +339,7 @@ def _child(
     group: RankingGroup,
     *,
     valid_to: date | None = None,
+    office_function: str = "",
 ) -> Unit:
     """A unit below ``parent``, coded after it, there since the demo begins
     (a commune-level unit under the province: since the two tiers began)."""
@@ -338,6 +352,7 @@ def _child(
         ranking_group=group,
         valid_from=MERGER_DATE if two_tier else ORGANISATION_START,
         valid_to=valid_to,
+        office_function=office_function,
     )
 
 

@@ -80,6 +80,7 @@ from demo import organisation as org
 from demo.frameworks import FIRST_YEAR, OPEN_YEAR
 from scoring import rules
 from scoring.adjustments import services as adjustments
+from scoring.assessments import closing
 from scoring.models import (
     Adjustment,
     AdjustmentState,
@@ -149,6 +150,17 @@ LATE_SUBMISSIONS = {
     (f"{P}-SXD", 2025): date(2026, 1, 16),
     (f"{C}-TRANHUNGDAO", 2025): date(2026, 1, 13),
 }
+# Never submitted: left half filled in, taken as it stood and marked "quá
+# hạn" when Sở Nội vụ closed the communes' cycle the day after the deadline
+# (issue 17, item 9); then appraised and approved like the others, the
+# late-submission deduction proposed by the computation.
+CLOSED_LATE = {(f"{P}-THANHMIEN", 2025)}
+# The share of its manual leaves such a unit had self-scored.
+CLOSED_LATE_FILLED = 0.6
+CLOSED_LATE_REASON = (
+    "Đơn vị không tự chấm mục này trước hạn; hồ sơ được lấy theo hiện trạng "
+    "khi khóa kỳ đánh giá."
+)
 # Appraised but not yet approved: why 2025 is still provisional.
 # (Phường Trần Nhân Tông: Xã Bắc An's successor.)
 NOT_YET_APPROVED = {(f"{C}-TRANNHANTONG", 2025)}
@@ -397,10 +409,11 @@ def assessments_fill(year: int, users: dict[str, User]) -> list[Assessment]:
         if score.node.method != Method.METRIC
     ]
     people = People.load()
+    left = _left_empty(found, scores, year)
     self_rows = []
     for score in scores:
         unit = by_id[score.assessment_id].unit
-        if score.node.method == Method.MANUAL:
+        if score.node.method == Method.MANUAL and score.pk not in left:
             submitted = timeline(unit.code, year).submitted
             self_assess(score, unit, year)
             # Entered by the unit's staff (where the demo has a login for
@@ -409,7 +422,10 @@ def assessments_fill(year: int, users: dict[str, User]) -> list[Assessment]:
             _stamp(score, entrant, submitted)
             self_rows.append(score)
     _history(self_rows)
+    late = [a for a in found if (a.unit.code, year) in CLOSED_LATE]
     for assessment in found:
+        if assessment in late:
+            continue  # never submitted: taken when the cycle is closed
         when = timeline(assessment.unit.code, year)
         head = people.head(assessment.unit, when.submitted.date())
         assessment.state = AssessmentState.SUBMITTED
@@ -419,7 +435,7 @@ def assessments_fill(year: int, users: dict[str, User]) -> list[Assessment]:
         assessment.extended_until = when.extended_until
         _stamp(assessment, head, when.submitted)
     _update(
-        found,
+        [assessment for assessment in found if assessment not in late],
         [
             "state",
             "round",
@@ -429,13 +445,60 @@ def assessments_fill(year: int, users: dict[str, User]) -> list[Assessment]:
             "updated_at",
         ],
     )
+    if late:
+        _close_cycle(late, year, users)
     for score in scores:
         unit = by_id[score.assessment_id].unit
-        appraise(score, unit, year)
+        if score.pk in left:
+            score.appraised_score = ZERO
+            score.appraisal_reason = CLOSED_LATE_REASON
+            _check_appraisal(score)
+        else:
+            appraise(score, unit, year)
         _stamp(score, _reviewer_of(unit, users), timeline(unit.code, year).appraised)
     _history(scores)
     _update(scores, WRITTEN, history=False)
     return found
+
+
+def _left_empty(
+    found: Sequence[Assessment], scores: Sequence[Score], year: int
+) -> set[int]:
+    """The manual leaves a unit of CLOSED_LATE never self-scored: those
+    after the first CLOSED_LATE_FILLED of its tree."""
+    late = {a.pk for a in found if (a.unit.code, year) in CLOSED_LATE}
+    left: set[int] = set()
+    for assessment_id in late:
+        manual = [
+            s
+            for s in scores
+            if s.assessment_id == assessment_id and s.node.method == Method.MANUAL
+        ]
+        left |= {s.pk for s in manual[int(len(manual) * CLOSED_LATE_FILLED) :]}
+    return left
+
+
+def _close_cycle(late: Sequence[Assessment], year: int, users: dict[str, User]) -> None:
+    """Sở Nội vụ closes the cycle of each framework holding a CLOSED_LATE
+    assessment on the day after its deadline, through the closing service:
+    the draft is taken as it stands and marked late."""
+    closed_on, closed_at = date(year + 1, 1, 8), _at(year + 1, 1, 8, 8, 30)
+    for framework in {assessment.framework for assessment in late}:
+        outcome = closing.cycle_close(
+            user=users[PROVINCE_REVIEWER],
+            framework=framework,
+            now=closed_at,
+            today=closed_on,
+        )
+        assert outcome.late == len(
+            [a for a in late if a.framework_id == framework.pk]
+        ), outcome
+    # The history reads in order: closed on the 8th, not when seeded.
+    Assessment.history.filter(
+        id__in=[a.pk for a in late], history_change_reason="cycle closed"
+    ).update(history_date=closed_at)
+    for assessment in late:
+        assessment.refresh_from_db()
 
 
 def _check_appraisal(score: Score) -> None:

@@ -121,6 +121,15 @@ class LateCaseFilterForm(forms.Form):
         label=_("Figures as of"), required=False, widget=forms.HiddenInput
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Counted late in a range of whole months (766), as a range of the
+        # figures counts them; "from" is a Python keyword, so named here.
+        self.fields["from"] = MonthField(
+            label=_("Counted late from month (766)"), required=False
+        )
+        self.fields["to"] = MonthField(label=_("to month"), required=False)
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -129,6 +138,7 @@ class LateCaseFilterForm(forms.Form):
         first, last = data.get("received_from"), data.get("received_to")
         if first and last and first > last:
             self.add_error("received_to", _("The end date is before the start date."))
+        data["late_range"] = clean_month_range(self, ("from", "to"))
         return data
 
     def filters(self, *, unit: Unit | None) -> LateCaseFilters:
@@ -158,6 +168,7 @@ class LateCaseFilterForm(forms.Form):
             kind=data.get("kind") or LateKind.ALL,
             channel=data.get("channel") or "",
             late_in_year=data.get("late_year"),
+            late_in_range=data.get("late_range"),
             late_as_of=data.get("as_of"),
         )
 

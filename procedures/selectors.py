@@ -182,8 +182,9 @@ class LateCaseFilters:
     """The late list's filters. Receipt bounds are aware datetimes, the start
     included and the end excluded (local calendar days and months, built by
     the filter form); ``late_in_year`` keeps the dossiers 766 counts late in
-    that year (see year_so_far), judged at ``late_as_of`` (the moment the
-    figures linking here are as of) or else now."""
+    that year (see year_so_far), and ``late_in_range`` those the figures of
+    a range of whole months count late, both judged at ``late_as_of`` (the
+    moment the figures linking here are as of) or else now."""
 
     unit: Unit | None = None
     procedure_code: str = ""
@@ -193,6 +194,7 @@ class LateCaseFilters:
     kind: str = LateKind.ALL
     channel: str = ""
     late_in_year: int | None = None
+    late_in_range: MonthRange | None = None
     late_as_of: datetime | None = None
 
 
@@ -251,6 +253,11 @@ def late_cases(
         judged = late_judged_at(filters, now)
         cases = cases.filter(
             late_in_period_q(year_so_far(filters.late_in_year, judged))
+        )
+    if filters.late_in_range is not None:
+        judged = late_judged_at(filters, now)
+        cases = cases.filter(
+            late_in_period_q(rules.so_far(filters.late_in_range.period, judged))
         )
     if filters.unit is not None:
         cases = cases.filter(unit=filters.unit)
@@ -438,34 +445,128 @@ def unit_counts(unit_id: int, ref: PeriodRef) -> rules.Counts | None:
     return None if row is None else figures.counts_from(row)
 
 
+def _valid_in_year(valid_from: date, valid_to: date | None, year: int) -> bool:
+    return valid_from <= date(year, 12, 31) and (
+        valid_to is None or valid_to >= date(year, 1, 1)
+    )
+
+
+def lineage_units(unit_ids: Iterable[int], year: int) -> dict[int, list[int]]:
+    """For each unit, the units whose dossiers its figures of ``year`` are
+    made of: itself, then each predecessor (through the lineage, a merger's
+    merger too) that ended before the year was over and has this unit as its
+    only successor, while this unit exists in the year. A ward formed on
+    01/07/2025 from three wards is its own dossiers and theirs: a whole year.
+    A unit split into several has no single heir of its dossiers and is
+    added to none. Two queries, and one more per generation of mergers."""
+    asked = list(dict.fromkeys(unit_ids))
+    found = {unit_id: [unit_id] for unit_id in asked}
+    through = Unit.predecessors.through.objects
+    # Each unit reached, with the asked units whose figures it adds to.
+    frontier: dict[int, list[int]] = {unit_id: [unit_id] for unit_id in asked}
+    while frontier:
+        edges = list(
+            through.filter(from_unit_id__in=list(frontier)).values_list(
+                "from_unit_id", "to_unit_id"
+            )
+        )
+        if not edges:
+            break
+        before = {predecessor for _successor, predecessor in edges}
+        heirs: dict[int, int] = defaultdict(int)
+        for predecessor in through.filter(to_unit_id__in=list(before)).values_list(
+            "to_unit_id", flat=True
+        ):
+            heirs[predecessor] += 1
+        validity = {
+            pk: (start, end)
+            for pk, start, end in Unit.objects.filter(
+                pk__in=[*before, *frontier]
+            ).values_list("pk", "valid_from", "valid_to")
+        }
+        following: dict[int, list[int]] = defaultdict(list)
+        for successor, predecessor in sorted(edges):
+            start, end = validity[successor]
+            _start, ended = validity[predecessor]
+            if (
+                heirs[predecessor] != 1
+                or not _valid_in_year(start, end, year)
+                or ended is None
+                or ended >= date(year, 12, 31)
+            ):
+                continue
+            for owner in frontier[successor]:
+                if predecessor not in found[owner]:  # a loop in bad data
+                    found[owner].append(predecessor)
+                    following[predecessor].append(owner)
+        frontier = following
+    return found
+
+
 def year_counts(
     year: int, unit_ids: Iterable[int] | None = None
 ) -> dict[int, rules.Counts]:
-    """Each unit's stored counts of the year (every unit with a row when
-    ``unit_ids`` is None; for the running year, to the last recompute): one
-    query. A unit without a row received nothing."""
-    rows = UnitMetric.objects.filter(period_kind=PeriodKind.YEAR, year=year, number=1)
-    if unit_ids is not None:
-        rows = rows.filter(unit_id__in=list(unit_ids))
-    return {
+    """Each unit's counts of the year (every unit with figures when
+    ``unit_ids`` is None; for the running year, to the last recompute), its
+    predecessors' added (lineage_units: a ward merged in mid-year counts
+    the whole year of its area). Counts of different units add exactly:
+    each dossier belongs to one unit. A unit with nothing counted received
+    nothing and is left out."""
+    if unit_ids is None:
+        asked = set(
+            UnitMetric.objects.filter(period_kind=PeriodKind.YEAR, year=year)
+            .order_by()
+            .values_list("unit_id", flat=True)
+        ) | set(
+            Unit.predecessors.through.objects.order_by().values_list(
+                "from_unit_id", flat=True
+            )
+        )
+    else:
+        asked = set(unit_ids)
+    lineage = lineage_units(asked, year)
+    wanted = {unit_id for units in lineage.values() for unit_id in units}
+    rows = UnitMetric.objects.filter(
+        period_kind=PeriodKind.YEAR, year=year, number=1, unit_id__in=list(wanted)
+    )
+    own = {
         unit_id: rules.Counts(**dict(zip(figures.COUNT_FIELDS, counts, strict=True)))
         for unit_id, *counts in rows.order_by().values_list(
             "unit_id", *figures.COUNT_FIELDS
         )
     }
+    found = {}
+    for unit_id, units in lineage.items():
+        counted = [own[u] for u in units if u in own]
+        if counted:
+            found[unit_id] = sum(counted, rules.Counts())
+    return found
+
+
+def year_sources(unit: Unit, year: int) -> list[Unit]:
+    """The predecessors whose dossiers a unit's figures of the year add to
+    its own (lineage_units), for a page to name them."""
+    ids = lineage_units([unit.pk], year)[unit.pk][1:]
+    return list(Unit.objects.filter(pk__in=ids).order_by("name"))
 
 
 def rates_up_to_month(
     keys: Iterable[MonthKey],
 ) -> dict[MonthKey, dict[str, Decimal | None]]:
     """The rates of each (unit, year, up to month), over January to the last
-    month computed up to it. One query for all the keys: their units' month
-    rows of those years. A key with no month row at all has no values (every
-    rate None: no data is not 0%)."""
+    month computed up to it, its predecessors' months added (lineage_units).
+    One query for the months of all the keys' units, and the lineage's. A
+    key with no month row at all has no values (every rate None: no data is
+    not 0%)."""
     wanted = set(keys)
     if not wanted:
         return {}
-    unit_ids = {unit_id for unit_id, _year, _month in wanted}
+    lineage: dict[tuple[int, int], list[int]] = {}
+    for year in {year for _unit, year, _month in wanted}:
+        asked = {unit_id for unit_id, y, _month in wanted if y == year}
+        for unit_id, units in lineage_units(asked, year).items():
+            lineage[(unit_id, year)] = units
+    unit_ids = {u for units in lineage.values() for u in units}
     years = {year for _unit, year, _month in wanted}
     months: dict[tuple[int, int], dict[int, rules.Counts]] = defaultdict(dict)
     rows = (
@@ -482,18 +583,23 @@ def rates_up_to_month(
     values: dict[MonthKey, dict[str, Decimal | None]] = {}
     for key in wanted:
         unit_id, year, up_to = key
-        stored = months.get((unit_id, year), {})
-        computed_months = [number for number in stored if number <= up_to]
-        if not computed_months:
+        combined: rules.Counts | None = None
+        for member in lineage[(unit_id, year)]:
+            stored = months.get((member, year), {})
+            computed_months = [number for number in stored if number <= up_to]
+            if not computed_months:
+                continue
+            # To the last month computed: a month not computed yet (no import
+            # since it began) is not a month without dossiers, and reading it
+            # as one would drop the dossiers still open and not yet due.
+            last = max(computed_months)
+            own = rules.combine(
+                [stored.get(number, rules.Counts()) for number in range(1, last + 1)]
+            )
+            combined = own if combined is None else combined + own
+        if combined is None:
             values[key] = dict.fromkeys(figures.FIGURE_NAMES)
             continue
-        # To the last month computed: a month not computed yet (no import
-        # since it began) is not a month without dossiers, and reading it as
-        # one would drop the dossiers still open and not yet due.
-        last = max(computed_months)
-        combined = rules.combine(
-            [stored.get(number, rules.Counts()) for number in range(1, last + 1)]
-        )
         computed = rules.metrics(combined)
         values[key] = {name: getattr(computed, name) for name in figures.FIGURE_NAMES}
     return values

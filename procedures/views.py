@@ -52,6 +52,7 @@ from procedures.forms import (
     ReminderForm,
     max_upload_bytes,
 )
+from procedures.metrics import MonthRange
 from procedures.models import (
     CaseRecord,
     Channel,
@@ -234,6 +235,14 @@ def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
         span_row = selectors.unit_range_row(
             unit=unit, span=range_form.cleaned_data["range"]
         )
+    # A unit formed during the year: its year with its predecessors' dossiers,
+    # the figure its index and its commitment read.
+    predecessors = selectors.year_sources(unit, year)
+    whole_year = (
+        selectors.year_counts(year, [unit.pk]).get(unit.pk, rules.Counts())
+        if predecessors
+        else None
+    )
     return render(
         request,
         "procedures/unit_metrics.html",
@@ -247,6 +256,10 @@ def unit_metrics(request: HttpRequest, code: str) -> HttpResponse:
             "as_of": max((row.as_of for row in rows if row.as_of), default=None),
             "range_form": range_form,
             "span_row": span_row,
+            "predecessors": predecessors,
+            "predecessor_names": ", ".join(u.name for u in predecessors),
+            "whole_year": whole_year,
+            "whole_year_figures": rules.metrics(whole_year) if whole_year else None,
             "span_first": _month_label(span_row.slot.span.first) if span_row else "",
             "span_last": _month_label(span_row.slot.span.last) if span_row else "",
         },
@@ -378,19 +391,34 @@ def late_case_list(request: HttpRequest) -> HttpResponse:
             # "Late in the year" as the figures it was opened from count it,
             # while that year had not ended then.
             "late_as_of": _late_as_of(filters, now),
+            "late_range": _range_label(filters.late_in_range) if filters else "",
             "query_now": _query_without_page(request, "as_of"),
         },
     )
 
 
+def _range_label(span: MonthRange | None) -> str:
+    """A range of months as officials write it: 01/2026 – 09/2026."""
+    if span is None:
+        return ""
+    return f"{_month_label(span.first)} – {_month_label(span.last)}"
+
+
 def _late_as_of(
     filters: selectors.LateCaseFilters | None, now: datetime
 ) -> datetime | None:
-    if filters is None or filters.late_in_year is None or filters.late_as_of is None:
+    """The moment "counted late" is judged at, while the year or the range
+    of months it is counted in had not ended then (None otherwise)."""
+    if filters is None or filters.late_as_of is None:
         return None
+    periods = []
+    if filters.late_in_year is not None:
+        periods.append(rules.Period.year(filters.late_in_year, LOCAL_TZ))
+    if filters.late_in_range is not None:
+        periods.append(filters.late_in_range.period)
     judged = selectors.late_judged_at(filters, now)
-    year = rules.Period.year(filters.late_in_year, LOCAL_TZ)
-    return judged if year.start < judged < year.end else None
+    running = any(period.start < judged < period.end for period in periods)
+    return judged if running else None
 
 
 # Headers of the CSV download: the interchange format's names where a column is

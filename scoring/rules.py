@@ -20,6 +20,12 @@ def points(value: Decimal | int | float | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def survey_points(maximum: Decimal, rate: Decimal) -> Decimal:
+    """A survey leaf fed by an imported satisfaction rate (percent): that
+    share of the leaf's maximum, two decimals half up."""
+    return points(maximum * rate / HUNDRED)
+
+
 # --- metric scoring functions -----------------------------------------------------
 
 

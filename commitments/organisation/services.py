@@ -36,11 +36,14 @@ def unit_upsert(
     ranking_group: RankingGroup | None = None,
     valid_to: date | None = None,
     predecessors: Iterable[Unit] = (),
+    office_function: str = "",
 ) -> Unit:
-    """Create the unit with this code, or bring an existing one up to date."""
+    """Create the unit with this code, or bring an existing one up to date
+    (``office_function``: what a specialised office does, blank otherwise)."""
     unit = Unit.objects.select_for_update().filter(code=code).first() or Unit(code=code)
     unit.name = name
     unit.kind = kind
+    unit.office_function = office_function
     unit.parent = parent
     unit.ranking_group = ranking_group
     unit.valid_from = valid_from

@@ -18,6 +18,7 @@ from uuid import UUID
 from django.db.models import (
     Case,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -39,10 +40,9 @@ from commitments.organisation.models import Unit
 from procedures import figures
 from procedures import rules as procedure_rules
 from procedures import selectors as procedure_selectors
-from procedures.metrics import PeriodRef
-from procedures.models import PeriodKind
 from scoring import access, rules
 from scoring.assessments import services
+from scoring.frameworks.survey import Figure, figure_in_use
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -56,12 +56,11 @@ from scoring.models import (
     Node,
     Notice,
     Score,
+    SurveyFigure,
 )
 
 if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
-
-APPRAISED_METHODS = (Method.MANUAL, Method.SURVEY)
 
 
 # --- One assessment ---------------------------------------------------------------
@@ -159,9 +158,11 @@ def metric_value(
 
 
 def unit_year_counts(assessment: Assessment) -> procedure_rules.Counts | None:
-    return procedure_selectors.unit_counts(
-        assessment.unit_id,
-        PeriodRef(PeriodKind.YEAR, assessment.framework.year, 1),
+    """The unit's counts of the framework's year, as the computation reads
+    them: its predecessors' added for a unit formed during the year."""
+    year = assessment.framework.year
+    return procedure_selectors.year_counts(year, [assessment.unit_id]).get(
+        assessment.unit_id
     )
 
 
@@ -189,6 +190,16 @@ class Row:
     comments: list[Comment] = field(default_factory=list)
     contests: list[Contest] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    # A survey leaf of a unit with an imported survey figure: where its
+    # points come from (nobody enters or appraises them).
+    survey: Figure | None = None
+    # A survey leaf without one: the case records' satisfaction rate of the
+    # year and the points it would give, a guide for the reviewer's entry.
+    survey_estimate: tuple[Decimal, Decimal] | None = None
+
+    @property
+    def survey_points(self) -> Decimal | None:
+        return self.survey.points(self.node.max_points) if self.survey else None
 
     @property
     def open_contest(self) -> Contest | None:
@@ -259,22 +270,47 @@ def tree_totals(
 
 
 def leaf_self_points(
-    score: Score, metric: MetricValue | None, *, shows_appraisal: bool
+    score: Score,
+    metric: MetricValue | None,
+    *,
+    shows_appraisal: bool,
+    survey: Figure | None = None,
 ) -> Decimal | None:
     """What a leaf adds to the unit's own total: its self score; a metric
-    leaf's computed points; a survey leaf's points once shown."""
+    leaf's computed points; a survey leaf's points once shown (the imported
+    figure's share of its maximum where there is one)."""
     method = score.node.method
     if method == Method.METRIC:
         return metric.points if metric else None
     if method == Method.SURVEY:
-        return score.appraised_score if shows_appraisal else None
+        if not shows_appraisal:
+            return None
+        return leaf_appraised_points(score, metric, survey=survey)
     return score.self_score
 
 
-def leaf_appraised_points(score: Score, metric: MetricValue | None) -> Decimal | None:
+def leaf_appraised_points(
+    score: Score, metric: MetricValue | None, *, survey: Figure | None = None
+) -> Decimal | None:
     if score.node.method == Method.METRIC:
         return metric.points if metric else None
+    if score.node.method == Method.SURVEY and survey is not None:
+        return survey.points(score.node.max_points)
     return score.appraised_score
+
+
+def survey_estimate(
+    node: Node, counts: procedure_rules.Counts | None
+) -> tuple[Decimal, Decimal] | None:
+    """The case records' satisfaction rate of the year (766 "5.4") and the
+    points it would give a survey leaf: shown beside the reviewer's entry,
+    never counted (a satisfaction metric leaf already scores those dossiers)."""
+    if counts is None:
+        return None
+    rate = procedure_rules.metrics(counts).satisfaction_rate
+    if rate is None:
+        return None
+    return rate, rules.survey_points(node.max_points, rate)
 
 
 def shows_appraisal(user: AnyUser, assessment: Assessment) -> bool:
@@ -363,8 +399,18 @@ def assessment_sheet(*, assessment: Assessment, user: AnyUser) -> Sheet:
         .order_by("original_name", "pk")
     )
     visible = shows_appraisal(user, assessment)
+    has_survey = any(node.method == Method.SURVEY for node in nodes)
+    figure = (
+        figure_in_use(year=assessment.framework.year, unit_id=assessment.unit_id)
+        if has_survey
+        else None
+    )
     has_metric = any(node.method == Method.METRIC for node in nodes)
-    counts = unit_year_counts(assessment) if has_metric else None
+    counts = (
+        unit_year_counts(assessment)
+        if has_metric or (has_survey and figure is None)
+        else None
+    )
     changes = (
         reviewer_changes(assessment)
         if assessment.state == AssessmentState.RETURNED
@@ -384,17 +430,23 @@ def assessment_sheet(*, assessment: Assessment, user: AnyUser) -> Sheet:
             row.score = score
             if node.method == Method.METRIC:
                 row.metric = metric_value(node, counts, assessment.framework.year)
+            elif node.method == Method.SURVEY and figure is not None:
+                row.survey = figure
             else:
                 to_appraise += 1
                 appraised += score.appraised_score is not None
+                if node.method == Method.SURVEY:
+                    row.survey_estimate = survey_estimate(node, counts)
             row.documents = list(score.evidence.all())
             row.comments = list(score.comments.all())
             row.contests = list(score.contests.all())
             row.changes = changes.get(score.pk, [])
             self_points[node.pk] = leaf_self_points(
-                score, row.metric, shows_appraisal=visible
+                score, row.metric, shows_appraisal=visible, survey=row.survey
             )
-            appraised_points[node.pk] = leaf_appraised_points(score, row.metric)
+            appraised_points[node.pk] = leaf_appraised_points(
+                score, row.metric, survey=row.survey
+            )
         rows.append(row)
     self_totals_ = tree_totals(nodes, self_points)
     appraised_totals = tree_totals(nodes, appraised_points)
@@ -445,7 +497,16 @@ def assessment_queue(
     self-scored, leaves to appraise, leaves appraised, open contests. One
     query, whatever the number of assessments."""
     filters = filters or QueueFilters()
-    leaves_to_appraise = Q(scores__node__method__in=APPRAISED_METHODS)
+    # A survey leaf is appraised by hand only where the unit has no imported
+    # survey figure of the year (services.surveyed).
+    leaves_to_appraise = Q(scores__node__method=Method.MANUAL) | Q(
+        scores__node__method=Method.SURVEY, surveyed=False
+    )
+    surveyed = Exists(
+        SurveyFigure.objects.filter(
+            year=OuterRef("framework__year"), unit=OuterRef("unit_id")
+        )
+    )
     open_contests = (
         Contest.objects.filter(
             score__assessment=OuterRef("pk"), state=ContestState.OPEN
@@ -458,6 +519,7 @@ def assessment_queue(
     queryset = (
         access.assessments_visible(user)
         .select_related("framework", "unit")
+        .annotate(surveyed=surveyed)
         .annotate(
             leaves=Count("scores"),
             manual_leaves=Count("scores", filter=Q(scores__node__method=Method.MANUAL)),

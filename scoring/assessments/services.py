@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from scoring import access
+from scoring.frameworks.survey import figure_in_use
 from scoring.models import (
     Assessment,
     AssessmentState,
@@ -458,7 +459,8 @@ def score_appraise(
     version: int | None,
 ) -> Score:
     """The reviewer's score for one leaf; a reason whenever it differs from
-    the self score. Survey leaves are entered here too."""
+    the self score. Survey leaves are entered here too, unless the unit has
+    an imported survey figure of the year, which gives them their points."""
     score = _locked_score(score_id)
     _check_review(user, score.assessment)
     _check_version(score, version)
@@ -469,6 +471,7 @@ def score_appraise(
             _("%(leaf)s is computed from the dossier figures.")
             % {"leaf": score.node.code}
         )
+    _check_not_surveyed(score)
     value = _points(appraised_score, score.node, field="appraised_score")
     reason = reason.strip()
     differs = score.self_score is not None and value != score.self_score
@@ -486,6 +489,27 @@ def score_appraise(
     score.appraisal_reason = reason
     _save(score, user, ["appraised_score", "appraisal_reason"])
     return score
+
+
+def surveyed(assessment: Assessment) -> bool:
+    """Whether the unit has an imported survey figure for the framework's
+    year: its survey leaves then take their points from it, and nobody
+    enters or appraises them by hand (issue 17, item 12)."""
+    return (
+        figure_in_use(year=assessment.framework.year, unit_id=assessment.unit_id)
+        is not None
+    )
+
+
+def _check_not_surveyed(score: Score) -> None:
+    if score.node.method == Method.SURVEY and surveyed(score.assessment):
+        raise ValidationError(
+            _(
+                "%(leaf)s takes its points from the imported survey figure: it "
+                "is not appraised by hand."
+            )
+            % {"leaf": score.node.code}
+        )
 
 
 @dataclass(frozen=True)
@@ -543,12 +567,19 @@ def assessment_approve(
     *, user: User, assessment: Assessment, now: datetime
 ) -> Assessment:
     _check_review(user, assessment)
+    # Survey leaves fed by an imported figure are not the reviewer's to
+    # appraise; without one they are, like the manual leaves.
+    by_hand = (
+        [Method.MANUAL] if surveyed(assessment) else [Method.MANUAL, Method.SURVEY]
+    )
     pending = list(
         Score.objects.filter(
             assessment=assessment,
-            node__method__in=[Method.MANUAL, Method.SURVEY],
+            node__method__in=by_hand,
             appraised_score__isnull=True,
-        ).values_list("node__code", flat=True)
+        )
+        .order_by("node__position")
+        .values_list("node__code", flat=True)
     )
     if pending:
         raise ValidationError(
@@ -633,6 +664,12 @@ def contest_raise(
             _("The window to contest closed on %(day)s.")
             % {"day": assessment.contest_until.strftime("%d/%m/%Y")}
         )
+    if score.node.method == Method.METRIC:
+        raise ValidationError(
+            _("%(leaf)s is computed from the dossier figures.")
+            % {"leaf": score.node.code}
+        )
+    _check_not_surveyed(score)
     value = _points(requested_score, score.node, field="requested_score")
     if value is None:
         raise ValidationError({"requested_score": _("Give the score you ask for.")})

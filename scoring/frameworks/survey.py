@@ -23,6 +23,8 @@ says which."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -35,7 +37,7 @@ from django.utils.translation import gettext as _
 from cchc_portal import spreadsheets
 from commitments.organisation.models import Unit
 from procedures.parsing import FileError, iter_table
-from scoring import access
+from scoring import access, rules
 from scoring.models import Framework, FrameworkState, SurveyFigure, SurveySource
 
 if TYPE_CHECKING:
@@ -66,6 +68,48 @@ FORMULA_STARTS = tuple(
 class Imported:
     created: int
     replaced: int
+
+
+# The figure that feeds a unit's survey leaves when it has both.
+PREFERENCE = (SurveySource.SIPAS, SurveySource.PORTAL)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The imported figure a unit's survey leaves take their points from."""
+
+    source: str
+    rate: Decimal
+
+    @property
+    def source_label(self) -> str:
+        return str(SurveySource(self.source).label)
+
+    def points(self, maximum: Decimal) -> Decimal:
+        return rules.survey_points(maximum, self.rate)
+
+
+def figures_in_use(
+    year: int, unit_ids: Iterable[int] | None = None
+) -> dict[int, Figure]:
+    """Each unit's figure of the year that feeds its survey leaves, SIPAS
+    before the portal's rating (every unit with one, or those of
+    ``unit_ids``). One query. A unit without one keeps the reviewer's entry
+    on its survey leaves, which approval then asks for."""
+    rows = SurveyFigure.objects.filter(year=year)
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=list(unit_ids))
+    found: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for unit_id, source, rate in rows.values_list("unit_id", "source", "rate"):
+        found[unit_id][source] = rate
+    return {
+        unit_id: next(Figure(s, by[s]) for s in PREFERENCE if s in by)
+        for unit_id, by in found.items()
+    }
+
+
+def figure_in_use(*, year: int, unit_id: int) -> Figure | None:
+    return figures_in_use(year, [unit_id]).get(unit_id)
 
 
 def _rate(text: str) -> Decimal:

@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
-from commitments.organisation.models import Unit, UnitKind
+from commitments.organisation.models import OfficeFunction, Unit, UnitKind
 from procedures.figures import Rate
 from scoring import access
 from scoring.frameworks import services as frameworks
@@ -95,6 +95,15 @@ TREE_COLUMNS = (
     _column("guidance", "Hướng dẫn", "guidance", width=60),
     _column(
         "owner_unit", "Mã đơn vị chủ trì", "owner_unit_code", "owner_unit", width=14
+    ),
+    _column(
+        "owner_kind",
+        "Phòng chủ trì (theo chức năng)",
+        "owner_kind",
+        "owner_office",
+        "phong_chu_tri",
+        "chuc_nang_chu_tri",
+        width=16,
     ),
 )
 TIER_COLUMNS = (
@@ -200,6 +209,42 @@ class WorkbookInvalid(Exception):
 
 
 # --- reading -------------------------------------------------------------------
+
+
+# An owner office named by its function (OfficeFunction), as exported (the
+# code), or as officials name the office in every district or commune.
+OWNER_KIND_VALUES = {
+    **{kind.value: kind.value for kind in OfficeFunction},
+    "van_phong": OfficeFunction.OFFICE,
+    "van_phong_hdnd_va_ubnd": OfficeFunction.OFFICE,
+    "van_phong_hoi_dong_nhan_dan_va_uy_ban_nhan_dan": OfficeFunction.OFFICE,
+    "noi_vu": OfficeFunction.HOME_AFFAIRS,
+    "phong_noi_vu": OfficeFunction.HOME_AFFAIRS,
+    "tu_phap": OfficeFunction.JUSTICE,
+    "phong_tu_phap": OfficeFunction.JUSTICE,
+    "tai_chinh": OfficeFunction.FINANCE,
+    "tai_chinh_ke_hoach": OfficeFunction.FINANCE,
+    "phong_tai_chinh_ke_hoach": OfficeFunction.FINANCE,
+    "kinh_te": OfficeFunction.ECONOMY,
+    "phong_kinh_te": OfficeFunction.ECONOMY,
+    "kinh_te_ha_tang_va_do_thi": OfficeFunction.ECONOMY,
+    "phong_kinh_te_ha_tang_va_do_thi": OfficeFunction.ECONOMY,
+    "quan_ly_do_thi": OfficeFunction.ECONOMY,
+    "phong_quan_ly_do_thi": OfficeFunction.ECONOMY,
+    "nong_nghiep_va_moi_truong": OfficeFunction.AGRICULTURE,
+    "phong_nong_nghiep_va_moi_truong": OfficeFunction.AGRICULTURE,
+    "tai_nguyen_va_moi_truong": OfficeFunction.AGRICULTURE,
+    "phong_tai_nguyen_va_moi_truong": OfficeFunction.AGRICULTURE,
+    "van_hoa_xa_hoi": OfficeFunction.CULTURE,
+    "phong_van_hoa_xa_hoi": OfficeFunction.CULTURE,
+    "van_hoa_va_thong_tin": OfficeFunction.CULTURE,
+    "phong_van_hoa_va_thong_tin": OfficeFunction.CULTURE,
+    "giao_duc_va_dao_tao": OfficeFunction.EDUCATION,
+    "phong_giao_duc_va_dao_tao": OfficeFunction.EDUCATION,
+    "y_te": OfficeFunction.HEALTH,
+    "phong_y_te": OfficeFunction.HEALTH,
+    "thanh_tra": OfficeFunction.INSPECTORATE,
+}
 
 
 def _text(value: Any) -> str:
@@ -660,6 +705,17 @@ def _read_tree(reader: _Reader, workbook: Any) -> list[NodeData] | None:
                 % {"code": code, "unit": owner_code},
             )
             ok = False
+        owner_kind = reader.choice(
+            sheet,
+            number,
+            "owner_kind",
+            TREE_COLUMNS,
+            sheet.cell(values, "owner_kind"),
+            OWNER_KIND_VALUES,
+            _("office function"),
+        )
+        if owner_kind is None:
+            ok = False
         if not ok:
             continue
         data = NodeData(
@@ -673,6 +729,7 @@ def _read_tree(reader: _Reader, workbook: Any) -> list[NodeData] | None:
             evidence_required=evidence_text in TRUE_VALUES,
             guidance=_text(sheet.cell(values, "guidance")),
             owner_unit=owner,
+            owner_kind=owner_kind or "",
         )
         problems = frameworks.node_errors(data, is_leaf=code not in parents)
         for key, message in problems.items():
@@ -772,6 +829,7 @@ def workbook_export(framework: Framework) -> bytes:
                 (YES if node.evidence_required else NO) if leaf else "",
                 node.guidance,
                 node.owner_unit.code if node.owner_unit else "",
+                node.owner_kind,
             ]
         )
     return _write(

@@ -40,6 +40,7 @@ from procedures.rules import Counts, Metrics
 from procedures.rules import metrics as rates_of
 from scoring import access, rules
 from scoring.accountability import services as accountability
+from scoring.frameworks.survey import figures_in_use
 from scoring.models import (
     Adjustment,
     AdjustmentRule,
@@ -57,8 +58,6 @@ from scoring.models import (
     RunError,
     RunState,
     Score,
-    SurveyFigure,
-    SurveySource,
     run_error_text,
 )
 
@@ -71,9 +70,6 @@ ZERO = Decimal("0.00")
 CRITERION_RANK_RULE = "criterion_rank_improved"
 SATISFACTION_RULE = "communes_satisfaction_above_85"
 LATE_RULE = "late_submission"
-# A unit's imported survey figures, the one that feeds its survey leaves and
-# its satisfaction first (issue 17, item 12).
-SURVEY_PREFERENCE = (SurveySource.SIPAS, SurveySource.PORTAL)
 
 
 class ComputationError(Exception):
@@ -426,7 +422,7 @@ def unit_row(
             got = int(got_points * 100)
         elif survey is not None and tree.survey_leaves.get(i):
             source, rate = survey
-            got = int(rules.points(tree.maxima[i] * rate / 100) * 100)
+            got = int(rules.survey_points(tree.maxima[i], rate) * 100)
             entry["sv"] = {"source": source, "rate": text(rate)}
         else:
             self_score, appraised, reason = by_node.get(tree.node_ids[i], nothing)
@@ -547,16 +543,11 @@ def criterion_rank_proposals(
 
 
 def survey_figures(year: int) -> dict[int, tuple[str, Decimal]]:
-    """Each unit's imported survey figure of the year, by SURVEY_PREFERENCE:
-    (source, rate %)."""
-    found: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for unit_id, source, rate in SurveyFigure.objects.filter(year=year).values_list(
-        "unit_id", "source", "rate"
-    ):
-        found[unit_id][source] = rate
+    """Each unit's imported survey figure of the year, the one that feeds
+    its survey leaves (frameworks.survey.figures_in_use): (source, rate %)."""
     return {
-        unit_id: next((s, by[s]) for s in SURVEY_PREFERENCE if s in by)
-        for unit_id, by in found.items()
+        unit_id: (figure.source, figure.rate)
+        for unit_id, figure in figures_in_use(year).items()
     }
 
 

@@ -63,6 +63,14 @@ def test_demo_city_matches_seed_000(seed_demo):
     city = Unit.objects.get(code=CITY_CODE)
     children = city.children.all()
     assert children.filter(kind=UnitKind.OFFICE).count() == len(CITY_OFFICES) == 12
+    # Each office says what it does: Phòng Tư pháp answers for "justice" items.
+    functions = dict(
+        children.filter(kind=UnitKind.OFFICE).values_list("name", "office_function")
+    )
+    assert functions["Phòng Tư pháp"] == "justice"
+    assert functions["Phòng Nội vụ"] == "home_affairs"
+    assert "" not in functions.values()
+    assert not Unit.objects.exclude(kind=UnitKind.OFFICE).exclude(office_function="")
     before_merger = children.filter(kind=UnitKind.COMMUNE, valid_from__year__lt=2025)
     assert before_merger.count() == len(CITY_COMMUNES) == 19
     # The branch is the province's land-registry office's: it outlives the city.

@@ -5,14 +5,18 @@ compared through its predecessors; and a second run that changes nothing."""
 
 import io
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 
 from commitments.organisation.models import Unit
 from demo import organisation as org
-from demo.results import NOT_YET_APPROVED, TIES
+from demo.results import CLOSED_LATE, NOT_YET_APPROVED, TIES
 from scoring import rules
 from scoring.models import (
     Adjustment,
@@ -29,6 +33,7 @@ from scoring.models import (
 )
 from scoring.results import publication
 from scoring.results import selectors as results
+from tests.wording import vi
 
 PUBLISHED_YEARS = (2022, 2023, 2024)
 PROVISIONAL_YEAR = 2025
@@ -279,3 +284,54 @@ def test_the_demo_publishes_2022_to_2024_and_computes_2025(seed_demo, settings):
     call_command("seed_demo", stdout=again)
     assert everything() == snapshot
     assert Publication.objects.count() == len(PUBLISHED_YEARS)
+
+
+def test_the_demo_closed_the_2025_cycle_with_a_late_assessment(
+    seed_demo, settings, client
+):
+    """Item 9 for a person to see: Xã Thanh Miện never submitted its 2025
+    self-assessment; Sở Nội vụ closed the communes' cycle on 08/01/2026 and
+    it was taken as it stood ("Quá hạn"), its empty leaves appraised 0, and
+    the computation proposes the late-submission deduction."""
+    settings.DEMO_STEPS = settings.DEMO_STEPS[
+        : settings.DEMO_STEPS.index("demo.results.build_results") + 1
+    ]
+    seed_demo()
+    (code, year), *_others = sorted(CLOSED_LATE)
+    late = Assessment.objects.select_related("closed_by").get(
+        unit__code=code, framework__year=year
+    )
+    assert list(
+        Assessment.objects.filter(late=True).values_list("unit__code", flat=True)
+    ) == [code]
+    assert late.closed_by.username == "noivu.tinh"
+    assert timezone.localtime(late.closed_at).date() == date(2026, 1, 8)
+    assert late.submitted_at is None
+    assert late.state == AssessmentState.APPROVED
+    empty = Score.objects.filter(
+        assessment=late, node__method="manual", self_score__isnull=True
+    )
+    assert empty.exists()
+    assert set(empty.values_list("appraised_score", flat=True)) == {Decimal(0)}
+    assert "" not in set(empty.values_list("appraisal_reason", flat=True))
+    assert Adjustment.objects.get(
+        unit__code=code, framework__year=year, rule__code="late_submission"
+    ).state == (AdjustmentState.PROPOSED)
+    client.force_login(get_user_model().objects.get(username="noivu.tinh"))
+    page = client.get(reverse("assessment_detail", args=[late.pk]))
+    assert 'data-testid="assessment-late"' in page.content.decode()
+    assert vi("Late (quá hạn)") in page.content.decode()
+
+
+def test_the_running_years_figures_say_as_of_when(seed_demo, settings, client):
+    """Item 1 for a person to see: the 2026 figures are as of the last
+    import (31/10/2026, end of day), and the page says "tính đến"."""
+    settings.DEMO_STEPS = settings.DEMO_STEPS[
+        : settings.DEMO_STEPS.index("demo.results.build_results") + 1
+    ]
+    seed_demo()
+    client.force_login(get_user_model().objects.get(username="noivu.tinh"))
+    page = client.get("/units/HD-CL-LEDAIHANH/metrics/", {"year": 2026})
+    body = page.content.decode()
+    assert 'data-testid="metrics-as-of"' in body
+    assert "31/10/2026 23:59" in body

@@ -45,6 +45,8 @@ def ready(framework, reviewer, org):
     Node.objects.filter(framework=framework, code="1").update(
         owner_unit=org.city, guidance="Do Phòng Nội vụ theo dõi.\nCó hai dòng."
     )
+    # An owner named by office function: each city's Phòng Tư pháp.
+    Node.objects.filter(framework=framework, code="1.1").update(owner_kind="justice")
     # A text a spreadsheet would take for a formula stays text.
     Node.objects.filter(framework=framework, code="1.1.1").update(
         guidance="=1+1 là chữ, không phải công thức"
@@ -72,6 +74,7 @@ def tree(framework):
             "evidence_required",
             "guidance",
             "owner_unit__code",
+            "owner_kind",
         )
     )
 
@@ -134,6 +137,11 @@ def test_the_export_has_the_three_sheets_with_vietnamese_headers(ready):
         "Yêu cầu tài liệu kiểm chứng",
         "Hướng dẫn",
         "Mã đơn vị chủ trì",
+        "Phòng chủ trì (theo chức năng)",
+    ]
+    assert [c.value for c in book[TREE][row_of(book[TREE], "1.1")]][10:] == [
+        None,
+        "justice",
     ]
     assert [c.value for c in book[TREE][row_of(book[TREE], "2.1")]][:9] == [
         "2.1",
@@ -207,12 +215,14 @@ def test_english_headers_in_any_order_and_vietnamese_values_are_read(ready, revi
         "Yêu cầu tài liệu kiểm chứng": "evidence_required",
         "Hướng dẫn": "guidance",
         "Mã đơn vị chủ trì": "owner_unit_code",
+        "Phòng chủ trì (theo chức năng)": "owner_kind",
     }
     for cell in sheet[1]:
         cell.value = english[cell.value]
-    sheet.move_range("A1:A8", cols=11)  # the code column last
+    sheet.move_range("A1:A8", cols=12)  # the code column last
     sheet.delete_cols(1)
-    leaf = row_of_by_column(sheet, "1.1.2", column=11)
+    leaf = row_of_by_column(sheet, "1.1.2", column=12)
+    sheet.cell(leaf, 11).value = "Phòng Tư pháp"  # the office, as officials name it
     sheet.cell(leaf, 1).value = "Tiêu chí thành phần"
     sheet.cell(leaf, 4).value = "Tự chấm"
     sheet.cell(leaf, 8).value = "Có"
@@ -222,6 +232,7 @@ def test_english_headers_in_any_order_and_vietnamese_values_are_read(ready, revi
     ready.delete()
     imported = workbook.framework_import(user=reviewer, stream=as_file(book))
     assert Node.objects.get(framework=imported, code="1.1.2").evidence_required
+    assert Node.objects.get(framework=imported, code="1.1.2").owner_kind == "justice"
     assert imported.unit_kind == UnitKind.COMMUNE
     assert len(tree(imported)) == 7
 
@@ -363,6 +374,14 @@ def test_maxima_that_do_not_add_up_are_refused_at_the_parents_row(ready):
             "1.1.1",
             "PHONG-X",
             "1.1.1: no unit has the code “PHONG-X”.",
+        ),
+        (
+            "Phòng chủ trì (theo chức năng)",
+            "1.1",
+            "Phòng Ngoại giao",
+            "“Phòng Ngoại giao” is not a valid office function; write one of: "
+            "agriculture, culture, economy, education, finance, health, "
+            "home_affairs, inspectorate, justice, office.",
         ),
         ("Nội dung", "1.1.1", None, "1.1.1: give the title."),
         (
