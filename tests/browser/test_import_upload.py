@@ -135,4 +135,4 @@ def test_the_progress_bar_follows_a_running_import(
         rows_new=40_000,
     )
     expect(page.get_by_test_id("import-summary")).to_be_visible()
-    expect(page.locator("[data-count=new]")).to_have_text("40000")
+    expect(page.locator("[data-count=new]")).to_have_text("40.000")
