@@ -314,7 +314,10 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
                     "most %(limit)s. Import larger files on the import page or "
                     "with the import_cases command."
                 )
-                % {"rows": rows, "limit": ADMIN_IMPORT_MAX_ROWS}
+                % {
+                    "rows": numbers.number(rows),
+                    "limit": numbers.number(ADMIN_IMPORT_MAX_ROWS),
+                }
             )
         # The Vietnamese header names the engine accepts, as their English
         # column.

@@ -643,7 +643,11 @@ def problems(
                         "%(code)s has a maximum of %(max)s points but its items "
                         "add up to %(sum)s."
                     )
-                    % {"code": node.code, "max": maximum, "sum": total},
+                    % {
+                        "code": node.code,
+                        "max": numbers.number(maximum),
+                        "sum": numbers.number(total),
+                    },
                 )
             )
         expected_parent = parent_code(node.code)
@@ -1080,7 +1084,7 @@ def node_update(*, user: AnyUser, node: Node, data: NodeData) -> Node:
                     % {
                         "leaf": node.code,
                         "units": _units_named(above),
-                        "max": data.max_points,
+                        "max": numbers.number(data.max_points),
                     }
                 }
             )
