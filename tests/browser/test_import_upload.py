@@ -123,6 +123,10 @@ def test_the_progress_bar_follows_a_running_import(
 
     ImportRun.objects.filter(pk=run.pk).update(rows_done=20_000)
     expect(bar).to_have_js_property("value", 20_000)
+    # The counts as Vietnamese writes them, while the bar moves.
+    progress = page.get_by_test_id("import-progress")
+    expect(progress.locator("[data-field=rows_done]")).to_have_text("20.000")
+    expect(progress.locator("[data-field=rows_expected]")).to_have_text("40.000")
     screenshot("canbo.phalai-running")
 
     run.refresh_from_db()
