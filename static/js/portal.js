@@ -41,7 +41,7 @@
   });
 
   function focusableScrolling() {
-    var boxes = document.querySelectorAll("main table, .table-scroll, .res-scroll");
+    var boxes = document.querySelectorAll("main table, .table-scroll, .phone-scroll, .res-scroll");
     for (var i = 0; i < boxes.length; i++) {
       var box = boxes[i];
       if (box.scrollWidth > box.clientWidth + 1) {
