@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from import_export import forms as import_forms
 from import_export import resources, widgets
 
+from cchc_portal import numbers
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -163,7 +164,10 @@ def xlsx_size(stream: IO[bytes], limits: XlsxLimits) -> XlsxSize:
                 "The workbook unpacks to %(size)s MB; at most %(limit)s MB can be "
                 "read. Save it as CSV, or split it."
             )
-            % {"size": total // (1 << 20), "limit": limits.max_bytes // (1 << 20)}
+            % {
+                "size": numbers.number(total // (1 << 20)),
+                "limit": numbers.number(limits.max_bytes // (1 << 20)),
+            }
         )
     for info in infos:
         if info.filename == SHARED_STRINGS and info.file_size > limits.max_shared_bytes:
@@ -208,7 +212,7 @@ def xlsx_size(stream: IO[bytes], limits: XlsxLimits) -> XlsxSize:
                                 "The workbook has more than %(limit)s cells; save "
                                 "it as CSV, or split it."
                             )
-                            % {"limit": f"{limits.max_cells:,}".replace(",", ".")}
+                            % {"limit": numbers.number(limits.max_cells)}
                         )
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             raise WorkbookError(_("The Excel workbook cannot be opened.")) from exc
@@ -239,7 +243,7 @@ def long_cell_message(limits: XlsxLimits) -> str:
     return _(
         "A cell holds more than %(limit)s characters, the most a cell may "
         "hold; the file is refused."
-    ) % {"limit": f"{limits.max_cell_chars:,}".replace(",", ".")}
+    ) % {"limit": numbers.number(limits.max_cell_chars)}
 
 
 class BoundedImportForm(import_forms.ImportForm):

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static as static_url
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
@@ -21,8 +23,16 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("redoc/", api_docs.redoc, name="api_redoc"),
 ]
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Pages that do not link the icon (the admin, the API's readers), and
+    browsers that ask for it anyway, find it where they look first."""
+    return HttpResponsePermanentRedirect(static_url("favicon.ico"))
+
+
 urlpatterns = [
     path("api/", include(api_urlpatterns)),
+    path("favicon.ico", favicon),
     path("i18n/setlang/", set_language, name="set_language"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

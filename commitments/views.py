@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cchc_portal import numbers
 from cchc_portal.forms import applied, attach
 from commitments import access, progress, rules, services
 from commitments.forms import (
@@ -194,7 +195,7 @@ def _history(commitment: Commitment) -> list[dict[str, Any]]:
             "indicator": row.indicator.name,
             "change": labels.get(row.history_type, ""),
             "comparison": row.get_comparison_display(),
-            "value": row.value,
+            "value": numbers.number(row.value),
         }
         if not row.mandatory:
             what += " – " + _("not mandatory: %(reason)s") % {

@@ -1598,12 +1598,20 @@ def cases_load(
         started_at=started,
     )
     positions = {column: i for i, column in enumerate(COLUMNS)}
-    # A first load of 300,000 takes a while: say how far it is, on a terminal.
-    show = out if out is not None and out.isatty() else None
+    # A first load of 300,000 takes minutes: say how far it is. A terminal
+    # gets one line rewritten in place; a log or a pipe (docker compose, CI)
+    # a line at each tenth, so it is never silent for long.
+    terminal = out is not None and out.isatty()
+    reported = [0]
 
     def progress(rows: int) -> None:
-        if show:
-            show.write(f"  case records: {rows} of {total}…", ending="\r")
+        if out is None:
+            return
+        if terminal:
+            out.write(f"  case records: {rows:,} of {total:,}…", ending="\r")
+        elif rows * 10 // total > reported[0] * 10 // total:
+            out.write(f"  case records: {rows:,} of {total:,}")
+            reported[0] = rows
 
     result = import_rows(
         enumerate(chain(case_rows(size), current_year_rows(size)), start=2),
@@ -1623,8 +1631,11 @@ def cases_load(
     run.rows_unchanged = result.rows_unchanged
     run.save()
     loaded_at = timezone.now()
-    if show:
-        show.write(f"  case records: {total}; computing the unit figures…", ending="\r")
+    if out is not None:
+        out.write(
+            f"  case records: {total:,}; computing the unit figures…",
+            ending="\r" if terminal else "\n",
+        )
     written = _figures(loaded_at)
     if out:
         out.write(

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from cchc_portal import numbers
 from cchc_portal.admin import SpreadsheetAdmin
 from procedures.models import CaseMove, CaseRecord, ImportRun, Procedure, Reminder
 from procedures.resources import (
@@ -86,7 +87,10 @@ class CaseRecordAdmin(SpreadsheetAdmin):
                     "exports at most %(limit)s. Filter the list first (date, "
                     "status, channel, search)."
                 )
-                % {"rows": rows, "limit": ADMIN_EXPORT_MAX_ROWS}
+                % {
+                    "rows": numbers.number(rows),
+                    "limit": numbers.number(ADMIN_EXPORT_MAX_ROWS),
+                }
             )
         return super().get_data_for_export(request, queryset, **kwargs)
 

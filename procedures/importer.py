@@ -52,6 +52,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cchc_portal import numbers
 from commitments.organisation.models import Role, Unit
 from procedures.models import CaseMove, CaseRecord, ImportRun, ImportStatus, Procedure
 from procedures.ownership import SYSTEM, ImportScope, Refusal, refusal
@@ -839,7 +840,7 @@ def _run(run: ImportRun, load: Callable[[ImportResult], None]) -> ImportRun:
         ImportStatus.FAILED if failed else ImportStatus.SUCCEEDED,
         result,
         _("Nothing was imported: %(count)s row(s) were rejected.")
-        % {"count": result.rows_rejected}
+        % {"count": numbers.number(result.rows_rejected)}
         if failed
         else "",
     )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -225,7 +226,7 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         label = self.file_name or self.get_source_display()
-        return f"{label} ({self.created_at:%d/%m/%Y %H:%M})"
+        return f"{label} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"
 
     @property
     def status_label(self) -> str:

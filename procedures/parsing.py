@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from cchc_portal import spreadsheets
+from cchc_portal import numbers, spreadsheets
 from cchc_portal.spreadsheets import WorkbookError, XlsxLimits, XlsxSize
 from procedures.models import Channel, DossierStatus, Satisfaction
 
@@ -378,8 +378,8 @@ class RowParser:
         if not (requests_text.isdigit() and int(requests_text) <= 32767):
             raise CellError(
                 "supplement_requests",
-                _("“%(value)s” is not a whole number from 0 to 32767.")
-                % {"value": requests_text},
+                _("“%(value)s” is not a whole number from 0 to %(max)s.")
+                % {"value": requests_text, "max": numbers.number(32767)},
             )
         return ParsedCase(
             case_code,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from cchc_portal import numbers
 from cchc_portal.spreadsheets import CodeWidget, DuplicateCodeCheck, SpreadsheetResource
 from commitments.organisation.models import Unit
 from procedures.importer import import_scope_for, refusal_message
@@ -172,8 +173,8 @@ class CountWidget(widgets.Widget):
             number = -1
         if not 0 <= number <= 32767:
             raise ValueError(
-                _("“%(value)s” is not a whole number from 0 to 32767.")
-                % {"value": text}
+                _("“%(value)s” is not a whole number from 0 to %(max)s.")
+                % {"value": text, "max": numbers.number(32767)}
             )
         return number
 
@@ -313,7 +314,10 @@ class CaseRecordResource(DuplicateCodeCheck, SpreadsheetResource):
                     "most %(limit)s. Import larger files on the import page or "
                     "with the import_cases command."
                 )
-                % {"rows": rows, "limit": ADMIN_IMPORT_MAX_ROWS}
+                % {
+                    "rows": numbers.number(rows),
+                    "limit": numbers.number(ADMIN_IMPORT_MAX_ROWS),
+                }
             )
         # The Vietnamese header names the engine accepts, as their English
         # column.

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -1251,7 +1252,9 @@ class CaseStep(models.Model):
         ordering = ["case", "at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
+        )
 
 
 class RatingLevel(models.IntegerChoices):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 ASSESSMENT_ROLES = frozenset(
     {Role.UNIT_STAFF, Role.UNIT_HEAD, Role.REVIEWER, Role.LEADER}
 )
+# Who reads head ratings (scoring.accountability.services.ratings_visible).
+RATING_ROLES = frozenset({Role.UNIT_HEAD, Role.REVIEWER, Role.LEADER})
 
 
 def items(user: AnyUser) -> list[NavItem]:
@@ -48,6 +50,9 @@ def items(user: AnyUser) -> list[NavItem]:
                 "accountability", _("Accountability"), reverse("accountability_list")
             )
         )
+    if user.is_superuser or roles & RATING_ROLES:
+        # The head reads their own rating; the level above rates.
+        found.append(NavItem("ratings", _("Head ratings"), reverse("rating_list")))
     if access.is_reviewer(user):
         found.append(NavItem("frameworks", _("Frameworks"), reverse("framework_list")))
         found.append(

@@ -5,16 +5,18 @@ or changed by the level above."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -181,30 +183,33 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def rating_list(request: HttpRequest) -> HttpResponse:
+def _ratings_page(
+    request: HttpRequest, query: QueryDict, failed: RateForm | None = None
+) -> dict[str, Any]:
+    """The ratings of a year as ``query`` filters and pages them; ``failed``,
+    a rating's refused form, is shown on its row with its errors."""
     ratings = accountability.ratings_visible(request.user).select_related(
         "unit", "unit__parent", "head", "rated_by"
     )
     years = sorted(set(ratings.values_list("year", flat=True)), reverse=True)
-    year = _int(request.GET.get("year")) or (
-        years[0] if years else timezone.localdate().year
-    )
+    year = _int(query.get("year")) or (years[0] if years else timezone.localdate().year)
     ratings = ratings.filter(year=year)
-    if request.GET.get("flagged") == "1":
+    if query.get("flagged") == "1":
         ratings = ratings.filter(flagged=True)
-    if request.GET.get("undecided") == "1":
+    if query.get("undecided") == "1":
         ratings = ratings.filter(final__isnull=True)
-    if request.GET.get("changed") == "1":
+    if query.get("changed") == "1":
         ratings = accountability.ratings_proposal_changed(ratings)
     page = Paginator(
         ratings.order_by("unit__path", "head__tenure_from", "pk"), 50
-    ).get_page(request.GET.get("page"))
+    ).get_page(query.get("page"))
     rows = [
         (
             rating,
             accountability.may_rate(request.user, rating),
-            RateForm(initial={"level": rating.effective}, prefix=f"r{rating.pk}"),
+            failed
+            if failed is not None and failed.prefix == f"r{rating.pk}"
+            else RateForm(initial={"level": rating.effective}, prefix=f"r{rating.pk}"),
         )
         for rating in page
     ]
@@ -213,17 +218,42 @@ def rating_list(request: HttpRequest) -> HttpResponse:
         for rating, may_rate, _form in rows
         if may_rate and rating.final is None
     ]
+    if failed is not None and not any(form is failed for *_rest, form in rows):
+        # Its row is no longer on the page (decided meanwhile): say it here.
+        errors = [str(m) for field in failed.errors.values() for m in field]
+        messages.error(request, " ".join(errors))
+    return {
+        "page": page,
+        "rows": rows,
+        "years": years,
+        "year": year,
+        "filters": query,
+        "list_url": reverse("rating_list"),
+        # Where a rating's form comes back to: this page, as filtered.
+        "here": f"{reverse('rating_list')}?{query.urlencode()}",
+        "confirmable": confirmable,
+    }
+
+
+@login_required
+def rating_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "scoring/accountability/ratings.html",
-        {
-            "page": page,
-            "rows": rows,
-            "years": years,
-            "year": year,
-            "confirmable": confirmable,
-        },
+        _ratings_page(request, request.GET),
     )
+
+
+def _ratings_query(request: HttpRequest, year: int) -> QueryDict:
+    """The filters and page of the list the form was posted from (its
+    ``next``), or the year's first page."""
+    back = request.POST.get("next", "")
+    parts = urlsplit(back)
+    if parts.path == reverse("rating_list") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
+        return QueryDict(parts.query)
+    return QueryDict(f"year={year}")
 
 
 @login_required
@@ -237,27 +267,35 @@ def rating_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not accountability.may_rate(request.user, rating):
         raise PermissionDenied
     form = RateForm(request.POST, prefix=f"r{rating.pk}")
-    back = f"{reverse('rating_list')}?year={rating.year}#rating-{rating.pk}"
-    if form.is_valid():
-        try:
-            accountability.rating_decide(
-                rating=rating, user=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            messages.error(
-                request,
-                _("%(head)s: %(errors)s")
-                % {"head": rating.head.full_name, "errors": " ".join(exc.messages)},
-            )
-        else:
-            messages.success(
-                request,
-                _("The rating of %(head)s is recorded.")
-                % {"head": rating.head.full_name},
-            )
-    else:
-        messages.error(request, _("Choose a rating."))
-    return redirect(back)
+    query = _ratings_query(request, rating.year)
+    if applied(
+        form,
+        lambda: accountability.rating_decide(
+            rating=rating, user=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(
+            request,
+            _("The rating of %(head)s is recorded.") % {"head": rating.head.full_name},
+        )
+        return redirect(
+            f"{reverse('rating_list')}?{query.urlencode()}#rating-{rating.pk}"
+        )
+    # The refusal is shown on the row, with what was typed, not at the top of
+    # a page of fifty rows; the first field at fault takes the focus.
+    wrong = [name for name in form.errors if name in form.fields]
+    for name in wrong:
+        form.fields[name].widget.attrs.update(
+            {"aria-invalid": "true", "aria-describedby": f"rating-{rating.pk}-errors"}
+        )
+    if wrong:
+        form.fields[wrong[0]].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "scoring/accountability/ratings.html",
+        _ratings_page(request, query, failed=form),
+        status=400,
+    )
 
 
 @login_required

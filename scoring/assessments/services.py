@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from cchc_portal import numbers
 from scoring import access
 from scoring.frameworks.survey import figure_in_use
 from scoring.models import (
@@ -69,7 +70,7 @@ def _points(value: object, node: Node, *, field: str) -> Decimal | None:
         raise ValidationError(
             {
                 field: _("%(leaf)s: the score must be from 0 to %(max)s.")
-                % {"leaf": node.code, "max": node.max_points}
+                % {"leaf": node.code, "max": numbers.number(node.max_points)}
             }
         )
     if number != number.quantize(Decimal("0.01")):

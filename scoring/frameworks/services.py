@@ -40,6 +40,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from cchc_portal import numbers
 from commitments.organisation.access import units_q
 from commitments.organisation.models import Unit, UnitKind
 from procedures.figures import Rate
@@ -189,7 +190,8 @@ def parse_points(value: object) -> Decimal:
         raise ValueError(_("The maximum must be above 0."))
     if number > MAX_POINTS_LIMIT:
         raise ValueError(
-            _("The maximum must be at most %(limit)s.") % {"limit": MAX_POINTS_LIMIT}
+            _("The maximum must be at most %(limit)s.")
+            % {"limit": numbers.number(MAX_POINTS_LIMIT)}
         )
     if number != number.quantize(CENT):
         raise ValueError(_("At most two decimals."))
@@ -482,12 +484,12 @@ def tree_errors(nodes: Sequence[NodeData]) -> list[tuple[str, str, str]]:
                     )
                     % {
                         "code": code,
-                        "max": parent_data.max_points,
+                        "max": numbers.number(parent_data.max_points),
                         "children": ", ".join(
                             kid.code
                             for kid in sorted(kids, key=lambda k: code_key(k.code))
                         ),
-                        "sum": total,
+                        "sum": numbers.number(total),
                     },
                 )
             )
@@ -641,7 +643,11 @@ def problems(
                         "%(code)s has a maximum of %(max)s points but its items "
                         "add up to %(sum)s."
                     )
-                    % {"code": node.code, "max": maximum, "sum": total},
+                    % {
+                        "code": node.code,
+                        "max": numbers.number(maximum),
+                        "sum": numbers.number(total),
+                    },
                 )
             )
         expected_parent = parent_code(node.code)
@@ -1078,7 +1084,7 @@ def node_update(*, user: AnyUser, node: Node, data: NodeData) -> Node:
                     % {
                         "leaf": node.code,
                         "units": _units_named(above),
-                        "max": data.max_points,
+                        "max": numbers.number(data.max_points),
                     }
                 }
             )

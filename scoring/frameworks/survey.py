@@ -34,7 +34,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cchc_portal import spreadsheets
+from cchc_portal import numbers, spreadsheets
 from commitments.organisation.models import Unit
 from procedures.parsing import FileError, iter_table
 from scoring import access, rules
@@ -153,7 +153,8 @@ def parse(stream: IO[bytes], file_name: str = "") -> list[tuple[int, str, str, s
                 continue
             if len(found) >= MAX_ROWS:
                 raise ValidationError(
-                    _("At most %(count)d rows in one file.") % {"count": MAX_ROWS}
+                    _("At most %(count)s rows in one file.")
+                    % {"count": numbers.number(MAX_ROWS)}
                 )
 
             def cell(column: str, cells: list[str] = cells) -> str:

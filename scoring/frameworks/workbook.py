@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from cchc_portal import numbers
 from cchc_portal.formats.vi.formats import DATE_INPUT_FORMATS as DATE_FORMATS
 from commitments.organisation.models import OfficeFunction, Unit, UnitKind
 from procedures.figures import Rate
@@ -331,7 +332,8 @@ class _Reader:
                     name,
                     number,
                     "",
-                    _("The sheet has more than %(rows)s rows.") % {"rows": MAX_ROWS},
+                    _("The sheet has more than %(rows)s rows.")
+                    % {"rows": numbers.number(MAX_ROWS)},
                 )
                 break
             body.append((number, values))

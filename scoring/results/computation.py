@@ -33,6 +33,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cchc_portal import numbers
 from commitments.organisation.models import Unit, UnitKind
 from procedures import selectors as procedure_selectors
 from procedures.figures import RATE_COUNTS
@@ -613,8 +614,8 @@ def satisfaction_proposals(
                     % {
                         "count": len(known),
                         "year": year,
-                        "rate": mean,
-                        "threshold": f"{threshold.normalize():f}",
+                        "rate": numbers.number(mean),
+                        "threshold": numbers.number(threshold.normalize()),
                     }
                     + " "
                     + _(

@@ -59,7 +59,7 @@ def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     status = "Kết quả tạm thời, chưa công bố"
     if computed_at is None:
         return status
-    when = timezone.localtime(computed_at).strftime("%H:%M %d/%m/%Y")
+    when = timezone.localtime(computed_at).strftime("%d/%m/%Y %H:%M")
     return f"{status} – tính lúc {when}"
 
 

@@ -123,7 +123,7 @@ def _groups(
 TRIGGERS = {
     "manual": gettext_lazy("by hand"),
     "schedule": gettext_lazy("nightly"),
-    "command": gettext_lazy("command"),
+    "command": gettext_lazy("by the system administrator"),
     "publication": gettext_lazy("publication"),
 }
 

@@ -5,7 +5,11 @@
 
    data-confirm="…"   on a button or link: ask first, do nothing if refused
    data-print         on a button: open the browser's print dialog
-   data-back          on a link: back to the previous page */
+   data-back          on a link: back to the previous page
+   data-menu-toggle   on the header's button: fold or unfold the menu (phones)
+
+   A table that scrolls inside its box is made focusable, so that the
+   keyboard can scroll it too. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -26,6 +30,27 @@
     if (target.closest("[data-back]")) {
       event.preventDefault();
       window.history.back();
+      return;
+    }
+    var toggle = target.closest("[data-menu-toggle]");
+    if (toggle) {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.closest("header").classList.toggle("menu-open", open);
     }
   });
+
+  function focusableScrolling() {
+    var boxes = document.querySelectorAll("main table, .table-scroll, .phone-scroll, .res-scroll");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+      } else if (box.getAttribute("tabindex") === "0" && !box.hasAttribute("data-keep-tabindex")) {
+        box.removeAttribute("tabindex");
+      }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", focusableScrolling);
+  window.addEventListener("resize", focusableScrolling);
 })();

@@ -20,7 +20,8 @@
   function setField(name, value) {
     var field = text && text.querySelector("[data-field=" + name + "]");
     if (field) {
-      field.textContent = String(value);
+      // Grouped as the page's language writes numbers ("16.788" in Vietnamese).
+      field.textContent = Number(value).toLocaleString(document.documentElement.lang || undefined);
     }
   }
 

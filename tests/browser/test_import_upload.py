@@ -127,6 +127,10 @@ def test_the_progress_bar_follows_a_running_import(
 
     ImportRun.objects.filter(pk=run.pk).update(rows_done=20_000)
     expect(bar).to_have_js_property("value", 20_000)
+    # The counts as Vietnamese writes them, while the bar moves.
+    progress = page.get_by_test_id("import-progress")
+    expect(progress.locator("[data-field=rows_done]")).to_have_text("20.000")
+    expect(progress.locator("[data-field=rows_expected]")).to_have_text("40.000")
     screenshot("canbo.phalai-running")
 
     run.refresh_from_db()
@@ -139,7 +143,7 @@ def test_the_progress_bar_follows_a_running_import(
         rows_new=40_000,
     )
     expect(page.get_by_test_id("import-summary")).to_be_visible()
-    expect(page.locator("[data-count=new]")).to_have_text("40000")
+    expect(page.locator("[data-count=new]")).to_have_text("40.000")
 
 
 def test_in_the_quick_start_the_upload_answers_at_once_and_follows_the_import(

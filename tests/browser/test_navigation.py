@@ -30,10 +30,20 @@ def expected_nav(login: DemoLogin) -> set[str]:
     and leaders record reminders and read repeated lateness; everyone reads the
     results, the commitments and the accountability cases in their reach;
     reviewers (and the superuser) define the frameworks and enter deductions
-    and bonuses."""
+    and bonuses. Heads read their rating, reviewers and leaders all ratings in
+    their reach; staff do not see their head's."""
     everyone = {"assessments", "results", "commitments", "accountability"}
-    oversight = {"late_cases", "reminders", "repeated_lateness", "dashboard", *everyone}
+    oversight = {
+        "late_cases",
+        "reminders",
+        "repeated_lateness",
+        "dashboard",
+        "ratings",
+        *everyone,
+    }
     home_affairs = {"frameworks", "adjustments"}
+    if login.role == Role.UNIT_HEAD:
+        return {"my_unit", "metrics", "late_cases", "imports", "ratings", *everyone}
     if login.role in UNIT_ROLES:
         return {"my_unit", "metrics", "late_cases", "imports", *everyone}
     if login.role == Role.REVIEWER:

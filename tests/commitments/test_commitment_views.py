@@ -177,3 +177,22 @@ def test_a_manual_value_is_reported_and_checked_through_the_pages(
     assert client.post(check, {"decision": "accept", "note": ""}).status_code == 302
     target.refresh_from_db()
     assert target.check_state == "accepted"
+
+
+def test_the_history_writes_target_values_as_the_language_does(
+    client, current, commune_staff
+):
+    """A target of 100 (two decimals stored) reads "≥ 100,00" in Vietnamese
+    and "≥ 100.00" in English."""
+    login(client, commune_staff)
+    page = client.get(current.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="vi")
+    rows = [
+        line for line in page.content.decode().splitlines() if "history-row" in line
+    ]
+    assert "≥ 100,00" in "".join(rows)
+    client.cookies["django_language"] = "en"
+    page = client.get(current.get_absolute_url())
+    rows = [
+        line for line in page.content.decode().splitlines() if "history-row" in line
+    ]
+    assert "≥ 100.00" in "".join(rows)

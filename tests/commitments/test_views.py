@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 from tests.factories import HeadFactory
-from tests.wording import vi
+from tests.wording import vi, vi_n
 
 
 def nav_keys(response):
@@ -181,6 +181,18 @@ def test_repeated_failed_logins_lock_the_account_out(client, commune_staff, sett
     assert response.status_code == 429
     assert "registration/locked_out.html" in [t.name for t in response.templates]
     assert "_auth_user_id" not in client.session
+    # The page says how long the lock lasts.
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    said = vi_n(
+        "After %(limit)s wrong passwords this account is locked for %(counter)s "
+        "minute, for logins from this address. Try again after that, or ask an "
+        "administrator to unlock it.",
+        "After %(limit)s wrong passwords this account is locked for %(counter)s "
+        "minutes, for logins from this address. Try again after that, or ask an "
+        "administrator to unlock it.",
+        minutes,
+    ) % {"limit": settings.AXES_FAILURE_LIMIT, "counter": minutes}
+    assert said in response.content.decode()
 
 
 def test_lockout_of_one_account_spares_another(

@@ -9,6 +9,7 @@ from django.urls import reverse
 from scoring.accountability import services as accountability
 from scoring.models import AccountabilityCase, AccountabilityState, HeadRating
 from tests.scoring.accountability.test_services import AFTER, NOW, two_bad_years
+from tests.wording import vi
 
 
 @pytest.fixture
@@ -116,6 +117,72 @@ def test_ratings_page_and_form_for_the_level_above(
     rating.refresh_from_db()
     assert rating.final == rating.proposed
     assert date.today() >= rating.rated_at.date()
+
+
+def test_a_refused_rating_is_shown_at_its_row_with_what_was_typed(
+    client, case, city_leader
+):
+    """A rating other than the proposal without a reason: the page comes back
+    (400) with the error in the rating's row, the chosen level kept, the
+    reason box labelled and focused, and the filters of the list kept."""
+    rating = HeadRating.objects.get(unit__code="CITY-A", year=2025)
+    other = next(level for level in (1, 2, 3, 4) if level != rating.proposed)
+    login(client, city_leader)
+    page = client.get(reverse("rating_list"), {"year": 2025}).content.decode()
+    reason_id = f"id_r{rating.pk}-reason"
+    assert f'<label for="{reason_id}">' in page
+    assert f'<label for="id_r{rating.pk}-level">' in page
+    answer = client.post(
+        reverse("rating_decide", args=[rating.pk]),
+        {
+            f"r{rating.pk}-level": other,
+            f"r{rating.pk}-reason": "",
+            "next": f"{reverse('rating_list')}?year=2025&undecided=1",
+        },
+    )
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    row = html[html.index(f'id="rating-{rating.pk}"') :]
+    row = row[: row.index("</tr>")]
+    wanted = vi("A rating other than the proposal needs a reason.")
+    assert 'data-testid="rate-errors"' in row
+    assert wanted in row
+    assert f'<option value="{other}" selected>' in row
+    assert 'aria-invalid="true"' in row
+    assert "autofocus" in row
+    # The list's filters stay as they were.
+    assert 'name="undecided" value="1" checked' in html
+    assert wanted not in html[: html.index('data-testid="rating-table"')]
+    rating.refresh_from_db()
+    assert rating.final is None
+
+
+def test_a_recorded_rating_goes_back_to_the_list_as_it_was_filtered(
+    client, case, city_leader
+):
+    rating = HeadRating.objects.get(unit__code="CITY-A", year=2025)
+    login(client, city_leader)
+    answer = client.post(
+        reverse("rating_decide", args=[rating.pk]),
+        {
+            f"r{rating.pk}-level": rating.proposed,
+            "next": f"{reverse('rating_list')}?year=2025&flagged=1",
+        },
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == (
+        f"{reverse('rating_list')}?year=2025&flagged=1#rating-{rating.pk}"
+    )
+    # Somewhere else than the list is not followed.
+    rating.final = None
+    rating.save()
+    answer = client.post(
+        reverse("rating_decide", args=[rating.pk]),
+        {f"r{rating.pk}-level": rating.proposed, "next": "https://example.org/"},
+    )
+    assert answer["Location"] == (
+        f"{reverse('rating_list')}?year=2025#rating-{rating.pk}"
+    )
 
 
 def test_the_leader_confirms_the_proposals_of_the_page_at_once(

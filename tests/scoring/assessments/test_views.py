@@ -366,7 +366,7 @@ def test_an_invalid_score_answers_400_naming_the_leaf(
     )
     assert response.status_code == 400
     assert "1.1.1" in response.json()["error"]
-    assert "2.00" in response.json()["error"]  # the maximum
+    assert "2,00" in response.json()["error"]  # the maximum, as Vietnamese writes it
 
 
 def test_without_script_a_save_redirects_to_the_leaf_with_a_message(

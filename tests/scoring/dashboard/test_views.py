@@ -262,7 +262,7 @@ def test_unit_links_only_where_the_user_may_look(client, city_reviewer, publishe
 def test_provisional_view_for_reviewers_only(client, reviewer, leader, computed_2025):
     client.force_login(reviewer)
     response = page(client, year=2025, view="provisional", group="xa")
-    at = timezone.localtime(computed_2025.finished_at).strftime("%H:%M %d/%m/%Y")
+    at = timezone.localtime(computed_2025.finished_at).strftime("%d/%m/%Y %H:%M")
     provisional = vi(
         "Provisional results, computed at %(time)s: they change until the year is "
         "published."

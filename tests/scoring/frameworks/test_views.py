@@ -180,7 +180,7 @@ def test_the_tree_shows_maxima_running_sums_and_problems(client, ready, reviewer
     mismatch = vi(
         "%(code)s has a maximum of %(max)s points but its items add up to %(sum)s."
     )
-    assert mismatch % {"code": "2", "max": "4.00", "sum": "5.00"} in page
+    assert mismatch % {"code": "2", "max": "4,00", "sum": "5,00"} in page
     assert vi("To fix before opening") in page
     assert vi("Add below") in page
     assert vi("Dossiers settled on time (%)") in page

@@ -268,7 +268,7 @@ def test_provisional_table_ranks_by_index_with_shared_ranks(
     assert unapproved["cells"][2] == "80,00"  # computed, but not ranked
     page = text(response)
     run = computed_2025
-    at = timezone.localtime(run.finished_at).strftime("%H:%M %d/%m/%Y")
+    at = timezone.localtime(run.finished_at).strftime("%d/%m/%Y %H:%M")
     assert vi("Provisional results – computed at %(time)s") % {"time": at} in page
 
 
@@ -781,7 +781,7 @@ def test_provisional_explanation_for_reviewers(client, reviewer, computed_2025):
     response = client.get(unit_url(2025, "CITY-E", view="provisional"))
     assert response.status_code == 200
     page = text(response)
-    at = timezone.localtime(computed_2025.finished_at).strftime("%H:%M %d/%m/%Y")
+    at = timezone.localtime(computed_2025.finished_at).strftime("%d/%m/%Y %H:%M")
     assert vi("Provisional results – computed at %(time)s") % {"time": at} in page
     assert vi("not approved") in page
     # With nothing published for 2025 the provisional view is the default.
