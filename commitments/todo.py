@@ -191,13 +191,14 @@ def oversight_items(user: AnyUser) -> list[TodoItem]:
         Commitment.objects.filter(state=CommitmentState.SIGNED)
         .filter(units_q(user, roles=OVERSIGHT, prefix="unit__parent__"))
         .exclude(signing_recorded_by_id=user.pk)
-        .exclude(head__user_id=user.pk)
+        .exclude(head__user_id=int(user.pk or 0))
         .select_related("unit")
         .order_by("signed_on", "pk")
     )
-    waiting = list(countersign[: LINES + 1])
+    # Always counted: the same queries whether five wait or fifty.
+    count = countersign.count()
+    waiting = list(countersign[:LINES]) if count else []
     if waiting:
-        count = countersign.count() if len(waiting) > LINES else len(waiting)
         found.append(
             TodoItem(
                 key="countersign",

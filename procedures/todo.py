@@ -22,9 +22,11 @@ RECENT = timedelta(days=30)
 
 
 def items(user: AnyUser, *, today: date) -> list[TodoItem]:
+    if user.pk is None:
+        return []
     latest = (
         ImportRun.objects.filter(
-            user_id=user.pk,
+            user_id=int(user.pk),
             created_at__gte=timezone.now() - RECENT,
             status__in=[
                 ImportStatus.SUCCEEDED,

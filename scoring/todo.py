@@ -65,8 +65,10 @@ def items(user: AnyUser, *, today: date) -> list[TodoItem]:
 def unread_notices(user: AnyUser) -> list[TodoItem]:
     """The latest notices not read yet: what reached the user lately (the
     work itself is counted by the other items)."""
+    if user.pk is None:
+        return []
     latest = list(
-        Notice.objects.filter(user_id=user.pk, read_at__isnull=True).order_by(
+        Notice.objects.filter(user_id=int(user.pk), read_at__isnull=True).order_by(
             "-created_at", "-pk"
         )[: LINES + 1]
     )
@@ -260,7 +262,7 @@ def cases_to_explain(user: AnyUser) -> list[TodoItem]:
         AccountabilityCase.objects.filter(state=AccountabilityState.REQUESTED)
         .filter(Q(unit__path__in=head_paths) | Q(head__user_id=user.pk))
         .select_related("unit")
-        .order_by("created_at", "pk")
+        .order_by("opened_at", "pk")
     )
     if not cases:
         return []
@@ -420,9 +422,10 @@ def leader_items(user: AnyUser) -> list[TodoItem]:
         .select_related("unit")
         .order_by("updated_at", "pk")
     )
-    case_list = list(cases[: LINES + 1])
+    # Always counted: the same queries whether five wait or fifty.
+    count = cases.count()
+    case_list = list(cases[:LINES]) if count else []
     if case_list:
-        count = cases.count() if len(case_list) > LINES else len(case_list)
         found.append(
             TodoItem(
                 key="cases_to_decide",

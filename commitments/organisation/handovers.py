@@ -54,9 +54,7 @@ def hand_over(
 ) -> Handover:
     """Tell ``users`` (accounts or their ids) that work reached them."""
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    ids = sorted(
-        {getattr(user, "pk", user) for user in users} - {actor_id, None}  # type: ignore[arg-type]
-    )
+    ids = sorted({getattr(user, "pk", user) for user in users} - {actor_id, None})
     handover = Handover(user_ids=tuple(ids), subject=subject[:255], body=body, url=url)
     # What the actor just did is off their own to-do list.
     todo_forget([actor_id])
