@@ -125,6 +125,11 @@ def unit_items(user: AnyUser, *, today: date) -> list[TodoItem]:
     found: list[TodoItem] = []
     assessments = current_assessments(user)
     for assessment in assessments:
+        if (
+            assessment.state == AssessmentState.APPROVED
+            and assessment.framework.state == FrameworkState.PUBLISHED
+        ):
+            continue  # the year is over: its results are on the results pages
         found.append(assessment_item(user, assessment, today=today))
     started = {a.unit_id for a in assessments}
     from scoring.assessments.selectors import assessments_startable
