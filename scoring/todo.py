@@ -70,7 +70,7 @@ def unread_notices(user: AnyUser) -> list[TodoItem]:
     latest = list(
         Notice.objects.filter(user_id=int(user.pk), read_at__isnull=True).order_by(
             "-created_at", "-pk"
-        )[: LINES + 1]
+        )[:LINES]
     )
     if not latest:
         return []
@@ -81,7 +81,6 @@ def unread_notices(user: AnyUser) -> list[TodoItem]:
             title=_("New notices"),
             url=reverse("notice_list"),
             count=0,
-            detail=_("and more on the notices page") if len(latest) > LINES else "",
             lines=tuple(
                 TodoLine(
                     label=notice.subject,
@@ -90,7 +89,7 @@ def unread_notices(user: AnyUser) -> list[TodoItem]:
                         timezone.get_current_timezone()
                     ).strftime("%d/%m/%Y %H:%M"),
                 )
-                for notice in latest[:LINES]
+                for notice in latest
             ),
         )
     ]
