@@ -865,8 +865,11 @@ def build_accountability(out: OutputWrapper) -> None:
     # unread notices start with the running year's handovers and the cases
     # walked below. Only this load's: a later run leaves what people have not
     # read alone.
+    # The publications of 2022-2024 are dated when they happened.
+    running_from = timezone.make_aware(datetime(RUNNING_YEAR, 1, 1))
     Notice.objects.filter(
-        read_at__isnull=True, created_at__gte=seeding_since(started)
+        Q(created_at__gte=seeding_since(started)) | Q(created_at__lt=running_from),
+        read_at__isnull=True,
     ).update(read_at=timezone.now())
     running = year_commitments(
         RUNNING_YEAR,
