@@ -388,3 +388,49 @@ def test_a_user_with_a_role_in_two_units_gets_one_notice(org, open_assessment):
     submit(open_assessment, staff, head)
 
     assert received(both) == 1
+
+
+def test_a_rating_decided_reaches_the_head_rated_and_the_units_head(
+    org, leader, reviewer, city_reviewer
+):
+    from scoring.accountability import services as accountability
+    from scoring.models import HeadRating
+
+    head_account = UserFactory(username="head.city")
+    office_head = UserFactory(username="office.head.city")
+    MembershipFactory(user=office_head, unit=org.city, role=Role.UNIT_HEAD)
+    rating = HeadRating.objects.create(
+        unit=org.city,
+        year=2025,
+        head=HeadFactory(unit=org.city, user=head_account),
+        proposed=2,
+        proposed_at=timezone.now(),
+    )
+
+    accountability.rating_decide(rating=rating, user=leader, level=2, reason="")
+
+    assert received(head_account) == 1
+    assert received(office_head) == 1
+    for user in (leader, reviewer, city_reviewer):
+        assert received(user) == 0
+    assert Notice.objects.get(user=head_account).url.endswith(f"#rating-{rating.pk}")
+
+
+def test_a_publication_reaches_everyone_with_a_role_but_who_published(
+    year, org, everyone, no_unit_user
+):
+    from scoring.results import computation, publication
+    from tests.scoring.results_helpers import GOOD, scored
+
+    scored(year, org.commune_a, GOOD)
+    scored(year, org.commune_b, GOOD)
+    run = computation.compute_now(2025)
+    Notice.objects.all().delete()
+
+    publication.publish(
+        user=everyone["reviewer"], year=2025, run_id=run.pk, now=timezone.now()
+    )
+
+    assert who_got_one(everyone) == set(everyone) - {"reviewer"}
+    assert received(no_unit_user) == 0
+    assert Notice.objects.get(user=everyone["staff"]).url == "/results/2025/"
