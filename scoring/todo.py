@@ -100,9 +100,12 @@ def unread_notices(user: AnyUser) -> list[TodoItem]:
 
 def current_assessments(user: AnyUser) -> list[Assessment]:
     """For each unit the user fills in for, the assessment of its latest
-    framework (the one being filled in, or the last one appraised)."""
+    framework (the one being filled in, or the last one appraised), and an
+    earlier one approved whose year is not published yet (its result, its
+    window to ask for a review)."""
     unit_paths = [path for role, path in memberships(user) if role in UNIT_EDIT_ROLES]
     latest: dict[int, Assessment] = {}
+    earlier: list[Assessment] = []
     for assessment in (
         Assessment.objects.filter(unit__path__in=unit_paths)
         .exclude(framework__state=FrameworkState.DRAFT)
@@ -116,8 +119,17 @@ def current_assessments(user: AnyUser) -> list[Assessment]:
         )
         .order_by("unit_id", "-framework__year")
     ):
-        latest.setdefault(assessment.unit_id, assessment)
-    return sorted(latest.values(), key=lambda a: a.unit.name)
+        if assessment.unit_id not in latest:
+            latest[assessment.unit_id] = assessment
+        elif (
+            assessment.state == AssessmentState.APPROVED
+            and assessment.framework.state != FrameworkState.PUBLISHED
+        ):
+            earlier.append(assessment)
+    return sorted(
+        [*latest.values(), *earlier],
+        key=lambda a: (a.unit.name, -a.framework.year),
+    )
 
 
 def unit_items(user: AnyUser, *, today: date) -> list[TodoItem]:
@@ -130,11 +142,11 @@ def unit_items(user: AnyUser, *, today: date) -> list[TodoItem]:
         ):
             continue  # the year is over: its results are on the results pages
         found.append(assessment_item(user, assessment, today=today))
-    started = {a.unit_id for a in assessments}
+    started = {(a.unit_id, a.framework_id) for a in assessments}
     from scoring.assessments.selectors import assessments_startable
 
     for framework, unit in assessments_startable(user=user):
-        if unit.pk in started:
+        if (unit.pk, framework.pk) in started:
             continue
         found.append(
             TodoItem(

@@ -358,3 +358,42 @@ def test_another_units_draft_is_not_on_my_list(
 ):
     UnitFactory(code="CITY-Z", parent=org.city)
     assert "assessment" not in keys(other_commune_staff)
+
+
+def test_last_years_approved_result_stays_until_published(
+    open_assessment, commune_staff, commune_head, city_reviewer
+):
+    """The unit fills in this year's and still finds last year's result
+    (approved, not yet published) among what to know; once published, the
+    results pages have it and the home leaves it out."""
+    from scoring.models import Framework, FrameworkState
+
+    approve(submit(open_assessment, commune_staff, commune_head), city_reviewer)
+    next_year = Framework.objects.create(
+        year=2026,
+        unit_kind=open_assessment.framework.unit_kind,
+        name="Chỉ số 2026",
+        deadline=timezone.localdate() + timedelta(days=60),
+        state=FrameworkState.OPEN,
+    )
+    this_year = Assessment.objects.create(
+        framework=next_year, unit=open_assessment.unit
+    )
+
+    items = [
+        i
+        for i in todo_for(commune_staff, today=timezone.localdate())
+        if i.key == "assessment"
+    ]
+    assert [(i.url, i.waiting) for i in items] == [
+        (f"/assessments/{this_year.pk}/", True),
+        (f"/assessments/{open_assessment.pk}/", False),
+    ]
+
+    open_assessment.framework.state = FrameworkState.PUBLISHED
+    open_assessment.framework.save(update_fields=["state"])
+    assert [
+        i.url
+        for i in todo_for(commune_staff, today=timezone.localdate())
+        if i.key == "assessment"
+    ] == [f"/assessments/{this_year.pk}/"]
