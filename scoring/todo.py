@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from commitments.organisation.access import UNIT_EDIT_ROLES, memberships
-from commitments.organisation.models import Role
+from commitments.organisation.models import Role, Unit
 from commitments.organisation.todo import TodoItem, TodoLine
 from scoring import access
 from scoring.assessments import services
@@ -146,7 +146,7 @@ def unit_items(user: AnyUser, *, today: date) -> list[TodoItem]:
     from scoring.assessments.selectors import assessments_startable
 
     for framework, unit in assessments_startable(user=user):
-        if (unit.pk, framework.pk) in started:
+        if (unit.pk, framework.pk) in started or not _to_start(framework, unit, today):
             continue
         found.append(
             TodoItem(
@@ -160,6 +160,15 @@ def unit_items(user: AnyUser, *, today: date) -> list[TodoItem]:
             )
         )
     return found
+
+
+def _to_start(framework: Framework, unit: Unit, today: date) -> bool:
+    """Worth starting: before the deadline (after it, the cycle's closing
+    takes what there is), and for a unit still there at the year's end (a
+    unit merged away during the year is assessed through its successor)."""
+    if framework.deadline is not None and framework.deadline < today:
+        return False
+    return unit.valid_to is None or unit.valid_to >= date(framework.year, 12, 31)
 
 
 def _soon(deadline: date | None, today: date) -> bool:

@@ -140,7 +140,7 @@ def test_a_submission_reaches_the_reviewer_as_a_notice_and_on_the_to_do_home(
     unit = Unit.objects.get(code=head.unit_code)
 
     log_in("truong.phalai")
-    own = page.locator("[data-testid=todo-item][data-key=assessment]")
+    own = page.locator("[data-testid=todo-waiting] [data-key=assessment]")
     expect(own).to_contain_text(vi("Complete: submit it to Home Affairs."))
     own.locator("a.todo-title").click()
     expect(page).to_have_url(url(live_server, "assessment_detail", pk=assessment.pk))
@@ -150,9 +150,15 @@ def test_a_submission_reaches_the_reviewer_as_a_notice_and_on_the_to_do_home(
     assessment.refresh_from_db()
     assert assessment.state == AssessmentState.SUBMITTED
     page.goto(url(live_server, "home"))
+    # Submitted: known, waiting for Home Affairs, no longer to do.
     expect(
-        page.locator("[data-testid=todo-known] [data-key=assessment]")
+        page.locator("[data-testid=todo-known] [data-key=assessment]").filter(
+            has_text="2026"
+        )
     ).to_be_visible()
+    expect(
+        page.locator("[data-testid=todo-waiting] [data-key=assessment]")
+    ).to_have_count(0)
     page.locator(f"form[action='{reverse('logout')}'] button").click()
 
     log_in("noivu.chilinh")

@@ -397,3 +397,27 @@ def test_last_years_approved_result_stays_until_published(
         for i in todo_for(commune_staff, today=timezone.localdate())
         if i.key == "assessment"
     ] == [f"/assessments/{this_year.pk}/"]
+
+
+def test_starting_is_offered_before_the_deadline_to_a_unit_there_at_years_end(
+    framework, org, commune_staff
+):
+    from scoring.models import Framework, FrameworkState
+
+    Framework.objects.filter(pk=framework.pk).update(
+        state=FrameworkState.OPEN,
+        deadline=timezone.localdate() + timedelta(days=30),
+    )
+    assert "assessment_start" in keys(commune_staff)
+
+    # Merged away during the year: its successor is assessed.
+    org.commune_a.valid_to = date(framework.year, 6, 30)
+    org.commune_a.save(update_fields=["valid_to"])
+    assert "assessment_start" not in keys(commune_staff)
+
+    org.commune_a.valid_to = None
+    org.commune_a.save(update_fields=["valid_to"])
+    Framework.objects.filter(pk=framework.pk).update(
+        deadline=timezone.localdate() - timedelta(days=1)
+    )
+    assert "assessment_start" not in keys(commune_staff)
