@@ -203,6 +203,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Tasks the broker did not take when their work was committed (Redis down):
 # kept in the database and sent by the beat once it is back (cchc_portal.queue).
+# The windows to ask for a review that closed yesterday, before the digest.
+CELERY_BEAT_SCHEDULE["scoring-review-windows-closed"] = {
+    "task": "scoring.tasks.review_windows_task",
+    "schedule": crontab(hour=7, minute=15),
+}
+# Each person's notices not yet e-mailed, in one digest a day (issue 18).
+CELERY_BEAT_SCHEDULE["scoring-notice-digest"] = {
+    "task": "scoring.tasks.notices_digest_task",
+    "schedule": crontab(hour=7, minute=30),
+}
 CELERY_BEAT_SCHEDULE["cchc-portal-pending-tasks"] = {
     "task": "cchc_portal.tasks.pending_send_task",
     "schedule": 60.0,
@@ -390,6 +400,13 @@ NAVIGATION_PROVIDERS: list[str] = [
     "procedures.navigation.items",
     "scoring.navigation.items",
 ]
+# What waits for a user on the to-do home, each app adding its own
+# (commitments.organisation.todo).
+TODO_PROVIDERS: list[str] = [
+    "scoring.todo.items",
+    "commitments.todo.items",
+    "procedures.todo.items",
+]
 
 # --- Demo data: each app adds its steps; seed_demo runs them in this order. ----
 
@@ -443,6 +460,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # prints e-mail on the console.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cchc@localhost")
+# The portal's address as its users reach it: the links in notice e-mails.
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000")
 
 LOGGING = {
     "version": 1,

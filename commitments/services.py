@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from commitments import access, progress, rules
+from commitments import access, handovers, progress, rules
 from commitments.models import (
     CheckState,
     Commitment,
@@ -136,6 +136,9 @@ def commitments_create(
         default_user=author,
     )
     report.created = commitments
+    now = timezone.now()
+    for commitment in commitments:
+        handovers.commitment_drafted(commitment, actor=user, now=now)
     return report
 
 
@@ -427,6 +430,7 @@ def commitment_sign(
     commitment.signing_warnings = warnings
     commitment.state = CommitmentState.SIGNED
     commitment.save()
+    handovers.commitment_signed(commitment, actor=user, now=timezone.now())
     return commitment
 
 
@@ -471,6 +475,7 @@ def commitment_countersign(
     commitment.countersign_recorded_by = user  # type: ignore[assignment]
     commitment.state = CommitmentState.COUNTERSIGNED
     commitment.save()
+    handovers.commitment_countersigned(commitment, actor=user, now=timezone.now())
     return commitment
 
 
@@ -501,6 +506,7 @@ def target_report(
     target.checked_by = None
     target.checked_at = None
     target.save()
+    handovers.report_made(target, actor=user, now=target.reported_at)
     return target
 
 
@@ -523,6 +529,8 @@ def target_check(
     target.checked_by = user  # type: ignore[assignment]
     target.checked_at = now or timezone.now()
     target.save()
+    if not accepted:
+        handovers.report_rejected(target, actor=user, now=target.checked_at)
     return target
 
 

@@ -4,9 +4,10 @@ lineage and commitments) and the heads in office; the home redirect."""
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from commitments import access, selectors
 from commitments.organisation import selectors as organisation
@@ -14,17 +15,43 @@ from commitments.organisation.access import (
     access_unit,
     scope_queryset,
     units_visible_to,
+    user_roles,
 )
 from commitments.organisation.models import HeadPosition, RankingGroup, UnitKind
-from commitments.organisation.navigation import home_url_for
+from commitments.organisation.todo import todo_counts, todo_for, todo_remember
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    url = home_url_for(request.user)
-    if url is not None:
-        return redirect(url)
-    return render(request, "core/no_unit.html")
+    """The to-do home of every role: what waits for the user, gathered from
+    each app (commitments.organisation.todo). An administrator without a role
+    works in the admin; an account without one is told whom to ask."""
+    user = request.user
+    if not user_roles(user):
+        if user.is_superuser:
+            return redirect("admin:index")
+        return render(request, "core/no_unit.html")
+    items = todo_for(user, today=timezone.localdate())
+    todo_remember(user, items)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "waiting": [item for item in items if item.waiting],
+            "known": [item for item in items if not item.waiting],
+        },
+    )
+
+
+@login_required
+@require_GET
+def todo_counts_json(request: HttpRequest) -> JsonResponse:
+    """The menu's counts, filled in by static/js/todo.js: kept a minute, so
+    the menu of every page costs no query."""
+    counts = todo_counts(request.user, today=timezone.localdate())
+    response = JsonResponse(counts)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _require_oversight(request: HttpRequest) -> None:

@@ -5,6 +5,7 @@ from commitments import unit_views as views
 from commitments import views as cv
 
 urlpatterns = [
+    path("todo/counts/", views.todo_counts_json, name="todo_counts"),
     path("units/", views.unit_list, name="unit_list"),
     path("units/<str:code>/", views.unit_detail, name="unit_detail"),
     path("heads/", views.head_list, name="head_list"),

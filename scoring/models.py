@@ -559,15 +559,64 @@ class Notice(models.Model):
     url = models.CharField(_("link"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # When it went out by e-mail (at once, or in the day's digest); empty
+    # while it waits for the digest.
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # A natural key for notices a beat task writes (the close of a review
+    # window): written once per user however often the task runs.
+    key = models.CharField(_("key"), max_length=100, blank=True, default="")
 
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notice_user_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notice_user_unread"),
+            models.Index(
+                fields=["emailed_at"],
+                name="notice_not_emailed",
+                condition=models.Q(emailed_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=~models.Q(key=""),
+                name="notice_once_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject
+
+
+class EmailMode(models.TextChoices):
+    DIGEST = "digest", _("One digest a day")
+    IMMEDIATE = "immediate", _("At once, one e-mail per notice")
+    NONE = "none", _("No e-mail (notices in the portal only)")
+
+
+class NoticeSettings(models.Model):
+    """How a user wants their notices by e-mail (no row: the daily digest)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="notice_settings",
+    )
+    email_mode = models.CharField(
+        _("e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.DIGEST
+    )
+    # The local day of the last digest: one a day, however often the task runs.
+    digest_sent_on = models.DateField(_("last digest"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice settings")
+        verbose_name_plural = _("notice settings")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_email_mode_display()}"
 
 
 class DeadlineReminder(models.Model):

@@ -8,8 +8,12 @@ from django.utils import timezone
 
 from cchc_portal.queue import enqueue_on_commit
 from scoring.assessments import closing
-from scoring.assessments.reminders import deadline_reminders_send
+from scoring.assessments.reminders import (
+    deadline_reminders_send,
+    review_windows_closed_send,
+)
 from scoring.models import ComputationRun, Framework, RunState
+from scoring.notices.services import notices_digest_send, notices_email
 from scoring.results import computation
 
 
@@ -100,3 +104,27 @@ def compute_queue(*, year: int, trigger: str, user: object = None) -> Computatio
         # Kept in the database until the broker takes it (cchc_portal.queue).
         enqueue_on_commit(compute_year_task, requested.pk)
     return requested
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60, acks_late=True)
+def notices_digest_task() -> int:
+    """Daily (celery beat): each person's notices not yet e-mailed, in one
+    e-mail. A second run the same day sends nothing (the day is claimed per
+    person first). Returns the e-mails sent."""
+    now = timezone.now()
+    return notices_digest_send(today=timezone.localdate(now), now=now)
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60, acks_late=True)
+def notices_email_task(notice_ids: list[int]) -> int:
+    """The e-mail of each notice to someone who chose them at once; a notice
+    already e-mailed is skipped, so a redelivery sends nothing twice."""
+    return notices_email(notice_ids=notice_ids, now=timezone.now())
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60, acks_late=True)
+def review_windows_task() -> int:
+    """Daily (celery beat): units whose window to ask for a review closed
+    are told, once. Returns the notices written."""
+    now = timezone.now()
+    return review_windows_closed_send(today=timezone.localdate(now), now=now)

@@ -45,6 +45,9 @@ def organisation_items(user: AnyUser) -> list[NavItem]:
         return []
     roles = user_roles(user)
     items: list[NavItem] = []
+    if roles:
+        # The to-do home, first: where every role's day starts.
+        items.append(NavItem("todo", _("To do"), reverse("home")))
     own_units = (
         Membership.objects.filter(
             user_id=user.pk, role__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]
@@ -64,17 +67,3 @@ def organisation_items(user: AnyUser) -> list[NavItem]:
         items.append(NavItem("units", _("Units"), reverse("unit_list")))
         items.append(NavItem("heads", _("Heads of units"), reverse("head_list")))
     return items
-
-
-def home_url_for(user: AnyUser) -> str | None:
-    """Where a role's work starts; None when the account reaches nothing."""
-    if user.is_superuser and not user_roles(user):
-        # An administrator's work is units, heads and accounts.
-        return reverse("admin:index")
-    items = navigation_for(user)
-    if Role.LEADER in user_roles(user):
-        # A chairman's two minutes start on the dashboard (scoring's item).
-        for item in items:
-            if item.key == "dashboard":
-                return item.url
-    return items[0].url if items else None

@@ -57,14 +57,14 @@ from scoring.models import (
     HeadRating,
     MitigationGround,
     Node,
-    Notice,
     Publication,
     PublishedResult,
     RatingLevel,
     Result,
     StepAction,
 )
-from scoring.results import page_cache
+from scoring.notices import handovers
+from scoring.notices.services import notices_send
 
 if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
@@ -417,14 +417,9 @@ def _proposal_moved(rating: HeadRating, before: int | None, now: datetime) -> No
             "after": _level_label(rating.proposed),
             "final": rating.get_final_display(),
         }
-    notice = Notice.objects.create(
-        user=leader,
-        subject=subject[:255],
-        body=body,
-        url=rating_url(rating),
-        created_at=now,
+    notices_send(
+        users=[leader], subject=subject, body=body, url=rating_url(rating), now=now
     )
-    page_cache.forget_readers([notice.user_id])
 
 
 def rating_url(rating: HeadRating) -> str:
@@ -489,13 +484,11 @@ def _flag_notice(rating: HeadRating, now: datetime) -> None:
             "before": rating.year - 1,
             "year": rating.year,
         }
-    notices = Notice.objects.bulk_create(
-        Notice(user=user, subject=subject[:255], url=rating_url(rating), created_at=now)
-        for user in rating_leaders(rating)
+    notices_send(
+        users=rating_leaders(rating), subject=subject, url=rating_url(rating), now=now
     )
     rating.flag_notified_at = now
     rating.save(update_fields=["flag_notified_at"])
-    page_cache.forget_readers(notice.user_id for notice in notices)
 
 
 @transaction.atomic
@@ -727,16 +720,7 @@ def notify(
 ) -> None:
     """A notice inside the portal for each user, linking to the case, in the
     portal's language (jobs have no request to take a language from)."""
-    notices = Notice.objects.bulk_create(
-        Notice(
-            user=user,
-            subject=subject,
-            url=case.get_absolute_url(),
-            created_at=now,
-        )
-        for user in users
-    )
-    page_cache.forget_readers(notice.user_id for notice in notices)
+    notices_send(users=users, subject=subject, url=case.get_absolute_url(), now=now)
 
 
 def _opened_subject(case: AccountabilityCase) -> str:
@@ -955,6 +939,7 @@ def rating_decide(
     rating.rated_at = now or timezone.now()
     rating.save()
     flags_refresh(rating.year, rating.rated_at)
+    handovers.rating_decided(rating, actor=user, now=rating.rated_at)
     return rating
 
 
@@ -990,6 +975,7 @@ def ratings_confirm(
         rating.rated_by = user  # type: ignore[assignment]
         rating.rated_at = now
         rating.save()
+        handovers.rating_decided(rating, actor=user, now=now)
     if confirmed:
         flags_refresh(year, now)
     return len(confirmed)

@@ -25,6 +25,7 @@ from scoring.models import (
     AdjustmentState,
     Framework,
 )
+from scoring.notices import handovers
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -249,6 +250,7 @@ def adjustment_enter(
     )
     adjustment._history_user = user  # type: ignore[attr-defined]
     adjustment.save()
+    handovers.adjustment_entered(adjustment, actor=user, now=now)
     return adjustment
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -37,6 +37,7 @@ from scoring.assessments import services
 from scoring.models import (
     Assessment,
     AssessmentState,
+    ContestState,
     DeadlineReminder,
     Framework,
     FrameworkState,
@@ -263,6 +264,8 @@ def _remind(
                     body=body,
                     url=reverse("assessment_detail", kwargs={"pk": locked.pk}),
                     created_at=now,
+                    # E-mailed with the reminder: not again in the digest.
+                    emailed_at=now if user.email else None,
                 )
             )
             if user.email:
@@ -340,6 +343,41 @@ def _send(emails: list[EmailMessage]) -> None:
             "Deadline reminder e-mail to %s not sent",
             ", ".join(address for email in emails for address in email.to),
         )
+
+
+# --- the review window closing ---------------------------------------------------
+
+# How far back a closed window is still announced: a beat missed for a few
+# days catches up, a window closed long ago is not news.
+WINDOW_CLOSED_LOOKBACK = timedelta(days=7)
+
+
+def review_windows_closed_send(*, today: date, now: datetime) -> int:
+    """Tell each unit whose window to ask for a review of its appraised
+    scores has closed (and its reviewers, while requests wait for them).
+    Each notice has a key: running again the same day, or the next, sends
+    nothing twice. Returns the notices written."""
+    from scoring.notices import handovers
+
+    open_contests = Count(
+        "scores__contests", filter=Q(scores__contests__state=ContestState.OPEN)
+    )
+    sent = 0
+    for assessment in (
+        Assessment.objects.filter(
+            state=AssessmentState.APPROVED,
+            contest_until__lt=today,
+            contest_until__gte=today - WINDOW_CLOSED_LOOKBACK,
+        )
+        .select_related("unit", "framework")
+        .annotate(open_contests=open_contests)
+        .order_by("pk")
+    ):
+        with transaction.atomic():
+            sent += handovers.window_closed(
+                assessment, open_contests=assessment.open_contests, now=now
+            )
+    return sent
 
 
 # --- notices --------------------------------------------------------------------

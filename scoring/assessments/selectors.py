@@ -316,10 +316,13 @@ def survey_estimate(
 def shows_appraisal(user: AnyUser, assessment: Assessment) -> bool:
     if not access.may_fill_in(user, assessment):
         return True  # reviewers, leaders, superusers
-    return (
-        assessment.state == AssessmentState.RETURNED
-        or assessment.contest_until is not None
-    )
+    # Returned: the reasons to revise. Approved: the unit's result, the
+    # reviewer's work being finished (issue 18; before, only once the
+    # provisional results were shown).
+    return assessment.state in (
+        AssessmentState.RETURNED,
+        AssessmentState.APPROVED,
+    ) or (assessment.contest_until is not None)
 
 
 def reviewer_changes(assessment: Assessment) -> dict[int, list[Change]]:
@@ -546,8 +549,20 @@ def assessment_queue(
             Q(unit__name__icontains=filters.search)
             | Q(unit__code__icontains=filters.search)
         )
+    if filters.state == AssessmentState.SUBMITTED:
+        # What waits for appraisal: the longest waiting first.
+        return queryset.order_by("submitted_at", "unit__path")
     return queryset.order_by(
         "-framework__year", "framework__unit_kind", "state_order", "unit__path"
+    )
+
+
+def waiting_for_appraisal(*, user: AnyUser) -> QuerySet[Assessment]:
+    """Submitted assessments the user appraises (none for anyone else)."""
+    if not access.is_reviewer(user):
+        return Assessment.objects.none()
+    return access.reviewable(
+        user, Assessment.objects.filter(state=AssessmentState.SUBMITTED)
     )
 
 

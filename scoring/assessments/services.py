@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -41,6 +42,7 @@ from scoring.models import (
     Node,
     Score,
 )
+from scoring.notices import handovers
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -384,6 +386,7 @@ def assessment_submit(
     locked.submitted_at = now
     locked.submitted_by = user
     locked.save()
+    handovers.submitted(locked, actor=user, now=now)
     return locked
 
 
@@ -419,6 +422,7 @@ def assessment_return(
         )
         comment._history_user = user  # type: ignore[attr-defined]
         comment.save()
+    handovers.returned(locked, comments=len(comments), actor=user, now=now)
     return locked
 
 
@@ -447,6 +451,13 @@ def comment_answer(
     comment.answered_at = now
     comment._history_user = user  # type: ignore[attr-defined]
     comment.save()
+    unanswered = Comment.objects.filter(
+        score__assessment=assessment, round=assessment.round, answer=""
+    )
+    if not unanswered.exists():
+        # The last answer of the round: the reviewers know a resubmission
+        # is coming (once per round, not once per leaf).
+        handovers.answered(assessment, actor=user, now=now)
     return comment
 
 
@@ -595,6 +606,18 @@ def assessment_approve(
     locked.approved_at = now
     locked.approved_by = user
     locked.save()
+    # The total as the unit's page shows it (caps and metric points
+    # included). The selectors import this module: imported here.
+    from scoring.assessments.selectors import assessment_sheet
+
+    sheet = assessment_sheet(assessment=locked, user=user)
+    handovers.approved(
+        locked,
+        total=sheet.appraised_total,
+        maximum=sheet.max_total,
+        actor=user,
+        now=now,
+    )
     return locked
 
 
@@ -631,7 +654,9 @@ def provisional_results_open(*, user: User, framework: Framework, today: date) -
     for assessment in access.reviewable(
         user,
         # Already shown: its window stays as it was announced.
-        Assessment.objects.select_for_update().filter(
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("unit", "framework")
+        .filter(
             framework=framework,
             state=AssessmentState.APPROVED,
             contest_until__isnull=True,
@@ -640,6 +665,7 @@ def provisional_results_open(*, user: User, framework: Framework, today: date) -
         assessment.contest_until = until
         assessment._history_user = user  # type: ignore[attr-defined]
         assessment.save(update_fields=["contest_until", "updated_at"])
+        handovers.window_opened(assessment, actor=user, now=timezone.now())
         count += 1
     return count
 
@@ -689,6 +715,7 @@ def contest_raise(
     )
     contest._history_user = user  # type: ignore[attr-defined]
     contest.save()
+    handovers.contest_raised(contest, actor=user, now=now)
     return contest
 
 
@@ -721,6 +748,7 @@ def contest_decide(
             "reason": contest.decision_reason
         }
         _save(score, user, ["appraised_score", "appraisal_reason"])
+    handovers.contest_decided(contest, actor=user, now=now)
     return contest
 
 

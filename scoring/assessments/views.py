@@ -187,6 +187,10 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     """The assessments the user sees: a unit's own, a reviewer's queue (with
     progress and filters), a leader's jurisdiction."""
     user = _user(request)
+    if not request.GET and selectors.waiting_for_appraisal(user=user).exists():
+        # A reviewer's queue opens on what waits for them (the oldest
+        # first); "All states" shows the rest.
+        return redirect(f"{request.path}?state={AssessmentState.SUBMITTED}")
     form = QueueFilterForm(
         request.GET or None, frameworks=selectors.queue_frameworks(user=user)
     )

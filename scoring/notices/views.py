@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,11 +14,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from scoring import access
 from scoring.assessments import reminders
-from scoring.models import Assessment, FrameworkState
+from scoring.models import Assessment, EmailMode, FrameworkState
+from scoring.notices import services as notice_services
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -58,6 +65,35 @@ def notices_read_all(request: HttpRequest) -> HttpResponse:
     if count:
         messages.success(request, _("All notices are marked as read."))
     return redirect("notice_list")
+
+
+class NoticeSettingsForm(forms.Form):
+    email_mode = forms.ChoiceField(
+        label=_l("Notices by e-mail"),
+        choices=EmailMode.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice_settings(request: HttpRequest) -> HttpResponse:
+    """How the user receives their notices by e-mail: the daily digest
+    (default), each at once, or none."""
+    user: User = request.user  # type: ignore[assignment]
+    form = NoticeSettingsForm(
+        request.POST or None,
+        initial={"email_mode": notice_services.email_mode_of(user)},
+    )
+    if request.method == "POST" and form.is_valid():
+        notice_services.email_mode_set(user=user, mode=form.cleaned_data["email_mode"])
+        messages.success(request, _("Your choice is saved."))
+        return redirect("notice_settings")
+    return render(
+        request,
+        "scoring/notice_settings.html",
+        {"form": form, "email": user.email},
+    )
 
 
 @login_required

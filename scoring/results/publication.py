@@ -38,6 +38,7 @@ from scoring.models import (
     Result,
     RunState,
 )
+from scoring.notices import handovers
 from scoring.results import computation, generation
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ def publish(
     # A city's own index losing points on a criterion one of its units owns:
     # that unit's head is asked to explain (seed 000).
     accountability.criterion_cases(publication, now, timezone.localdate(now))
+    handovers.published(publication, actor=user, now=now)
     # What is cached from the earlier versions is left behind once this commits.
     generation.advance()
     return publication

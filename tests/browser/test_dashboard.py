@@ -41,7 +41,7 @@ def test_chairman_changes_year_and_group_drills_in_and_downloads(
     page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
 ) -> None:
     log_in("chutich.tinh")
-    page.get_by_role("link", name=vi("Dashboard")).click()
+    page.get_by_role("link", name=vi("Dashboard"), exact=True).click()
     expect(page.get_by_test_id("dashboard-title")).to_have_text(title(2024))
     official = vi("Official results, version %(version)s, published on %(day)s.")
     expect(page.get_by_test_id("dashboard-status")).to_contain_text(

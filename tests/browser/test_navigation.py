@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from commitments.organisation.models import Role, Unit
+from commitments.organisation.models import Role
 from demo.organisation import DEMO_LOGINS, DemoLogin
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
@@ -45,11 +45,11 @@ def expected_nav(login: DemoLogin) -> set[str]:
     if login.role == Role.UNIT_HEAD:
         return {"my_unit", "metrics", "late_cases", "imports", "ratings", *everyone}
     if login.role in UNIT_ROLES:
-        return {"my_unit", "metrics", "late_cases", "imports", *everyone}
+        return {"todo", "my_unit", "metrics", "late_cases", "imports", *everyone}
     if login.role == Role.REVIEWER:
-        return {"units", "heads", "imports", *home_affairs, *oversight}
+        return {"todo", "units", "heads", "imports", *home_affairs, *oversight}
     if login.role == Role.LEADER:
-        return {"units", "heads", *oversight}
+        return {"todo", "units", "heads", *oversight}
     # the superuser
     return {"units", "heads", "imports", *home_affairs, "admin", *oversight}
 
@@ -71,24 +71,24 @@ def test_demo_login_lands_on_role_work(
     log_in: LogIn,
     screenshot: Screenshot,
 ) -> None:
-    """Each demo account lands on its role's work: staff and heads on their own
-    unit's page, reviewers on the unit list, leaders on the dashboard, the
-    superuser (who has
-    no unit) on the Django admin index; the portal's main menu then holds
-    exactly the role's items."""
+    """Each demo account with a role lands on its to-do home ("Việc cần
+    làm", issue 18), leaders with the dashboard a click away; the superuser
+    (who has no unit) on the Django admin index; the portal's main menu then
+    holds exactly the role's items."""
     log_in(login.username)
     screenshot(login.username)
 
-    if login.role in UNIT_ROLES:
-        unit = Unit.objects.get(code=login.unit_code)
-        expect(page).to_have_url(url_of(live_server, "unit_detail", code=unit.code))
-        expect(page.get_by_test_id("unit-name")).to_have_text(unit.name)
-    elif login.role == Role.REVIEWER:
-        expect(page).to_have_url(url_of(live_server, "unit_list"))
-        expect(page.get_by_test_id("unit-table")).to_be_visible()
-    elif login.role == Role.LEADER:
-        expect(page).to_have_url(url_of(live_server, "dashboard"))
-        expect(page.get_by_test_id("dashboard-table")).to_be_visible()
+    if login.role:
+        expect(page).to_have_url(url_of(live_server, "home"))
+        expect(page.get_by_test_id("todo-title")).to_be_visible()
+        dashboard = page.get_by_test_id("todo-dashboard")
+        if login.role == Role.LEADER:
+            expect(dashboard).to_have_attribute("href", reverse("dashboard"))
+            dashboard.click()
+            expect(page.get_by_test_id("dashboard-table")).to_be_visible()
+            page.goto(url_of(live_server, "home"))
+        elif login.role in UNIT_ROLES:
+            expect(dashboard).to_have_count(0)
     else:
         expect(page).to_have_url(url_of(live_server, "admin:index"))
         expect(page.locator("body.dashboard")).to_be_visible()

@@ -77,6 +77,7 @@ from scoring.models import (
     Framework,
     Node,
     Notice,
+    NoticeSettings,
     Publication,
     Score,
     SurveyFigure,
@@ -1464,6 +1465,19 @@ PAGES: list[Write] = [
         "notices/read-all/",
         OWN,
         probe=lambda t: _row(_own_notice(t)),
+    ),
+    AccountWrite(
+        "choose how one's notices come by e-mail",
+        "notices/settings/",
+        OWN,
+        probe=lambda t: (
+            NoticeSettings.objects.filter(user=t.actor)
+            .values_list("email_mode", flat=True)
+            .first()
+            if t.actor
+            else None
+        ),
+        data=lambda t: {"email_mode": "immediate"},
     ),
     AccountWrite(
         "change one's password",

@@ -19,11 +19,13 @@ def test_anonymous_visitors_are_sent_to_login(client, org):
         assert response["Location"].startswith("/login/")
 
 
-def test_staff_land_on_their_own_unit(client, commune_staff):
+def test_staff_land_on_their_to_do_home(client, commune_staff):
     client.force_login(commune_staff)
-    response = client.get("/", follow=True)
-    assert response.redirect_chain[-1][0] == "/units/CITY-A/"
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "core/home.html" in [t.name for t in response.templates]
     assert nav_keys(response) == [
+        "todo",
         "my_unit",
         "metrics",
         "late_cases",
@@ -35,11 +37,12 @@ def test_staff_land_on_their_own_unit(client, commune_staff):
     ]
 
 
-def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
+def test_reviewer_lands_on_the_to_do_home(client, city_reviewer):
     client.force_login(city_reviewer)
-    response = client.get("/", follow=True)
-    assert response.redirect_chain[-1][0] == "/units/"
+    response = client.get("/")
+    assert "core/home.html" in [t.name for t in response.templates]
     assert nav_keys(response) == [
+        "todo",
         "units",
         "heads",
         "late_cases",
@@ -54,6 +57,7 @@ def test_reviewer_lands_on_the_unit_list(client, city_reviewer):
         "frameworks",
         "adjustments",
     ]
+    response = client.get("/units/")
     listed = {unit.code for unit in response.context["page"]}
     assert listed == {"CITY", "CITY-A", "CITY-B"}
 
@@ -163,7 +167,8 @@ def test_login_with_the_right_password_goes_to_work(client, commune_staff):
     response = client.post(
         reverse("login"), {"username": "staff.a", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == "/units/CITY-A/"
+    assert response.redirect_chain[-1][0] == "/"
+    assert "core/home.html" in [t.name for t in response.templates]
 
 
 def test_repeated_failed_logins_lock_the_account_out(client, commune_staff, settings):

@@ -361,12 +361,13 @@ def test_an_assessment_reads_leaf_by_leaf(
     ("state", "contest_until", "unit_sees"),
     [
         (AssessmentState.SUBMITTED, None, False),
-        (AssessmentState.APPROVED, None, False),
+        # Approved: the unit reads its result (issue 18, item 3).
+        (AssessmentState.APPROVED, None, True),
         (AssessmentState.RETURNED, None, True),
         (AssessmentState.APPROVED, "2026-12-31", True),
     ],
 )
-def test_the_unit_sees_appraised_scores_only_once_shown_to_it(
+def test_the_unit_sees_appraised_scores_once_returned_or_approved(
     assessment_a, commune_staff, city_reviewer, state, contest_until, unit_sees
 ):
     """As on the unit's page: during appraisal, the reviewer's scores and

@@ -2,7 +2,7 @@
 state, "not started", unit search), the progress of each assessment, and a
 fixed number of queries whether it lists 20 assessments or 200."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -109,7 +109,7 @@ def test_each_row_shows_the_progress_of_the_appraisal(
         score_ids=list(assessment.scores.values_list("pk", flat=True)),
     )
     client.force_login(city_reviewer)
-    response = client.get("/assessments/")
+    response = client.get("/assessments/", follow=True)
     (row,) = rows(response)
     # Two manual leaves appraised of three to appraise (the survey leaf is
     # left; the metric leaf is computed, not appraised).
@@ -234,9 +234,43 @@ def test_each_role_lists_the_assessments_in_its_reach(
     client, request, mixed, persona, expected
 ):
     client.force_login(request.getfixturevalue(persona))
-    response = client.get("/assessments/")
+    response = client.get("/assessments/", {"state": ""})
     assert response.status_code == 200
     assert {a.unit.code for a in rows(response)} == expected
+
+
+@pytest.mark.parametrize("persona", ["city_reviewer", "reviewer"])
+def test_a_reviewers_queue_opens_on_what_waits_oldest_first(
+    client, request, mixed, persona
+):
+    """With assessments waiting for appraisal, the queue opens filtered to
+    them, the longest waiting first; "All states" (an empty choice) keeps
+    the whole list."""
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get("/assessments/", follow=True)
+    assert response.redirect_chain == [("/assessments/?state=submitted", 302)]
+    assert rows(response) == [mixed["submitted"]]
+
+
+def test_others_open_the_whole_list(client, mixed, commune_staff, leader):
+    for user in (commune_staff, leader):
+        client.force_login(user)
+        assert client.get("/assessments/").status_code == 200
+
+
+def test_the_waiting_list_is_ordered_by_submission(
+    client, open_assessment, org, commune_staff, commune_head, city_reviewer
+):
+    framework = open_assessment.framework
+    later, earlier = open_for(framework, communes(org.city, 2))
+    for assessment, day in ((later, 20), (earlier, 10)):
+        Assessment.objects.filter(pk=assessment.pk).update(
+            state="submitted",
+            submitted_at=datetime(2025, 12, day, tzinfo=UTC),
+        )
+    client.force_login(city_reviewer)
+    order = rows(client.get("/assessments/", {"state": "submitted"}))
+    assert order == [earlier, later]
 
 
 def test_leaders_open_the_units_page_not_the_appraisal(client, mixed, leader):

@@ -107,17 +107,32 @@ def test_unusable_scoring_parameters_are_flagged_not_raised(scoring, params):
     assert value.points is None
 
 
-def test_the_unit_sees_survey_points_and_appraisal_only_once_shown(
+def test_the_unit_sees_survey_points_and_appraisal_once_approved(
     open_assessment, commune_staff, commune_head, city_reviewer, leader
 ):
+    """Not while Home Affairs is still appraising; once approved, the unit
+    sees its result (issue 18, item 3), and still once the results are
+    shown."""
     assessment = submit(open_assessment, commune_staff, commune_head)
     assert not selectors.shows_appraisal(commune_staff, assessment)
     assert selectors.shows_appraisal(city_reviewer, assessment)
     assert selectors.shows_appraisal(leader, assessment)
+    survey = Score.objects.get(assessment=assessment, node__code="2.2")
+    services.score_appraise(
+        user=city_reviewer,
+        score_id=survey.pk,
+        appraised_score="1.5",
+        reason="Điều tra xã hội học",
+        version=survey.version,
+    )
+    during = selectors.assessment_sheet(assessment=assessment, user=commune_staff)
+    # 2 + 3.5 self-scored; the survey's 1.5 not shown while appraising.
+    assert during.self_total == Decimal("5.50")
     approved = approve(assessment, city_reviewer)
     own = selectors.assessment_sheet(assessment=approved, user=commune_staff)
-    # 2 + 3.5 self-scored; the survey's 1.5 not yet shown to the unit.
-    assert own.self_total == Decimal("5.50")
+    assert own.shows_appraisal
+    assert own.self_total == Decimal("7.00")
+    assert own.appraised_total == Decimal("7.00")
     services.provisional_results_open(
         user=city_reviewer, framework=approved.framework, today=timezone.localdate()
     )

@@ -876,6 +876,32 @@ def approved(submitted, city_reviewer):
     return approve(submitted, city_reviewer)
 
 
+def test_once_approved_the_unit_sees_its_result_beside_its_own_scores(
+    client, submitted, city_reviewer, commune_staff
+):
+    """Issue 18, item 3: the appraised total, and each leaf's appraised score
+    and the reviewer's reason beside the unit's own, as soon as it is
+    approved; the request for a review waits for its window."""
+    s = score(submitted, "1.1.2")
+    services.score_appraise(
+        user=city_reviewer,
+        score_id=s.pk,
+        appraised_score="3",
+        reason="Thiếu báo cáo quý IV",
+        version=s.version,
+    )
+    approved = approve(submitted, city_reviewer)
+    client.force_login(commune_staff)
+    html = client.get(f"/assessments/{approved.pk}/").content.decode()
+    assert vi("Appraised total") in html
+    # 2 accepted + 3 appraised + 1,5 survey.
+    assert "<strong>6,50</strong>" in html
+    assert html.count('data-testid="leaf-appraisal"') == 3  # two manual, the survey
+    assert 'data-testid="appraisal-reason">Thiếu báo cáo quý IV' in html
+    assert 'class="side-by-side"' in html
+    assert "contest-form" not in html  # no window open yet
+
+
 @pytest.mark.parametrize(
     ("persona", "status"),
     [("commune_staff", 403), ("leader", 403), ("no_unit_user", 403)],

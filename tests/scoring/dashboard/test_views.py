@@ -469,11 +469,15 @@ def test_queries_do_not_grow_with_the_units(
     assert len(rows(response)) == 36
 
 
-def test_leaders_land_on_the_dashboard(client, leader, city_reviewer):
+def test_leaders_land_on_their_to_do_with_the_dashboard_a_click_away(
+    client, leader, city_reviewer
+):
+    """The to-do home comes first for every role (docs/decisions.md, issue
+    18); a leader's holds a prominent link to the dashboard."""
     client.force_login(leader)
-    assert client.get("/")["Location"] == URL
-    client.force_login(city_reviewer)
-    assert client.get("/")["Location"] == "/units/"
+    html = client.get("/").content.decode()
+    assert 'data-testid="todo-dashboard"' in html
+    assert f'href="{URL}"' in html
 
 
 # --- the page kept for its reader (scoring.results.page_cache) ---------------
@@ -519,6 +523,8 @@ def test_a_kept_page_is_its_readers_own(
 def test_new_notices_and_notices_read_show_at_once(
     client, leader, org, head_a, published_2025, django_capture_on_commit_callbacks
 ):
+    # The publication told the leader; read, it leaves no badge.
+    reminders.notices_mark_all_read(user=leader, now=timezone.now())
     client.force_login(leader)
     page(client, year=2025)
     assert 'data-testid="notice-badge"' not in page(client, year=2025).content.decode()
