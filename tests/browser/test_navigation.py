@@ -43,7 +43,15 @@ def expected_nav(login: DemoLogin) -> set[str]:
     }
     home_affairs = {"frameworks", "adjustments"}
     if login.role == Role.UNIT_HEAD:
-        return {"my_unit", "metrics", "late_cases", "imports", "ratings", *everyone}
+        return {
+            "todo",
+            "my_unit",
+            "metrics",
+            "late_cases",
+            "imports",
+            "ratings",
+            *everyone,
+        }
     if login.role in UNIT_ROLES:
         return {"todo", "my_unit", "metrics", "late_cases", "imports", *everyone}
     if login.role == Role.REVIEWER:

@@ -1681,6 +1681,7 @@ API: list[Write] = [
 # answered like a GET and nothing stored changes.
 READ_ONLY: dict[str, str] = {
     "": "the home page",
+    "favicon.ico": "the favicon (a redirect to the static file)",
     "units/": "the list of units",
     "units/<str:code>/": "a unit's page",
     "heads/": "the list of heads",

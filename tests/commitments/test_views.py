@@ -54,6 +54,7 @@ def test_reviewer_lands_on_the_to_do_home(client, city_reviewer):
         "results",
         "commitments",
         "accountability",
+        "ratings",
         "frameworks",
         "adjustments",
     ]
@@ -78,6 +79,7 @@ def test_superuser_without_unit_lands_in_the_admin(client, superuser):
         "results",
         "commitments",
         "accountability",
+        "ratings",
         "frameworks",
         "adjustments",
         "admin",

@@ -377,7 +377,8 @@ def test_a_districts_communes_above_85_percent_satisfied_earn_a_proposal(
     assert found.exists() is proposed
     if proposed:
         assert found.get().rule.code == "communes_satisfaction_above_85"
-        assert "90.00%" in found.get().reason
+        # Written in the portal's language when computed (Vietnamese here).
+        assert "90,00%" in found.get().reason
 
 
 # --- runs -----------------------------------------------------------------------------
