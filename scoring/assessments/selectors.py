@@ -229,6 +229,9 @@ class Sheet:
     completeness: dict[str, list[str]]
     to_appraise: int
     appraised: int
+    # The leaves still to appraise by hand (codes, in the tree's order):
+    # approval waits for them.
+    pending: list[str]
     # Whether this reader sees the appraised scores (reviewers and leaders
     # always; the unit once returned or once provisional results are shown).
     shows_appraisal: bool
@@ -425,6 +428,7 @@ def assessment_sheet(*, assessment: Assessment, user: AnyUser) -> Sheet:
     self_points: dict[int, Decimal | None] = {}
     appraised_points: dict[int, Decimal | None] = {}
     to_appraise = appraised = 0
+    pending: list[str] = []
     for node in nodes:
         is_leaf = node.pk not in parents
         row = Row(node=node, depth=depth[node.pk], is_leaf=is_leaf)
@@ -438,6 +442,8 @@ def assessment_sheet(*, assessment: Assessment, user: AnyUser) -> Sheet:
             else:
                 to_appraise += 1
                 appraised += score.appraised_score is not None
+                if score.appraised_score is None:
+                    pending.append(node.code)
                 if node.method == Method.SURVEY:
                     row.survey_estimate = survey_estimate(node, counts)
             row.documents = list(score.evidence.all())
@@ -467,6 +473,7 @@ def assessment_sheet(*, assessment: Assessment, user: AnyUser) -> Sheet:
         completeness=services.completeness(assessment),
         to_appraise=to_appraise,
         appraised=appraised,
+        pending=pending,
         shows_appraisal=visible,
     )
 

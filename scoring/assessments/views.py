@@ -139,6 +139,7 @@ def _totals_json(assessment: Assessment, user: User) -> dict[str, Any]:
         "completeness": sheet.completeness,
         "appraised": sheet.appraised,
         "to_appraise": sheet.to_appraise,
+        "pending": sheet.pending,
     }
 
 

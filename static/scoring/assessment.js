@@ -82,6 +82,21 @@
       if (data.appraised !== undefined) el.textContent = data.appraised;
     });
     if (data.completeness) setCompleteness(data.completeness);
+    if (data.pending) setPending(data.pending);
+  }
+
+  // The approve button waits for the leaves still to appraise, listed beside it.
+  function setPending(codes) {
+    var note = document.querySelector("[data-pending]");
+    var list = document.querySelector("[data-pending-codes]");
+    if (note && list) {
+      list.textContent = "";
+      list.appendChild(codeLinks(codes));
+      note.hidden = codes.length === 0;
+    }
+    document.querySelectorAll("[data-approve]").forEach(function (button) {
+      button.disabled = codes.length > 0;
+    });
   }
 
   function codeLinks(codes) {

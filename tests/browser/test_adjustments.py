@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.organisation.models import Unit
@@ -19,6 +19,7 @@ from scoring.models import (
     Framework,
     FrameworkState,
 )
+from tests.browser.steps import click_and_wait
 from tests.wording import vi
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
@@ -31,11 +32,6 @@ REASON = (
     "đăng ký kinh doanh; đã xác minh đúng"
 )
 EVIDENCE = "Kết luận xác minh số 27/KL-UBND ngày 12/03/2026"
-
-
-def click_and_wait(page: Page, target: Locator) -> None:
-    with page.expect_navigation():
-        target.click()
 
 
 def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(

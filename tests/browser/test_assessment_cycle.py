@@ -34,6 +34,7 @@ from scoring.models import (
     NodeLevel,
     Score,
 )
+from tests.browser.steps import click_and_wait
 from tests.wording import vi
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
@@ -143,11 +144,6 @@ def fill_leaf(page: Page, code: str, value: str, explanation: str) -> None:
     box.get_by_test_id("self-score").fill(value)
     box.get_by_test_id("explanation").fill(explanation)
     expect(box.get_by_test_id("save-status")).to_have_text(saved_at())
-
-
-def click_and_wait(page: Page, locator: Locator) -> None:
-    with page.expect_navigation():
-        locator.click()
 
 
 def state(assessment: Assessment) -> str:

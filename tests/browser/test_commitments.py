@@ -22,7 +22,7 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.utils import timezone, translation
 from django.utils.functional import Promise
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.models import CheckState, CommitmentState, CommitmentTemplate, Target
@@ -45,6 +45,7 @@ from scoring.models import (
     MitigationGround,
     StepAction,
 )
+from tests.browser.steps import click_and_wait
 from tests.commitments.helpers import PDF, month, signed
 from tests.conftest import PASSWORD
 from tests.procedures.test_importer import case, csv_bytes
@@ -148,11 +149,6 @@ def vi(label: str | Promise) -> str:
     """A label as the Vietnamese page shows it (English while untranslated)."""
     with translation.override("vi"):
         return str(label)
-
-
-def click_and_wait(page: Page, target: Locator) -> None:
-    with page.expect_navigation():
-        target.click()
 
 
 def state_class(state: str) -> re.Pattern[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.organisation.models import UnitKind
@@ -23,6 +23,7 @@ from scoring.models import (
     HeadRating,
     RatingLevel,
 )
+from tests.browser.steps import click_and_wait
 from tests.wording import vi, vi_n
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
@@ -30,11 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 LogIn = Callable[..., None]
 Screenshot = Callable[[str], Path]
 WARD = "HD-CL-LEDAIHANH"  # Phường Lê Đại Hành, canbo.phalai's unit
-
-
-def click_and_wait(page: Page, target: Locator) -> None:
-    with page.expect_navigation():
-        target.click()
 
 
 def test_a_rule_setting_edited_on_its_page_is_read_by_the_computation(
@@ -154,6 +150,12 @@ def test_closing_the_cycle_takes_a_draft_as_late_and_appraisable(
     expect(page.get_by_test_id("assessment-late")).to_be_visible()
     forms = page.locator("form[data-appraise]")
     expect(forms.first).to_be_visible()
+    # Approval waits for the leaves still to appraise, listed beside it.
+    approve = page.get_by_test_id("approve-assessment")
+    pending = page.get_by_test_id("approve-pending")
+    expect(approve).to_be_disabled()
+    expect(pending).to_be_visible()
+    expect(pending.locator("a")).to_have_count(forms.count())
     for i in range(forms.count()):
         form = forms.nth(i)
         form.get_by_test_id("appraised-score").fill("0")
@@ -162,7 +164,25 @@ def test_closing_the_cycle_takes_a_draft_as_late_and_appraisable(
         )
         with page.expect_response(lambda r: "/appraise" in r.url):
             form.get_by_test_id("appraise-save").click()
-    click_and_wait(page, page.get_by_test_id("approve-assessment"))
+    # The last leaf appraised: the list goes and the button is offered,
+    # without reloading the page.
+    expect(pending).to_be_hidden()
+    expect(approve).to_be_enabled()
+    # It asks first, saying what approval changes; refused, nothing does.
+    asked: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", refuse)
+    approve.click()
+    expect(approve).to_be_enabled()
+    assert len(asked) == 1
+    assert assessment.unit.name in asked[0]
+    assessment.refresh_from_db()
+    assert assessment.state == AssessmentState.SUBMITTED
+    click_and_wait(page, approve)
     screenshot("3-approved")
     assessment.refresh_from_db()
     assert assessment.state == AssessmentState.APPROVED
