@@ -169,17 +169,17 @@ def test_closing_the_cycle_takes_a_draft_as_late_and_appraisable(
     expect(pending).to_be_hidden()
     expect(approve).to_be_enabled()
     # It asks first, saying what approval changes; refused, nothing does.
-    asked: list[str] = []
+    questions: list[str] = []
 
     def refuse(dialog: Dialog) -> None:
-        asked.append(dialog.message)
+        questions.append(dialog.message)
         dialog.dismiss()
 
     page.once("dialog", refuse)
     approve.click()
     expect(approve).to_be_enabled()
-    assert len(asked) == 1
-    assert assessment.unit.name in asked[0]
+    assert len(questions) == 1
+    assert assessment.unit.name in questions[0]
     assessment.refresh_from_db()
     assert assessment.state == AssessmentState.SUBMITTED
     click_and_wait(page, approve)
