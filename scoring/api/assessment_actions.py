@@ -56,6 +56,7 @@ from scoring.models import Assessment, Comment, Contest, Score
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 
 class WorkflowThrottle(ScopedRateThrottle):
@@ -84,6 +85,19 @@ NOT_FOUND = OpenApiResponse(
     )
 )
 THROTTLED = OpenApiResponse(description=_("Too many steps; retry later."))
+
+
+def _answers(ok: type[serializers.Serializer], code: int = 200) -> dict[int, Any]:
+    """The step's answer when taken, and the refusals every step shares."""
+    return {code: ok, 400: REFUSED, 403: DENIED, 404: NOT_FOUND, 429: THROTTLED}
+
+
+def _id_in_path(name: str, description: StrOrPromise) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, OpenApiTypes.INT, OpenApiParameter.PATH, description=description
+    )
+
+
 NODE_CODE = OpenApiParameter(
     "node_code",
     OpenApiTypes.STR,
@@ -153,13 +167,7 @@ class SubmitView(_Step):
             "deadline (or the extension) has not passed."
         ),
         request=None,
-        responses={
-            200: AssessmentSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(AssessmentSerializer),
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
@@ -185,13 +193,7 @@ class ReturnView(_Step):
             "comment on each leaf to revise."
         ),
         request=ReturnSerializer,
-        responses={
-            200: AssessmentSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(AssessmentSerializer),
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
@@ -242,13 +244,7 @@ class ApproveView(_Step):
             "still to appraise)."
         ),
         request=None,
-        responses={
-            200: AssessmentSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(AssessmentSerializer),
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
@@ -278,13 +274,7 @@ class AnswerView(_Step):
             )
         ],
         request=AnswerSerializer,
-        responses={
-            200: CommentSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(CommentSerializer),
     )
     def post(self, request: Request, pk: int, comment_id: int) -> Response:
         assessment = _visible(request, pk)
@@ -379,13 +369,7 @@ class AcceptSelfView(_Step):
             "or with a reason keeps its appraisal (listed in kept)."
         ),
         request=AcceptSelfSerializer,
-        responses={
-            200: AcceptanceSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(AcceptanceSerializer),
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
@@ -433,13 +417,7 @@ class ContestRaiseView(_Step):
             "shown). One open contest per leaf."
         ),
         request=ContestRaiseSerializer,
-        responses={
-            201: ContestSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(ContestSerializer, 201),
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
@@ -468,22 +446,9 @@ class ContestDecideView(_Step):
             "A reviewer of the unit accepts (the requested score becomes the "
             "appraised score) or rejects an open contest, with the reason."
         ),
-        parameters=[
-            OpenApiParameter(
-                "contest_id",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=_("The contest's id."),
-            )
-        ],
+        parameters=[_id_in_path("contest_id", _("The contest's id."))],
         request=ContestDecideSerializer,
-        responses={
-            200: ContestSerializer,
-            400: REFUSED,
-            403: DENIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=_answers(ContestSerializer),
     )
     def post(self, request: Request, pk: int, contest_id: int) -> Response:
         assessment = _visible(request, pk)

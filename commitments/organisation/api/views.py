@@ -6,6 +6,7 @@ province can keep its organisation in step with its personnel system."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -132,7 +133,11 @@ class OrganisationView(generics.ListAPIView[Any]):
     def get_throttles(self) -> list[BaseThrottle]:
         return [UpsertThrottle()] if self.request.method == "POST" else []
 
-    def upsert(self, request: Request) -> Response:
+    def upsert(
+        self, request: Request, importer: Callable[..., ImportReport]
+    ) -> Response:
+        """Validate the posted rows and hand them to ``importer`` (the
+        spreadsheet import's service), dry run or not."""
         query = UpsertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = rows_field(self.row_serializer, data=request.data)
@@ -141,7 +146,7 @@ class OrganisationView(generics.ListAPIView[Any]):
         dry_run = query.validated_data["dry_run"]
         dataset = dataset_from_records(records, layout=self.layout)
         try:
-            report = self.importer(user=request.user, dataset=dataset, dry_run=dry_run)
+            report = importer(user=request.user, dataset=dataset, dry_run=dry_run)
         except FileRefused as exc:
             raise ValidationError(str(exc)) from exc
         return Response(
@@ -150,9 +155,6 @@ class OrganisationView(generics.ListAPIView[Any]):
             if report.errors and not dry_run
             else status.HTTP_200_OK,
         )
-
-    def importer(self, **kwargs: Any) -> ImportReport:
-        raise NotImplementedError
 
 
 def _report(report: ImportReport) -> dict[str, Any]:
@@ -241,10 +243,7 @@ class UnitListView(OrganisationView):
         )
 
     def post(self, request: Request) -> Response:
-        return self.upsert(request)
-
-    def importer(self, **kwargs: Any) -> ImportReport:
-        return units_import(**kwargs)
+        return self.upsert(request, units_import)
 
 
 # --- heads ------------------------------------------------------------------------
@@ -311,7 +310,4 @@ class HeadListView(OrganisationView):
         ).order_by("unit__path", "position", "-tenure_from", "pk")
 
     def post(self, request: Request) -> Response:
-        return self.upsert(request)
-
-    def importer(self, **kwargs: Any) -> ImportReport:
-        return heads_import(**kwargs)
+        return self.upsert(request, heads_import)
