@@ -270,6 +270,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Self-service reset (cchc_portal.passwords): the e-mailed link works once and
+# for a day; an address receives at most one link every five minutes.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 3600
+PASSWORD_RESET_EVERY = int(timedelta(minutes=5).total_seconds())
 LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

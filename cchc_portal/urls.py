@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
 from cchc_portal import api_docs
+from cchc_portal.passwords import urlpatterns as password_urls
 from commitments import unit_views as commitment_views
 
 # Under one prefix, so that an API request is not matched against every page
@@ -46,6 +47,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("", include(password_urls)),
     path("admin/", admin.site.urls),
     path("", commitment_views.home, name="home"),
     path("", include("commitments.urls")),

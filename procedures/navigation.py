@@ -23,16 +23,21 @@ def items(user: AnyUser) -> list[NavItem]:
     found: list[NavItem] = []
     if not user.is_authenticated:
         return found
-    own = Membership.objects.filter(
-        user_id=user.pk, role__in=UNIT_EDIT_ROLES
-    ).values_list("unit__code", flat=True)
-    for code in sorted(set(own)):
+    own = dict(
+        Membership.objects.filter(user_id=user.pk, role__in=UNIT_EDIT_ROLES)
+        .order_by("unit__code")
+        .values_list("unit__code", "unit__name")
+    )
+    for code, name in own.items():
+        # Someone of two units (a merged ward and its predecessor) tells the
+        # two items apart by the unit's name.
+        label = (
+            _("Dossier figures")
+            if len(own) == 1
+            else _("Dossier figures: %(unit)s") % {"unit": name}
+        )
         found.append(
-            NavItem(
-                "metrics",
-                _("Dossier figures"),
-                reverse("unit_metrics", kwargs={"code": code}),
-            )
+            NavItem("metrics", label, reverse("unit_metrics", kwargs={"code": code}))
         )
     if user.is_superuser or user_roles(user):
         found.append(NavItem("late_cases", _("Late dossiers"), reverse("late_cases")))

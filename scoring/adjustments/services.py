@@ -291,3 +291,40 @@ def adjustment_decide(
     locked._history_user = user  # type: ignore[attr-defined]
     locked.save()
     return locked
+
+
+@transaction.atomic
+def adjustments_approve_many(
+    *, user: User, adjustments: QuerySet[Adjustment], now: datetime
+) -> list[Adjustment]:
+    """Approve several records at once (the proposed bonuses of a year, say),
+    each as ``adjustment_decide`` would: the same permission and the same four
+    eyes. All or nothing: when one of them cannot be approved, none is, and
+    the error names each one that could not, by unit and rule."""
+    records = list(adjustments.select_related("unit", "rule").order_by("pk"))
+    if not records:
+        raise ValidationError(_("Tick the records to approve."))
+    approved: list[Adjustment] = []
+    problems: list[str] = []
+    for record in records:
+        try:
+            approved.append(
+                adjustment_decide(
+                    user=user, adjustment=record, approve=True, reason="", now=now
+                )
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            why = (
+                "; ".join(exc.messages)
+                if isinstance(exc, ValidationError)
+                else _("you do not review this unit")
+            )
+            problems.append(
+                _("%(unit)s, “%(rule)s”: %(why)s")
+                % {"unit": record.unit.name, "rule": record.rule.title, "why": why}
+            )
+    if problems:
+        raise ValidationError(
+            [_("Nothing was approved. Untick these records and try again:"), *problems]
+        )
+    return approved

@@ -5,6 +5,11 @@ from scoring.adjustments import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("adjustments/", views.adjustment_list, name="adjustment_list"),
     path("adjustments/new/", views.adjustment_new, name="adjustment_new"),
+    path(
+        "adjustments/approve/",
+        views.adjustments_approve,
+        name="adjustments_approve",
+    ),
     path("adjustments/<int:pk>/", views.adjustment_detail, name="adjustment_detail"),
     path(
         "adjustments/<int:pk>/decide/",

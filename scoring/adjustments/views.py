@@ -24,10 +24,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cchc_portal.forms import attach
+from cchc_portal.numbers import number
 from commitments.organisation.models import Unit
 from scoring import access
 from scoring.adjustments import criterion_ranks
@@ -142,10 +143,23 @@ def adjustment_list(request: HttpRequest) -> HttpResponse:
         )
     ).order_by("waiting", "-framework__year", "-entered_at", "-pk")
     page = Paginator(records, PER_PAGE).get_page(request.GET.get("page"))
+    # What the user may approve from the list: awaiting approval and entered
+    # by someone else (or proposed by the computation).
+    approvable = {
+        record.pk
+        for record in page
+        if record.state == AdjustmentState.PROPOSED and not _why_not(user, record)
+    }
     return render(
         request,
         "scoring/adjustments/list.html",
-        {"form": form, "page": page, "states": AdjustmentState},
+        {
+            "form": form,
+            "page": page,
+            "states": AdjustmentState,
+            "approvable": approvable,
+            "query": request.GET.urlencode(),
+        },
     )
 
 
@@ -304,6 +318,39 @@ def adjustment_decide(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("adjustment_detail", pk=record.pk)
     return _detail(request, user, record, form)
+
+
+@login_required
+@require_POST
+def adjustments_approve(request: HttpRequest) -> HttpResponse:
+    """Approve the ticked records of the list at once (all or nothing), each
+    with the same four eyes as one at a time; back to the list as it was
+    filtered."""
+    user = _reviewer(request)
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    back = reverse("adjustment_list")
+    if query := request.POST.get("back", "").lstrip("?"):
+        back = f"{back}?{query}"
+    try:
+        approved = adjustments.adjustments_approve_many(
+            user=user,
+            adjustments=_records(user).filter(pk__in=ids),
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s record approved: it counts in the next computation.",
+                "%(count)s records approved: they count in the next computation.",
+                len(approved),
+            )
+            % {"count": number(len(approved))},
+        )
+    return redirect(back)
 
 
 # --- a framework's catalogue ----------------------------------------------------------

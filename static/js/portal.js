@@ -3,10 +3,14 @@
    defer, so the "js" class is on <html> before the page is drawn; the
    handlers listen on the document, so they hold for any element.
 
-   data-confirm="…"   on a button or link: ask first, do nothing if refused
+   data-confirm="…"   on a button or link: ask first, do nothing if refused;
+                      with data-confirm-count="name", "{n}" in the question
+                      is the number of ticked checkboxes of that name
    data-print         on a button: open the browser's print dialog
    data-back          on a link: back to the previous page
    data-menu-toggle   on the header's button: fold or unfold the menu (phones)
+   data-select-all="name"  on a checkbox: tick or untick every checkbox of
+                      that name on the page
 
    A table that scrolls inside its box is made focusable, so that the
    keyboard can scroll it too. */
@@ -14,11 +18,19 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  function confirmation(element) {
+    var text = element.getAttribute("data-confirm");
+    var name = element.getAttribute("data-confirm-count");
+    if (!name) return text;
+    var ticked = document.querySelectorAll('input[type="checkbox"][name="' + name + '"]:checked');
+    return text.replace("{n}", String(ticked.length));
+  }
+
   document.addEventListener("click", function (event) {
     var target = event.target instanceof Element ? event.target : null;
     if (!target) return;
     var asking = target.closest("[data-confirm]");
-    if (asking && !window.confirm(asking.getAttribute("data-confirm"))) {
+    if (asking && !window.confirm(confirmation(asking))) {
       event.preventDefault();
       return;
     }
@@ -38,6 +50,14 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       toggle.closest("header").classList.toggle("menu-open", open);
     }
+  });
+
+  document.addEventListener("change", function (event) {
+    var box = event.target instanceof Element ? event.target.closest("[data-select-all]") : null;
+    if (!box) return;
+    var name = box.getAttribute("data-select-all");
+    var ticks = document.querySelectorAll('input[type="checkbox"][name="' + name + '"]');
+    for (var i = 0; i < ticks.length; i++) ticks[i].checked = box.checked;
   });
 
   function focusableScrolling() {

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from django.contrib.auth.models import User
+from playwright.sync_api import Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from commitments.organisation.models import Unit
@@ -20,7 +21,7 @@ from scoring.models import (
     FrameworkState,
 )
 from tests.browser.steps import click_and_wait
-from tests.wording import vi
+from tests.wording import vi, vi_n
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_province")]
 
@@ -123,3 +124,91 @@ def test_a_deduction_entered_by_one_reviewer_is_approved_by_another(
         )
         expect(row.get_by_test_id("adjustment-state")).to_have_text(vi("Approved"))
     screenshot("3-approved")
+
+
+def test_a_reviewer_approves_the_years_proposed_bonuses_together(
+    page: Page, live_server: LiveServer, log_in: LogIn, screenshot: Screenshot
+) -> None:
+    """The computation's proposals have no entrant: Phòng Nội vụ Chí Linh ticks
+    them all and approves them in one step, is told how many first, and its
+    own entry is left for another reviewer (no box)."""
+    unit = Unit.objects.get(code=UNIT)
+    framework = (
+        Framework.objects.filter(unit_kind=unit.kind)
+        .exclude(state=FrameworkState.PUBLISHED)
+        .latest("year")
+    )
+    rule = AdjustmentRule.objects.get(framework=framework, code="harassment_complaint")
+    communes = list(
+        Unit.objects.filter(kind=unit.kind, parent=unit.parent, valid_to__isnull=True)
+        .exclude(pk=unit.pk)
+        .order_by("code")[:3]
+    )
+    proposals = [
+        Adjustment.objects.create(
+            framework=framework,
+            unit=commune,
+            rule=rule,
+            points=rule.points_per_case,
+            reason=f"Đề xuất kiểm thử {commune.code}",
+            proposed_by_computation=True,
+            entered_at=framework.created_at,
+        )
+        for commune in communes
+    ]
+    chilinh = User.objects.get(username="noivu.chilinh")
+    own = Adjustment.objects.create(
+        framework=framework,
+        unit=unit,
+        rule=rule,
+        points=rule.points_per_case,
+        reason=REASON,
+        entered_by=chilinh,
+        entered_at=framework.created_at,
+    )
+
+    log_in("noivu.chilinh")
+    page.goto(f"{live_server.url}/adjustments/?state=proposed")
+    ticks = page.get_by_test_id("bulk-tick")
+    for proposal in proposals:
+        expect(page.locator(f"input[name=ids][value='{proposal.pk}']")).to_have_count(1)
+    expect(page.locator(f"input[name=ids][value='{own.pk}']")).to_have_count(0)
+    page.get_by_test_id("bulk-select-all").check()
+    ticked = ticks.count()
+    assert ticked >= len(proposals)
+    expect(page.locator("input[name=ids]:checked")).to_have_count(ticked)
+    screenshot("bulk-ticked")
+
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    with page.expect_navigation():
+        page.get_by_test_id("bulk-approve-submit").click()
+    page.remove_listener("dialog", answer)
+    assert asked == [
+        vi(
+            "Approve the ticked records ({n})? Each counts in the next computation; "
+            "an approved record cannot be taken back here."
+        ).replace("{n}", str(ticked))
+    ]
+    expect(page.locator(".messages")).to_contain_text(
+        vi_n(
+            "%(count)s record approved: it counts in the next computation.",
+            "%(count)s records approved: they count in the next computation.",
+            ticked,
+        )
+        % {"count": ticked}
+    )
+    # Back on the list as it was filtered: only the own entry is still waiting.
+    assert "state=proposed" in page.url
+    screenshot("bulk-approved")
+    for proposal in proposals:
+        proposal.refresh_from_db()
+        assert proposal.state == AdjustmentState.APPROVED
+        assert proposal.decided_by == chilinh
+    own.refresh_from_db()
+    assert own.state == AdjustmentState.PROPOSED

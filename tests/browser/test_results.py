@@ -83,6 +83,15 @@ def test_reviewer_reads_a_published_year_and_an_explanation_that_adds_up(
     expect(page.get_by_test_id("unit-title")).to_contain_text(code)
     expect(page.get_by_test_id("explanation-problems")).to_have_count(0)
     screenshot("explanation")
+    # Each leaf's method label stays inside its column (it used to run over
+    # the self score beside it).
+    labels = page.locator("[data-testid=explanation-tree] td .method")
+    assert labels.count() > 10
+    for label in labels.all()[:30]:
+        box, cell = label.bounding_box(), label.locator("xpath=..").bounding_box()
+        assert box is not None
+        assert cell is not None
+        assert box["x"] + box["width"] <= cell["x"] + cell["width"] + 0.5
 
     # The tree: every inner line is the sum of its children within its
     # maximum; every leaf within 0 and its maximum.

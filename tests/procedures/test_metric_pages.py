@@ -5,7 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
+from commitments.organisation.models import Role
 from procedures.models import PeriodKind, UnitMetric
+from tests.factories import MembershipFactory
+from tests.wording import vi
 
 NOW = datetime(2025, 4, 1, tzinfo=UTC)
 
@@ -68,6 +71,28 @@ def test_staff_menu_leads_to_their_figures(client, march, commune_staff):
     response = client.get("/units/CITY-A/")
     urls = {item.key: item.url for item in response.context["nav_items"]}
     assert urls["metrics"] == "/units/CITY-A/metrics/"
+
+
+def test_someone_of_two_units_tells_their_figures_apart_in_the_menu(
+    client, march, org, commune_staff
+):
+    """A merged ward's staff who also served its predecessor: one item per
+    unit, each named."""
+    MembershipFactory(user=commune_staff, unit=org.commune_b, role=Role.UNIT_STAFF)
+    client.force_login(commune_staff)
+    items = [
+        item
+        for item in client.get("/units/CITY-A/").context["nav_items"]
+        if item.key == "metrics"
+    ]
+    assert [item.url for item in items] == [
+        "/units/CITY-A/metrics/",
+        "/units/CITY-B/metrics/",
+    ]
+    assert [str(item.label) for item in items] == [
+        vi("Dossier figures: %(unit)s") % {"unit": org.commune_a.name},
+        vi("Dossier figures: %(unit)s") % {"unit": org.commune_b.name},
+    ]
 
 
 def test_reviewer_reads_any_unit_of_the_jurisdiction(client, march, city_reviewer):

@@ -483,6 +483,97 @@ def test_a_computed_proposal_is_marked_and_any_reviewer_decides(
     assert 'data-testid="adjustment-approve"' in page
 
 
+def _proposal(year, unit, code="press_poor_management"):
+    return Adjustment.objects.create(
+        framework=year,
+        unit=unit,
+        rule=rule(year, code),
+        points=rule(year, code).points_per_case,
+        reason="Đề xuất từ xếp hạng chỉ số thành phần",
+        proposed_by_computation=True,
+        entered_at=NOW,
+    )
+
+
+def test_the_list_offers_to_tick_only_what_the_reviewer_may_approve(
+    client, year, org, city_reviewer, commune_record
+):
+    proposal = _proposal(year, org.commune_b)
+    login(client, city_reviewer)
+    page = html(client.get(reverse("adjustment_list")))
+    assert 'data-testid="bulk-approve"' in page
+    assert f'name="ids" value="{proposal.pk}"' in page
+    # Four eyes: what the reviewer entered has no box.
+    assert f'name="ids" value="{commune_record.pk}"' not in page
+
+
+def test_a_reviewer_approves_the_ticked_proposals_at_once(
+    client, year, org, city_reviewer
+):
+    first, second = _proposal(year, org.commune_a), _proposal(year, org.commune_b)
+    untouched = _proposal(year, org.commune_a, "harassment_complaint")
+    login(client, city_reviewer)
+    response = client.post(
+        reverse("adjustments_approve"),
+        {"ids": [first.pk, second.pk], "back": "state=proposed"},
+    )
+    assert response["Location"] == reverse("adjustment_list") + "?state=proposed"
+    for record in (first, second, untouched):
+        record.refresh_from_db()
+    assert first.state == second.state == AdjustmentState.APPROVED
+    assert first.decided_by == second.decided_by == city_reviewer
+    assert untouched.state == AdjustmentState.PROPOSED
+    # The history says who approved each, as one at a time would.
+    assert first.history.first().history_user == city_reviewer
+    page = html(client.get(response["Location"]))
+    assert (
+        vi_n(
+            "%(count)s record approved: it counts in the next computation.",
+            "%(count)s records approved: they count in the next computation.",
+            2,
+        )
+        % {"count": 2}
+        in page
+    )
+
+
+def test_one_record_that_cannot_be_approved_stops_them_all(
+    client, year, org, city_reviewer, commune_record
+):
+    """All or nothing, and the error names the one at fault."""
+    proposal = _proposal(year, org.commune_b)
+    login(client, city_reviewer)
+    response = client.post(
+        reverse("adjustments_approve"), {"ids": [proposal.pk, commune_record.pk]}
+    )
+    page = html(client.get(response["Location"]))
+    assert vi("Nothing was approved. Untick these records and try again:") in page
+    named = vi("%(unit)s, “%(rule)s”: %(why)s") % {
+        "unit": org.commune_a.name,
+        "rule": rule(year).title,
+        "why": vi("You entered this record: another reviewer approves or rejects it."),
+    }
+    assert named in page
+    for record in (proposal, commune_record):
+        record.refresh_from_db()
+        assert record.state == AdjustmentState.PROPOSED
+
+
+def test_nothing_ticked_or_out_of_reach_approves_nothing(
+    client, year, org, city_reviewer, departments, reviewer
+):
+    outside = enter(reviewer, departments, org.department, code="press_poor_management")
+    login(client, city_reviewer)
+    for ids in ([], [outside.pk], ["x"]):
+        response = client.post(reverse("adjustments_approve"), {"ids": ids})
+        assert response.status_code == 302
+        assert vi("Tick the records to approve.") in html(
+            client.get(response["Location"])
+        )
+    outside.refresh_from_db()
+    assert outside.state == AdjustmentState.PROPOSED
+
+
 # --- the catalogue --------------------------------------------------------------------
 
 
