@@ -36,6 +36,9 @@ def eager_tasks(settings) -> Iterator[None]:
     """Overrides the suite's: a broker, not tasks run in process."""
     previous = (app.conf.broker_url, app.conf.task_always_eager)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Run in process, a task runs in the request that sends it (on commit),
+    # not on the quick start's background thread, where a test would race it.
+    settings.TASKS_IN_BACKGROUND = False
     queue._broker_down_until = 0.0
     yield
     use_broker(previous[0], eager=previous[1])
