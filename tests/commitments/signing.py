@@ -37,11 +37,11 @@ def _name(common_name: str, organisation: str = "") -> x509.Name:
     return x509.Name(attributes)
 
 
-def _usage(*, ca: bool) -> x509.KeyUsage:
+def _usage(*, ca: bool, signs: bool = True) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=not ca,
-        key_encipherment=False,
+        digital_signature=signs,
+        content_commitment=signs and not ca,
+        key_encipherment=not signs,
         data_encipherment=False,
         key_agreement=False,
         key_cert_sign=ca,
@@ -99,7 +99,10 @@ class Authority:
         *,
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
+        for_signing: bool = True,
     ) -> Signer:
+        """A signer's certificate; ``for_signing`` False: one for encryption
+        only (key encipherment), not meant to sign documents."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(UTC)
         certificate = (
@@ -110,7 +113,7 @@ class Authority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(valid_from or now - timedelta(days=30))
             .not_valid_after(valid_to or now + timedelta(days=365))
-            .add_extension(_usage(ca=False), critical=True)
+            .add_extension(_usage(ca=False, signs=for_signing), critical=True)
             .sign(self.key, hashes.SHA256())
         )
         return Signer(authority=self, key=key, certificate=certificate)

@@ -57,6 +57,15 @@ def test_a_signature_leading_to_a_trusted_root_is_valid(authority, signed_pdf):
     assert abs(found.signed_at - now()) < timedelta(minutes=5)
 
 
+def test_asking_the_ca_about_revocation_needs_no_address_to_ask(authority, signed_pdf):
+    """SIGNATURE_FETCH_REVOCATION on: a certificate that names no CRL or
+    OCSP server is validated as of now without asking anyone."""
+    [found] = signatures.verify(
+        signed_pdf, trust_roots=roots(authority), now=now(), fetch_revocation=True
+    )
+    assert found.status == SignatureStatus.VALID
+
+
 def test_without_trust_roots_the_chain_cannot_be_verified(signed_pdf):
     [found] = signatures.verify(signed_pdf, trust_roots=[], now=now())
     assert found.status == SignatureStatus.CHAIN_UNVERIFIED
@@ -82,6 +91,15 @@ def test_an_expired_certificate_is_not_valid(authority):
     [found] = signatures.verify(signed, trust_roots=roots(authority), now=now())
     assert found.status == SignatureStatus.INVALID
     assert found.reason == SignatureReason.OUT_OF_VALIDITY
+
+
+def test_a_certificate_not_meant_for_signing_is_not_valid(authority):
+    encrypting = authority.issue(HEAD, UNIT, for_signing=False)
+    [found] = signatures.verify(
+        encrypting.sign(blank_pdf()), trust_roots=roots(authority), now=now()
+    )
+    assert found.status == SignatureStatus.INVALID
+    assert found.reason == SignatureReason.NOT_FOR_SIGNING
 
 
 def test_a_document_changed_after_signing_is_refused(authority, signed_pdf):
