@@ -23,10 +23,12 @@ in. Whether the signer was the head in office is the service's question
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -102,6 +104,23 @@ def verify(
     for a document without one (a plain scan, an image, a PDF never
     signed). Refuses (``SignatureRefused``) a document whose signatures do
     not hold or do not cover it."""
+    arguments = (data, trust_roots, now, fetch_revocation)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _verify(*arguments)
+    # pyHanko runs its own event loop, which cannot start inside a running
+    # one (a caller in async code, a browser test's thread): a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_verify, *arguments).result()
+
+
+def _verify(
+    data: bytes,
+    trust_roots: list[x509.Certificate],
+    now: datetime,
+    fetch_revocation: bool,
+) -> list[Verification]:
     # Imported when a PDF is checked: pyHanko is large, and cryptography
     # warns on its import that DSA (which it can verify) is deprecated.
     with warnings.catch_warnings():

@@ -5,6 +5,7 @@ for the PDF): no binary fixture is committed."""
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -127,7 +128,13 @@ class Signer:
 
     def sign(self, pdf: bytes, field_name: str = "ChuKyLanhDao") -> bytes:
         """The PDF with this signer's PAdES signature over the whole file
-        (its CA's certificate embedded, as signing software does)."""
+        (its CA's certificate embedded, as signing software does). In a
+        thread of its own: pyHanko starts an event loop, and a browser
+        test's thread already runs Playwright's."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(self._sign, pdf, field_name).result()
+
+    def _sign(self, pdf: bytes, field_name: str) -> bytes:
         signer = signers.SimpleSigner(
             signing_cert=_asn1(self.certificate),
             signing_key=asn1_keys.PrivateKeyInfo.load(

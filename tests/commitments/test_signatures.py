@@ -1,6 +1,7 @@
 """Digital signatures on a signed PDF (commitments.signatures): no database;
 the CA, the signers and the PDFs are made here (tests/commitments/signing.py)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
@@ -63,6 +64,16 @@ def test_asking_the_ca_about_revocation_needs_no_address_to_ask(authority, signe
     [found] = signatures.verify(
         signed_pdf, trust_roots=roots(authority), now=now(), fetch_revocation=True
     )
+    assert found.status == SignatureStatus.VALID
+
+
+def test_it_verifies_from_inside_a_running_event_loop(authority, signed_pdf):
+    """pyHanko's own loop runs in a thread then, not refused by asyncio."""
+
+    async def inside():
+        return signatures.verify(signed_pdf, trust_roots=roots(authority), now=now())
+
+    [found] = asyncio.run(inside())
     assert found.status == SignatureStatus.VALID
 
 
