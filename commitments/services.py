@@ -416,33 +416,38 @@ def _signature_check(
     SignatureCheck.objects.filter(commitment=commitment).delete()
     if not found:
         return None
-    chosen, head, is_head = found[0], None, False
-    for verification in found:
+
+    def head_on_signing_day(verification: signatures.Verification) -> Head | None:
         day = (
             timezone.localdate(verification.signed_at)
             if verification.signed_at is not None
             else signed_on
         )
-        in_office = head_in_office(commitment.unit, day)
-        if in_office is not None and signatures.same_person(
-            verification.signer_name, in_office.full_name
+        return head_in_office(commitment.unit, day)
+
+    def keep(
+        verification: signatures.Verification, head: Head | None, *, is_head: bool
+    ) -> SignatureCheck:
+        return SignatureCheck.objects.create(
+            commitment=commitment,
+            status=verification.status,
+            reason=verification.reason,
+            signer_name=verification.signer_name,
+            signer_organisation=verification.signer_organisation,
+            issuer_name=verification.issuer_name,
+            signed_at=verification.signed_at,
+            head=head,
+            signer_is_head=is_head,
+            checked_at=now,
+        )
+
+    for verification in found:
+        head = head_on_signing_day(verification)
+        if head is not None and signatures.same_person(
+            verification.signer_name, head.full_name
         ):
-            chosen, head, is_head = verification, in_office, True
-            break
-        if verification is found[0]:
-            head = in_office
-    return SignatureCheck.objects.create(
-        commitment=commitment,
-        status=chosen.status,
-        reason=chosen.reason,
-        signer_name=chosen.signer_name,
-        signer_organisation=chosen.signer_organisation,
-        issuer_name=chosen.issuer_name,
-        signed_at=chosen.signed_at,
-        head=head,
-        signer_is_head=is_head,
-        checked_at=now,
-    )
+            return keep(verification, head, is_head=True)
+    return keep(found[0], head_on_signing_day(found[0]), is_head=False)
 
 
 @transaction.atomic
