@@ -395,6 +395,17 @@ IMPORT_RUN_STALE_SECONDS = env.int("IMPORT_RUN_STALE_SECONDS", default=600)
 # Largest evidence document (tài liệu kiểm chứng) a unit may upload, in MB.
 EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=20)
 
+# --- Digitally signed commitments (PAdES, commitments/signatures.py) -------------
+
+# A folder of the certificates (PEM, or DER in .cer/.crt files) a signer's
+# chain must lead to: the government CA's roots the deployment trusts. None
+# by default: a signature is then checked for integrity, but its chain
+# cannot be verified and is shown so.
+SIGNATURE_TRUST_ROOTS = env.str("SIGNATURE_TRUST_ROOTS", default="") or None
+# Ask the certificates' CRL and OCSP addresses whether they are revoked (the
+# portal needs to reach them); off, only what the signature carries is read.
+SIGNATURE_FETCH_REVOCATION = env.bool("SIGNATURE_FETCH_REVOCATION", default=False)
+
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
@@ -472,5 +483,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # pyHanko logs every chain it cannot build or validate with its
+        # traceback; the portal keeps the reason on the commitment
+        # (commitments.signatures) and logs what it refuses itself.
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko_certvalidator": {"level": "ERROR"},
+    },
 }

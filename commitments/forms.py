@@ -77,7 +77,11 @@ class SignForm(forms.Form):
         label=_("Signed on"), widget=DATE_INPUT, input_formats=DATE_FORMATS
     )
     scan = forms.FileField(
-        label=_("Signed scan"), help_text=_("The signed document: PDF, PNG or JPEG.")
+        label=_("Signed scan"),
+        help_text=_(
+            "The signed document: PDF, PNG or JPEG. A PDF's digital signature "
+            "is verified; one that does not cover the whole document is refused."
+        ),
     )
     acknowledge = forms.BooleanField(
         label=_("I have read the warnings about targets below last year's result."),

@@ -231,6 +231,94 @@ class Commitment(models.Model):
         return self.state != CommitmentState.DRAFT
 
 
+class SignatureStatus(models.TextChoices):
+    VALID = "valid", _("valid")
+    INVALID = "invalid", _("not valid")
+    CHAIN_UNVERIFIED = "chain_unverified", _("the certificate chain cannot be verified")
+
+
+class SignatureReason(models.TextChoices):
+    """Why a signature is not valid, or its chain not verified."""
+
+    NO_TRUST_ROOTS = "no_trust_roots", _("No trust roots are configured on the portal.")
+    UNKNOWN_ISSUER = (
+        "unknown_issuer",
+        _("The certificate does not lead to a trust root configured on the portal."),
+    )
+    REVOCATION_UNKNOWN = (
+        "revocation_unknown",
+        _("Whether the certificate is revoked could not be established."),
+    )
+    REVOKED = "revoked", _("The certificate is revoked.")
+    OUT_OF_VALIDITY = (
+        "out_of_validity",
+        _("The certificate had expired or was not yet valid."),
+    )
+    NOT_FOR_SIGNING = (
+        "not_for_signing",
+        _("The certificate is not meant for signing documents."),
+    )
+    CHAIN_FAILED = "chain_failed", _("The certificate chain failed validation.")
+
+
+class SignatureCheck(models.Model):
+    """What the digital signature (PAdES) of a commitment's signed PDF said
+    when it was uploaded (commitments.signatures): who signed it by their
+    certificate, when, whether the certificate chain leads to a trust root
+    of the deployment, and whether the signer was the unit's head in office
+    that day. A plain scan has none."""
+
+    commitment = models.OneToOneField(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.CASCADE,
+        related_name="signature_check",
+    )
+    status = models.CharField(
+        _("signature"), max_length=20, choices=SignatureStatus.choices
+    )
+    reason = models.CharField(
+        _("reason"), max_length=30, choices=SignatureReason.choices, blank=True
+    )
+    signer_name = models.CharField(_("signer"), max_length=255)
+    signer_organisation = models.CharField(
+        _("signer's organisation"), max_length=255, blank=True
+    )
+    issuer_name = models.CharField(_("certificate issued by"), max_length=255)
+    # From a trusted timestamp when the signature has one, else as the
+    # signer's computer reported it; None when the signature says nothing.
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    # The head in office on the signing day (the signature's, else the
+    # commitment's date), and whether the certificate names them.
+    head = models.ForeignKey(
+        Head,
+        verbose_name=_("head in office that day"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    signer_is_head = models.BooleanField(_("signed by the head"))
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        verbose_name = _("signature check")
+        verbose_name_plural = _("signature checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="valid", reason="")
+                | (~Q(status="valid") & ~Q(reason="")),
+                name="signature_check_reason_iff_not_valid",
+                violation_error_message=_(
+                    "A signature not found valid says why; a valid one does not."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name}: {self.get_status_display()}"
+
+
 class CheckState(models.TextChoices):
     PENDING = "pending", _("Awaiting check")
     ACCEPTED = "accepted", _("Accepted")

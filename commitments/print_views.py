@@ -15,7 +15,9 @@ from commitments.organisation.access import get_scoped_or_404
 def _commitment(request: HttpRequest, pk: int) -> Commitment:
     return get_scoped_or_404(
         request.user,
-        Commitment.objects.select_related("unit__parent__parent", "head"),
+        Commitment.objects.select_related(
+            "unit__parent__parent", "head", "signature_check__head"
+        ),
         pk=pk,
     )
 

@@ -15,8 +15,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from commitments import signatures
 from commitments.models import Commitment
 from commitments.organisation.models import Head, Unit, UnitKind
 from commitments.services import head_in_office
@@ -118,9 +119,21 @@ def document_context(commitment: Commitment) -> dict[str, object]:
         ),
         "targets": targets,
         "clauses": accountability_clauses(unit.name, authority),
+        "signature_lines": signature_lines(commitment),
         "filename": pdf_filename(commitment),
         "blank": BLANK,
     }
+
+
+def signature_lines(commitment: Commitment) -> list[str]:
+    """Under the head's signature: what the digital signature of the signed
+    PDF said, or that the signed document is a scan. In Vietnamese, as the
+    whole document, through the same wording as the commitment page."""
+    with translation.override("vi"):
+        return signatures.described(
+            getattr(commitment, "signature_check", None),
+            scanned=bool(commitment.scan),
+        )
 
 
 def commitment_pdf(commitment: Commitment, base_url: str) -> bytes:

@@ -11,6 +11,7 @@ manual indicators and a reviewer accepts or rejects each report."""
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from decimal import Decimal
 from typing import IO, TYPE_CHECKING
 
 import filetype
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
@@ -25,13 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from commitments import access, handovers, progress, rules
+from commitments import access, handovers, progress, rules, signatures
 from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
     CommitmentTemplate,
     Indicator,
+    SignatureCheck,
     Target,
 )
 from commitments.organisation.access import (
@@ -42,6 +45,8 @@ from commitments.organisation.selectors import heads_on
 
 if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
+
+logger = logging.getLogger(__name__)
 
 SCAN_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 SCAN_MAX_BYTES = 20 * 1024 * 1024
@@ -373,6 +378,78 @@ def scan_kind(stream: IO[bytes]) -> str:
     return SCAN_TYPES[guess.mime]
 
 
+def scan_signatures(
+    scan: File, *, extension: str, now: datetime
+) -> list[signatures.Verification]:
+    """The digital signatures of a signed PDF, checked against the
+    deployment's trust roots; none for a plain scan. A signature that does
+    not hold is refused on the scan's field."""
+    if extension != ".pdf":
+        return []
+    scan.seek(0)
+    data = scan.read()
+    scan.seek(0)
+    roots, problems = signatures.read_trust_roots(settings.SIGNATURE_TRUST_ROOTS)
+    for problem in problems:
+        logger.error("SIGNATURE_TRUST_ROOTS: %s", problem)
+    try:
+        return signatures.verify(
+            data,
+            trust_roots=roots,
+            now=now,
+            fetch_revocation=settings.SIGNATURE_FETCH_REVOCATION,
+        )
+    except signatures.SignatureRefused as exc:
+        raise ValidationError({"scan": str(exc)}) from exc
+
+
+def _signature_check(
+    commitment: Commitment,
+    found: list[signatures.Verification],
+    *,
+    signed_on: date,
+    now: datetime,
+) -> SignatureCheck | None:
+    """Keep what the head's signature said: the one whose certificate names
+    the head in office on its signing day, else the first (the head signs
+    before the level above). Nothing for a plain scan."""
+    SignatureCheck.objects.filter(commitment=commitment).delete()
+    if not found:
+        return None
+
+    def head_on_signing_day(verification: signatures.Verification) -> Head | None:
+        day = (
+            timezone.localdate(verification.signed_at)
+            if verification.signed_at is not None
+            else signed_on
+        )
+        return head_in_office(commitment.unit, day)
+
+    def keep(
+        verification: signatures.Verification, head: Head | None, *, is_head: bool
+    ) -> SignatureCheck:
+        return SignatureCheck.objects.create(
+            commitment=commitment,
+            status=verification.status,
+            reason=verification.reason,
+            signer_name=verification.signer_name,
+            signer_organisation=verification.signer_organisation,
+            issuer_name=verification.issuer_name,
+            signed_at=verification.signed_at,
+            head=head,
+            signer_is_head=is_head,
+            checked_at=now,
+        )
+
+    for verification in found:
+        head = head_on_signing_day(verification)
+        if head is not None and signatures.same_person(
+            verification.signer_name, head.full_name
+        ):
+            return keep(verification, head, is_head=True)
+    return keep(found[0], head_on_signing_day(found[0]), is_head=False)
+
+
 @transaction.atomic
 def commitment_sign(
     *,
@@ -381,10 +458,13 @@ def commitment_sign(
     signed_on: date,
     scan: File,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> Commitment:
     """Record the head's signature: the head in office on the day, the
     signed scan, and each target's last-year result (those set below it are
-    counted in ``signing_warnings``)."""
+    counted in ``signing_warnings``). A signed PDF's digital signature is
+    verified (``scan_signatures``) and what it said kept
+    (``SignatureCheck``); a plain scan is accepted as a scan."""
     commitment = (
         Commitment.objects.select_for_update(of=("self",))
         .select_related("unit")
@@ -412,6 +492,8 @@ def commitment_sign(
     if errors:
         raise ValidationError(errors)
     extension = scan_kind(scan)
+    now = now or timezone.now()
+    found = scan_signatures(scan, extension=extension, now=now)
     last = progress.last_year_values(commitment)
     warnings = 0
     for target in commitment.targets.select_related("indicator"):
@@ -430,7 +512,8 @@ def commitment_sign(
     commitment.signing_warnings = warnings
     commitment.state = CommitmentState.SIGNED
     commitment.save()
-    handovers.commitment_signed(commitment, actor=user, now=timezone.now())
+    _signature_check(commitment, found, signed_on=signed_on, now=now)
+    handovers.commitment_signed(commitment, actor=user, now=now)
     return commitment
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cchc_portal import numbers
 from cchc_portal.forms import applied, attach
-from commitments import access, progress, rules, services
+from commitments import access, progress, rules, services, signatures
 from commitments.forms import (
     CheckForm,
     CountersignForm,
@@ -49,7 +49,9 @@ def _visible(request: HttpRequest) -> QuerySet[Commitment]:
 def _commitment(request: HttpRequest, pk: int) -> Commitment:
     return get_scoped_or_404(
         request.user,
-        Commitment.objects.select_related("unit", "unit__parent", "head"),
+        Commitment.objects.select_related(
+            "unit", "unit__parent", "head", "signature_check__head"
+        ),
         pk=pk,
     )
 
@@ -257,6 +259,7 @@ def _detail_context(
         "countersign_by_another": access.is_level_above(user, commitment)
         and access.took_part_in_signing(user, commitment),
         "head_today": services.head_in_office(commitment.unit, today),
+        "signature": _signature(commitment),
         "history": _history(commitment),
         "sign_form": extra.pop("sign_form", None)
         or SignForm(initial={"signed_on": today}),
@@ -265,6 +268,14 @@ def _detail_context(
         "target_form": extra.pop("target_form", None) or TargetForm(),
         **extra,
     }
+
+
+def _signature(commitment: Commitment) -> dict[str, Any]:
+    """The signed document: digitally signed (what its signature said) or a
+    plain scan."""
+    check = getattr(commitment, "signature_check", None)
+    lines = signatures.described(check, scanned=bool(commitment.scan))
+    return {"check": check, "line": lines[:1], "notes": lines[1:]}
 
 
 @login_required

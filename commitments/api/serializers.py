@@ -24,6 +24,9 @@ from commitments.models import (
     CommitmentState,
     Indicator,
     IndicatorKind,
+    SignatureCheck,
+    SignatureReason,
+    SignatureStatus,
     Target,
 )
 from commitments.organisation.models import Head, Unit
@@ -344,9 +347,77 @@ class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
         return CountersignatureSerializer(commitment).data
 
 
+class SignatureCheckSerializer(serializers.ModelSerializer[SignatureCheck]):
+    """What the digital signature of the signed PDF said when it was
+    uploaded (commitments.signatures)."""
+
+    status = NamedChoiceField(
+        enum_name="SignatureStatusEnum",
+        choices=SignatureStatus.choices,
+        help_text=_(
+            "valid: intact, covering the whole document, its certificate "
+            "leading to a trust root of the portal; invalid: the certificate "
+            "is revoked, expired or not meant for signing; chain_unverified: "
+            "no trust root it leads to (or none configured)."
+        ),
+    )
+    reason = NamedChoiceField(
+        enum_name="SignatureReasonEnum",
+        choices=SignatureReason.choices,
+        allow_blank=True,
+        help_text=_("Why it is not valid; empty when valid."),
+    )
+    head = HeadRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The unit's head in office on the signing day."),
+    )
+
+    class Meta:
+        model = SignatureCheck
+        fields = [
+            "status",
+            "reason",
+            "signer_name",
+            "signer_organisation",
+            "issuer_name",
+            "signed_at",
+            "head",
+            "signer_is_head",
+            "checked_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "signer_name": {"help_text": _("The name on the signer's certificate.")},
+            "signed_at": {
+                "help_text": _(
+                    "From the signature's trusted timestamp, else as the signer "
+                    "reported it; null when the signature does not say."
+                )
+            },
+            "signer_is_head": {
+                "help_text": _(
+                    "The certificate names the unit's head in office on the "
+                    "signing day."
+                )
+            },
+        }
+
+
 class CommitmentDetailSerializer(CommitmentSerializer):
     targets = TargetSerializer(many=True, read_only=True)
+    signature = serializers.SerializerMethodField(
+        help_text=_(
+            "The digital signature of the signed PDF, as verified on upload; "
+            "null for a plain scan or before signing."
+        )
+    )
 
     class Meta(CommitmentSerializer.Meta):
-        fields = [*CommitmentSerializer.Meta.fields, "targets"]
+        fields = [*CommitmentSerializer.Meta.fields, "targets", "signature"]
         read_only_fields = fields
+
+    @extend_schema_field(SignatureCheckSerializer(allow_null=True))
+    def get_signature(self, commitment: Commitment) -> dict[str, Any] | None:
+        check = getattr(commitment, "signature_check", None)
+        return None if check is None else SignatureCheckSerializer(check).data

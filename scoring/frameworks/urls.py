@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="survey_figures",
     ),
     path(
+        "frameworks/survey-figures/confirm/",
+        views.survey_figures_confirm,
+        name="survey_figures_confirm",
+    ),
+    path(
         "frameworks/template.xlsx",
         views.framework_template,
         name="framework_template",

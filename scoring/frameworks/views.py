@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -603,52 +605,16 @@ def framework_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("framework_detail", pk=framework.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def survey_figures(request: HttpRequest) -> HttpResponse:
-    """A year's survey figures: the import (all or nothing) and what is
-    stored. For reviewers; the service checks who manages each unit's kind."""
-    user = _manager(request)
-    status = 200
-    year = timezone.localdate().year - 1
-    if request.method == "POST":
-        form = SurveyFiguresImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            year = form.cleaned_data["year"]
-            upload = form.cleaned_data["file"]
-            try:
-                imported = survey.survey_figures_import(
-                    user=user,
-                    year=year,
-                    stream=upload,
-                    file_name=upload.name or "",
-                    now=timezone.now(),
-                )
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-                status = 403
-            except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-                status = 422
-            else:
-                messages.success(
-                    request,
-                    gettext(
-                        "Survey figures of %(year)s imported: %(created)s new, "
-                        "%(replaced)s replaced."
-                    )
-                    % {
-                        "year": year,
-                        "created": imported.created,
-                        "replaced": imported.replaced,
-                    },
-                )
-                return redirect(f"{reverse('survey_figures')}?year={year}")
-    else:
-        with contextlib.suppress(ValueError):
-            year = int(request.GET.get("year", year))
-        form = SurveyFiguresImportForm(initial={"year": year})
+def _survey_page(
+    request: HttpRequest,
+    *,
+    year: int,
+    form: SurveyFiguresImportForm,
+    preview: survey.Preview | None = None,
+    token: str = "",
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     figures = (
         SurveyFigure.objects.filter(year=year)
         .select_related("unit", "imported_by")
@@ -657,6 +623,124 @@ def survey_figures(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "scoring/survey_figures.html",
-        {"form": form, "year": year, "figures": figures},
+        {
+            "form": form,
+            "year": year,
+            "figures": figures,
+            "preview": preview,
+            "token": token,
+            "errors": [*form.non_field_errors(), *(errors or [])],
+        },
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_figures(request: HttpRequest) -> HttpResponse:
+    """A year's survey figures and their import's first step: the upload
+    shows what each row would do, or its errors; nothing is written until
+    it is confirmed (``survey_figures_confirm``). For reviewers; the
+    service checks who manages each unit's kind."""
+    user = _manager(request)
+    year = timezone.localdate().year - 1
+    if request.method != "POST":
+        with contextlib.suppress(ValueError):
+            year = int(request.GET.get("year", year))
+        form = SurveyFiguresImportForm(initial={"year": year})
+        return _survey_page(request, year=year, form=form)
+    form = SurveyFiguresImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _survey_page(request, year=year, form=form, status=422)
+    year = form.cleaned_data["year"]
+    upload = form.cleaned_data["file"]
+    # Read once (bounded by the form): previewed, then kept as it was.
+    content = ContentFile(upload.read(), name=upload.name or "")
+    try:
+        preview = survey.survey_figures_preview(
+            user=user,
+            year=year,
+            stream=BytesIO(content.read()),
+            file_name=content.name or "",
+        )
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return _survey_page(request, year=year, form=form, status=403)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return _survey_page(request, year=year, form=form, status=422)
+    token = (
+        ""
+        if preview.errors
+        else survey.upload_keep(content, user=user, year=year, now=timezone.now())
+    )
+    return _survey_page(
+        request,
+        year=year,
+        form=form,
+        preview=preview,
+        token=token,
+        status=422 if preview.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def survey_figures_confirm(request: HttpRequest) -> HttpResponse:
+    """The import's second step: the kept upload imported, all or nothing
+    (judged again against what is stored now), or dropped."""
+    user = _manager(request)
+    kept = survey.upload_kept(request.POST.get("upload", ""), user=user)
+    if kept is None:
+        messages.error(
+            request,
+            gettext(
+                "This upload is no longer waiting for confirmation: upload the "
+                "file again."
+            ),
+        )
+        return redirect("survey_figures")
+    back = f"{reverse('survey_figures')}?year={kept.year}"
+    if request.POST.get("action") == "cancel":
+        survey.upload_forget(kept)
+        messages.info(request, gettext("The upload is dropped; nothing was imported."))
+        return redirect(back)
+    form = SurveyFiguresImportForm(initial={"year": kept.year})
+    # Imported or refused, the kept file has served: a refused one is
+    # corrected and uploaded again.
+    try:
+        with kept.open() as stream:
+            imported = survey.survey_figures_import(
+                user=user,
+                year=kept.year,
+                stream=stream,
+                file_name=kept.file_name,
+                now=timezone.now(),
+            )
+    except PermissionDenied as exc:
+        return _survey_page(
+            request, year=kept.year, form=form, errors=[str(exc)], status=403
+        )
+    except ValidationError as exc:
+        # Something changed since the preview (a framework published, a
+        # unit removed): said, nothing written.
+        return _survey_page(
+            request, year=kept.year, form=form, errors=exc.messages, status=422
+        )
+    finally:
+        survey.upload_forget(kept)
+    messages.success(
+        request,
+        gettext(
+            "Survey figures of %(year)s imported: %(created)s new, %(replaced)s "
+            "replaced, %(unchanged)s unchanged."
+        )
+        % {
+            "year": kept.year,
+            "created": imported.created,
+            "replaced": imported.replaced,
+            "unchanged": imported.unchanged,
+        },
+    )
+    return redirect(back)

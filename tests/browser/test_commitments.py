@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -25,6 +26,7 @@ from django.utils.functional import Promise
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from commitments import printing
 from commitments.models import CheckState, CommitmentState, CommitmentTemplate, Target
 from commitments.organisation.models import Head, Membership, Role, Unit, UnitKind
 from commitments.services import commitments_create
@@ -47,6 +49,7 @@ from scoring.models import (
 )
 from tests.browser.steps import click_and_wait
 from tests.commitments.helpers import PDF, month, signed
+from tests.commitments.signing import Authority
 from tests.conftest import PASSWORD
 from tests.procedures.test_importer import case, csv_bytes
 
@@ -209,6 +212,10 @@ def test_the_head_signs_the_commitment_drafted_from_the_template(
     expect(signer).to_contain_text(CURRENT_HEAD)
     expect(signer).to_contain_text(today.strftime("%d/%m/%Y"))
     expect(page.get_by_test_id("commitment-scan")).to_be_visible()
+    # A PDF without a digital signature: accepted, labelled a scan.
+    expect(page.get_by_test_id("commitment-signature")).to_have_text(
+        "Bản quét (không có chữ ký số)"
+    )
     expect(page.get_by_test_id("sign-form")).to_have_count(0)
     screenshot("2-signed")
 
@@ -223,6 +230,79 @@ def test_the_head_signs_the_commitment_drafted_from_the_template(
     response = page.goto(f"{live_server.url}/commitments/{commitment.pk}/")
     assert response is not None
     assert response.status == 404
+
+
+def sign(page: Page, day: date, document: Path) -> None:
+    """Fill in the sign form and send it."""
+    form = page.get_by_test_id("sign-form")
+    form.locator("#id_signed_on").fill(day.strftime("%d/%m/%Y"))
+    form.locator("#id_scan").set_input_files(document)
+    click_and_wait(page, page.get_by_test_id("sign-submit"))
+
+
+def test_the_head_uploads_the_printed_document_digitally_signed(
+    province: Province,
+    page: Page,
+    live_server: LiveServer,
+    log_in: LogIn,
+    screenshot: Screenshot,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    """The ward's head signs the portal's own PDF of the commitment with a
+    certificate of a CA the deployment trusts (made here): a copy changed
+    after signing is refused under the file field; the signed one is shown
+    as digitally signed by the head, valid, on the page and the printed
+    document (issue 19, item 3)."""
+    authority = Authority.create()
+    authority.write_root(tmp_path / "roots")
+    settings.SIGNATURE_TRUST_ROOTS = str(tmp_path / "roots")
+    (commitment,) = commitments_create(
+        year=province.year,
+        template=CommitmentTemplate.objects.get(unit_kind=UnitKind.COMMUNE),
+        units=[province.commune],
+        user=user("noivu.chilinh"),
+    ).created
+    printed = printing.commitment_pdf(commitment, base_url=live_server.url)
+    signed_pdf = authority.issue(CURRENT_HEAD, "UBND phường Văn An").sign(printed)
+    good = tmp_path / "cam-ket-ky-so.pdf"
+    good.write_bytes(signed_pdf)
+    changed = tmp_path / "cam-ket-da-sua.pdf"
+    # One bit of the printed document's content flipped after signing.
+    at = len(printed) // 2
+    changed.write_bytes(
+        signed_pdf[:at] + bytes([signed_pdf[at] ^ 1]) + signed_pdf[at + 1 :]
+    )
+    today = timezone.localdate()
+
+    log_in("chutich.vanan", PASSWORD)
+    page.goto(f"{live_server.url}/commitments/{commitment.pk}/")
+    sign(page, today, changed)
+    expect(page.get_by_test_id("error-scan")).to_have_text(
+        "Chữ ký số của bản ký không bao trùm toàn bộ tài liệu: tệp đã bị thay đổi "
+        "sau khi ký."
+    )
+    expect(page.get_by_test_id("commitment-state")).to_have_class(
+        state_class(CommitmentState.DRAFT)
+    )
+
+    sign(page, today, good)
+    signature = page.get_by_test_id("commitment-signature")
+    expect(signature).to_have_attribute("data-status", "valid")
+    expect(signature).to_contain_text(
+        f"Đã ký số bởi {CURRENT_HEAD} (UBND phường Văn An) lúc "
+        f"{today.strftime('%d/%m/%Y')}"
+    )
+    expect(signature).to_contain_text(": hợp lệ")
+    expect(page.get_by_test_id("signature-note")).to_have_count(0)
+    screenshot("3-digitally-signed")
+
+    page.goto(f"{live_server.url}/commitments/{commitment.pk}/print/")
+    expect(page.get_by_test_id("signature-line")).to_contain_text(
+        f"Đã ký số bởi {CURRENT_HEAD}"
+    )
+    commitment.refresh_from_db()
+    assert commitment.signature_check.signer_is_head
 
 
 # --- 2. at risk after an import -----------------------------------------------------

@@ -66,7 +66,7 @@ from commitments.models import (
 )
 from commitments.organisation.models import Head, Unit, UnitKind
 from procedures.models import CaseRecord, Reminder
-from scoring.frameworks import workbook
+from scoring.frameworks import survey, workbook
 from scoring.models import (
     AccountabilityCase,
     AccountabilityState,
@@ -381,6 +381,18 @@ city_leader                 deny
 province_leader             deny
 superuser                   ok
 """)
+# An upload that only shows what it would import (the survey figures'
+# preview): the same people, and nothing written even for them.
+PROVINCE_PREVIEW = grid("""
+anonymous                   login
+unit_staff                  deny
+unit_head                   deny
+city_reviewer               deny
+province_reviewer           no
+city_leader                 deny
+province_leader             deny
+superuser                   no
+""")
 # The province's criterion ranks name a department; the city's reviewer is
 # offered none.
 RANK_NEW = grid("""
@@ -623,6 +635,29 @@ class AccountWrite(Write):
 
 
 # --- helpers for the rows ----------------------------------------------------------
+
+
+def _survey_figures(t: Try) -> list[tuple[int, Decimal]]:
+    return list(SurveyFigure.objects.values_list("unit_id", "rate"))
+
+
+def _survey_file(t: Try) -> SimpleUploadedFile:
+    return SimpleUploadedFile(
+        "so-lieu.csv",
+        f"unit_code,source,rate\n{t.world.a.unit.code},sipas,90\n".encode(),
+        content_type="text/csv",
+    )
+
+
+def _survey_upload_kept(t: Try) -> None:
+    """The actor's own upload, as the preview keeps it."""
+    t.stash["upload"] = (
+        ""
+        if t.actor is None
+        else survey.upload_keep(
+            _survey_file(t), user=t.actor, year=FRAMEWORK_YEAR, now=timezone.now()
+        )
+    )
 
 
 def _today() -> date:
@@ -1440,18 +1475,19 @@ PAGES: list[Write] = [
         ),
     ),
     ProvinceWrite(
-        "import a year's survey figures",
+        "upload a year's survey figures (the preview)",
         "frameworks/survey-figures/",
+        PROVINCE_PREVIEW,
+        probe=_survey_figures,
+        data=lambda t: {"year": str(FRAMEWORK_YEAR), "file": _survey_file(t)},
+    ),
+    ProvinceWrite(
+        "confirm the import of a year's survey figures",
+        "frameworks/survey-figures/confirm/",
         PROVINCE,
-        probe=lambda t: list(SurveyFigure.objects.values_list("unit_id", "rate")),
-        data=lambda t: {
-            "year": str(FRAMEWORK_YEAR),
-            "file": SimpleUploadedFile(
-                "so-lieu.csv",
-                f"unit_code,source,rate\n{t.world.a.unit.code},sipas,90\n".encode(),
-                content_type="text/csv",
-            ),
-        },
+        probe=_survey_figures,
+        prepare=_survey_upload_kept,
+        data=lambda t: {"upload": t.stash["upload"], "action": "confirm"},
     ),
     ProvinceWrite(
         "add a rule to a framework's catalogue",
