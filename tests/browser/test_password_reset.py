@@ -39,7 +39,7 @@ def test_a_reviewer_chooses_a_new_password_by_the_emailed_link(
     screenshot("2-sent")
 
     assert len(mail.outbox) == 1
-    found = re.search(r"https?://\S+/password/reset/\S+/", mail.outbox[0].body)
+    found = re.search(r"https?://\S+/password/reset/\S+/", str(mail.outbox[0].body))
     assert found, mail.outbox[0].body
     page.goto(found.group(0))
     expect(page.get_by_test_id("password-reset-confirm")).to_be_visible()
