@@ -18,7 +18,6 @@ into rates and 766 scores.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -450,10 +449,22 @@ def round_half_up(value: Fraction) -> Decimal:
     """Round an exact non-negative value to 2 decimals, halves up (what
     Decimal's ROUND_HALF_UP and PostgreSQL's ``round(numeric, 2)`` do), without
     going through a float or a finite-precision division first."""
-    if value < 0:
+    numerator, denominator = value.numerator, value.denominator
+    if numerator < 0:
         raise ValueError("metrics are never negative")
-    hundredths = math.floor(value * 100 + Fraction(1, 2))
+    # floor(n/d × 100 + 1/2) in integers (a Fraction's denominator is > 0).
+    hundredths = (200 * numerator + denominator) // (2 * denominator)
     return Decimal(hundredths).scaleb(-2)
+
+
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    """``_rounded(_percent(numerator, denominator))`` without building the
+    Fraction: a year's computation asks it for every unit."""
+    if denominator == 0:
+        return None
+    if numerator < 0 or denominator < 0:
+        return round_half_up(Fraction(100 * numerator, denominator))
+    return Decimal((20_000 * numerator + denominator) // (2 * denominator)).scaleb(-2)
 
 
 def _percent(numerator: int, denominator: int) -> Fraction | None:
@@ -491,8 +502,8 @@ def metrics(counts: Counts) -> Metrics:
         progress_score_766=(
             None if on_time is None else round_half_up(PROGRESS_POINTS * on_time / 100)
         ),
-        online_rate=_rounded(_percent(counts.online, counts.received)),
-        online_full_rate=_rounded(_percent(counts.online_full, counts.received)),
+        online_rate=_rate(counts.online, counts.received),
+        online_full_rate=_rate(counts.online_full, counts.received),
         digitization_rate=_rounded(digitization),
         # Compared on the exact ratio: 79.996% shows as 80.00 but is not 80%.
         digitization_meets_766=(
@@ -500,7 +511,7 @@ def metrics(counts: Counts) -> Metrics:
             if digitization is None
             else digitization >= DIGITIZATION_FULL_MARKS_FROM
         ),
-        online_payment_rate=_rounded(_percent(counts.paid_online, counts.fee_required)),
+        online_payment_rate=_rate(counts.paid_online, counts.fee_required),
         satisfaction_rate=_rounded(satisfaction),
         satisfaction_score_766=(
             None

@@ -15,11 +15,14 @@ depends on the clock or on the order rows come back in."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
+import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
@@ -187,6 +190,32 @@ def framework_parameters(
     }
 
 
+ScoreText = tuple[str | None, str | None, str]  # self, appraised, reason
+Entries = dict[ScoreText, tuple[int, dict[str, str]]]
+# A metric leaf and what its points depend on besides the unit's figures.
+MetricLeaf = tuple[Node, tuple[Any, ...]]
+Leaf = tuple[int, int, str, int, MetricLeaf | None, bool, Entries]
+
+
+def appraised_entry(score: ScoreText, most: int) -> tuple[int, dict[str, str]]:
+    """A scored leaf's points in hundredths (within 0 and ``most``) and its
+    entry in the detail, from (self score, appraised score, reason) as the
+    database writes them."""
+    self_score, appraised, reason = score
+    entry: dict[str, str] = {}
+    got = 0
+    if self_score is not None:
+        entry["s"] = shown(cents(self_score) or 0)
+    if appraised is not None:
+        got = cents(appraised) or 0
+        entry["a"] = shown(got)
+    if reason:
+        entry["r"] = reason
+    got = 0 if got < 0 else most if got > most else got
+    entry["p"] = shown(got)
+    return got, entry
+
+
 @dataclass
 class Tree:
     """A framework's nodes in pre-order, ready for one unit after another."""
@@ -209,6 +238,31 @@ class Tree:
     survey_leaves: dict[int, bool] = field(default_factory=dict)  # index → leaf
     satisfaction_threshold: Decimal = Decimal(85)  # rules.COMMUNES_…_THRESHOLD
     deadline: Any = None
+    # Derived once for every unit (see __post_init__): each leaf as
+    # (index, node id, code, maximum in hundredths, the metric leaf or None,
+    # fed by the survey?, its entries), the inner nodes' and the fields'
+    # indices. A leaf's entries are its points in hundredths and its entry in
+    # the detail for each (self score, appraised score, reason) seen: a year
+    # repeats few of them, so each is worked out once.
+    plan: list[Leaf] = field(init=False, repr=False)
+    inner: list[int] = field(init=False, repr=False)
+    fields: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.plan = [
+            (
+                i,
+                self.node_ids[i],
+                self.codes[i],
+                self.maxima_cents[i],
+                self._metric(i),
+                bool(self.survey_leaves.get(i)),
+                {},
+            )
+            for i in self.leaf_indices
+        ]
+        self.inner = [i for i, leaf in enumerate(self.leaves) if not leaf]
+        self.fields = [i for i, parent in enumerate(self.parents) if parent is None]
 
     @classmethod
     def of(cls, framework: Framework) -> Tree:
@@ -249,6 +303,13 @@ class Tree:
             satisfaction_threshold=framework.satisfaction_threshold,
             deadline=framework.deadline,
         )
+
+    def _metric(self, i: int) -> MetricLeaf | None:
+        node = self.metric_nodes.get(i)
+        if node is None:
+            return None
+        params = json.dumps(node.scoring_params, sort_keys=True)
+        return node, (node.metric, node.scoring, params, self.maxima_cents[i])
 
     def totals(self, leaf_points: Sequence[int]) -> list[int]:
         """Every node's points in hundredths, as rules.totals adds them: a
@@ -398,7 +459,7 @@ def unit_row(
     *,
     tree: Tree,
     assessment: Mapping[str, Any],
-    scores: Sequence[tuple[int, str | None, str | None, str]],
+    scores: Mapping[int, ScoreText],
     counts: Counts | None,
     adjustments: Sequence[Adjustment],
     survey: tuple[str, Decimal] | None = None,
@@ -406,44 +467,45 @@ def unit_row(
     """One unit: its leaves (appraised and survey points as the reviewer
     set them; metric leaves from the year's dossier figures), the capped
     totals, the approved adjustments within their caps, the index.
-    ``scores`` holds (node id, self score, appraised score, reason), the
+    ``scores`` maps node ids to (self score, appraised score, reason), the
     scores as the database writes them as text. ``survey`` is the unit's
     imported survey figure (source, rate %): its survey leaves then earn
     that share of their maximum; without one, what the reviewer entered."""
     points = [0] * len(tree.codes)
     leaves: dict[str, dict[str, Any]] = {}
     rates = rates_of(counts) if counts is not None and tree.has_metrics else None
-    by_node = {node_id: (s, a, r) for node_id, s, a, r in scores}
-    nothing = (None, None, "")
-    for i in tree.leaf_indices:
-        entry: dict[str, Any] = {}
-        metric = tree.metric_nodes.get(i)
+    nothing: ScoreText = (None, None, "")
+    # Metric leaves of one unit share their rate: each (metric, scoring,
+    # maximum) is scored once.
+    metrics: dict[tuple[Any, ...], tuple[Decimal, dict[str, Any]]] = {}
+    entry: dict[str, Any]
+    for i, node_id, code, most, metric, survey_leaf, entries in tree.plan:
         if metric is not None:
-            got_points, entry["m"] = metric_leaf(metric, counts, rates, tree.maxima[i])
-            got = int(got_points * 100)
-        elif survey is not None and tree.survey_leaves.get(i):
+            node, key = metric
+            scored = metrics.get(key)
+            if scored is None:
+                scored = metrics[key] = metric_leaf(node, counts, rates, tree.maxima[i])
+            entry = {"m": dict(scored[1])}
+            got = int(scored[0] * 100)
+        elif survey is not None and survey_leaf:
+            entry = {}
             source, rate = survey
             got = int(rules.survey_points(tree.maxima[i], rate) * 100)
             entry["sv"] = {"source": source, "rate": text(rate)}
         else:
-            self_score, appraised, reason = by_node.get(tree.node_ids[i], nothing)
-            got = 0
-            if self_score is not None:
-                entry["s"] = shown(cents(self_score) or 0)
-            if appraised is not None:
-                got = cents(appraised) or 0
-                entry["a"] = shown(got)
-            if reason:
-                entry["r"] = reason
-        most = tree.maxima_cents[i]
+            score = scores.get(node_id, nothing)
+            found = entries.get(score)
+            if found is None:
+                found = entries[score] = appraised_entry(score, most)
+            points[i] = found[0]
+            leaves[code] = dict(found[1])
+            continue
         got = 0 if got < 0 else most if got > most else got
         points[i] = got
         entry["p"] = shown(got)
-        leaves[tree.codes[i]] = entry
+        leaves[code] = entry
     values = tree.totals(points)
-    obtained = decimal(
-        sum(values[i] for i, parent in enumerate(tree.parents) if parent is None)
-    )
+    obtained = decimal(sum(values[i] for i in tree.fields))
     adjustment_total, per_rule = counted_adjustments(tree, adjustments)
     final = rules.final_points(
         obtained=obtained, adjustments=[adjustment_total], maximum=tree.maximum
@@ -451,8 +513,7 @@ def unit_row(
     index = rules.index_of(final, tree.maximum)
     field_indices = {
         tree.codes[i]: text(rules.index_of(decimal(values[i]), tree.maxima[i]))
-        for i, parent in enumerate(tree.parents)
-        if parent is None
+        for i in tree.fields
     }
     tier = rules.tier_for(index, tree.tiers) if index is not None else None
     return Row(
@@ -473,11 +534,7 @@ def unit_row(
             "assessment": assessment["id"],
             "state": assessment["state"],
             "leaves": leaves,
-            "nodes": {
-                tree.codes[i]: shown(values[i])
-                for i in range(len(values))
-                if not tree.leaves[i]
-            },
+            "nodes": {tree.codes[i]: shown(values[i]) for i in tree.inner},
             "adjustments": [adjustment_entry(a) for a in adjustments],
             "adjustments_by_rule": per_rule,
             "adjustments_entered": text(adjustment_total),
@@ -728,6 +785,16 @@ def rank_rows(year: int, rows: Sequence[Row]) -> None:
             row.index_change = change.index_change
 
 
+def _rows(values: Any) -> list[tuple[Any, ...]]:
+    """The rows of a values_list() query as the driver returns them, in one
+    fetch: its columns need no conversion (ids, texts), and a year's scores
+    are hundreds of thousands of rows."""
+    sql, params = values.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _batches[T](items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -796,10 +863,10 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
     assessments.sort(key=lambda row: row["id"])
     for batch in _batches(assessments, BATCH):
         ids = [row["id"] for row in batch]
-        scores: dict[int, list[tuple[int, str | None, str | None, str]]] = defaultdict(
-            list
+        scores: dict[int, dict[int, tuple[str | None, str | None, str]]] = defaultdict(
+            dict
         )
-        for assessment_id, *score in (
+        for assessment_id, node_id, *score in _rows(
             Score.objects.filter(assessment_id__gte=ids[0], assessment_id__lte=ids[-1])
             .filter(assessment_id__in=ids)
             # Score's default ordering joins the nodes and sorts: not needed.
@@ -816,13 +883,13 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
                 "appraisal_reason",
             )
         ):
-            scores[assessment_id].append(tuple(score))
+            scores[assessment_id][node_id] = tuple(score)
         for assessment in batch:
             calculation.rows.append(
                 unit_row(
                     tree=trees[assessment["framework_id"]],
                     assessment=assessment,
-                    scores=scores.get(assessment["id"], []),
+                    scores=scores.get(assessment["id"], {}),
                     counts=counts.get(assessment["unit_id"]),
                     adjustments=adjustments.get(
                         (assessment["framework_id"], assessment["unit_id"]), []
@@ -940,10 +1007,7 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
         proposals = proposals_write(calculation, now)
         Result.objects.filter(framework__year=calculation.year).delete()
         _pause("writing")
-        Result.objects.bulk_create(
-            (Result(run=run, **row.columns()) for row in calculation.rows),
-            batch_size=1000,
-        )
+        results_insert(run, calculation.rows)
         # Once the year is over: its commitments judged, accountability
         # opened, heads' ratings proposed (on these results' tiers), in the
         # same transaction as the results they follow from.
@@ -960,6 +1024,41 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
             error="",
             error_code="",
             error_params={},
+        )
+
+
+def results_insert(run: ComputationRun, rows: Sequence[Row]) -> None:
+    """Insert the rows as the run's results. On PostgreSQL by one COPY: a
+    year is thousands of results of a few kilobytes of detail each, which an
+    INSERT makes the ORM prepare value by value and the server parse."""
+    if connection.vendor != "postgresql":
+        Result.objects.bulk_create(
+            (Result(run=run, **row.columns()) for row in rows), batch_size=1000
+        )
+        return
+    meta = Result._meta
+    by_name = {field.attname: field for field in meta.concrete_fields}
+    # The JSON columns as text, as the fields write them (a JSONField without
+    # an encoder, a JSONText); the others are plain values.
+    prepare: dict[str, Callable[[Any], Any]] = {
+        "field_indices": json.dumps,
+        "detail": by_name["detail"].get_prep_value,
+    }
+    columns = ", ".join(str(by_name[name].column) for name in ("run_id", *Row.COLUMNS))
+    buffer = io.StringIO()
+    # Quoted empty is an empty string, unquoted empty is NULL in COPY csv.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL)
+    for row in rows:
+        values: list[Any] = [run.pk]
+        for name in Row.COLUMNS:
+            value = getattr(row, name)
+            values.append(prepare[name](value) if name in prepare else value)
+        writer.writerow(values)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)",
+            io.BytesIO(buffer.getvalue().encode()),
+            size=4 << 20,
         )
 
 
