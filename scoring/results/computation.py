@@ -16,12 +16,11 @@ depends on the clock or on the order rows come back in."""
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -1044,22 +1043,44 @@ def results_insert(run: ComputationRun, rows: Sequence[Row]) -> None:
         "detail": by_name["detail"].get_prep_value,
     }
     columns = ", ".join(str(by_name[name].column) for name in ("run_id", *Row.COLUMNS))
-    lines = []
-    for row in rows:
+
+    def line(row: Row) -> str:
         values = [str(run.pk)]
         for name in Row.COLUMNS:
             value = getattr(row, name)
             values.append(
                 _copy_text(prepare[name](value) if name in prepare else value)
             )
-        lines.append("\t".join(values))
-    lines.append("")
+        return "\t".join(values) + "\n"
+
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {meta.db_table} ({columns}) FROM STDIN",
-            io.BytesIO("\n".join(lines).encode()),
-            size=4 << 20,
+            _Lines(line(row) for row in rows),
+            size=COPY_CHUNK,
         )
+
+
+COPY_CHUNK = 1 << 20
+
+
+class _Lines:
+    """The lines of a COPY, read as a file: each piece is made when the
+    driver asks for it, so the server stores one piece while the next is
+    written."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+
+    def read(self, size: int = -1) -> bytes:
+        piece: list[str] = []
+        length = 0
+        for line in self.lines:
+            piece.append(line)
+            length += len(line)
+            if length >= size > 0:
+                break
+        return "".join(piece).encode()
 
 
 def _copy_text(value: Any) -> str:
