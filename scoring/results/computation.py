@@ -864,7 +864,7 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
         scores: dict[int, dict[int, tuple[str | None, str | None, str]]] = defaultdict(
             dict
         )
-        for assessment_id, node_id, *score in _rows(
+        for assessment_id, node_id, self_score, appraised, reason in _rows(
             Score.objects.filter(assessment_id__gte=ids[0], assessment_id__lte=ids[-1])
             .filter(assessment_id__in=ids)
             # Score's default ordering joins the nodes and sorts: not needed.
@@ -881,7 +881,7 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
                 "appraisal_reason",
             )
         ):
-            scores[assessment_id][node_id] = tuple(score)
+            scores[assessment_id][node_id] = (self_score, appraised, reason)
         for assessment in batch:
             calculation.rows.append(
                 unit_row(
