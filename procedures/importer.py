@@ -357,7 +357,6 @@ def _batch(
     )
 
 
-_END = object()
 # Batches read ahead of the loading: enough to keep both sides busy, few
 # enough that memory stays flat whatever the file's size.
 READ_AHEAD = 2
@@ -366,6 +365,14 @@ READ_AHEAD = 2
 class _Failed:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+def _handed(item: object) -> _Batch | None:
+    """What a reader handed over: a batch, or None after the last; its
+    failure is raised here."""
+    if isinstance(item, _Failed):
+        raise item.error
+    return item  # type: ignore[return-value]
 
 
 def _reading(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
@@ -414,11 +421,10 @@ def _in_process(items: Iterator[_Batch], language: str | None) -> Generator[_Bat
                     raise RuntimeError(
                         f"the reader process ended with code {reader.exitcode}"
                     ) from None
-            if item is None:
+            batch = _handed(item)
+            if batch is None:
                 return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
+            yield batch
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -467,7 +473,7 @@ def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_
             for item in items:
                 if not put(item):
                     return
-            put(_END)
+            put(None)
         except BaseException as error:  # handed to the consumer
             put(_Failed(error))
 
@@ -475,12 +481,10 @@ def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_
     thread.start()
     try:
         while True:
-            item = queue.get()
-            if item is _END:
+            batch = _handed(queue.get())
+            if batch is None:
                 return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
+            yield batch
     finally:
         stop.set()
         thread.join()
