@@ -32,7 +32,7 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 # 10 fields × 2–3 criteria × 3–5 sub-criteria = 100 leaves.
 FIELDS = 10
 LEAVES = 100
-SECONDS_TARGET = 10.0
+SECONDS_TARGET = 3.0
 PER_BATCH = 4
 
 

@@ -33,6 +33,7 @@ import csv
 import io
 import multiprocessing
 import pickle
+import signal
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -428,12 +429,17 @@ def _in_process(items: Iterator[_Batch], language: str | None) -> Generator[_Bat
     finally:
         if reader.is_alive():
             reader.terminate()
+            reader.join(timeout=5)
+            if reader.is_alive():
+                reader.kill()
         reader.join()
         queue.close()
 
 
 def _produce(items: Iterator[_Batch], language: str | None, queue: Any) -> None:
     """The child: every batch into the queue, then None; or the failure."""
+    # Stopped by its parent, whatever handlers the parent had (a worker's).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if language:
         translation.activate(language)
     try:
