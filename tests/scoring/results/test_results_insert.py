@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.models import Result
 from scoring.results import computation
+from tests.scoring.results.test_computation import columns as stored
 from tests.scoring.results_helpers import GOOD, scored
 
 AWKWARD = 'Thiếu\ttài liệu\n"bản gốc" C:\\hồ sơ\\ \r—'
-
-
-def stored(year: int = 2025) -> list[dict]:
-    return [
-        computation.columns_of(r)
-        for r in Result.objects.filter(framework__year=year).order_by("unit__code")
-    ]
 
 
 def test_results_read_back_as_computed_awkward_text_too(year, org):
