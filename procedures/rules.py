@@ -493,23 +493,26 @@ def satisfaction_percent(counts: Counts) -> Fraction | None:
 
 
 def metrics(counts: Counts) -> Metrics:
-    """Rates and 766 scores from counts."""
-    on_time = _percent(counts.on_time, counts.in_scope)
-    digitization = _percent(counts.digitized, counts.received)
+    """Rates and 766 scores from counts. (A simple ratio is worked in
+    integers, _rate, with the value the exact Fraction would round to.)"""
+    in_scope, received = counts.in_scope, counts.received
     satisfaction = satisfaction_percent(counts)
     return Metrics(
-        on_time_rate=_rounded(on_time),
+        on_time_rate=_rate(counts.on_time, in_scope),
+        # PROGRESS_POINTS × on-time % ÷ 100.
         progress_score_766=(
-            None if on_time is None else round_half_up(PROGRESS_POINTS * on_time / 100)
+            None
+            if in_scope == 0
+            else _rate(PROGRESS_POINTS * counts.on_time, 100 * in_scope)
         ),
-        online_rate=_rate(counts.online, counts.received),
-        online_full_rate=_rate(counts.online_full, counts.received),
-        digitization_rate=_rounded(digitization),
+        online_rate=_rate(counts.online, received),
+        online_full_rate=_rate(counts.online_full, received),
+        digitization_rate=_rate(counts.digitized, received),
         # Compared on the exact ratio: 79.996% shows as 80.00 but is not 80%.
         digitization_meets_766=(
             None
-            if digitization is None
-            else digitization >= DIGITIZATION_FULL_MARKS_FROM
+            if received == 0
+            else 100 * counts.digitized >= DIGITIZATION_FULL_MARKS_FROM * received
         ),
         online_payment_rate=_rate(counts.paid_online, counts.fee_required),
         satisfaction_rate=_rounded(satisfaction),
