@@ -189,7 +189,8 @@ def framework_parameters(
 
 
 ScoreText = tuple[str | None, str | None, str]  # self, appraised, reason
-Entries = dict[ScoreText, tuple[int, dict[str, str]]]
+# Points in hundredths, the entry in the detail and the entry as JSON text.
+Entries = dict[ScoreText, tuple[int, dict[str, str], str]]
 # A metric leaf and what its points depend on besides the unit's figures.
 MetricLeaf = tuple[Node, tuple[Any, ...]]
 Leaf = tuple[int, int, str, int, MetricLeaf | None, bool, Entries]
@@ -353,6 +354,8 @@ class Row:
     previous_index: Decimal | None = None
     rank_change: int | None = None
     index_change: Decimal | None = None
+    # The detail as the Result's field writes it (JSONText), made with it.
+    detail_text: str | None = None
 
     COLUMNS = (
         "framework_id",
@@ -383,6 +386,24 @@ def columns_of(result: Any) -> dict[str, Any]:
     """The same columns read back from a Result or PublishedResult, for
     comparing a fresh calculation with what is stored."""
     return {name: getattr(result, name) for name in Row.COLUMNS}
+
+
+# JSON as JSONText writes it (json.dumps with these options builds this
+# encoder at every call).
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def detail_text(detail: Mapping[str, Any], written: Mapping[str, str]) -> str:
+    """``detail`` as JSON text, exactly as JSONText writes it, taking the
+    values of the keys in ``written`` as already written."""
+    return (
+        "{"
+        + ",".join(
+            f"{_json(key)}:{written[key] if key in written else _json(value)}"
+            for key, value in detail.items()
+        )
+        + "}"
+    )
 
 
 def metric_leaf(
@@ -476,6 +497,9 @@ def unit_row(
     # Metric leaves of one unit share their rate: each (metric, scoring,
     # maximum) is scored once.
     metrics: dict[tuple[Any, ...], tuple[Decimal, dict[str, Any]]] = {}
+    # Each leaf's entry as JSON text too: most are the same few, so the
+    # detail's text is mostly pieces already written (see detail_text).
+    texts: list[str] = []
     entry: dict[str, Any]
     for i, node_id, code, most, metric, survey_leaf, entries in tree.plan:
         if metric is not None:
@@ -494,14 +518,17 @@ def unit_row(
             score = scores.get(node_id, nothing)
             found = entries.get(score)
             if found is None:
-                found = entries[score] = appraised_entry(score, most)
+                got, made = appraised_entry(score, most)
+                found = entries[score] = (got, made, f"{_json(code)}:{_json(made)}")
             points[i] = found[0]
             leaves[code] = dict(found[1])
+            texts.append(found[2])
             continue
         got = 0 if got < 0 else most if got > most else got
         points[i] = got
         entry["p"] = shown(got)
         leaves[code] = entry
+        texts.append(f"{_json(code)}:{_json(entry)}")
     values = tree.totals(points)
     obtained = decimal(sum(values[i] for i in tree.fields))
     adjustment_total, per_rule = counted_adjustments(tree, adjustments)
@@ -514,7 +541,7 @@ def unit_row(
         for i in tree.fields
     }
     tier = rules.tier_for(index, tree.tiers) if index is not None else None
-    return Row(
+    row = Row(
         framework_id=tree.params["id"],
         unit_id=assessment["unit_id"],
         unit_code=assessment["unit__code"],
@@ -538,6 +565,8 @@ def unit_row(
             "adjustments_entered": text(adjustment_total),
         },
     )
+    row.detail_text = detail_text(row.detail, {"leaves": "{" + ",".join(texts) + "}"})
+    return row
 
 
 # --- proposals: bonuses that follow from the data -------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from scoring.models import Result
 from scoring.results import computation
 from tests.scoring.results.test_computation import columns as stored
 from tests.scoring.results_helpers import GOOD, scored
@@ -30,6 +31,20 @@ def test_results_read_back_as_computed_awkward_text_too(year, org):
     assert all(c["detail"]["leaves"][leaf.code].get("r") == AWKWARD for c in got), got[
         0
     ]["detail"]["leaves"][leaf.code]
+
+
+def test_the_detail_text_made_with_a_row_is_the_fields_own(year, org):
+    """PostgreSQL stores the text made with the row (COPY); it must be what
+    JSONText would write from the detail."""
+    scored(year, org.commune_a, GOOD)
+    scored(year, org.commune_b, GOOD)
+    leaf = year.nodes.filter(children__isnull=True).order_by("position").first()
+    leaf.scores.update(appraisal_reason=AWKWARD + "\x01\u2028")
+    rows = computation.calculate(2025).rows
+    assert rows
+    field = Result._meta.get_field("detail")
+    for row in rows:
+        assert row.detail_text == field.get_prep_value(row.detail)
 
 
 def test_a_write_that_fails_after_inserting_leaves_the_previous_results(
