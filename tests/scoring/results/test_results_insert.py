@@ -4,6 +4,8 @@ that fails leaves the previous results."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from scoring.models import Result
@@ -64,3 +66,29 @@ def test_a_write_that_fails_after_inserting_leaves_the_previous_results(
     with pytest.raises(RuntimeError):
         computation.compute_now(2025)
     assert stored() == before
+
+
+def test_the_cycle_collector_runs_again_after_a_run_even_a_failed_one(
+    year, org, monkeypatch
+):
+    scored(year, org.commune_a, GOOD)
+    seen = []
+    calculate = computation.calculate
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return calculate(*args, **kwargs)
+
+    monkeypatch.setattr(computation, "calculate", watched)
+    assert gc.isenabled()
+    computation.compute_now(2025)
+    assert seen == [False]
+    assert gc.isenabled()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(computation, "results_insert", broken)
+    with pytest.raises(RuntimeError):
+        computation.compute_now(2025)
+    assert gc.isenabled()
