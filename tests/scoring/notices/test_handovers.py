@@ -121,7 +121,8 @@ def test_acting_on_an_assessment_reads_the_actors_notices_about_it(
     asked of them: that notice is read. The other reviewer was not the one
     who acted, and still has theirs."""
     submitted = submit(open_assessment, everyone["staff"], everyone["head"])
-    assert unread(everyone["city_reviewer"]) and unread(everyone["reviewer"])
+    assert unread(everyone["city_reviewer"])
+    assert unread(everyone["reviewer"])
 
     services.assessment_return(
         user=everyone["city_reviewer"],
