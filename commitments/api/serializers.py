@@ -22,6 +22,7 @@ from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
+    Comparison,
     Indicator,
     IndicatorKind,
     Target,
@@ -350,3 +351,91 @@ class CommitmentDetailSerializer(CommitmentSerializer):
     class Meta(CommitmentSerializer.Meta):
         fields = [*CommitmentSerializer.Meta.fields, "targets"]
         read_only_fields = fields
+
+
+# --- the workflow's input (commitments.api.actions) ---------------------------------
+
+# Dates as the API writes them (yyyy-mm-dd), or as the pages do (dd/mm/yyyy).
+DATE_INPUT = ["iso-8601", "%d/%m/%Y"]
+
+
+class TargetInputSerializer(serializers.Serializer):
+    indicator = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Indicator.objects.all(),
+        help_text=_("The indicator's code (GET /api/v1/indicators/)."),
+    )
+    comparison = serializers.ChoiceField(
+        choices=Comparison.choices, default=Comparison.AT_LEAST
+    )
+    value = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text=_("The committed value.")
+    )
+    deadline = serializers.DateField(
+        input_formats=DATE_INPUT,
+        allow_null=True,
+        required=False,
+        help_text=_("Within the commitment's year; null: by the end of the year."),
+    )
+    mandatory = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "Home Affairs of the unit's jurisdiction decides it (a new target "
+            "is mandatory); making a target optional needs optional_reason."
+        ),
+    )
+    optional_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000
+    )
+
+
+class SignSerializer(serializers.Serializer):
+    signed_on = serializers.DateField(
+        input_formats=DATE_INPUT, help_text=_("The day the head signed.")
+    )
+    scan = serializers.FileField(
+        help_text=_("The signed document: PDF (scanned or signed), PNG or JPEG.")
+    )
+    acknowledge = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "true: the warnings about targets below last year's result were "
+            "read (required when there are any)."
+        ),
+    )
+
+
+class CountersignSerializer(serializers.Serializer):
+    countersigned_on = serializers.DateField(input_formats=DATE_INPUT)
+    signer_name = serializers.CharField(
+        max_length=200, help_text=_("Who signed for the level above.")
+    )
+    signer_title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    value = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text=_("The value achieved.")
+    )
+    note = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("How it was achieved."),
+    )
+
+
+class CheckSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text=_("true: the reported value is accepted; false: rejected.")
+    )
+    note = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required to reject: why."),
+    )
