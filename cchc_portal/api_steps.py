@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -38,8 +39,11 @@ class WorkflowThrottle(ScopedRateThrottle):
 
 
 class Step(APIView):
-    """A workflow step: throttled with the others."""
+    """A workflow step: throttled with the others, its body JSON (a form
+    would read a boolean left out as false: "accept" or "approve" missing
+    would reject). A step that takes a file says its own parser."""
 
+    parser_classes: list[type[BaseParser]] = [JSONParser]
     throttle_classes = [WorkflowThrottle]
     throttle_scope = "workflow"
 
@@ -73,6 +77,24 @@ def path_id(name: str, description: StrOrPromise) -> OpenApiParameter:
     return OpenApiParameter(
         name, OpenApiTypes.INT, OpenApiParameter.PATH, description=description
     )
+
+
+class TextField(serializers.CharField):
+    """A JSON string, and nothing else: DRF's CharField takes a number or a
+    boolean as its text, where the schema says string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+def text_field(**kwargs: Any) -> TextField:
+    """A free text of a step's input, its length counted as sent: DRF would
+    trim it first (control characters count as whitespace), accepting a text
+    past max_length that the schema refuses. The services trim what they
+    keep."""
+    return TextField(trim_whitespace=False, **kwargs)
 
 
 def user_of(request: Request) -> User:

@@ -17,6 +17,7 @@ from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_steps import text_field
 from commitments import rules
 from commitments.models import (
     CheckState,
@@ -384,9 +385,7 @@ class TargetInputSerializer(serializers.Serializer):
             "is mandatory); making a target optional needs optional_reason."
         ),
     )
-    optional_reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=2000
-    )
+    optional_reason = text_field(required=False, allow_blank=True, max_length=2000)
 
 
 class SignSerializer(serializers.Serializer):
@@ -407,10 +406,10 @@ class SignSerializer(serializers.Serializer):
 
 class CountersignSerializer(serializers.Serializer):
     countersigned_on = serializers.DateField(input_formats=DATE_INPUT)
-    signer_name = serializers.CharField(
+    signer_name = text_field(
         max_length=200, help_text=_("Who signed for the level above.")
     )
-    signer_title = serializers.CharField(
+    signer_title = text_field(
         max_length=200, required=False, allow_blank=True, default=""
     )
 
@@ -419,7 +418,7 @@ class ReportSerializer(serializers.Serializer):
     value = serializers.DecimalField(
         max_digits=9, decimal_places=2, help_text=_("The value achieved.")
     )
-    note = serializers.CharField(
+    note = text_field(
         max_length=5000,
         required=False,
         allow_blank=True,
@@ -432,7 +431,7 @@ class CheckSerializer(serializers.Serializer):
     accept = serializers.BooleanField(
         help_text=_("true: the reported value is accepted; false: rejected.")
     )
-    note = serializers.CharField(
+    note = text_field(
         max_length=5000,
         required=False,
         allow_blank=True,

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
+from cchc_portal.api_steps import text_field
 from procedures import rules
 from procedures.figures import COUNT_FIELDS
 from procedures.importer import ERROR_LIMIT
@@ -404,11 +405,11 @@ class ReminderSerializer(serializers.ModelSerializer[Reminder]):
 
 
 class ReminderIssueSerializer(serializers.Serializer):
-    unit = serializers.CharField(
+    unit = text_field(
         max_length=50,
         help_text=gettext_lazy("The code of a unit the caller may remind."),
     )
-    officer = serializers.CharField(
+    officer = text_field(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -430,13 +431,11 @@ class ReminderIssueSerializer(serializers.Serializer):
             "one before; left out, that of issued_on."
         ),
     )
-    reason = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
+    reason = text_field(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class ReminderWithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = text_field(
         max_length=5000,
         help_text=gettext_lazy("Why it is withdrawn (kept with the reminder)."),
     )

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_steps import text_field
 from commitments.api.serializers import (
     HeadRefSerializer,
     NamedChoiceField,
@@ -267,7 +268,7 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
 
 
 class ExplainSerializer(serializers.Serializer):
-    explanation = serializers.CharField(
+    explanation = text_field(
         max_length=20000, help_text=_("The head's explanation (giải trình).")
     )
 
@@ -281,9 +282,7 @@ class CaseDecideSerializer(serializers.Serializer):
         default="",
         help_text=_("Required for a mitigation: its ground."),
     )
-    reason = serializers.CharField(
-        max_length=5000, help_text=_("The reason for the decision.")
-    )
+    reason = text_field(max_length=5000, help_text=_("The reason for the decision."))
 
 
 class RateSerializer(serializers.Serializer):
@@ -293,7 +292,7 @@ class RateSerializer(serializers.Serializer):
             "0 not completed, 1 completed, 2 completed well, 3 completed excellently."
         ),
     )
-    reason = serializers.CharField(
+    reason = text_field(
         max_length=5000,
         required=False,
         allow_blank=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from cchc_portal.api_steps import text_field
 from commitments.api.serializers import (
     NamedChoiceField,
     UnitRefSerializer,
@@ -70,10 +71,10 @@ class AdjustmentEnterSerializer(serializers.Serializer):
     framework = serializers.IntegerField(
         min_value=1, help_text=_("The year's framework (GET /api/v1/frameworks/).")
     )
-    unit = serializers.CharField(
+    unit = text_field(
         max_length=50, help_text=_("The code of a unit the caller reviews.")
     )
-    rule = serializers.CharField(
+    rule = text_field(
         max_length=50, help_text=_("The code of a rule of the framework's catalogue.")
     )
     cases = serializers.IntegerField(
@@ -82,16 +83,14 @@ class AdjustmentEnterSerializer(serializers.Serializer):
         default=1,
         help_text=_("The rule's points are counted once per case."),
     )
-    reason = serializers.CharField(
+    reason = text_field(
         max_length=5000,
         help_text=_(
             "What happened, and the decision or conclusion that established it."
         ),
     )
-    evidence = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default=""
-    )
-    source = serializers.CharField(  # type: ignore[assignment]
+    evidence = text_field(max_length=500, required=False, allow_blank=True, default="")
+    source = text_field(  # type: ignore[assignment]
         max_length=50,
         required=False,
         allow_blank=True,
@@ -107,7 +106,7 @@ class AdjustmentDecideSerializer(serializers.Serializer):
     approve = serializers.BooleanField(
         help_text=_("true: it counts in the next computation; false: rejected.")
     )
-    reason = serializers.CharField(
+    reason = text_field(
         max_length=5000,
         required=False,
         allow_blank=True,
