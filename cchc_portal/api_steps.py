@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -113,8 +114,9 @@ def refused(
     """A service's refusal as DRF's, its fields named as the API names them
     (``renamed``: the service's name → the API's)."""
     detail = serializers.as_serializer_error(exc)
-    if renamed:
-        detail = {renamed.get(key, key): value for key, value in detail.items()}
+    # Django's "__all__" (a model's clean) is the input as a whole.
+    names = {NON_FIELD_ERRORS: api_settings.NON_FIELD_ERRORS_KEY, **(renamed or {})}
+    detail = {names.get(key, key): value for key, value in detail.items()}
     return serializers.ValidationError(detail)
 
 
