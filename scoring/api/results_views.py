@@ -401,9 +401,9 @@ class RunListView(APIView):
             "Queue a computation of the year's provisional results and answer "
             "202 with the run; follow links.run until its state is succeeded "
             "or failed. A run already queued or under way is answered instead "
-            "of a second one. Published results never change: publishing the "
-            "new ones is done on the results page. For those who manage the "
-            "frameworks."
+            "of a second one. Published results never change: publish the new "
+            "ones with POST results/{year}/publications/. For those who manage "
+            "the frameworks."
         ),
         parameters=[YEAR],
         request=None,

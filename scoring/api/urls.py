@@ -5,6 +5,7 @@ from scoring.api import (
     accountability_views,
     adjustment_actions,
     assessment_actions,
+    publication_actions,
     results_views,
     views,
 )
@@ -89,6 +90,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "results/<int:year>/runs/<int:run_id>/",
         results_views.RunDetailView.as_view(),
         name="result-run",
+    ),
+    path(
+        "results/<int:year>/publications/",
+        publication_actions.PublishView.as_view(),
+        name="result-publish",
     ),
     path(
         "publications/<int:year>/<int:version>/",

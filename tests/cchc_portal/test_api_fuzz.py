@@ -96,6 +96,7 @@ OPERATIONS = (
     "GET /api/v1/results/{year}/runs/",
     "POST /api/v1/results/{year}/runs/",
     "GET /api/v1/results/{year}/runs/{run_id}/",
+    "POST /api/v1/results/{year}/publications/",
     "GET /api/v1/results/{year}/units/{code}/",
     "GET /api/v1/targets/",
     "GET /api/v1/units/",
@@ -226,6 +227,7 @@ def known(data) -> dict[str, dict[str, Any]]:
         "/api/v1/publications/{year}/{version}/": {**year, "version": 1},
         "/api/v1/results/{year}/": year,
         "/api/v1/results/{year}/runs/": year,
+        "/api/v1/results/{year}/publications/": year,
         "/api/v1/results/{year}/runs/{run_id}/": {**year, "run_id": data.run.pk},
         "/api/v1/results/{year}/units/{code}/": {**year, "code": a.unit.code},
     }

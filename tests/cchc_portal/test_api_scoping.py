@@ -385,6 +385,10 @@ NOT_SCOPED: dict[str, NotScoped] = {
         "a computation covers the whole year; for reviewers only (403)",
         lambda data: {**YEAR, "run_id": data.run.pk},
     ),
+    "/api/v1/results/{year}/publications/": NotScoped(
+        "publishing covers the whole year; for those who compute it (403)",
+        lambda data: YEAR,
+    ),
     "/api/v1/publications/{year}/{version}/": NotScoped(
         "a published version is the whole province's, every signed-in caller's",
         lambda data: {**YEAR, "version": data.publication.version},

@@ -204,6 +204,7 @@ def test_the_schema_lists_the_header_and_the_422_on_the_posts_that_create():
         "/api/v1/commitments/{id}/sign/",
         "/api/v1/commitments/{id}/countersign/",
         "/api/v1/commitments/{id}/targets/{target_id}/report/",
+        "/api/v1/results/{year}/publications/",
     }
     found = {
         path

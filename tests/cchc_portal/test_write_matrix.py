@@ -1885,6 +1885,16 @@ API: list[Write] = [
         params=lambda t: {"year": FRAMEWORK_YEAR},
         api=True,
     ),
+    ProvinceWrite(
+        "publish the year's results over the API",
+        "/api/v1/results/{year}/publications/",
+        PROVINCE,
+        probe=lambda t: Publication.objects.count(),
+        params=lambda t: {"year": FRAMEWORK_YEAR},
+        prepare=_publishable,
+        data=lambda t: {"run": t.stash["run"], "note": "Quyết định số 12"},
+        api=True,
+    ),
 ]
 
 # Pages that take a POST (no method restriction) but only read: a POST is
