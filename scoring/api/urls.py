@@ -5,7 +5,6 @@ from scoring.api import (
     accountability_views,
     adjustment_actions,
     assessment_actions,
-    publication_actions,
     results_views,
     views,
 )
@@ -93,7 +92,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "results/<int:year>/publications/",
-        publication_actions.PublishView.as_view(),
+        results_views.PublishView.as_view(),
         name="result-publish",
     ),
     path(
