@@ -7,7 +7,8 @@ what exists (an assessment the caller does not see answers 404).
     POST  assessments/{id}/return/                       a reviewer, with comments
     POST  assessments/{id}/comments/{comment_id}/answer/ the unit's people
     PATCH assessments/{id}/appraisals/{node_code}/       a reviewer, one leaf
-    POST  assessments/{id}/appraisals/accept-self/       a reviewer, many leaves
+    POST  assessments/{id}/appraisals/                   a reviewer, many leaves
+    POST  assessments/{id}/appraisals/accept-self/       a reviewer, their self scores
     POST  assessments/{id}/approve/                      a reviewer
     POST  assessments/{id}/contests/                     the unit's people
     POST  assessments/{id}/contests/{contest_id}/decision/ a reviewer
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,8 @@ from scoring.api.serializers import (
     AcceptanceSerializer,
     AcceptSelfSerializer,
     AnswerSerializer,
+    AppraisalsSerializer,
+    AppraiseManySerializer,
     AppraiseSerializer,
     AssessmentSerializer,
     CommentSerializer,
@@ -316,6 +320,108 @@ class AppraiseView(Step):
         except DjangoValidationError as exc:
             raise refused(exc) from exc
         return Response(_leaf_data(user, _leaf(assessment, saved.node.code)))
+
+
+class _Stale(Exception):
+    """A leaf of a batch saved by someone else since its version."""
+
+    def __init__(self, code: str, error: services.StaleVersion) -> None:
+        self.code = code
+        self.error = error
+
+
+class AppraiseManyView(Step):
+    @extend_schema(
+        operation_id="assessments_appraise_many",
+        tags=["assessments"],
+        summary=_("Appraise many leaves"),
+        description=_(
+            "A reviewer's scores for many leaves of a submitted assessment in "
+            "one call, each as PATCH appraisals/{node_code}/ takes it (with the "
+            "reason where it differs from the self score, and the version "
+            "read): all or none. A refusal names the leaf's position "
+            "(appraisals.2.reason); a leaf saved by someone else since its "
+            "version answers 409 with that leaf as it is now."
+        ),
+        request=AppraiseManySerializer,
+        responses={
+            200: AppraisalsSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ConflictSerializer,
+                description=_("A leaf was saved by someone else since its version."),
+            ),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = user_of(request)
+        assessment = _visible(request, pk)
+        if not access.may_review(user, assessment):
+            raise PermissionDenied
+        items = valid(AppraiseManySerializer, request)["appraisals"]
+        codes = [item["node_code"] for item in items]
+        ids = dict(
+            Score.objects.filter(
+                assessment=assessment, node__code__in=codes
+            ).values_list("node__code", "pk")
+        )
+        seen: set[str] = set()
+        for position, code in enumerate(codes):
+            if code not in ids or code in seen:
+                message = (
+                    _("%(code)s is named twice.")
+                    if code in seen
+                    else _("No leaf %(code)s in this assessment.")
+                )
+                raise serializers.ValidationError(
+                    {
+                        "appraisals": {
+                            str(position): {"node_code": [message % {"code": code}]}
+                        }
+                    }
+                )
+            seen.add(code)
+        try:
+            with transaction.atomic():
+                for position, item in enumerate(items):
+                    _appraise(user, ids[item["node_code"]], item, position)
+        except _Stale as stale:
+            return Response(
+                {
+                    **error_body(
+                        status=status.HTTP_409_CONFLICT,
+                        code="conflict",
+                        detail=" ".join(stale.error.messages),
+                    ),
+                    "current": _leaf_data(user, _leaf(assessment, stale.code)),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {"appraisals": [_leaf_data(user, _leaf(assessment, c)) for c in codes]}
+        )
+
+
+def _appraise(user: User, score_id: int, item: dict[str, Any], position: int) -> None:
+    """One leaf of a batch; its refusal under the leaf's position."""
+    try:
+        services.score_appraise(
+            user=user,
+            score_id=score_id,
+            appraised_score=item["appraised_score"],
+            reason=item.get("reason", ""),
+            version=item["version"],
+        )
+    except services.StaleVersion as exc:
+        raise _Stale(item["node_code"], exc) from exc
+    except DjangoValidationError as exc:
+        detail = refused(exc, renamed={"appraisal_reason": "reason"}).detail
+        raise serializers.ValidationError(
+            {"appraisals": {str(position): detail}}
+        ) from exc
 
 
 def _leaf_data(user: User, score: Score) -> dict[str, Any]:

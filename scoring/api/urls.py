@@ -50,6 +50,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="assessment-comment-answer",
     ),
     path(
+        "assessments/<int:pk>/appraisals/",
+        assessment_actions.AppraiseManyView.as_view(),
+        name="assessment-appraise-many",
+    ),
+    path(
         "assessments/<int:pk>/appraisals/accept-self/",
         assessment_actions.AcceptSelfView.as_view(),
         name="assessment-accept-self",

@@ -63,6 +63,7 @@ OPERATIONS = (
     "POST /api/v1/assessments/{id}/return/",
     "POST /api/v1/assessments/{id}/approve/",
     "POST /api/v1/assessments/{id}/comments/{comment_id}/answer/",
+    "POST /api/v1/assessments/{id}/appraisals/",
     "POST /api/v1/assessments/{id}/appraisals/accept-self/",
     "PATCH /api/v1/assessments/{id}/appraisals/{node_code}/",
     "POST /api/v1/assessments/{id}/contests/",
@@ -184,6 +185,7 @@ def known(data) -> dict[str, dict[str, Any]]:
                 "submit",
                 "return",
                 "approve",
+                "appraisals",
                 "appraisals/accept-self",
                 "contests",
             )

@@ -311,6 +311,7 @@ SCOPED: dict[str, list[Callable[[str, Clients, ApiData], None]]] = {
             "return",
             "approve",
             "comments/{comment_id}/answer",
+            "appraisals",
             "appraisals/accept-self",
             "appraisals/{node_code}",
             "contests",

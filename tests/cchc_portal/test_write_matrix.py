@@ -1589,6 +1589,25 @@ API: list[Write] = [
         method="PATCH",
     ),
     UnitWrite(
+        "appraise many leaves over the API",
+        "/api/v1/assessments/{id}/appraisals/",
+        REVIEW,
+        probe=_leaf_state,
+        params=lambda t: {"id": t.p.assessment.pk},
+        prepare=lambda t: _assessment(t, AssessmentState.SUBMITTED),
+        data=lambda t: {
+            "appraisals": [
+                {
+                    "node_code": "1.1.1",
+                    "appraised_score": "0.5",
+                    "reason": "Thiếu tài liệu",
+                    "version": _score(t).version,
+                }
+            ]
+        },
+        api=True,
+    ),
+    UnitWrite(
         "accept the self scores over the API",
         "/api/v1/assessments/{id}/appraisals/accept-self/",
         REVIEW,
