@@ -350,7 +350,11 @@ SPECTACULAR_SETTINGS = {
         "Units, case records, PAR-index results, commitments and accountability "
         "of the CCHC portal. Authenticate with a token (`Authorization: Token "
         "<key>`) or a signed-in session; every list and object is limited to "
-        "the caller's units (another unit's object answers 404)."
+        "the caller's units (another unit's object answers 404). Every step "
+        "of the cycle has its operation, calling the same service as its page; "
+        "the POSTs that create or record something take an Idempotency-Key "
+        "header, so that a retry answers the first answer and writes nothing "
+        "twice (the same key with another request: 422)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
