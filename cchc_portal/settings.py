@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE["cchc-portal-pending-tasks"] = {
     "task": "cchc_portal.tasks.pending_send_task",
     "schedule": 60.0,
 }
+# The API's idempotency keys are kept a day (cchc_portal.idempotency).
+CELERY_BEAT_SCHEDULE["cchc-portal-idempotency-keys"] = {
+    "task": "cchc_portal.tasks.idempotency_keys_expire_task",
+    "schedule": crontab(minute=15),
+}
 # A publish the broker refuses fails within about a second (a connection
 # refused at once; one that hangs, after the connect timeout), and the task
 # waits in the database instead of the request waiting for the broker.
@@ -340,13 +345,20 @@ REST_FRAMEWORK = {
     # Every error answers {"status", "code", "detail", "errors": [...]}.
     "EXCEPTION_HANDLER": "cchc_portal.api_errors.exception_handler",
 }
+# How long a retry with the same Idempotency-Key answers the first answer
+# (cchc_portal.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CCHC portal API",
     "DESCRIPTION": (
         "Units, case records, PAR-index results, commitments and accountability "
         "of the CCHC portal. Authenticate with a token (`Authorization: Token "
         "<key>`) or a signed-in session; every list and object is limited to "
-        "the caller's units (another unit's object answers 404)."
+        "the caller's units (another unit's object answers 404). Every step "
+        "of the cycle has its operation, calling the same service as its page; "
+        "the POSTs that create or record something take an Idempotency-Key "
+        "header, so that a retry answers the first answer and writes nothing "
+        "twice (the same key with another request: 422)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
