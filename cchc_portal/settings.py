@@ -262,8 +262,14 @@ if CELERY_BROKER_FOLDER:
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so that a locked-out login never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, the session's user read through the cache.
+    "cchc_portal.accounts.CachedModelBackend",
+    # Sessions opened before the cached backend name Django's: they stay valid.
     "django.contrib.auth.backends.ModelBackend",
 ]
+# How long the cache keeps an account and a token's owner (cchc_portal.accounts);
+# any change through the ORM forgets them at once.
+ACCOUNT_CACHE_SECONDS = env.int("ACCOUNT_CACHE_SECONDS", default=300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -329,7 +335,7 @@ REST_FRAMEWORK = {
     # Token first: a caller without credentials gets 401 with
     # "WWW-Authenticate: Token" (not 403, which means "not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cchc_portal.accounts.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
