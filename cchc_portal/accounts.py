@@ -2,11 +2,12 @@
 user cost a cache read per request rather than a query (issue 20, item 4).
 
 The cache holds, for ``ACCOUNT_CACHE_SECONDS``, a user's row (the ``User``
-object, pickled) under its id and under each of its tokens. Every way an account or a token changes
-through the ORM forgets it at once (the signals below: a password changed, an
-account deactivated or deleted, a token deleted), on every process, since the
-cache is the shared Redis; the time limit only bounds a change made around the
-ORM (SQL by hand, ``QuerySet.update``). With Redis down the cache answers as an
+object, pickled) under its id and under each of its tokens. Every way an
+account or a token changes through the ORM forgets it at once (the signals
+below: a password changed, an account deactivated or deleted, a token
+deleted), on every process, since the cache is the shared Redis; the time
+limit only bounds a change made around the ORM (SQL by hand,
+``QuerySet.update``). With Redis down the cache answers as an
 empty one (cchc_portal.cache) and every request reads the database as before."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rest_framework.exceptions import AuthenticationFailed
 User = get_user_model()
 
 
-def _user_key(user_id: object) -> str:
+def _user_key(user_id: Any) -> str:
     return f"account:1:user:{user_id}"
 
 
@@ -35,7 +36,7 @@ def _token_key(key: str) -> str:
     return f"account:1:token:{key}"
 
 
-def cached_user(user_id: object) -> Any | None:
+def cached_user(user_id: Any) -> Any | None:
     """The user of that id (active or not, as the database has it), or None."""
     key = _user_key(user_id)
     user = cache.get(key)
