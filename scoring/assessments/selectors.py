@@ -500,22 +500,45 @@ class QueueFilters:
     search: str = ""
 
 
+def _scores_counted(condition: Q) -> Coalesce:
+    """How many of the assessment's scores meet ``condition``: a subquery per
+    row, so that the page's ORDER BY and LIMIT pick the rows first and only
+    the rows shown are counted (PostgreSQL evaluates an expensive column
+    after the LIMIT), not every score of every assessment in reach."""
+    counted = (
+        Score.objects.filter(condition, assessment=OuterRef("pk"))
+        .order_by()
+        .values("assessment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def assessment_queue(
     *, user: AnyUser, filters: QueueFilters | None = None
 ) -> QuerySet[Assessment]:
     """The assessments a user sees, each with its progress: leaves
     self-scored, leaves to appraise, leaves appraised, open contests. One
-    query, whatever the number of assessments."""
+    query, whatever the number of assessments; its count (the paginator's)
+    reads the assessments alone, and the progress is worked out for the
+    rows of the page only."""
     filters = filters or QueueFilters()
     # A survey leaf is appraised by hand only where the unit has no imported
     # survey figure of the year (services.surveyed).
-    leaves_to_appraise = Q(scores__node__method=Method.MANUAL) | Q(
-        scores__node__method=Method.SURVEY, surveyed=False
-    )
     surveyed = Exists(
         SurveyFigure.objects.filter(
             year=OuterRef("framework__year"), unit=OuterRef("unit_id")
         )
+    )
+    manual = Q(node__method=Method.MANUAL)
+    survey = Q(node__method=Method.SURVEY)
+    appraised = Q(appraised_score__isnull=False)
+    # The survey leaves count only while the unit has no survey figure.
+    unless_surveyed = Case(
+        When(surveyed=False, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
     open_contests = (
         Contest.objects.filter(
@@ -531,14 +554,13 @@ def assessment_queue(
         .select_related("framework", "unit")
         .annotate(surveyed=surveyed)
         .annotate(
-            leaves=Count("scores"),
-            manual_leaves=Count("scores", filter=Q(scores__node__method=Method.MANUAL)),
-            self_scored=Count("scores", filter=Q(scores__self_score__isnull=False)),
-            to_appraise=Count("scores", filter=leaves_to_appraise),
-            appraised=Count(
-                "scores",
-                filter=leaves_to_appraise & Q(scores__appraised_score__isnull=False),
-            ),
+            leaves=_scores_counted(Q()),
+            manual_leaves=_scores_counted(manual),
+            self_scored=_scores_counted(Q(self_score__isnull=False)),
+            to_appraise=_scores_counted(manual)
+            + _scores_counted(survey) * unless_surveyed,
+            appraised=_scores_counted(manual & appraised)
+            + _scores_counted(survey & appraised) * unless_surveyed,
             open_contests=Coalesce(Subquery(open_contests), 0),
             state_order=STATE_ORDER,
         )
@@ -548,7 +570,14 @@ def assessment_queue(
     if filters.year is not None:
         queryset = queryset.filter(framework__year=filters.year)
     if filters.state == NOT_STARTED:
-        queryset = queryset.filter(state=AssessmentState.DRAFT, self_scored=0)
+        # Not the self_scored column: a filter on it would count every row.
+        queryset = queryset.filter(state=AssessmentState.DRAFT).exclude(
+            Exists(
+                Score.objects.filter(
+                    assessment=OuterRef("pk"), self_score__isnull=False
+                )
+            )
+        )
     elif filters.state:
         queryset = queryset.filter(state=filters.state)
     if filters.search:
