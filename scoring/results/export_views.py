@@ -50,6 +50,14 @@ def heading(day: date) -> exports.Heading:
     )
 
 
+def _published_on(selection: results.Selection) -> date | None:
+    """A published result's documents are dated on the day of publication:
+    what was published does not change, nor then do its documents."""
+    if selection.publication is None:
+        return None
+    return timezone.localdate(selection.publication.published_at)
+
+
 def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     if selection.publication is not None:
         return (
@@ -82,6 +90,7 @@ def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
         status=_status(selection, run.finished_at if run else None),
         checksum=selection.publication.checksum if selection.publication else "",
         provisional=selection.provisional,
+        published_on=_published_on(selection),
         groups=[
             exports.TableGroup(
                 name=group.name,
@@ -157,6 +166,7 @@ def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitRe
         group_size=explanation.group_size,
         approved=explanation.approved,
         provisional=selection.provisional,
+        published_on=_published_on(selection),
     )
 
 
@@ -185,7 +195,7 @@ def _ranking_download(
     name = f"bang-xep-hang-cchc-{year}{_suffix(request, ranking.provisional)}"
     name += f"-{group}" if group else ""
     return _download(
-        build(ranking, heading(timezone.localdate())),
+        build(ranking, heading(ranking.published_on or timezone.localdate())),
         content_type,
         f"{name}.{extension}",
     )
@@ -205,7 +215,7 @@ def _unit_download(
         f"{_suffix(request, result.provisional)}"
     )
     return _download(
-        build(result, heading(timezone.localdate())),
+        build(result, heading(result.published_on or timezone.localdate())),
         content_type,
         f"{name}.{extension}",
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from typing import TYPE_CHECKING
@@ -93,6 +94,10 @@ class Ranking:
     checksum: str
     groups: list[TableGroup]
     provisional: bool = False
+    # The day a published ranking was published: its documents are dated
+    # then, so that they are the same whenever downloaded (laid out once
+    # per publication, _pdf). None: provisional, dated the day of download.
+    published_on: date | None = None
 
     @property
     def title(self) -> str:
@@ -135,6 +140,7 @@ class UnitResult:
     group_size: int
     approved: bool = True
     provisional: bool = False
+    published_on: date | None = None
 
     @property
     def title(self) -> str:
