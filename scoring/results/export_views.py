@@ -71,17 +71,25 @@ def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     return f"{status} – tính lúc {when}"
 
 
-def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
-    """The ranking the page shows for the same address (view, version,
-    group), as the builders' rows."""
+def _selection(request: HttpRequest, year: int) -> results.Selection:
     user = request.user
     assert user.is_authenticated  # behind login_required
-    selection = results.select(
+    return results.select(
         user,
         year,
         view=request.GET.get("view") or "",
         version=request.GET.get("version") or "",
     )
+
+
+def ranking_of(
+    request: HttpRequest, year: int, selection: results.Selection | None = None
+) -> exports.Ranking:
+    """The ranking the page shows for the same address (view, version,
+    group), as the builders' rows."""
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    selection = selection or _selection(request, year)
     groups, run = results.ranking_groups(user, selection)
     wanted = request.GET.get("group") or ""
     shown = [g for g in groups if g.code == wanted] or groups
@@ -190,15 +198,32 @@ def _ranking_download(
     content_type: str,
     extension: str,
 ) -> HttpResponse:
-    ranking = ranking_of(request, year)
+    selection = _selection(request, year)
     group = _UNSAFE_FILENAME.sub("", request.GET.get("group") or "")
-    name = f"bang-xep-hang-cchc-{year}{_suffix(request, ranking.provisional)}"
+    name = f"bang-xep-hang-cchc-{year}{_suffix(request, selection.provisional)}"
     name += f"-{group}" if group else ""
-    return _download(
-        build(ranking, heading(ranking.published_on or timezone.localdate())),
-        content_type,
-        f"{name}.{extension}",
-    )
+    filename = f"{name}.{extension}"
+    key = None
+    if selection.publication is not None and build is exports.ranking_pdf:
+        # The same for every reader: found before the province's page is
+        # rendered (exports.published_key).
+        dated = heading(_published_on(selection) or timezone.localdate())
+        publication = selection.publication
+        key = exports.published_key(
+            "ranking",
+            publication.pk,
+            publication.checksum,
+            request.GET.get("group") or "",
+            dated,
+        )
+        kept = exports.published_pdf(key)
+        if kept is not None:
+            return _download(kept, content_type, filename)
+    ranking = ranking_of(request, year, selection)
+    content = build(ranking, heading(ranking.published_on or timezone.localdate()))
+    if key is not None:
+        exports.published_pdf_keep(key, content)
+    return _download(content, content_type, filename)
 
 
 def _unit_download(

@@ -17,15 +17,17 @@ from users."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 # The one guard of every spreadsheet (FORMULA_STARTS is read by the tests).
@@ -482,6 +484,40 @@ def _pdf(template: str, context: dict[str, object]) -> bytes:
     pdf: bytes = HTML(string=html).write_pdf()
     cache.set(key, pdf, timeout=PDF_SECONDS)
     return pdf
+
+
+PUBLISHED_KEY = "exports:published-pdf:{}"
+
+
+@functools.cache
+def _documents_digest() -> str:
+    """The templates of the documents and this module (their wording): a
+    change of either, deployed, is a new document."""
+    # The Django backend's template knows the file it was read from.
+    origin = get_template(RANKING_TEMPLATE).origin  # type: ignore[attr-defined]
+    folder = Path(origin.name).parent
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(folder.glob("*.html")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def published_key(*made_of: object) -> str:
+    """Where a published result's PDF is kept beside its digest's entry:
+    under what it is made of (the publication, never changed; the group or
+    the unit; the heading) and the documents' templates, so that a
+    download finds it before rendering a province's page."""
+    parts = ":".join(map(str, (_documents_digest(), *made_of)))
+    return PUBLISHED_KEY.format(hashlib.sha256(parts.encode()).hexdigest())
+
+
+def published_pdf(key: str) -> bytes | None:
+    kept = cache.get(key)
+    return kept if isinstance(kept, bytes) else None
+
+
+def published_pdf_keep(key: str, pdf: bytes) -> None:
+    cache.set(key, pdf, timeout=PDF_SECONDS)
 
 
 def ranking_pdf(ranking: Ranking, heading: Heading) -> bytes:

@@ -525,3 +525,37 @@ def test_published_documents_are_dated_on_the_day_of_publication(
     found = texts(workbook(response).active)
     (dated,) = [t for t in found if DATE_LINE.search(t)]
     assert day_of(dated) == day_of(printing.date_line("", later, 0))
+
+
+def test_a_published_ranking_pdf_is_found_without_rendering_its_page(
+    client, leader, reviewer, computed_2025, monkeypatch
+):
+    """Kept under its publication, group and heading: the next download
+    renders no page and queries no result; a provisional one is rendered
+    each time (and kept by the digest of its page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rendered = []
+    original = exports.render_to_string
+
+    def counting(*args, **kwargs):
+        rendered.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "render_to_string", counting)
+    client.force_login(leader)
+    first = client.get(ranking_url(2024, "pdf", group="xa"))
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(ranking_url(2024, "pdf", group="xa"))
+    assert again.content == first.content
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+    assert rendered == [exports.RANKING_TEMPLATE]
+    assert not any("publishedresult" in q["sql"] for q in queries)
+    other = client.get(ranking_url(2024, "pdf", group="phuong"))
+    assert other.content != first.content
+    assert len(rendered) == 2
+    client.force_login(reviewer)
+    client.get(ranking_url(2025, "pdf", view="provisional"))
+    client.get(ranking_url(2025, "pdf", view="provisional"))
+    assert len(rendered) == 4
