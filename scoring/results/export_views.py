@@ -204,25 +204,26 @@ def _ranking_download(
     name += f"-{group}" if group else ""
     filename = f"{name}.{extension}"
     key = None
-    if selection.publication is not None and build is exports.ranking_pdf:
-        # The same for every reader: found before the province's page is
-        # rendered (exports.published_key).
+    if selection.publication is not None:
+        # The same for every reader: found before the province's rows are
+        # read and laid out (exports.published_key).
         dated = heading(_published_on(selection) or timezone.localdate())
         publication = selection.publication
         key = exports.published_key(
             "ranking",
+            extension,
             publication.pk,
             publication.checksum,
             request.GET.get("group") or "",
             dated,
         )
-        kept = exports.published_pdf(key)
+        kept = exports.published_document(key)
         if kept is not None:
             return _download(kept, content_type, filename)
     ranking = ranking_of(request, year, selection)
     content = build(ranking, heading(ranking.published_on or timezone.localdate()))
     if key is not None:
-        exports.published_pdf_keep(key, content)
+        exports.published_document_keep(key, content)
     return _download(content, content_type, filename)
 
 

@@ -486,7 +486,7 @@ def _pdf(template: str, context: dict[str, object]) -> bytes:
     return pdf
 
 
-PUBLISHED_KEY = "exports:published-pdf:{}"
+PUBLISHED_KEY = "exports:published:{}"
 
 
 @functools.cache
@@ -503,21 +503,22 @@ def _documents_digest() -> str:
 
 
 def published_key(*made_of: object) -> str:
-    """Where a published result's PDF is kept beside its digest's entry:
-    under what it is made of (the publication, never changed; the group or
-    the unit; the heading) and the documents' templates, so that a
-    download finds it before rendering a province's page."""
+    """Where a published ranking's document (XLSX or PDF) is kept: under
+    what it is made of (the publication, never changed; the group; the
+    heading) and the documents' templates and wording, so that a download
+    finds it before reading and laying out a province's rows (a PDF is also
+    kept by the digest of its page, _pdf)."""
     parts = ":".join(map(str, (_documents_digest(), *made_of)))
     return PUBLISHED_KEY.format(hashlib.sha256(parts.encode()).hexdigest())
 
 
-def published_pdf(key: str) -> bytes | None:
+def published_document(key: str) -> bytes | None:
     kept = cache.get(key)
     return kept if isinstance(kept, bytes) else None
 
 
-def published_pdf_keep(key: str, pdf: bytes) -> None:
-    cache.set(key, pdf, timeout=PDF_SECONDS)
+def published_document_keep(key: str, content: bytes) -> None:
+    cache.set(key, content, timeout=PDF_SECONDS)
 
 
 def ranking_pdf(ranking: Ranking, heading: Heading) -> bytes:

@@ -559,3 +559,19 @@ def test_a_published_ranking_pdf_is_found_without_rendering_its_page(
     client.get(ranking_url(2025, "pdf", view="provisional"))
     client.get(ranking_url(2025, "pdf", view="provisional"))
     assert len(rendered) == 4
+
+
+def test_a_published_ranking_workbook_is_kept_for_every_reader(
+    client, leader, commune_staff, published_2024
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(leader)
+    first = client.get(ranking_url(2024, "xlsx"))
+    client.force_login(commune_staff)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(ranking_url(2024, "xlsx"))
+    assert again.content == first.content
+    assert not any("publishedresult" in q["sql"] for q in queries)
+    assert texts(workbook(again).active) == texts(workbook(first).active)
