@@ -27,10 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import compute
 import run
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "pages"
@@ -353,7 +357,7 @@ def running_year(framework) -> None:
 # --- the readers ----------------------------------------------------------------
 
 
-def readers() -> dict[str, object]:
+def readers() -> dict[str, User]:
     """A login per role: a commune's staff and head (a commune with an
     accountability case, so that its head has one to explain), a reviewer
     and a leader of the province, and an administrator."""
@@ -366,7 +370,7 @@ def readers() -> dict[str, object]:
     case = AccountabilityCase.objects.order_by("unit__path").first()
     commune = case.unit if case else Unit.objects.get(code="X00001")
     province = Unit.objects.get(code="P")
-    found: dict[str, object] = {}
+    found: dict[str, User] = {}
     for role, unit in (
         (Role.UNIT_STAFF, commune),
         (Role.UNIT_HEAD, commune),
@@ -398,7 +402,7 @@ class Page:
         return EXPORT_BUDGET_MS if self.export else BUDGET_MS
 
 
-def pages(users: dict[str, object]) -> list[Page]:
+def pages(users: dict[str, User]) -> list[Page]:
     """Each role's menu (commitments.organisation.navigation), then the
     pages people spend time on, each export among them."""
     from commitments.models import Commitment
@@ -410,7 +414,7 @@ def pages(users: dict[str, object]) -> list[Page]:
         for item in navigation_for(user):
             found.append(Page(role, f"menu: {item.key}", item.url))
     staff = users["unit_staff"]
-    commune = staff.memberships.get().unit  # type: ignore[attr-defined]
+    commune = staff.memberships.get().unit
     own = Assessment.objects.get(unit=commune, framework__year=YEAR)
     waiting = (
         Assessment.objects.filter(framework__year=YEAR, state=AssessmentState.SUBMITTED)
@@ -554,6 +558,9 @@ class Timing:
     p95_ms: float
     queries: int
     size: int
+    # The first request, before any warm-up: what the first reader waits
+    # while nothing of the page is kept yet (not judged).
+    first_ms: float
 
     @property
     def met(self) -> bool:
@@ -584,8 +591,10 @@ def measure(client, page: Page, warmups: int, repeat: int) -> Timing:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(warmups):
-        fetch(client, page)
+    first_ms = 0.0
+    for n in range(warmups):
+        _status, _size, ms = fetch(client, page)
+        first_ms = first_ms if n else ms
     times = []
     statuses = set()
     for _ in range(repeat):
@@ -598,7 +607,9 @@ def measure(client, page: Page, warmups: int, repeat: int) -> Timing:
     status = max(statuses)
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return Timing(page, status, statistics.median(times), p95, len(queries), size)
+    return Timing(
+        page, status, statistics.median(times), p95, len(queries), size, first_ms
+    )
 
 
 def main() -> int:
@@ -657,7 +668,7 @@ def main() -> int:
         print(
             f"{'ok  ' if timing.met else 'MISS'} {page.role:<10} {page.label[:34]:<34} "
             f"{timing.median_ms:7.0f}ms {timing.p95_ms:7.0f}ms {timing.queries:7d}  "
-            f"{page.url}{status}",
+            f"{page.url}{status}  (first {timing.first_ms:.0f} ms)",
             flush=True,
         )
     print(f"load average after {os.getloadavg()[0]:.2f}")
