@@ -10,7 +10,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from commitments.organisation.access import (
@@ -554,58 +566,105 @@ def year_sources(unit: Unit, year: int) -> list[Unit]:
     return list(Unit.objects.filter(pk__in=ids).order_by("name"))
 
 
+def _months_combined(
+    year: int, up_to: int, unit_ids: Iterable[int]
+) -> dict[int, rules.Counts]:
+    """Each unit's months of ``year`` from January to its last month computed
+    up to ``up_to``, combined as rules.combine does, by the database in one
+    query: each unit's last month (its on-time and overdue counts are the
+    last month's own) beside the sums over its months."""
+    unit = [F("unit_id")]
+    totals = {
+        name: Window(Sum(name), partition_by=unit) for name in rules.RECEIVED_FIELDS
+    }
+    rows = (
+        UnitMetric.objects.filter(
+            period_kind=PeriodKind.MONTH,
+            year=year,
+            number__lte=up_to,
+            unit_id__in=list(unit_ids),
+        )
+        .order_by()
+        .annotate(
+            latest=Window(RowNumber(), partition_by=unit, order_by=F("number").desc()),
+            first_carried_in=Window(
+                Sum(Case(When(number=1, then=F("carried_in")), default=0)),
+                partition_by=unit,
+            ),
+            own_in_scope=Window(
+                Sum(F("in_scope") - F("carried_in")), partition_by=unit
+            ),
+            finished=Window(Sum("finished_on_time"), partition_by=unit),
+            **{f"total_{name}": total for name, total in totals.items()},
+        )
+        .filter(latest=1)
+        .values(
+            "unit_id",
+            "on_time",
+            "finished_on_time",
+            "overdue_open",
+            "first_carried_in",
+            "own_in_scope",
+            "finished",
+            *(f"total_{name}" for name in rules.RECEIVED_FIELDS),
+        )
+    )
+    combined = {}
+    for row in rows:
+        carried_in = row["first_carried_in"]
+        in_scope = carried_in + row["own_in_scope"]
+        on_time = row["finished"] + row["on_time"] - row["finished_on_time"]
+        combined[row["unit_id"]] = rules.Counts(
+            **{name: row[f"total_{name}"] for name in rules.RECEIVED_FIELDS},
+            in_scope=in_scope,
+            on_time=on_time,
+            late=in_scope - on_time,
+            overdue_open=row["overdue_open"],
+            carried_in=carried_in,
+            finished_on_time=row["finished"],
+        )
+    return combined
+
+
 def rates_up_to_month(
-    keys: Iterable[MonthKey],
+    keys: Iterable[MonthKey], names: Iterable[str] | None = None
 ) -> dict[MonthKey, dict[str, Decimal | None]]:
     """The rates of each (unit, year, up to month), over January to the last
-    month computed up to it, its predecessors' months added (lineage_units).
-    One query for the months of all the keys' units, and the lineage's. A
-    key with no month row at all has no values (every rate None: no data is
-    not 0%)."""
+    month computed up to it, its predecessors' months added (lineage_units):
+    the figures of ``names`` (every figure when None). The months are
+    combined by the database, one query for each (year, month) asked
+    whatever the number of units, and the lineage's. A key with no month row
+    at all has no values (every rate None: no data is not 0%).
+
+    To the last month computed: a month not computed yet (no import since it
+    began) is not a month without dossiers, and reading it as one would drop
+    the dossiers still open and not yet due."""
     wanted = set(keys)
     if not wanted:
         return {}
+    asked = figures.FIGURE_NAMES if names is None else tuple(dict.fromkeys(names))
     lineage: dict[tuple[int, int], list[int]] = {}
     for year in {year for _unit, year, _month in wanted}:
-        asked = {unit_id for unit_id, y, _month in wanted if y == year}
-        for unit_id, units in lineage_units(asked, year).items():
-            lineage[(unit_id, year)] = units
-    unit_ids = {u for units in lineage.values() for u in units}
-    years = {year for _unit, year, _month in wanted}
-    months: dict[tuple[int, int], dict[int, rules.Counts]] = defaultdict(dict)
-    rows = (
-        UnitMetric.objects.filter(
-            period_kind=PeriodKind.MONTH, unit_id__in=unit_ids, year__in=years
-        )
-        .order_by()
-        .values_list("unit_id", "year", "number", *figures.COUNT_FIELDS)
-    )
-    for unit_id, year, number, *counts in rows:
-        months[(unit_id, year)][number] = rules.Counts(
-            **dict(zip(figures.COUNT_FIELDS, counts, strict=True))
-        )
+        units = {unit_id for unit_id, y, _month in wanted if y == year}
+        for unit_id, members in lineage_units(units, year).items():
+            lineage[(unit_id, year)] = members
     values: dict[MonthKey, dict[str, Decimal | None]] = {}
-    for key in wanted:
-        unit_id, year, up_to = key
-        combined: rules.Counts | None = None
-        for member in lineage[(unit_id, year)]:
-            stored = months.get((member, year), {})
-            computed_months = [number for number in stored if number <= up_to]
-            if not computed_months:
+    for year, up_to in {(year, month) for _unit, year, month in wanted}:
+        group = [key for key in wanted if key[1:] == (year, up_to)]
+        months = _months_combined(
+            year,
+            up_to,
+            {member for unit_id, *_ in group for member in lineage[(unit_id, year)]},
+        )
+        for key in group:
+            counted = [
+                months[member] for member in lineage[(key[0], year)] if member in months
+            ]
+            if not counted:
+                values[key] = dict.fromkeys(asked)
                 continue
-            # To the last month computed: a month not computed yet (no import
-            # since it began) is not a month without dossiers, and reading it
-            # as one would drop the dossiers still open and not yet due.
-            last = max(computed_months)
-            own = rules.combine(
-                [stored.get(number, rules.Counts()) for number in range(1, last + 1)]
-            )
-            combined = own if combined is None else combined + own
-        if combined is None:
-            values[key] = dict.fromkeys(figures.FIGURE_NAMES)
-            continue
-        computed = rules.metrics(combined)
-        values[key] = {name: getattr(computed, name) for name in figures.FIGURE_NAMES}
+            combined = sum(counted, rules.Counts())
+            values[key] = {name: rules.figure(combined, name) for name in asked}
     return values
 
 
