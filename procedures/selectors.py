@@ -663,7 +663,8 @@ def rates_up_to_month(
             if not counted:
                 values[key] = dict.fromkeys(asked)
                 continue
-            combined = sum(counted, rules.Counts())
+            # Most units are their own lineage: no addition to make.
+            combined = counted[0] if len(counted) == 1 else sum(counted, rules.Counts())
             values[key] = {name: rules.figure(combined, name) for name in asked}
     return values
 
