@@ -8,21 +8,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Sum,
+    Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from commitments.organisation.access import (
@@ -566,17 +566,24 @@ def year_sources(unit: Unit, year: int) -> list[Unit]:
     return list(Unit.objects.filter(pk__in=ids).order_by("name"))
 
 
+# A month's number above a count, in one integer: the greatest of these over a
+# unit's months is its last month's count (procedures' counts stay far below
+# 2**40), so one grouped query reads the last month beside the sums, without
+# sorting the months.
+_MONTH_SHIFT = 2**40
+
+
+def _last_month(name: str) -> Max:
+    return Max(F("number") * Value(_MONTH_SHIFT) + F(name))
+
+
 def _months_combined(
     year: int, up_to: int, unit_ids: Iterable[int]
 ) -> dict[int, rules.Counts]:
     """Each unit's months of ``year`` from January to its last month computed
     up to ``up_to``, combined as rules.combine does, by the database in one
-    query: each unit's last month (its on-time and overdue counts are the
-    last month's own) beside the sums over its months."""
-    unit = [F("unit_id")]
-    totals = {
-        name: Window(Sum(name), partition_by=unit) for name in rules.RECEIVED_FIELDS
-    }
+    grouped query: the sums over its months, and its last month's on-time and
+    overdue counts (a period's are its last month's own)."""
     rows = (
         UnitMetric.objects.filter(
             period_kind=PeriodKind.MONTH,
@@ -585,41 +592,32 @@ def _months_combined(
             unit_id__in=list(unit_ids),
         )
         .order_by()
+        .values("unit_id")
         .annotate(
-            latest=Window(RowNumber(), partition_by=unit, order_by=F("number").desc()),
-            first_carried_in=Window(
-                Sum(Case(When(number=1, then=F("carried_in")), default=0)),
-                partition_by=unit,
+            last_on_time=_last_month("on_time"),
+            last_finished=_last_month("finished_on_time"),
+            last_overdue=_last_month("overdue_open"),
+            first_carried_in=Sum(
+                Case(When(number=1, then=F("carried_in")), default=Value(0))
             ),
-            own_in_scope=Window(
-                Sum(F("in_scope") - F("carried_in")), partition_by=unit
-            ),
-            finished=Window(Sum("finished_on_time"), partition_by=unit),
-            **{f"total_{name}": total for name, total in totals.items()},
-        )
-        .filter(latest=1)
-        .values(
-            "unit_id",
-            "on_time",
-            "finished_on_time",
-            "overdue_open",
-            "first_carried_in",
-            "own_in_scope",
-            "finished",
-            *(f"total_{name}" for name in rules.RECEIVED_FIELDS),
+            own_in_scope=Sum(F("in_scope") - F("carried_in")),
+            finished=Sum("finished_on_time"),
+            **{f"total_{name}": Sum(name) for name in rules.RECEIVED_FIELDS},
         )
     )
     combined = {}
-    for row in rows:
+    for row in cast("Iterable[dict[str, Any]]", rows):
         carried_in = row["first_carried_in"]
         in_scope = carried_in + row["own_in_scope"]
-        on_time = row["finished"] + row["on_time"] - row["finished_on_time"]
+        last_on_time = row["last_on_time"] % _MONTH_SHIFT
+        last_finished = row["last_finished"] % _MONTH_SHIFT
+        on_time = row["finished"] + last_on_time - last_finished
         combined[row["unit_id"]] = rules.Counts(
             **{name: row[f"total_{name}"] for name in rules.RECEIVED_FIELDS},
             in_scope=in_scope,
             on_time=on_time,
             late=in_scope - on_time,
-            overdue_open=row["overdue_open"],
+            overdue_open=row["last_overdue"] % _MONTH_SHIFT,
             carried_in=carried_in,
             finished_on_time=row["finished"],
         )
