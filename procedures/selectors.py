@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -604,22 +604,30 @@ def _months_combined(
             finished=Sum("finished_on_time"),
             **{f"total_{name}": Sum(name) for name in rules.RECEIVED_FIELDS},
         )
+        .values_list(
+            "unit_id",
+            "last_on_time",
+            "last_finished",
+            "last_overdue",
+            "first_carried_in",
+            "own_in_scope",
+            "finished",
+            *(f"total_{name}" for name in rules.RECEIVED_FIELDS),
+        )
     )
     combined = {}
-    for row in cast("Iterable[dict[str, Any]]", rows):
-        carried_in = row["first_carried_in"]
-        in_scope = carried_in + row["own_in_scope"]
-        last_on_time = row["last_on_time"] % _MONTH_SHIFT
-        last_finished = row["last_finished"] % _MONTH_SHIFT
-        on_time = row["finished"] + last_on_time - last_finished
-        combined[row["unit_id"]] = rules.Counts(
-            **{name: row[f"total_{name}"] for name in rules.RECEIVED_FIELDS},
+    for unit_id, *row in rows:
+        last_on_time, last_finished, last_overdue, carried_in, own, finished = row[:6]
+        in_scope = carried_in + own
+        on_time = finished + last_on_time % _MONTH_SHIFT - last_finished % _MONTH_SHIFT
+        combined[unit_id] = rules.Counts(
+            **dict(zip(rules.RECEIVED_FIELDS, row[6:], strict=True)),
             in_scope=in_scope,
             on_time=on_time,
             late=in_scope - on_time,
-            overdue_open=row["last_overdue"] % _MONTH_SHIFT,
+            overdue_open=last_overdue % _MONTH_SHIFT,
             carried_in=carried_in,
-            finished_on_time=row["finished"],
+            finished_on_time=finished,
         )
     return combined
 
