@@ -19,7 +19,7 @@ FOUND_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
 	"$$p" -c 'import sys; print(sys.executable)'; break; fi; done)
 
 .PHONY: help run test lint format check-migrations messages makemessages chromium libreoffice \
-	install install-dev worker beat bench bench-compute bench-serve clean
+	install install-dev worker beat bench bench-compute bench-serve bench-pages clean
 
 help:
 	@echo "make run    install, migrate, load the demo province and serve http://$(HOST):$(PORT)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench  the case-record benchmark on PostgreSQL (bench/README.md)"
 	@echo "make bench-compute  the year's computation for 3,321 communes (bench/README.md)"
 	@echo "make bench-serve  the rankings and the dashboard under load, gunicorn and wrk (bench/README.md)"
+	@echo "make bench-pages  every page of each role against a time budget (bench/README.md)"
 
 $(BIN)/python:
 	@if [ -z "$(FOUND_PYTHON)" ]; then \
@@ -148,6 +149,11 @@ ifeq ($(shell command -v wrk),)
 	$(call debian_package,wrk,the serving benchmark)
 endif
 	$(BIN)/python bench/serve.py $(BENCH_ARGS)
+
+# The page budget: each role's pages at province scale, in process
+# (cchc_bench_pages, built once and reused).
+bench-pages: install-dev
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -81,12 +81,19 @@ def local_text(moment: datetime) -> str:
     return moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
-def case_row(rng: random.Random, code: str, units: list[str], received: datetime):
+def case_row(
+    rng: random.Random,
+    code: str,
+    units: list[str],
+    received: datetime,
+    as_of: datetime = AS_OF,
+):
     """One dossier as a one-stop-shop export writes it (Vietnamese headers,
-    dd/mm/yyyy local time). About 1 in 8 late; still open at the end of 2025:
-    a third of the last month's, fewer of older ones, a few stuck for years."""
+    dd/mm/yyyy local time). About 1 in 8 late; still open at ``as_of`` (the
+    end of 2025): a third of the last month's, fewer of older ones, a few
+    stuck for years."""
     due = received + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
-    age = (AS_OF - received).days
+    age = (as_of - received).days
     open_share = 0.35 if age < 30 else 0.08 if age < 90 else 0.003
     roll = rng.random()
     if roll < open_share:
@@ -381,9 +388,15 @@ def best_of[T](times: int, work: Callable[[], T]) -> tuple[float, T]:
     return min(results, key=lambda r: r[0])
 
 
-def grow_to(total: int) -> None:
+def grow_to(
+    total: int,
+    *,
+    first: datetime = datetime(FIRST_YEAR, 1, 1, tzinfo=LOCAL),
+    last: datetime = datetime(LAST_YEAR, 12, 1, tzinfo=LOCAL),
+) -> None:
     """More history by SQL, so that the table holds ``total`` cases: copies of
-    the imported cases shifted into the same five years under new codes."""
+    the imported cases shifted by up to seven weeks, kept between ``first``
+    and ``last`` (the same five years), under new codes."""
     have = sql("SELECT COUNT(*) FROM procedures_caserecord")[0][0]
     rounds = 0
     while have < total:
@@ -401,12 +414,7 @@ def grow_to(total: int) -> None:
             FROM (SELECT *, ((id %% 97) - 48) * interval '1 day' AS d
                   FROM procedures_caserecord ORDER BY id LIMIT %s) c
             WHERE received_at + d >= %s AND received_at + d < %s""",
-            [
-                rounds,
-                take,
-                datetime(FIRST_YEAR, 1, 1, tzinfo=LOCAL),
-                datetime(LAST_YEAR, 12, 1, tzinfo=LOCAL),
-            ],
+            [rounds, take, first, last],
         )
         have = sql("SELECT COUNT(*) FROM procedures_caserecord")[0][0]
     sql("ANALYZE procedures_caserecord")

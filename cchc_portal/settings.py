@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE["cchc-portal-pending-tasks"] = {
     "task": "cchc_portal.tasks.pending_send_task",
     "schedule": 60.0,
 }
+# The API's idempotency keys are kept a day (cchc_portal.idempotency).
+CELERY_BEAT_SCHEDULE["cchc-portal-idempotency-keys"] = {
+    "task": "cchc_portal.tasks.idempotency_keys_expire_task",
+    "schedule": crontab(minute=15),
+}
 # A publish the broker refuses fails within about a second (a connection
 # refused at once; one that hangs, after the connect timeout), and the task
 # waits in the database instead of the request waiting for the broker.
@@ -257,8 +262,14 @@ if CELERY_BROKER_FOLDER:
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so that a locked-out login never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, the session's user read through the cache.
+    "cchc_portal.accounts.CachedModelBackend",
+    # Sessions opened before the cached backend name Django's: they stay valid.
     "django.contrib.auth.backends.ModelBackend",
 ]
+# How long the cache keeps an account and a token's owner (cchc_portal.accounts);
+# any change through the ORM forgets them at once.
+ACCOUNT_CACHE_SECONDS = env.int("ACCOUNT_CACHE_SECONDS", default=300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -324,7 +335,7 @@ REST_FRAMEWORK = {
     # Token first: a caller without credentials gets 401 with
     # "WWW-Authenticate: Token" (not 403, which means "not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cchc_portal.accounts.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -340,13 +351,20 @@ REST_FRAMEWORK = {
     # Every error answers {"status", "code", "detail", "errors": [...]}.
     "EXCEPTION_HANDLER": "cchc_portal.api_errors.exception_handler",
 }
+# How long a retry with the same Idempotency-Key answers the first answer
+# (cchc_portal.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CCHC portal API",
     "DESCRIPTION": (
         "Units, case records, PAR-index results, commitments and accountability "
         "of the CCHC portal. Authenticate with a token (`Authorization: Token "
         "<key>`) or a signed-in session; every list and object is limited to "
-        "the caller's units (another unit's object answers 404)."
+        "the caller's units (another unit's object answers 404). Every step "
+        "of the cycle has its operation, calling the same service as its page; "
+        "the POSTs that create or record something take an Idempotency-Key "
+        "header, so that a retry answers the first answer and writes nothing "
+        "twice (the same key with another request: 422)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

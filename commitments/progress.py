@@ -11,6 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 from commitments import rules
 from commitments.models import (
@@ -43,7 +48,7 @@ def judged_outcome(target: Target) -> rules.Outcome:
     )
 
 
-def months_counted(target: Target, year: int, today: date | None) -> int:
+def months_counted(target: rules.Target | Target, year: int, today: date | None) -> int:
     """The months a metric target is read over: January to its due month,
     and while the year runs, to the current month."""
     due_month = target.deadline.month if target.deadline else 12
@@ -64,7 +69,89 @@ class TargetProgress:
     progress: rules.Progress
 
 
-def _manual_value(target: Target, *, judging: bool) -> tuple[Decimal | None, str]:
+class TargetFacts(NamedTuple):
+    """What a target's value and progress are worked out from, without its
+    models: a page over thousands of targets reads these (FACT_FIELDS) and
+    builds the models of the targets it shows only. (A named tuple: built
+    ten thousand times for a province's page.)"""
+
+    pk: int
+    unit_id: int
+    year: int
+    kind: str
+    metric: str
+    rule: rules.Target
+    met: bool | None
+    judged_value: Decimal | None
+    reported_value: Decimal | None
+    check_state: str
+
+
+# The columns TargetFacts are read from, in facts_from_row's order.
+FACT_FIELDS = (
+    "pk",
+    "commitment__unit_id",
+    "commitment__year",
+    "indicator__kind",
+    "indicator__metric",
+    "met",
+    "judged_value",
+    "reported_value",
+    "check_state",
+    "indicator__code",
+    "comparison",
+    "value",
+    "mandatory",
+    "deadline",
+    "indicator__unit_label",
+)
+
+
+@lru_cache(maxsize=1024)
+def _rule(
+    code: str,
+    comparison: str,
+    committed: Decimal,
+    mandatory: bool,
+    deadline: date | None,
+    unit_label: str,
+) -> rules.Target:
+    # Targets drafted from one template share their terms: one rules.Target
+    # each, not one per unit.
+    return rules.Target(
+        code=code,
+        comparison=rules.Comparison(comparison),
+        committed=committed,
+        mandatory=mandatory,
+        deadline=deadline,
+        percentage=unit_label.strip() == "%",
+    )
+
+
+def facts_from_row(row: Sequence[Any]) -> TargetFacts:
+    """A target's facts from a ``values_list(*FACT_FIELDS)`` row."""
+    pk, unit_id, year, kind, metric, met, judged, reported, state, *terms = row
+    return TargetFacts(
+        pk, unit_id, year, kind, metric, _rule(*terms), met, judged, reported, state
+    )
+
+
+def facts_of(target: Target) -> TargetFacts:
+    return TargetFacts(
+        pk=target.pk,
+        unit_id=target.commitment.unit_id,
+        year=target.commitment.year,
+        kind=target.indicator.kind,
+        metric=target.indicator.metric,
+        rule=rule_target(target),
+        met=target.met,
+        judged_value=target.judged_value,
+        reported_value=target.reported_value,
+        check_state=target.check_state,
+    )
+
+
+def _manual_value(target: TargetFacts, *, judging: bool) -> tuple[Decimal | None, str]:
     if target.reported_value is None:
         return None, ""
     if target.check_state == CheckState.ACCEPTED:
@@ -75,52 +162,71 @@ def _manual_value(target: Target, *, judging: bool) -> tuple[Decimal | None, str
     return (None if judging else target.reported_value), "reported"
 
 
+def facts_values(
+    targets: Sequence[TargetFacts], *, today: date | None, judging: bool = False
+) -> dict[int, tuple[Decimal | None, str]]:
+    """target_values over facts: the metric values of all targets in one
+    read, of the figures they are set on only."""
+    keys: dict[int, MonthKey] = {}
+    for target in targets:
+        if target.kind == IndicatorKind.METRIC:
+            months = months_counted(target.rule, target.year, today)
+            if months:
+                keys[target.pk] = (target.unit_id, target.year, months)
+    read = rates_up_to_month(
+        set(keys.values()),
+        {target.metric for target in targets if target.pk in keys},
+    )
+    values: dict[int, tuple[Decimal | None, str]] = {}
+    for target in targets:
+        if target.kind == IndicatorKind.MANUAL:
+            values[target.pk] = _manual_value(target, judging=judging)
+            continue
+        key = keys.get(target.pk)
+        value = read.get(key, {}).get(target.metric) if key else None
+        values[target.pk] = (value, "metric" if value is not None else "")
+    return values
+
+
 def target_values(
     targets: Sequence[Target], *, today: date | None, judging: bool = False
 ) -> dict[int, tuple[Decimal | None, str]]:
     """Each target's value now (``today``) or, with ``today`` None, over the
     whole of its period. Metric values for all targets in one read.
     ``judging``: a manual value counts only once a reviewer accepted it."""
-    keys: dict[int, MonthKey] = {}
-    for target in targets:
-        if target.indicator.kind == IndicatorKind.METRIC:
-            year = target.commitment.year
-            months = months_counted(target, year, today)
-            if months:
-                keys[target.pk] = (target.commitment.unit_id, year, months)
-    read = rates_up_to_month(set(keys.values()))
-    values: dict[int, tuple[Decimal | None, str]] = {}
-    for target in targets:
-        if target.indicator.kind == IndicatorKind.MANUAL:
-            values[target.pk] = _manual_value(target, judging=judging)
-            continue
-        key = keys.get(target.pk)
-        value = read.get(key, {}).get(target.indicator.metric) if key else None
-        values[target.pk] = (value, "metric" if value is not None else "")
-    return values
+    return facts_values([facts_of(t) for t in targets], today=today, judging=judging)
 
 
 def year_end(year: int) -> date:
     return date(year, 12, 31)
 
 
-def targets_progress(targets: Sequence[Target], *, today: date) -> list[TargetProgress]:
-    """Each target as of ``today``: judged targets as judged; the others
-    from their live value (rules.progress)."""
-    live = target_values([t for t in targets if t.met is None], today=today)
-    found = []
+# A target's value, where it comes from, and its progress (TargetProgress).
+State = tuple[Decimal | None, str, rules.Progress]
+
+
+def facts_progress(targets: Sequence[TargetFacts], *, today: date) -> dict[int, State]:
+    """Each target as of ``today``, by its pk: judged targets as judged; the
+    others from their live value (rules.progress)."""
+    live = facts_values([t for t in targets if t.met is None], today=today)
+    found: dict[int, State] = {}
     for target in targets:
-        year = target.commitment.year
         if target.met is not None:
             state = rules.Progress.MET if target.met else rules.Progress.MISSED
-            found.append(TargetProgress(target, target.judged_value, "judged", state))
+            found[target.pk] = (target.judged_value, "judged", state)
             continue
         value, source = live[target.pk]
         state = rules.progress(
-            rule_target(target), value, today=today, year_end=year_end(year)
+            target.rule, value, today=today, year_end=year_end(target.year)
         )
-        found.append(TargetProgress(target, value, source, state))
+        found[target.pk] = (value, source, state)
     return found
+
+
+def targets_progress(targets: Sequence[Target], *, today: date) -> list[TargetProgress]:
+    """Each target as of ``today`` (facts_progress)."""
+    states = facts_progress([facts_of(t) for t in targets], today=today)
+    return [TargetProgress(target, *states[target.pk]) for target in targets]
 
 
 def last_year_values(commitment: Commitment) -> dict[int, Decimal | None]:
@@ -179,7 +285,63 @@ class Tally:
 
 
 def tally(progress: Iterable[TargetProgress]) -> Tally:
+    return tally_of(item.progress for item in progress)
+
+
+def tally_of(states: Iterable[rules.Progress]) -> Tally:
     counts = {state.value: 0 for state in rules.Progress}
-    for item in progress:
-        counts[item.progress.value] += 1
+    for state in states:
+        counts[state.value] += 1
     return Tally(**counts)
+
+
+# The targets across units: those at risk first.
+PAGE_ORDER = {
+    rules.Progress.AT_RISK: 0,
+    rules.Progress.MISSED: 1,
+    rules.Progress.NO_DATA: 2,
+    rules.Progress.ON_TRACK: 3,
+    rules.Progress.MET: 4,
+}
+
+
+def progress_page(
+    targets: QuerySet[Target],
+    *,
+    today: date,
+    wanted: str = "",
+    number: str | int | None = None,
+    per_page: int = 100,
+) -> tuple[Page[TargetProgress], Tally]:
+    """One page of ``targets`` with their progress as of ``today``, those at
+    risk first, then by unit and position, only those in the ``wanted``
+    progress if one is named; and the tally of all of them. Every target's
+    progress is worked out to order and count them, from its facts (a few
+    columns each); the models are built for the page's targets only. A fixed
+    number of queries however many targets and units."""
+    rows = targets.order_by().values_list(
+        *FACT_FIELDS, "commitment__unit__path", "position"
+    )
+    facts, places = [], {}
+    for *row, path, position in rows:
+        target = facts_from_row(row)
+        facts.append(target)
+        places[target.pk] = (path, position, target.pk)
+    states = facts_progress(facts, today=today)
+    chosen = sorted(
+        (
+            (PAGE_ORDER[state], *places[pk])
+            for pk, (_value, _source, state) in states.items()
+            if not wanted or state == wanted
+        ),
+    )
+    paginator: Paginator[Any] = Paginator([key[-1] for key in chosen], per_page)
+    page = paginator.get_page(number)
+    shown = Target.objects.select_related("indicator", "commitment__unit").in_bulk(
+        list(page.object_list)
+    )
+    rows_shown = [TargetProgress(shown[pk], *states[pk]) for pk in page.object_list]
+    return (
+        Page(rows_shown, page.number, paginator),
+        tally_of(state for _value, _source, state in states.values()),
+    )

@@ -499,35 +499,19 @@ def target_progress(request: HttpRequest) -> HttpResponse:
         raise Http404
     today = timezone.localdate()
     year = _year(request, today.year)
-    targets = list(
-        scope_queryset(
-            request.user,
-            Target.objects.filter(commitment__year=year).exclude(
-                commitment__state=CommitmentState.DRAFT
-            ),
-            unit_field="commitment__unit",
-        ).select_related("indicator", "commitment__unit")
+    targets = scope_queryset(
+        request.user,
+        Target.objects.filter(commitment__year=year).exclude(
+            commitment__state=CommitmentState.DRAFT
+        ),
+        unit_field="commitment__unit",
     )
-    rows = progress.targets_progress(targets, today=today)
-    tally = progress.tally(rows)
     wanted = request.GET.get("progress", "")
-    if wanted in {state.value for state in rules.Progress}:
-        rows = [row for row in rows if row.progress == wanted]
-    order = {
-        rules.Progress.AT_RISK: 0,
-        rules.Progress.MISSED: 1,
-        rules.Progress.NO_DATA: 2,
-        rules.Progress.ON_TRACK: 3,
-        rules.Progress.MET: 4,
-    }
-    rows.sort(
-        key=lambda row: (
-            order[row.progress],
-            row.target.commitment.unit.path,
-            row.target.position,
-        )
+    if wanted not in {state.value for state in rules.Progress}:
+        wanted = ""
+    page, tally = progress.progress_page(
+        targets, today=today, wanted=wanted, number=request.GET.get("page")
     )
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
         "commitments/target_progress.html",

@@ -15,6 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.widgets import QuickSelect
 from commitments.organisation.models import Unit
 from procedures import rules
 from procedures.metrics import Month, MonthRange
@@ -254,7 +255,11 @@ class ReminderForm(forms.Form):
     """A reminder to record, for one of the units the user may remind."""
 
     unit = forms.ModelChoiceField(
-        label=_("Unit"), queryset=Unit.objects.none(), to_field_name="code"
+        label=_("Unit"),
+        queryset=Unit.objects.none(),
+        to_field_name="code",
+        # A reviewer of the province chooses among thousands of units.
+        widget=QuickSelect,
     )
     officer = forms.CharField(
         label=_("Handling officer"),

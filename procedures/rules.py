@@ -18,12 +18,13 @@ into rates and 766 scores.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -457,16 +458,6 @@ def round_half_up(value: Fraction) -> Decimal:
     return Decimal(hundredths).scaleb(-2)
 
 
-def _rate(numerator: int, denominator: int) -> Decimal | None:
-    """``_rounded(_percent(numerator, denominator))`` without building the
-    Fraction: a year's computation asks it for every unit."""
-    if denominator == 0:
-        return None
-    if numerator < 0 or denominator < 0:
-        return round_half_up(Fraction(100 * numerator, denominator))
-    return Decimal((20_000 * numerator + denominator) // (2 * denominator)).scaleb(-2)
-
-
 def _percent(numerator: int, denominator: int) -> Fraction | None:
     if denominator == 0:
         return None
@@ -492,41 +483,71 @@ def satisfaction_percent(counts: Counts) -> Fraction | None:
     return min(Fraction(100), max(Fraction(0), 100 - late - complained))
 
 
-def metrics(counts: Counts) -> Metrics:
-    """Rates and 766 scores from counts. (A simple ratio is worked in
-    integers, _rate, with the value the exact Fraction would round to.)"""
-    in_scope, received = counts.in_scope, counts.received
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    """``_rounded(_percent(numerator, denominator))`` in integers: 100·n/d
+    to 2 decimals, halves up, is ⌊(20000·n + d) / 2d⌋ hundredths (a page
+    works out thousands of these)."""
+    if denominator == 0:
+        return None
+    if numerator < 0:
+        raise ValueError("metrics are never negative")
+    hundredths = (20000 * numerator + denominator) // (2 * denominator)
+    return Decimal(hundredths).scaleb(-2)
+
+
+def _progress_score(counts: Counts) -> Decimal | None:
+    # PROGRESS_POINTS × on-time % ÷ 100, in integers as _rate.
+    if counts.in_scope == 0:
+        return None
+    return _rate(PROGRESS_POINTS * counts.on_time, 100 * counts.in_scope)
+
+
+def _digitization_meets(counts: Counts) -> bool | None:
+    # Compared on the exact ratio: 79.996% shows as 80.00 but is not 80%.
+    if counts.received == 0:
+        return None
+    return 100 * counts.digitized >= DIGITIZATION_FULL_MARKS_FROM * counts.received
+
+
+def _satisfaction_score(counts: Counts) -> Decimal | None:
     satisfaction = satisfaction_percent(counts)
-    return Metrics(
-        on_time_rate=_rate(counts.on_time, in_scope),
-        # PROGRESS_POINTS × on-time % ÷ 100.
-        progress_score_766=(
-            None
-            if in_scope == 0
-            else _rate(PROGRESS_POINTS * counts.on_time, 100 * in_scope)
-        ),
-        online_rate=_rate(counts.online, received),
-        online_full_rate=_rate(counts.online_full, received),
-        digitization_rate=_rate(counts.digitized, received),
-        # Compared on the exact ratio: 79.996% shows as 80.00 but is not 80%.
-        digitization_meets_766=(
-            None
-            if received == 0
-            else 100 * counts.digitized >= DIGITIZATION_FULL_MARKS_FROM * received
-        ),
-        online_payment_rate=_rate(counts.paid_online, counts.fee_required),
-        satisfaction_rate=_rounded(satisfaction),
-        satisfaction_score_766=(
-            None
-            if satisfaction is None
-            else round_half_up(
-                min(
-                    Fraction(SATISFACTION_POINTS),
-                    SATISFACTION_POINTS * satisfaction / SATISFACTION_FULL_MARKS_FROM,
-                )
-            )
-        ),
+    if satisfaction is None:
+        return None
+    return round_half_up(
+        min(
+            Fraction(SATISFACTION_POINTS),
+            SATISFACTION_POINTS * satisfaction / SATISFACTION_FULL_MARKS_FROM,
+        )
     )
+
+
+# How each field of Metrics is derived from counts, so that one figure can be
+# worked out alone (a page of thousands of targets reads one rate each).
+_FIGURES: dict[str, Callable[[Counts], Decimal | bool | None]] = {
+    "on_time_rate": lambda c: _rate(c.on_time, c.in_scope),
+    "progress_score_766": _progress_score,
+    "online_rate": lambda c: _rate(c.online, c.received),
+    "online_full_rate": lambda c: _rate(c.online_full, c.received),
+    "digitization_rate": lambda c: _rate(c.digitized, c.received),
+    "digitization_meets_766": _digitization_meets,
+    "online_payment_rate": lambda c: _rate(c.paid_online, c.fee_required),
+    "satisfaction_rate": lambda c: _rounded(satisfaction_percent(c)),
+    "satisfaction_score_766": _satisfaction_score,
+}
+
+
+def figure(counts: Counts, name: str) -> Any:
+    """One field of ``metrics(counts)``, worked out alone: a Decimal, or a
+    bool for the digitisation test (None: no data)."""
+    return _FIGURES[name](counts)
+
+
+def metrics(counts: Counts) -> Metrics:
+    """Rates and 766 scores from counts."""
+    derived: dict[str, Any] = {
+        name: derive(counts) for name, derive in _FIGURES.items()
+    }
+    return Metrics(**derived)
 
 
 def repeatedly_late(

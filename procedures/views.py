@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cchc_portal.queue import enqueue_on_commit
 from cchc_portal.spreadsheets import formula_safe
 from cchc_portal.throttling import export_throttled
+from cchc_portal.widgets import QuickSelect
 from commitments.organisation.access import (
     access_unit,
     get_scoped_or_404,
@@ -66,6 +67,10 @@ from procedures.tasks import import_cases_task
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.utils.safestring import SafeString
+
+    from commitments.organisation.access import AnyUser
+    from commitments.organisation.models import Unit
 
 ERRORS_SHOWN = 100
 RUNS_PER_PAGE = 50
@@ -385,7 +390,9 @@ def late_case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": [(case, selectors.days_late(case, now)) for case in page],
-            "units": units_visible_to(request.user).only("code", "name"),
+            "unit_select": _unit_select(
+                request.user, filters.unit if filters else None, "id_unit"
+            ),
             "query": _query_without_page(request),
             "now": now,
             # "Late in the year" as the figures it was opened from count it,
@@ -394,6 +401,20 @@ def late_case_list(request: HttpRequest) -> HttpResponse:
             "late_range": _range_label(filters.late_in_range) if filters else "",
             "query_now": _query_without_page(request, "as_of"),
         },
+    )
+
+
+def _unit_select(user: AnyUser, chosen: Unit | None, element_id: str) -> SafeString:
+    """The filter's choice of unit: every unit the user sees, thousands for a
+    province's reviewer, so written by QuickSelect rather than a template
+    loop (a few milliseconds rather than a hundred)."""
+    units = units_visible_to(user).only("code", "name")
+    choices = [
+        ("", gettext("All units")),
+        *((unit.code, f"{unit.name} ({unit.code})") for unit in units),
+    ]
+    return QuickSelect(choices=choices).render(
+        "unit", chosen.code if chosen else None, {"id": element_id}
     )
 
 
@@ -569,7 +590,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "years": sorted(
                 {*selectors.reminder_years(user=user), this_year}, reverse=True
             ),
-            "units": units_visible_to(user).only("code", "name"),
+            "unit_select": _unit_select(user, unit, "id_filter_unit"),
             # Withdrawing is for Home Affairs of the unit (not leaders).
             "withdrawable": set(
                 services.reminder_withdraw_units(user=user).values_list("pk", flat=True)

@@ -128,6 +128,14 @@ def no_unit_user(db):
 
 
 @pytest.fixture(autouse=True)
+def _accounts_read_each_request(settings):
+    # Who is asking is read from the database at every request, as the
+    # query-count tests count it; tests/cchc_portal/test_accounts.py turns the
+    # cache (cchc_portal.accounts) on.
+    settings.ACCOUNT_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength is most of the demo's run time; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

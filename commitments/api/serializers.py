@@ -17,11 +17,13 @@ from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_steps import text_field
 from commitments import rules
 from commitments.models import (
     CheckState,
     Commitment,
     CommitmentState,
+    Comparison,
     Indicator,
     IndicatorKind,
     SignatureCheck,
@@ -421,3 +423,89 @@ class CommitmentDetailSerializer(CommitmentSerializer):
     def get_signature(self, commitment: Commitment) -> dict[str, Any] | None:
         check = getattr(commitment, "signature_check", None)
         return None if check is None else SignatureCheckSerializer(check).data
+
+
+# --- the workflow's input (commitments.api.actions) ---------------------------------
+
+# Dates as the API writes them (yyyy-mm-dd), or as the pages do (dd/mm/yyyy).
+DATE_INPUT = ["iso-8601", "%d/%m/%Y"]
+
+
+class TargetInputSerializer(serializers.Serializer):
+    indicator = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Indicator.objects.all(),
+        help_text=_("The indicator's code (GET /api/v1/indicators/)."),
+    )
+    comparison = serializers.ChoiceField(
+        choices=Comparison.choices, default=Comparison.AT_LEAST
+    )
+    value = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text=_("The committed value.")
+    )
+    deadline = serializers.DateField(
+        input_formats=DATE_INPUT,
+        allow_null=True,
+        required=False,
+        help_text=_("Within the commitment's year; null: by the end of the year."),
+    )
+    mandatory = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "Home Affairs of the unit's jurisdiction decides it (a new target "
+            "is mandatory); making a target optional needs optional_reason."
+        ),
+    )
+    optional_reason = text_field(required=False, allow_blank=True, max_length=2000)
+
+
+class SignSerializer(serializers.Serializer):
+    signed_on = serializers.DateField(
+        input_formats=DATE_INPUT, help_text=_("The day the head signed.")
+    )
+    scan = serializers.FileField(
+        help_text=_("The signed document: PDF (scanned or signed), PNG or JPEG.")
+    )
+    acknowledge = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "true: the warnings about targets below last year's result were "
+            "read (required when there are any)."
+        ),
+    )
+
+
+class CountersignSerializer(serializers.Serializer):
+    countersigned_on = serializers.DateField(input_formats=DATE_INPUT)
+    signer_name = text_field(
+        max_length=200, help_text=_("Who signed for the level above.")
+    )
+    signer_title = text_field(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    value = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text=_("The value achieved.")
+    )
+    note = text_field(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("How it was achieved."),
+    )
+
+
+class CheckSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text=_("true: the reported value is accepted; false: rejected.")
+    )
+    note = text_field(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required to reject: why."),
+    )

@@ -9,12 +9,10 @@ whatever the number of rows."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cchc_portal.api_filters import FilterSet, IntegerFilter
-from commitments import progress
+from commitments.api.loading import commitments_visible, count_progress, with_progress
 from commitments.api.serializers import (
     PROGRESS_STATES,
     CommitmentDetailSerializer,
@@ -47,17 +45,6 @@ TAGS = ["commitments"]
 NOT_FOUND = OpenApiResponse(
     description=_("No such commitment among those the caller sees.")
 )
-
-
-def with_progress(targets: Sequence[Target]) -> list[progress.TargetProgress]:
-    """The targets' progress as of today, also set on each target as
-    ``live`` for the serializers: one read of the figures for them all. Each
-    target's commitment must be loaded (select_related, or the reverse
-    relation's prefetch)."""
-    found = progress.targets_progress(targets, today=timezone.localdate())
-    for item in found:
-        item.target.live = item  # type: ignore[attr-defined]
-    return found
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -125,28 +112,7 @@ class CommitmentFilter(FilterSet):
 
 class CommitmentReadView(generics.GenericAPIView[Commitment]):
     def get_queryset(self) -> QuerySet[Commitment]:
-        # Targets with their indicators in one query for a whole page; their
-        # commitment is set by the prefetch (progress reads its year).
-        targets = Target.objects.select_related("indicator").order_by("position", "pk")
-        return scope_queryset(
-            self.request.user,
-            Commitment.objects.select_related("unit", "head").prefetch_related(
-                Prefetch("targets", queryset=targets)
-            ),
-        )
-
-
-def _count_progress(commitments: Sequence[Commitment]) -> None:
-    """Set ``progress_counts`` on each commitment: its targets by progress
-    state, from one read of the figures for the whole page."""
-    found = with_progress([t for c in commitments for t in c.targets.all()])
-    by_commitment: dict[int, list[progress.TargetProgress]] = defaultdict(list)
-    for item in found:
-        by_commitment[item.target.commitment_id].append(item)
-    for commitment in commitments:
-        commitment.progress_counts = progress.tally(  # type: ignore[attr-defined]
-            by_commitment[commitment.pk]
-        )
+        return commitments_visible(self.request.user)
 
 
 @extend_schema_view(
@@ -175,7 +141,7 @@ class CommitmentListView(CommitmentReadView, generics.ListAPIView[Commitment]):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # PAGE_SIZE is set
-        _count_progress(page)
+        count_progress(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -200,7 +166,7 @@ class CommitmentDetailView(CommitmentReadView, generics.RetrieveAPIView[Commitme
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         commitment = self.get_object()
-        _count_progress([commitment])
+        count_progress([commitment])
         return Response(self.get_serializer(commitment).data)
 
 

@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Handover:
     """A message to each of ``user_ids`` (the actor left out), linking to
-    ``url``; subject and body already in the portal's language."""
+    ``url``; subject and body already in the portal's language. ``actor_id``:
+    who acted, whose own notices about ``url`` are now dealt with."""
 
     user_ids: tuple[int, ...]
     subject: str
     body: str
     url: str
+    actor_id: int | None = None
 
 
 # Sent with handover=Handover, now=datetime.
@@ -55,10 +57,16 @@ def hand_over(
     """Tell ``users`` (accounts or their ids) that work reached them."""
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     ids = sorted({getattr(user, "pk", user) for user in users} - {actor_id, None})
-    handover = Handover(user_ids=tuple(ids), subject=subject[:255], body=body, url=url)
+    handover = Handover(
+        user_ids=tuple(ids),
+        subject=subject[:255],
+        body=body,
+        url=url,
+        actor_id=actor_id,
+    )
     # What the actor just did is off their own to-do list.
     todo_forget([actor_id])
-    if ids:
+    if ids or actor_id is not None:
         handed_over.send(sender=Handover, handover=handover, now=now)
     return handover
 

@@ -14,10 +14,18 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
+from cchc_portal.api_steps import text_field
 from procedures import rules
 from procedures.figures import COUNT_FIELDS
 from procedures.importer import ERROR_LIMIT
-from procedures.models import CaseRecord, Channel, ImportRun, PeriodKind, Satisfaction
+from procedures.models import (
+    CaseRecord,
+    Channel,
+    ImportRun,
+    PeriodKind,
+    Reminder,
+    Satisfaction,
+)
 from procedures.parsing import COLUMNS, STATUS_VALUES
 from procedures.selectors import RANGE, FigureRow
 
@@ -352,3 +360,82 @@ class UnitMetricSerializer(serializers.Serializer):
             )
             for f in dataclass_fields(rules.Metrics)
         }
+
+
+# --- reminders (procedures.api.reminders) -------------------------------------------
+
+
+class ReminderSerializer(serializers.ModelSerializer[Reminder]):
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    issued_by = serializers.CharField(
+        source="issued_by.username", read_only=True, allow_null=True, default=None
+    )
+    withdrawn_by = serializers.CharField(
+        source="withdrawn_by.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "unit_code",
+            "unit_name",
+            "officer",
+            "issued_on",
+            "year",
+            "reason",
+            "issued_by",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawal_reason",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "officer": {"help_text": gettext_lazy("Empty: the unit as a whole.")},
+            "year": {
+                "help_text": gettext_lazy("The year whose late dossiers it concerns.")
+            },
+            "withdrawn_at": {
+                "help_text": gettext_lazy(
+                    "Null while it counts towards repeated lateness."
+                )
+            },
+        }
+
+
+class ReminderIssueSerializer(serializers.Serializer):
+    unit = text_field(
+        max_length=50,
+        help_text=gettext_lazy("The code of a unit the caller may remind."),
+    )
+    officer = text_field(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy(
+            "Empty for the unit as a whole; otherwise the officer's name or code "
+            "exactly as in the case records."
+        ),
+    )
+    issued_on = serializers.DateField(input_formats=["iso-8601", "%d/%m/%Y"])
+    year = serializers.IntegerField(
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy(
+            "The year whose late dossiers it concerns: that of issued_on or the "
+            "one before; left out, that of issued_on."
+        ),
+    )
+    reason = text_field(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ReminderWithdrawSerializer(serializers.Serializer):
+    reason = text_field(
+        max_length=5000,
+        help_text=gettext_lazy("Why it is withdrawn (kept with the reminder)."),
+    )

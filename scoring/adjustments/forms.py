@@ -15,7 +15,8 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from commitments.organisation.models import Unit, UnitKind
+from commitments.organisation.models import Unit
+from scoring.adjustments import services as adjustments
 from scoring.adjustments.criterion_ranks import CODE_WIDTH, TITLE_WIDTH
 from scoring.frameworks import services as frameworks
 from scoring.models import (
@@ -177,9 +178,7 @@ class AdjustmentForm(forms.Form):
         unit.queryset = units
         source = self.fields["source"]
         assert isinstance(source, forms.ModelChoiceField)
-        source.queryset = Unit.objects.filter(
-            parent__in=units, kind__in=[UnitKind.OFFICE, UnitKind.COMMUNE]
-        ).order_by("path")
+        source.queryset = adjustments.sources_for(units)
         rule = self.fields["rule"]
         assert isinstance(rule, forms.ModelChoiceField)
         rule.queryset = rules

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.organisation.models import Unit
+from commitments.organisation.models import Unit, UnitKind
 from scoring import access
 from scoring.models import (
     Adjustment,
@@ -41,6 +41,35 @@ def adjustments_visible(
     """Records of the units a user reviews."""
     queryset = Adjustment.objects.all() if queryset is None else queryset
     return queryset.filter(access.reviewer_q(user))
+
+
+def units_for(user: AnyUser, framework: Framework) -> QuerySet[Unit]:
+    """The units a user may enter a record for: of the framework's kind,
+    reviewed by the user, existing in its year (the page's and the API's
+    choice of unit)."""
+    return (
+        Unit.objects.filter(
+            access.reviewer_q(user, prefix=""),
+            kind=framework.unit_kind,
+            valid_from__year__lte=framework.year,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__year__gte=framework.year))
+        .order_by("path")
+    )
+
+
+def frameworks_for(user: AnyUser) -> QuerySet[Framework]:
+    """Frameworks of the kinds of unit the user reviews."""
+    kinds = Unit.objects.filter(access.reviewer_q(user, prefix="")).values("kind")
+    return Framework.objects.filter(unit_kind__in=kinds).order_by("-year", "unit_kind")
+
+
+def sources_for(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Where a deduction against one of ``units`` may have arisen: their
+    offices and communes."""
+    return Unit.objects.filter(
+        parent__in=units, kind__in=[UnitKind.OFFICE, UnitKind.COMMUNE]
+    ).order_by("path")
 
 
 # --- the catalogue ----------------------------------------------------------------

@@ -29,7 +29,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cchc_portal.forms import attach
 from cchc_portal.numbers import number
-from commitments.organisation.models import Unit
 from scoring import access
 from scoring.adjustments import criterion_ranks
 from scoring.adjustments import services as adjustments
@@ -75,26 +74,6 @@ def _records(user: User) -> QuerySet[Adjustment]:
     return adjustments.adjustments_visible(user).select_related(
         "framework", "unit", "rule", "entered_by", "decided_by"
     )
-
-
-def _units_for(user: User, framework: Framework) -> QuerySet[Unit]:
-    """The units of the framework's kind that the user reviews and that exist
-    in its year."""
-    return (
-        Unit.objects.filter(
-            access.reviewer_q(user, prefix=""),
-            kind=framework.unit_kind,
-            valid_from__year__lte=framework.year,
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__year__gte=framework.year))
-        .order_by("path")
-    )
-
-
-def _frameworks_for(user: User) -> QuerySet[Framework]:
-    """Frameworks of the kinds of unit the user reviews."""
-    kinds = Unit.objects.filter(access.reviewer_q(user, prefix="")).values("kind")
-    return Framework.objects.filter(unit_kind__in=kinds).order_by("-year", "unit_kind")
 
 
 # --- the list -------------------------------------------------------------------------
@@ -172,7 +151,7 @@ def adjustment_new(request: HttpRequest) -> HttpResponse:
     """First the year's framework (?framework=<id>), which gives the kind of
     unit and the catalogue; then the unit, the rule and the facts."""
     user = _reviewer(request)
-    choosable = _frameworks_for(user)
+    choosable = adjustments.frameworks_for(user)
     chooser = FrameworkChoiceForm(
         request.GET if "framework" in request.GET else None, frameworks=choosable
     )
@@ -183,7 +162,7 @@ def adjustment_new(request: HttpRequest) -> HttpResponse:
             {"chooser": chooser, "framework": None},
         )
     framework: Framework = chooser.cleaned_data["framework"]
-    units = _units_for(user, framework)
+    units = adjustments.units_for(user, framework)
     rules = framework.adjustment_rules.order_by("position", "code")
     if request.method == "POST":
         form = AdjustmentForm(request.POST, units=units, rules=rules)

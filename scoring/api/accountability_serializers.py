@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cchc_portal.api_steps import text_field
 from commitments.api.serializers import (
     HeadRefSerializer,
     NamedChoiceField,
@@ -261,3 +262,43 @@ class HeadRatingSerializer(serializers.ModelSerializer[HeadRating]):
                 )
             }
         }
+
+
+# --- the workflow's input (scoring.api.accountability_actions) ------------------------
+
+
+class ExplainSerializer(serializers.Serializer):
+    explanation = text_field(
+        max_length=20000, help_text=_("The head's explanation (giải trình).")
+    )
+
+
+class CaseDecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    ground = serializers.ChoiceField(
+        choices=MitigationGround.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required for a mitigation: its ground."),
+    )
+    reason = text_field(max_length=5000, help_text=_("The reason for the decision."))
+
+
+class RateSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(
+        choices=RatingLevel.choices,
+        help_text=_(
+            "0 not completed, 1 completed, 2 completed well, 3 completed excellently."
+        ),
+    )
+    reason = text_field(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Required for a rating other than the proposal, or when nothing "
+            "was proposed."
+        ),
+    )

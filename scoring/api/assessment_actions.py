@@ -7,7 +7,8 @@ what exists (an assessment the caller does not see answers 404).
     POST  assessments/{id}/return/                       a reviewer, with comments
     POST  assessments/{id}/comments/{comment_id}/answer/ the unit's people
     PATCH assessments/{id}/appraisals/{node_code}/       a reviewer, one leaf
-    POST  assessments/{id}/appraisals/accept-self/       a reviewer, many leaves
+    POST  assessments/{id}/appraisals/                   a reviewer, many leaves
+    POST  assessments/{id}/appraisals/accept-self/       a reviewer, their self scores
     POST  assessments/{id}/approve/                      a reviewer
     POST  assessments/{id}/contests/                     the unit's people
     POST  assessments/{id}/contests/{contest_id}/decision/ a reviewer
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,16 +32,26 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView
 
 from cchc_portal.api_errors import error_body
+from cchc_portal.api_steps import (
+    DENIED,
+    THROTTLED,
+    Step,
+    answers,
+    path_id,
+    refused,
+    user_of,
+    valid,
+)
+from cchc_portal.idempotency import IDEMPOTENCY_KEY, idempotent
 from scoring import access
 from scoring.api.serializers import (
     AcceptanceSerializer,
     AcceptSelfSerializer,
     AnswerSerializer,
+    AppraisalsSerializer,
+    AppraiseManySerializer,
     AppraiseSerializer,
     AssessmentSerializer,
     CommentSerializer,
@@ -56,18 +68,6 @@ from scoring.models import Assessment, Comment, Contest, Score
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-    from django_stubs_ext import StrOrPromise
-
-
-class WorkflowThrottle(ScopedRateThrottle):
-    """120 steps a minute per caller: a system driving a province's cycle,
-    not a loop gone wrong (settings: DEFAULT_THROTTLE_RATES["workflow"])."""
-
-    rate = "120/min"
-
-    def get_rate(self) -> str:
-        configured = (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope or "")
-        return str(configured or type(self).rate)
 
 
 REFUSED = OpenApiResponse(
@@ -76,26 +76,17 @@ REFUSED = OpenApiResponse(
         "input is wrong (the messages name the field and the leaf)."
     )
 )
-DENIED = OpenApiResponse(
-    description=_("The caller may see the assessment but not take this step.")
-)
 NOT_FOUND = OpenApiResponse(
     description=_(
         "No such assessment (or leaf, comment, contest) among those the caller sees."
     )
 )
-THROTTLED = OpenApiResponse(description=_("Too many steps; retry later."))
 
 
-def _answers(ok: type[serializers.Serializer], code: int = 200) -> dict[int, Any]:
-    """The step's answer when taken, and the refusals every step shares."""
-    return {code: ok, 400: REFUSED, 403: DENIED, 404: NOT_FOUND, 429: THROTTLED}
-
-
-def _id_in_path(name: str, description: StrOrPromise) -> OpenApiParameter:
-    return OpenApiParameter(
-        name, OpenApiTypes.INT, OpenApiParameter.PATH, description=description
-    )
+def _answers(
+    ok: type[serializers.Serializer], code: int = 200, *, idempotent: bool = False
+) -> dict[int, Any]:
+    return answers(ok, code, refused=REFUSED, missing=NOT_FOUND, idempotent=idempotent)
 
 
 NODE_CODE = OpenApiParameter(
@@ -106,14 +97,10 @@ NODE_CODE = OpenApiParameter(
 )
 
 
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _visible(request: Request, pk: int) -> Assessment:
     assessment = (
         access.assessments_visible(
-            _user(request),
+            user_of(request),
             with_started(Assessment.objects.select_related("unit", "framework")),
         )
         .filter(pk=pk)
@@ -136,26 +123,11 @@ def _leaf(assessment: Assessment, node_code: str) -> Score:
     return score
 
 
-def _refused(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(serializers.as_serializer_error(exc))
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> Any:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class _Step(APIView):
-    throttle_classes = [WorkflowThrottle]
-    throttle_scope = "workflow"
-
-
 def _assessment_answer(request: Request, pk: int) -> Response:
     return Response(AssessmentSerializer(_visible(request, pk)).data)
 
 
-class SubmitView(_Step):
+class SubmitView(Step):
     @extend_schema(
         operation_id="assessments_submit",
         tags=["assessments"],
@@ -173,17 +145,17 @@ class SubmitView(_Step):
         assessment = _visible(request, pk)
         try:
             services.assessment_submit(
-                user=_user(request),
+                user=user_of(request),
                 assessment=assessment,
                 now=timezone.now(),
                 today=timezone.localdate(),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return _assessment_answer(request, pk)
 
 
-class ReturnView(_Step):
+class ReturnView(Step):
     @extend_schema(
         operation_id="assessments_return",
         tags=["assessments"],
@@ -197,7 +169,7 @@ class ReturnView(_Step):
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
-        data = _valid(ReturnSerializer, request)
+        data = valid(ReturnSerializer, request)
         comments: dict[int, str] = {}
         for position, item in enumerate(data["comments"]):
             score = (
@@ -223,17 +195,17 @@ class ReturnView(_Step):
             comments[score] = item["text"]
         try:
             services.assessment_return(
-                user=_user(request),
+                user=user_of(request),
                 assessment=assessment,
                 comments=comments,
                 now=timezone.now(),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return _assessment_answer(request, pk)
 
 
-class ApproveView(_Step):
+class ApproveView(Step):
     @extend_schema(
         operation_id="assessments_approve",
         tags=["assessments"],
@@ -250,14 +222,14 @@ class ApproveView(_Step):
         assessment = _visible(request, pk)
         try:
             services.assessment_approve(
-                user=_user(request), assessment=assessment, now=timezone.now()
+                user=user_of(request), assessment=assessment, now=timezone.now()
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return _assessment_answer(request, pk)
 
 
-class AnswerView(_Step):
+class AnswerView(Step):
     @extend_schema(
         operation_id="assessments_comment_answer",
         tags=["assessments"],
@@ -266,11 +238,8 @@ class AnswerView(_Step):
             "The unit's staff or head answers a comment of the current return."
         ),
         parameters=[
-            OpenApiParameter(
-                "comment_id",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description=_("The comment's id (GET the assessment's comments)."),
+            path_id(
+                "comment_id", _("The comment's id (GET the assessment's comments).")
             )
         ],
         request=AnswerSerializer,
@@ -282,21 +251,21 @@ class AnswerView(_Step):
             pk=comment_id, score__assessment=assessment
         ).exists():
             raise Http404
-        data = _valid(AnswerSerializer, request)
+        data = valid(AnswerSerializer, request)
         try:
             comment = services.comment_answer(
-                user=_user(request),
+                user=user_of(request),
                 comment_id=comment_id,
                 answer=data["answer"],
                 now=timezone.now(),
                 today=timezone.localdate(),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return Response(CommentSerializer(comment).data)
 
 
-class AppraiseView(_Step):
+class AppraiseView(Step):
     @extend_schema(
         operation_id="assessments_appraise",
         tags=["assessments"],
@@ -322,12 +291,12 @@ class AppraiseView(_Step):
         },
     )
     def patch(self, request: Request, pk: int, node_code: str) -> Response:
-        user = _user(request)
+        user = user_of(request)
         assessment = _visible(request, pk)
         score = _leaf(assessment, node_code)
         if not access.may_review(user, assessment):
             raise PermissionDenied
-        data = _valid(AppraiseSerializer, request)
+        data = valid(AppraiseSerializer, request)
         try:
             saved = services.score_appraise(
                 user=user,
@@ -349,8 +318,110 @@ class AppraiseView(_Step):
                 status=status.HTTP_409_CONFLICT,
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return Response(_leaf_data(user, _leaf(assessment, saved.node.code)))
+
+
+class _Stale(Exception):
+    """A leaf of a batch saved by someone else since its version."""
+
+    def __init__(self, code: str, error: services.StaleVersion) -> None:
+        self.code = code
+        self.error = error
+
+
+class AppraiseManyView(Step):
+    @extend_schema(
+        operation_id="assessments_appraise_many",
+        tags=["assessments"],
+        summary=_("Appraise many leaves"),
+        description=_(
+            "A reviewer's scores for many leaves of a submitted assessment in "
+            "one call, each as PATCH appraisals/{node_code}/ takes it (with the "
+            "reason where it differs from the self score, and the version "
+            "read): all or none. A refusal names the leaf's position "
+            "(appraisals.2.reason); a leaf saved by someone else since its "
+            "version answers 409 with that leaf as it is now."
+        ),
+        request=AppraiseManySerializer,
+        responses={
+            200: AppraisalsSerializer,
+            400: REFUSED,
+            403: DENIED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ConflictSerializer,
+                description=_("A leaf was saved by someone else since its version."),
+            ),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = user_of(request)
+        assessment = _visible(request, pk)
+        if not access.may_review(user, assessment):
+            raise PermissionDenied
+        items = valid(AppraiseManySerializer, request)["appraisals"]
+        codes = [item["node_code"] for item in items]
+        ids = dict(
+            Score.objects.filter(
+                assessment=assessment, node__code__in=codes
+            ).values_list("node__code", "pk")
+        )
+        seen: set[str] = set()
+        for position, code in enumerate(codes):
+            if code not in ids or code in seen:
+                message = (
+                    _("%(code)s is named twice.")
+                    if code in seen
+                    else _("No leaf %(code)s in this assessment.")
+                )
+                raise serializers.ValidationError(
+                    {
+                        "appraisals": {
+                            str(position): {"node_code": [message % {"code": code}]}
+                        }
+                    }
+                )
+            seen.add(code)
+        try:
+            with transaction.atomic():
+                for position, item in enumerate(items):
+                    _appraise(user, ids[item["node_code"]], item, position)
+        except _Stale as stale:
+            return Response(
+                {
+                    **error_body(
+                        status=status.HTTP_409_CONFLICT,
+                        code="conflict",
+                        detail=" ".join(stale.error.messages),
+                    ),
+                    "current": _leaf_data(user, _leaf(assessment, stale.code)),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {"appraisals": [_leaf_data(user, _leaf(assessment, c)) for c in codes]}
+        )
+
+
+def _appraise(user: User, score_id: int, item: dict[str, Any], position: int) -> None:
+    """One leaf of a batch; its refusal under the leaf's position."""
+    try:
+        services.score_appraise(
+            user=user,
+            score_id=score_id,
+            appraised_score=item["appraised_score"],
+            reason=item.get("reason", ""),
+            version=item["version"],
+        )
+    except services.StaleVersion as exc:
+        raise _Stale(item["node_code"], exc) from exc
+    except DjangoValidationError as exc:
+        detail = refused(exc, renamed={"appraisal_reason": "reason"}).detail
+        raise serializers.ValidationError(
+            {"appraisals": {str(position): detail}}
+        ) from exc
 
 
 def _leaf_data(user: User, score: Score) -> dict[str, Any]:
@@ -358,7 +429,7 @@ def _leaf_data(user: User, score: Score) -> dict[str, Any]:
     return ScoreSerializer(score, context=context).data
 
 
-class AcceptSelfView(_Step):
+class AcceptSelfView(Step):
     @extend_schema(
         operation_id="assessments_accept_self",
         tags=["assessments"],
@@ -373,7 +444,7 @@ class AcceptSelfView(_Step):
     )
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
-        data = _valid(AcceptSelfSerializer, request)
+        data = valid(AcceptSelfSerializer, request)
         codes = set(data["node_codes"])
         ids = dict(
             Score.objects.filter(
@@ -392,10 +463,12 @@ class AcceptSelfView(_Step):
             )
         try:
             acceptance = services.scores_accept_self(
-                user=_user(request), assessment=assessment, score_ids=list(ids.values())
+                user=user_of(request),
+                assessment=assessment,
+                score_ids=list(ids.values()),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return Response(
             {
                 "changed": acceptance.changed,
@@ -406,7 +479,7 @@ class AcceptSelfView(_Step):
         )
 
 
-class ContestRaiseView(_Step):
+class ContestRaiseView(Step):
     @extend_schema(
         operation_id="assessments_contest_raise",
         tags=["assessments"],
@@ -416,16 +489,18 @@ class ContestRaiseView(_Step):
             "the window to contest is open (after the provisional results are "
             "shown). One open contest per leaf."
         ),
+        parameters=[IDEMPOTENCY_KEY],
         request=ContestRaiseSerializer,
-        responses=_answers(ContestSerializer, 201),
+        responses=_answers(ContestSerializer, 201, idempotent=True),
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         assessment = _visible(request, pk)
-        data = _valid(ContestRaiseSerializer, request)
+        data = valid(ContestRaiseSerializer, request)
         score = _leaf(assessment, data["node_code"])
         try:
             contest = services.contest_raise(
-                user=_user(request),
+                user=user_of(request),
                 score_id=score.pk,
                 requested_score=data["requested_score"],
                 reason=data["reason"],
@@ -433,11 +508,11 @@ class ContestRaiseView(_Step):
                 today=timezone.localdate(),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return Response(ContestSerializer(contest).data, status=status.HTTP_201_CREATED)
 
 
-class ContestDecideView(_Step):
+class ContestDecideView(Step):
     @extend_schema(
         operation_id="assessments_contest_decide",
         tags=["assessments"],
@@ -446,7 +521,7 @@ class ContestDecideView(_Step):
             "A reviewer of the unit accepts (the requested score becomes the "
             "appraised score) or rejects an open contest, with the reason."
         ),
-        parameters=[_id_in_path("contest_id", _("The contest's id."))],
+        parameters=[path_id("contest_id", _("The contest's id."))],
         request=ContestDecideSerializer,
         responses=_answers(ContestSerializer),
     )
@@ -456,15 +531,15 @@ class ContestDecideView(_Step):
             pk=contest_id, score__assessment=assessment
         ).exists():
             raise Http404
-        data = _valid(ContestDecideSerializer, request)
+        data = valid(ContestDecideSerializer, request)
         try:
             contest = services.contest_decide(
-                user=_user(request),
+                user=user_of(request),
                 contest_id=contest_id,
                 accept=data["accept"],
                 reason=data["reason"],
                 now=timezone.now(),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from exc
+            raise refused(exc) from exc
         return Response(ContestSerializer(contest).data)

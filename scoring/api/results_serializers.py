@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cchc_portal.api_filters import QuerySerializer
+from cchc_portal.api_steps import text_field
 from commitments.api.serializers import NamedChoiceField
 from commitments.organisation.models import UnitKind
 from scoring.models import (
@@ -449,6 +450,23 @@ class ExplanationSerializer(serializers.Serializer):
 
 
 # --- publications ---------------------------------------------------------------------
+
+
+class PublishSerializer(serializers.Serializer):
+    run = serializers.IntegerField(
+        min_value=1,
+        help_text=_(
+            "The run whose results are published: the year's latest succeeded "
+            "run (GET results/{year}/runs/)."
+        ),
+    )
+    note = text_field(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Kept with the version (a decision's number, what changed)."),
+    )
 
 
 class PublicationSerializer(serializers.ModelSerializer[Publication]):

@@ -19,6 +19,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.http import HttpResponse, HttpResponseBase
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language, gettext_lazy
@@ -35,6 +36,8 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cchc_portal.api_filters import PageNumberPagination
+from cchc_portal.api_steps import Step, answers, taken, user_of, valid
+from cchc_portal.idempotency import IDEMPOTENCY_KEY, idempotent
 from commitments.organisation.models import Unit
 from scoring import access, tasks
 from scoring.api.results_serializers import (
@@ -44,6 +47,7 @@ from scoring.api.results_serializers import (
     ExplanationQuerySerializer,
     ExplanationSerializer,
     PublicationSerializer,
+    PublishSerializer,
     RankingPageSerializer,
     RankingQuerySerializer,
     ResultYearSerializer,
@@ -401,9 +405,9 @@ class RunListView(APIView):
             "Queue a computation of the year's provisional results and answer "
             "202 with the run; follow links.run until its state is succeeded "
             "or failed. A run already queued or under way is answered instead "
-            "of a second one. Published results never change: publishing the "
-            "new ones is done on the results page. For those who manage the "
-            "frameworks."
+            "of a second one. Published results never change: publish the new "
+            "ones with POST results/{year}/publications/. For those who manage "
+            "the frameworks."
         ),
         parameters=[YEAR],
         request=None,
@@ -463,6 +467,64 @@ class RunDetailView(APIView):
             raise NotFound(_("No such computation run of %(year)d.") % {"year": year})
         return Response(
             ComputationRunSerializer(run, context={"request": request}).data
+        )
+
+
+class PublishView(Step):
+    @extend_schema(
+        operation_id="results_publish",
+        tags=TAGS,
+        summary=gettext_lazy("Publish a year's results"),
+        description=gettext_lazy(
+            "Freeze the results of the year's latest run as its next published "
+            "version, as the results page's button does: refused while an "
+            "assessment is not approved or a contest is open, when a newer run "
+            "exists, or when today's inputs give other results than the run. "
+            "For those who compute the year."
+        ),
+        parameters=[YEAR, IDEMPOTENCY_KEY],
+        request=PublishSerializer,
+        responses=answers(
+            PublicationSerializer,
+            201,
+            refused=OpenApiResponse(
+                description=gettext_lazy(
+                    "Refused: the messages say what stands in the way."
+                )
+            ),
+            missing=OpenApiResponse(
+                description=gettext_lazy("No index framework for the year.")
+            ),
+            idempotent=True,
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, year: int) -> Response:
+        user = user_of(request)
+        if not access.may_run(user, year):
+            raise PermissionDenied
+        if not Framework.objects.filter(year=year).exists():
+            raise _no_framework(year)
+        data = valid(PublishSerializer, request)
+        published = taken(
+            lambda: publication.publish(
+                user=user,
+                year=year,
+                run_id=data["run"],
+                now=timezone.now(),
+                note=data["note"],
+            )
+        )
+        found = (
+            Publication.objects.filter(pk=published.pk)
+            .select_related("published_by")
+            .annotate(units=results.units_in(OuterRef("pk")))
+            .get()
+        )
+        found.verified = publication.verify(found)  # type: ignore[attr-defined]
+        return Response(
+            PublicationSerializer(found, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 

@@ -371,6 +371,28 @@ class AppraiseSerializer(serializers.Serializer):
         pass
 
 
+class LeafAppraisalSerializer(AppraiseSerializer):
+    node_code = serializers.CharField(
+        max_length=50, help_text=_("The leaf's code, e.g. 1.2.3.")
+    )
+
+
+class AppraiseManySerializer(serializers.Serializer):
+    appraisals = serializers.ListField(
+        child=LeafAppraisalSerializer(),
+        allow_empty=False,
+        max_length=500,
+        help_text=_(
+            "Each leaf once, with its score, the reason where it differs from "
+            "the self score, and the version read."
+        ),
+    )
+
+
+class AppraisalsSerializer(serializers.Serializer):
+    appraisals = ScoreSerializer(many=True, help_text=_("The leaves as saved."))
+
+
 class AcceptSelfSerializer(serializers.Serializer):
     node_codes = serializers.ListField(
         child=serializers.CharField(max_length=50),

@@ -1,7 +1,9 @@
 from django.urls import URLPattern, URLResolver, path
 
 from scoring.api import (
+    accountability_actions,
     accountability_views,
+    adjustment_actions,
     assessment_actions,
     results_views,
     views,
@@ -48,6 +50,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="assessment-comment-answer",
     ),
     path(
+        "assessments/<int:pk>/appraisals/",
+        assessment_actions.AppraiseManyView.as_view(),
+        name="assessment-appraise-many",
+    ),
+    path(
         "assessments/<int:pk>/appraisals/accept-self/",
         assessment_actions.AcceptSelfView.as_view(),
         name="assessment-accept-self",
@@ -89,6 +96,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="result-run",
     ),
     path(
+        "results/<int:year>/publications/",
+        results_views.PublishView.as_view(),
+        name="result-publish",
+    ),
+    path(
         "publications/<int:year>/<int:version>/",
         results_views.PublicationView.as_view(),
         name="publication-detail",
@@ -102,6 +114,31 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "accountability-cases/<int:pk>/",
         accountability_views.AccountabilityCaseDetailView.as_view(),
         name="accountability-case-detail",
+    ),
+    path(
+        "accountability-cases/<int:pk>/explanation/",
+        accountability_actions.CaseExplainView.as_view(),
+        name="accountability-case-explain",
+    ),
+    path(
+        "accountability-cases/<int:pk>/decision/",
+        accountability_actions.CaseDecideView.as_view(),
+        name="accountability-case-decide",
+    ),
+    path(
+        "head-ratings/<int:pk>/decision/",
+        accountability_actions.RatingDecideView.as_view(),
+        name="head-rating-decide",
+    ),
+    path(
+        "adjustments/",
+        adjustment_actions.AdjustmentEnterView.as_view(),
+        name="adjustment-enter",
+    ),
+    path(
+        "adjustments/<int:pk>/decision/",
+        adjustment_actions.AdjustmentDecideView.as_view(),
+        name="adjustment-decide",
     ),
     path(
         "head-ratings/",

@@ -197,10 +197,14 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     )
     filters = form.filters() if form.is_valid() else selectors.QueueFilters()
     if request.GET and not form.is_valid():
-        queue = Assessment.objects.none()
+        page = Paginator(Assessment.objects.none(), QUEUE_PER_PAGE).get_page(1)
     else:
-        queue = selectors.assessment_queue(user=user, filters=filters)
-    page = Paginator(queue, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+        page = selectors.queue_page(
+            user=user,
+            filters=filters,
+            number=request.GET.get("page"),
+            per_page=QUEUE_PER_PAGE,
+        )
     reviewer = access.is_reviewer(user)
     rows = [
         (assessment, access.may_review(user, assessment) if reviewer else False)

@@ -39,6 +39,20 @@ def _ids(users: Iterable[Any]) -> list[int]:
     return sorted({getattr(user, "pk", user) for user in users} - {None})
 
 
+def _acted_on(
+    user_id: int, *, assessment: Assessment | None, url: str, now: datetime
+) -> None:
+    """The user's unread notices about what they just acted on (the same
+    assessment, or else the same page) marked read."""
+    if assessment is None and not url:
+        return
+    about = Q(assessment=assessment) if assessment is not None else Q(url=url)
+    if Notice.objects.filter(about, user_id=user_id, read_at__isnull=True).update(
+        read_at=now
+    ):
+        page_cache.forget_readers({user_id})
+
+
 def notices_send(
     *,
     users: Iterable[Any],
@@ -57,8 +71,10 @@ def notices_send(
     ids = set(_ids(users))
     if actor is not None and getattr(actor, "is_authenticated", False):
         ids.discard(actor.pk)
-        # What the actor just did is off their own list.
+        # What the actor just did is off their own list, and the notices
+        # that handed it to them are read: they acted on them.
         todo_forget([actor.pk])
+        _acted_on(actor.pk, assessment=assessment, url=url, now=now)
     if key:
         ids -= set(
             Notice.objects.filter(user_id__in=ids, key=key).values_list(
@@ -95,7 +111,10 @@ def notices_send(
 
 
 def handover_received(*, handover: Handover, now: datetime, **kwargs: Any) -> None:
-    """``handed_over`` from a lower app: the same notices as scoring's own."""
+    """``handed_over`` from a lower app: the same notices as scoring's own
+    (the actor's own notices about the page read)."""
+    if handover.actor_id is not None:
+        _acted_on(handover.actor_id, assessment=None, url=handover.url, now=now)
     notices_send(
         users=handover.user_ids,
         subject=handover.subject,

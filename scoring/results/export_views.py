@@ -50,6 +50,14 @@ def heading(day: date) -> exports.Heading:
     )
 
 
+def _published_on(selection: results.Selection) -> date | None:
+    """A published result's documents are dated on the day of publication:
+    what was published does not change, nor then do its documents."""
+    if selection.publication is None:
+        return None
+    return timezone.localdate(selection.publication.published_at)
+
+
 def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     if selection.publication is not None:
         return (
@@ -63,17 +71,25 @@ def _status(selection: results.Selection, computed_at: datetime | None) -> str:
     return f"{status} – tính lúc {when}"
 
 
-def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
-    """The ranking the page shows for the same address (view, version,
-    group), as the builders' rows."""
+def _selection(request: HttpRequest, year: int) -> results.Selection:
     user = request.user
     assert user.is_authenticated  # behind login_required
-    selection = results.select(
+    return results.select(
         user,
         year,
         view=request.GET.get("view") or "",
         version=request.GET.get("version") or "",
     )
+
+
+def ranking_of(
+    request: HttpRequest, year: int, selection: results.Selection | None = None
+) -> exports.Ranking:
+    """The ranking the page shows for the same address (view, version,
+    group), as the builders' rows."""
+    user = request.user
+    assert user.is_authenticated  # behind login_required
+    selection = selection or _selection(request, year)
     groups, run = results.ranking_groups(user, selection)
     wanted = request.GET.get("group") or ""
     shown = [g for g in groups if g.code == wanted] or groups
@@ -82,6 +98,7 @@ def ranking_of(request: HttpRequest, year: int) -> exports.Ranking:
         status=_status(selection, run.finished_at if run else None),
         checksum=selection.publication.checksum if selection.publication else "",
         provisional=selection.provisional,
+        published_on=_published_on(selection),
         groups=[
             exports.TableGroup(
                 name=group.name,
@@ -157,6 +174,7 @@ def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitRe
         group_size=explanation.group_size,
         approved=explanation.approved,
         provisional=selection.provisional,
+        published_on=_published_on(selection),
     )
 
 
@@ -180,15 +198,33 @@ def _ranking_download(
     content_type: str,
     extension: str,
 ) -> HttpResponse:
-    ranking = ranking_of(request, year)
+    selection = _selection(request, year)
     group = _UNSAFE_FILENAME.sub("", request.GET.get("group") or "")
-    name = f"bang-xep-hang-cchc-{year}{_suffix(request, ranking.provisional)}"
+    name = f"bang-xep-hang-cchc-{year}{_suffix(request, selection.provisional)}"
     name += f"-{group}" if group else ""
-    return _download(
-        build(ranking, heading(timezone.localdate())),
-        content_type,
-        f"{name}.{extension}",
-    )
+    filename = f"{name}.{extension}"
+    key = None
+    if selection.publication is not None:
+        # The same for every reader: found before the province's rows are
+        # read and laid out (exports.published_key).
+        dated = heading(_published_on(selection) or timezone.localdate())
+        publication = selection.publication
+        key = exports.published_key(
+            "ranking",
+            extension,
+            publication.pk,
+            publication.checksum,
+            request.GET.get("group") or "",
+            dated,
+        )
+        kept = exports.published_document(key)
+        if kept is not None:
+            return _download(kept, content_type, filename)
+    ranking = ranking_of(request, year, selection)
+    content = build(ranking, heading(ranking.published_on or timezone.localdate()))
+    if key is not None:
+        exports.published_document_keep(key, content)
+    return _download(content, content_type, filename)
 
 
 def _unit_download(
@@ -205,7 +241,7 @@ def _unit_download(
         f"{_suffix(request, result.provisional)}"
     )
     return _download(
-        build(result, heading(timezone.localdate())),
+        build(result, heading(result.published_on or timezone.localdate())),
         content_type,
         f"{name}.{extension}",
     )

@@ -17,14 +17,17 @@ from users."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 # The one guard of every spreadsheet (FORMULA_STARTS is read by the tests).
@@ -93,6 +96,10 @@ class Ranking:
     checksum: str
     groups: list[TableGroup]
     provisional: bool = False
+    # The day a published ranking was published: its documents are dated
+    # then, so that they are the same whenever downloaded (laid out once
+    # per publication, _pdf). None: provisional, dated the day of download.
+    published_on: date | None = None
 
     @property
     def title(self) -> str:
@@ -135,6 +142,7 @@ class UnitResult:
     group_size: int
     approved: bool = True
     provisional: bool = False
+    published_on: date | None = None
 
     @property
     def title(self) -> str:
@@ -476,6 +484,41 @@ def _pdf(template: str, context: dict[str, object]) -> bytes:
     pdf: bytes = HTML(string=html).write_pdf()
     cache.set(key, pdf, timeout=PDF_SECONDS)
     return pdf
+
+
+PUBLISHED_KEY = "exports:published:{}"
+
+
+@functools.cache
+def _documents_digest() -> str:
+    """The templates of the documents and this module (their wording): a
+    change of either, deployed, is a new document."""
+    # The Django backend's template knows the file it was read from.
+    origin = get_template(RANKING_TEMPLATE).origin  # type: ignore[attr-defined]
+    folder = Path(origin.name).parent
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(folder.glob("*.html")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def published_key(*made_of: object) -> str:
+    """Where a published ranking's document (XLSX or PDF) is kept: under
+    what it is made of (the publication, never changed; the group; the
+    heading) and the documents' templates and wording, so that a download
+    finds it before reading and laying out a province's rows (a PDF is also
+    kept by the digest of its page, _pdf)."""
+    parts = ":".join(map(str, (_documents_digest(), *made_of)))
+    return PUBLISHED_KEY.format(hashlib.sha256(parts.encode()).hexdigest())
+
+
+def published_document(key: str) -> bytes | None:
+    kept = cache.get(key)
+    return kept if isinstance(kept, bytes) else None
+
+
+def published_document_keep(key: str, content: bytes) -> None:
+    cache.set(key, content, timeout=PDF_SECONDS)
 
 
 def ranking_pdf(ranking: Ranking, heading: Heading) -> bytes:

@@ -46,7 +46,7 @@ from scoring.models import (
     RunState,
     ScoringFunction,
 )
-from scoring.results import formatting, publication
+from scoring.results import formatting, page_cache, publication
 from scoring.results import selectors as results
 from scoring.results.selectors import PROVISIONAL, Group, Selection
 
@@ -209,10 +209,32 @@ def results_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# How long a page of published results is kept whole for its reader
+# (scoring.results.page_cache): a new publication, or a change of the
+# reader's memberships or notices, shows at once; the years listed (a
+# reviewer's provisional years among them) within this time.
+PAGE_SECONDS = 5 * 60
+
+
 @never_cache
 @login_required
 @require_GET
 def results_year(request: HttpRequest, year: int) -> HttpResponse:
+    # Read before anything the page shows, so kept with what was read. A
+    # province's ranking is thousands of rows: rendered once per reader and
+    # publication, not at every visit.
+    kept = page_cache.lookup(request, "results_year")
+    if kept.body is not None:
+        # Only ever kept after the checks below, for this reader.
+        return HttpResponse(kept.body)
+    response, selection = _results_year(request, year)
+    if not selection.provisional:
+        page_cache.keep(kept, response.content, PAGE_SECONDS)
+    return response
+
+
+def _results_year(request: HttpRequest, year: int) -> tuple[HttpResponse, Selection]:
+    """The page, and the results it shows."""
     user = _user(request)
     selection = _select(request, user, year)
     groups, provisional_run = _groups(user, selection)
@@ -249,7 +271,7 @@ def results_year(request: HttpRequest, year: int) -> HttpResponse:
     }
     if manage and selection.provisional:
         context.update(_manage_context(year))
-    return render(request, "scoring/results/year.html", context)
+    return render(request, "scoring/results/year.html", context), selection
 
 
 def _cell(value: object) -> object:

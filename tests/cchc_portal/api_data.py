@@ -25,11 +25,14 @@ from procedures.models import (
     DossierStatus,
     PeriodKind,
     Procedure,
+    Reminder,
     UnitMetric,
 )
 from scoring.assessments import services
 from scoring.models import (
     AccountabilityCase,
+    Adjustment,
+    AdjustmentRule,
     Assessment,
     AssessmentState,
     CaseKind,
@@ -75,6 +78,9 @@ class UnitData:
     assessment: Assessment
     accountability_case: AccountabilityCase
     rating: HeadRating
+    # Set once the results are published (seed).
+    reminder: Reminder | None = None
+    adjustment: Adjustment | None = None
 
 
 @dataclass
@@ -87,6 +93,9 @@ class ApiData:
     framework: Framework
     run: ComputationRun
     publication: Publication
+    rule: AdjustmentRule
+    # The ward's deduction: outside the city reviewer's jurisdiction.
+    ward_adjustment: Adjustment
 
 
 def _framework() -> Framework:
@@ -253,6 +262,25 @@ def seed(org, reviewer):
     # the endpoints are tried on are put back as they were made.
     for data in (a, b):
         data.rating.save()
+    # A deduction of the catalogue waiting for approval, and a reminder, per
+    # commune (and the ward's deduction): entered after the publication, so
+    # that they change nothing published.
+    rule = AdjustmentRule.objects.create(
+        framework=framework,
+        code="khieu-nai",
+        title="Khiếu nại về nhũng nhiễu được xác minh",
+        points_per_case=Decimal(-1),
+        position=1,
+    )
+    for data in (a, b):
+        data.reminder = Reminder.objects.create(
+            unit=data.unit,
+            issued_on=date(RESULTS_YEAR, 6, 2),
+            year=RESULTS_YEAR,
+            reason="Trễ hẹn",
+        )
+        data.adjustment = _deduction(framework, rule, data.unit)
+    ward_adjustment = _deduction(framework, rule, ward)
     # Open again for self scores: published results are a snapshot.
     Framework.objects.filter(pk=framework.pk).update(
         state=FrameworkState.OPEN, deadline=timezone.localdate() + timedelta(days=10)
@@ -267,6 +295,19 @@ def seed(org, reviewer):
         framework=framework,
         run=run,
         publication=published,
+        rule=rule,
+        ward_adjustment=ward_adjustment,
+    )
+
+
+def _deduction(framework, rule, unit):
+    return Adjustment.objects.create(
+        framework=framework,
+        unit=unit,
+        rule=rule,
+        points=rule.points_per_case,
+        reason="Khiếu nại được xác minh",
+        entered_at=OPENED,
     )
 
 

@@ -207,6 +207,7 @@ def test_the_listed_messages_are_drfs_own():
 OWN_BODIES = {
     ("patch", "/api/v1/assessments/{id}/scores/{node_code}/", "409"): "Conflict",
     ("patch", "/api/v1/assessments/{id}/appraisals/{node_code}/", "409"): "Conflict",
+    ("post", "/api/v1/assessments/{id}/appraisals/", "409"): "Conflict",
     ("post", "/api/v1/cases/batch/", "400"): "CasePushRefusal",
     # The bulk upsert's report when rows are rejected, or an Error.
     ("post", "/api/v1/units/", "400"): "OrganisationUpsertRefusal",

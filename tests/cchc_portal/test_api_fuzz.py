@@ -52,6 +52,10 @@ from tests.cchc_portal.fuzz import fuzz, operations_of
 OPERATIONS = (
     "GET /api/v1/accountability-cases/",
     "GET /api/v1/accountability-cases/{id}/",
+    "POST /api/v1/accountability-cases/{id}/explanation/",
+    "POST /api/v1/accountability-cases/{id}/decision/",
+    "POST /api/v1/adjustments/",
+    "POST /api/v1/adjustments/{id}/decision/",
     "GET /api/v1/assessments/",
     "GET /api/v1/assessments/{id}/",
     "PATCH /api/v1/assessments/{id}/scores/{node_code}/",
@@ -59,6 +63,7 @@ OPERATIONS = (
     "POST /api/v1/assessments/{id}/return/",
     "POST /api/v1/assessments/{id}/approve/",
     "POST /api/v1/assessments/{id}/comments/{comment_id}/answer/",
+    "POST /api/v1/assessments/{id}/appraisals/",
     "POST /api/v1/assessments/{id}/appraisals/accept-self/",
     "PATCH /api/v1/assessments/{id}/appraisals/{node_code}/",
     "POST /api/v1/assessments/{id}/contests/",
@@ -68,20 +73,31 @@ OPERATIONS = (
     "GET /api/v1/cases/{case_code}/",
     "GET /api/v1/commitments/",
     "GET /api/v1/commitments/{id}/",
+    "POST /api/v1/commitments/{id}/targets/",
+    "PATCH /api/v1/commitments/{id}/targets/{target_id}/",
+    "DELETE /api/v1/commitments/{id}/targets/{target_id}/",
+    "POST /api/v1/commitments/{id}/targets/{target_id}/report/",
+    "POST /api/v1/commitments/{id}/targets/{target_id}/check/",
+    "POST /api/v1/commitments/{id}/sign/",
+    "POST /api/v1/commitments/{id}/countersign/",
     "GET /api/v1/frameworks/",
     "GET /api/v1/frameworks/{id}/",
     "GET /api/v1/head-ratings/",
     "GET /api/v1/head-ratings/{id}/",
+    "POST /api/v1/head-ratings/{id}/decision/",
     "GET /api/v1/heads/",
     "POST /api/v1/heads/",
     "GET /api/v1/indicators/",
     "GET /api/v1/metrics/",
     "GET /api/v1/publications/{year}/{version}/",
+    "POST /api/v1/reminders/",
+    "POST /api/v1/reminders/{id}/withdraw/",
     "GET /api/v1/results/",
     "GET /api/v1/results/{year}/",
     "GET /api/v1/results/{year}/runs/",
     "POST /api/v1/results/{year}/runs/",
     "GET /api/v1/results/{year}/runs/{run_id}/",
+    "POST /api/v1/results/{year}/publications/",
     "GET /api/v1/results/{year}/units/{code}/",
     "GET /api/v1/targets/",
     "GET /api/v1/units/",
@@ -169,6 +185,7 @@ def known(data) -> dict[str, dict[str, Any]]:
                 "submit",
                 "return",
                 "approve",
+                "appraisals",
                 "appraisals/accept-self",
                 "contests",
             )
@@ -187,12 +204,32 @@ def known(data) -> dict[str, dict[str, Any]]:
             "node_code": "1.1.1",
         },
         "/api/v1/cases/{case_code}/": {"case_code": a.case.case_code},
-        "/api/v1/commitments/{id}/": {"id": a.commitment.pk},
+        **{
+            f"/api/v1/commitments/{{id}}/{step}": {"id": a.commitment.pk}
+            for step in ("", "targets/", "sign/", "countersign/")
+        },
+        **{
+            f"/api/v1/commitments/{{id}}/targets/{{target_id}}/{step}": {
+                "id": a.commitment.pk,
+                "target_id": a.target.pk,
+            }
+            for step in ("", "report/", "check/")
+        },
+        **{
+            f"/api/v1/accountability-cases/{{id}}/{step}/": {
+                "id": a.accountability_case.pk
+            }
+            for step in ("explanation", "decision")
+        },
+        "/api/v1/adjustments/{id}/decision/": {"id": a.adjustment.pk},
+        "/api/v1/head-ratings/{id}/decision/": {"id": a.rating.pk},
+        "/api/v1/reminders/{id}/withdraw/": {"id": a.reminder.pk},
         "/api/v1/frameworks/{id}/": {"id": data.framework.pk},
         "/api/v1/head-ratings/{id}/": {"id": a.rating.pk},
         "/api/v1/publications/{year}/{version}/": {**year, "version": 1},
         "/api/v1/results/{year}/": year,
         "/api/v1/results/{year}/runs/": year,
+        "/api/v1/results/{year}/publications/": year,
         "/api/v1/results/{year}/runs/{run_id}/": {**year, "run_id": data.run.pk},
         "/api/v1/results/{year}/units/{code}/": {**year, "code": a.unit.code},
     }
@@ -213,7 +250,16 @@ def tokens(data, reviewer, superuser) -> dict[str, str]:
 
 ORGANISATION_UPSERTS = ("/api/v1/units/", "/api/v1/heads/")
 # What only the unit's own people do (a reviewer would only ever get 403).
-UNIT_STEPS = ("/scores/{node_code}/", "/submit/", "/answer/")
+UNIT_STEPS = (
+    "/scores/{node_code}/",
+    "/submit/",
+    "/answer/",
+    "/explanation/",
+    "/report/",
+)
+# What the leader above decides: the administrator stands in for them (a
+# reviewer would only ever get 403).
+LEADER_STEPS = ("/accountability-cases/{id}/decision/", "/head-ratings/{id}/decision/")
 
 
 def token_for(case: Any, tokens: dict[str, str]) -> dict[str, str]:
@@ -223,7 +269,9 @@ def token_for(case: Any, tokens: dict[str, str]) -> dict[str, str]:
         case.method == "POST" and path.endswith("/contests/")
     ):
         who = "unit"
-    elif case.method == "POST" and case.operation.path in ORGANISATION_UPSERTS:
+    elif (
+        case.method == "POST" and case.operation.path in ORGANISATION_UPSERTS
+    ) or path.endswith(LEADER_STEPS):
         who = "admin"
     else:
         who = "reviewer"

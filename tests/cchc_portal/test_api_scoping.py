@@ -15,8 +15,15 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from commitments.organisation.models import Head, Unit
-from procedures.models import CaseRecord
-from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
+from procedures.models import CaseRecord, Reminder
+from scoring.models import Adjustment
+from tests.cchc_portal.api_data import (
+    RESULTS_YEAR,
+    ApiData,
+    UnitData,
+    seed,
+    unit_head,
+)
 
 Clients = dict[str, APIClient]
 
@@ -90,6 +97,103 @@ def workflow_steps_reach_the_own_units_assessment_only(
             assert answer.status_code in (200, 400, 403), (url, answer.content)
         else:
             assert answer.status_code == 404, (url, answer.content)
+
+
+# The unit's objects a step names, by path (commitments, accountability,
+# reminders); and the methods of each.
+STEP_OBJECTS: dict[str, Callable[[UnitData], dict[str, Any]]] = {
+    "/api/v1/commitments/{id}/targets/": lambda u: {"id": u.commitment.pk},
+    "/api/v1/commitments/{id}/sign/": lambda u: {"id": u.commitment.pk},
+    "/api/v1/commitments/{id}/countersign/": lambda u: {"id": u.commitment.pk},
+    **{
+        f"/api/v1/commitments/{{id}}/targets/{{target_id}}/{step}": (
+            lambda u: {"id": u.commitment.pk, "target_id": u.target.pk}
+        )
+        for step in ("", "report/", "check/")
+    },
+    **{
+        f"/api/v1/accountability-cases/{{id}}/{step}/": (
+            lambda u: {"id": u.accountability_case.pk}
+        )
+        for step in ("explanation", "decision")
+    },
+    "/api/v1/head-ratings/{id}/decision/": lambda u: {"id": u.rating.pk},
+    "/api/v1/reminders/{id}/withdraw/": lambda u: {"id": u.reminder.pk},  # type: ignore[union-attr]
+}
+STEP_METHODS = {"/api/v1/commitments/{id}/targets/{target_id}/": ("patch", "delete")}
+
+
+def steps_reach_the_own_units_objects_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    """A step on another unit's object is not found; on its own it is
+    answered (taken, or refused for the role or the state)."""
+    for method in STEP_METHODS.get(path, ("post",)):
+        for unit, own in ((data.a, True), (data.b, False)):
+            url = path.format(**STEP_OBJECTS[path](unit))
+            answer = getattr(clients["unit"], method)(url, {}, format="json")
+            if own:
+                assert answer.status_code in (200, 201, 400, 403), (url, answer)
+            else:
+                assert answer.status_code == 404, (url, answer.content)
+
+
+def adjustments_are_decided_within_the_jurisdiction_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    """Home Affairs' records: the city's reviewer decides A's, and the ward's
+    (outside the city) is not found."""
+    client = clients["city_reviewer"]
+    own = client.post(
+        path.format(id=data.a.adjustment.pk),  # type: ignore[union-attr]
+        {"approve": True},
+        format="json",
+    )
+    other = client.post(
+        path.format(id=data.ward_adjustment.pk), {"approve": True}, format="json"
+    )
+    assert own.status_code == 200, own.content
+    assert other.status_code == 404, other.content
+
+
+def adjustments_are_entered_within_the_jurisdiction_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    """The body names the unit: the city's reviewer enters for A; the ward
+    (outside the city) is refused on the field, as one that does not exist."""
+
+    def enter(unit_code: str) -> Any:
+        body = {
+            "framework": data.framework.pk,
+            "unit": unit_code,
+            "rule": data.rule.code,
+            "reason": "Báo chí phản ánh",
+        }
+        return clients["city_reviewer"].post(path, body, format="json")
+
+    assert enter(data.a.unit.code).status_code == 201
+    refused = enter(data.ward.code)
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"][0]["field"] == "unit"
+    assert (
+        enter("NO-SUCH-UNIT").json()["detail"].replace("NO-SUCH-UNIT", data.ward.code)
+        == refused.json()["detail"]
+    )
+    assert not Adjustment.objects.filter(unit=data.ward, reason="Báo chí phản ánh")
+
+
+def reminders_are_recorded_within_the_jurisdiction_only(
+    path: str, clients: Clients, data: ApiData
+) -> None:
+    def remind(unit_code: str, persona: str = "city_reviewer") -> Any:
+        body = {"unit": unit_code, "issued_on": "2025-07-01"}
+        return clients[persona].post(path, body, format="json")
+
+    assert remind(data.a.unit.code).status_code == 201
+    assert remind(data.ward.code).status_code == 400
+    # A unit's head does not remind, even their own unit.
+    assert remind(data.a.unit.code, persona="unit").status_code == 403
+    assert not Reminder.objects.filter(unit=data.ward, issued_on="2025-07-01")
 
 
 def cases_are_pushed_for_the_own_unit_only(
@@ -207,12 +311,19 @@ SCOPED: dict[str, list[Callable[[str, Clients, ApiData], None]]] = {
             "return",
             "approve",
             "comments/{comment_id}/answer",
+            "appraisals",
             "appraisals/accept-self",
             "appraisals/{node_code}",
             "contests",
             "contests/{contest_id}/decision",
         )
     },
+    **{path: [steps_reach_the_own_units_objects_only] for path in STEP_OBJECTS},
+    "/api/v1/adjustments/": [adjustments_are_entered_within_the_jurisdiction_only],
+    "/api/v1/adjustments/{id}/decision/": [
+        adjustments_are_decided_within_the_jurisdiction_only
+    ],
+    "/api/v1/reminders/": [reminders_are_recorded_within_the_jurisdiction_only],
     "/api/v1/accountability-cases/": [Listed("id", *by_id("accountability_case"))],
     "/api/v1/accountability-cases/{id}/": [Shown(*ids("accountability_case"))],
     "/api/v1/head-ratings/": [Listed("id", *by_id("rating"))],
@@ -274,6 +385,10 @@ NOT_SCOPED: dict[str, NotScoped] = {
     "/api/v1/results/{year}/runs/{run_id}/": NotScoped(
         "a computation covers the whole year; for reviewers only (403)",
         lambda data: {**YEAR, "run_id": data.run.pk},
+    ),
+    "/api/v1/results/{year}/publications/": NotScoped(
+        "publishing covers the whole year; for those who compute it (403)",
+        lambda data: YEAR,
     ),
     "/api/v1/publications/{year}/{version}/": NotScoped(
         "a published version is the whole province's, every signed-in caller's",

@@ -104,9 +104,9 @@ def test_admin_exports_escape_formulas(
     client.force_login(superuser)
     cells = read(admin_export(client, path, format_index))
     for text in HOSTILE:
-        if read is xlsx_cells:
-            text = text.replace("\r", "\n")  # as openpyxl reads a CR back
-        assert "'" + text in cells, (path, text)
+        # openpyxl reads a CR back as written with lxml installed (pyHanko
+        # brings it), as a LF without.
+        assert {"'" + text, "'" + text.replace("\r", "\n")} & set(cells), (path, text)
     runnable = [
         cell
         for cell in cells

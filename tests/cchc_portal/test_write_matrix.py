@@ -525,6 +525,8 @@ class Write:
     method: str = "POST"
     # The write's effect comes after commit (the upload runs the import then).
     after_commit: bool = False
+    # An API operation that takes a file: multipart/form-data, not JSON.
+    multipart: bool = False
     reason: str = ""
 
     targets: ClassVar[tuple[str | None, ...]] = (None,)
@@ -583,6 +585,8 @@ class Write:
         return client
 
     def _send(self, client: Client | APIClient, t: Try) -> Any:
+        if self.api and self.multipart:
+            return client.post(self.url(t), self.data(t), format="multipart")
         if self.api:
             return client.generic(
                 self.method, self.url(t), _json(self.data(t)), "application/json"
@@ -1716,6 +1720,25 @@ API: list[Write] = [
         method="PATCH",
     ),
     UnitWrite(
+        "appraise many leaves over the API",
+        "/api/v1/assessments/{id}/appraisals/",
+        REVIEW,
+        probe=_leaf_state,
+        params=lambda t: {"id": t.p.assessment.pk},
+        prepare=lambda t: _assessment(t, AssessmentState.SUBMITTED),
+        data=lambda t: {
+            "appraisals": [
+                {
+                    "node_code": "1.1.1",
+                    "appraised_score": "0.5",
+                    "reason": "Thiếu tài liệu",
+                    "version": _score(t).version,
+                }
+            ]
+        },
+        api=True,
+    ),
+    UnitWrite(
         "accept the self scores over the API",
         "/api/v1/assessments/{id}/appraisals/accept-self/",
         REVIEW,
@@ -1798,12 +1821,228 @@ API: list[Write] = [
         ],
         api=True,
     ),
+    # --- commitments over the API ---------------------------------------------------
+    UnitWrite(
+        "add a mandatory target over the API",
+        "/api/v1/commitments/{id}/targets/",
+        PREPARE,
+        probe=_targets,
+        params=lambda t: {"id": t.p.commitment.pk},
+        data=lambda t: {"indicator": _other_indicator().code, "value": "90"},
+        api=True,
+    ),
+    UnitWrite(
+        "add an optional target over the API (point 7)",
+        "/api/v1/commitments/{id}/targets/",
+        MAKE_OPTIONAL,
+        probe=_optional,
+        params=lambda t: {"id": t.p.commitment.pk},
+        data=lambda t: {
+            "indicator": _other_indicator().code,
+            "value": "90",
+            "mandatory": False,
+            "optional_reason": "Chưa có phần mềm",
+        },
+        api=True,
+    ),
+    UnitWrite(
+        "change a target's value over the API",
+        "/api/v1/commitments/{id}/targets/{target_id}/",
+        PREPARE,
+        probe=_targets,
+        params=lambda t: {"id": t.p.commitment.pk, "target_id": t.p.metric_target.pk},
+        data=lambda t: {"value": "90"},
+        api=True,
+        method="PATCH",
+    ),
+    UnitWrite(
+        "remove a mandatory target over the API, saying why (point 7)",
+        "/api/v1/commitments/{id}/targets/{target_id}/",
+        MAKE_OPTIONAL,
+        probe=_targets,
+        params=lambda t: {"id": t.p.commitment.pk, "target_id": t.p.metric_target.pk},
+        query="?reason=Kh%C3%B4ng+ph%C3%B9+h%E1%BB%A3p",
+        api=True,
+        method="DELETE",
+    ),
+    UnitWrite(
+        "record the head's signature over the API",
+        "/api/v1/commitments/{id}/sign/",
+        PREPARE,
+        probe=_commitment_state,
+        params=lambda t: {"id": t.p.commitment.pk},
+        data=lambda t: {
+            "signed_on": date(_today().year, 1, 2).isoformat(),
+            "scan": SimpleUploadedFile("ky.pdf", PDF),
+            "acknowledge": "true",
+        },
+        api=True,
+        multipart=True,
+    ),
+    UnitWrite(
+        "counter-sign over the API (point 4)",
+        "/api/v1/commitments/{id}/countersign/",
+        COUNTERSIGN,
+        probe=_commitment_state,
+        params=lambda t: {"id": t.p.commitment.pk},
+        prepare=lambda t: _signed(
+            t, t.world.users["unit_head"] if t.place is t.world.a else None
+        ),
+        data=lambda t: {
+            "countersigned_on": _today().isoformat(),
+            "signer_name": "Lê Văn Trên",
+            "signer_title": "Chủ tịch",
+        },
+        api=True,
+    ),
+    UnitWrite(
+        "counter-sign over the API a signature one recorded oneself (point 4)",
+        "/api/v1/commitments/{id}/countersign/",
+        NEVER_THE_SIGNER,
+        probe=_commitment_state,
+        params=lambda t: {"id": t.p.commitment.pk},
+        prepare=lambda t: _signed(t, recorded_by=t.actor),
+        data=lambda t: {
+            "countersigned_on": _today().isoformat(),
+            "signer_name": "Lê Văn Trên",
+        },
+        api=True,
+    ),
+    UnitWrite(
+        "report a manual indicator's value over the API",
+        "/api/v1/commitments/{id}/targets/{target_id}/report/",
+        REPORT,
+        probe=lambda t: _row(t.p.manual_target),
+        params=lambda t: {"id": t.p.commitment.pk, "target_id": t.p.manual_target.pk},
+        prepare=_signed,
+        data=lambda t: {"value": "90", "note": "Đã làm"},
+        api=True,
+    ),
+    UnitWrite(
+        "check a reported value over the API",
+        "/api/v1/commitments/{id}/targets/{target_id}/check/",
+        REVIEW,
+        probe=lambda t: _row(t.p.manual_target),
+        params=lambda t: {"id": t.p.commitment.pk, "target_id": t.p.manual_target.pk},
+        prepare=_reported,
+        data=lambda t: {"accept": False, "note": "Thiếu tài liệu"},
+        api=True,
+    ),
+    # --- reminders over the API ------------------------------------------------------
+    UnitWrite(
+        "record a reminder over the API",
+        "/api/v1/reminders/",
+        REMIND,
+        probe=lambda t: Reminder.objects.filter(unit=t.p.unit).count(),
+        data=lambda t: {
+            "unit": t.p.unit.code,
+            "issued_on": _today().isoformat(),
+            "reason": "Trễ hẹn nhiều hồ sơ",
+        },
+        api=True,
+    ),
+    UnitWrite(
+        "withdraw a reminder over the API, with a reason (point 5)",
+        "/api/v1/reminders/{id}/withdraw/",
+        WITHDRAW,
+        probe=lambda t: _row(t.p.reminder),
+        params=lambda t: {"id": t.p.reminder.pk},
+        data=lambda t: {"reason": "Ghi nhầm đơn vị"},
+        api=True,
+    ),
+    UnitWrite(
+        "withdraw a reminder over the API without a reason (point 5)",
+        "/api/v1/reminders/{id}/withdraw/",
+        WITHDRAW_WITHOUT_REASON,
+        probe=lambda t: _row(t.p.reminder),
+        params=lambda t: {"id": t.p.reminder.pk},
+        api=True,
+    ),
+    # --- deductions and bonuses over the API -----------------------------------------
+    UnitWrite(
+        "enter a deduction over the API",
+        "/api/v1/adjustments/",
+        HOME_AFFAIRS_FOR_UNITS,
+        probe=lambda t: Adjustment.objects.filter(unit=t.p.unit).count(),
+        data=lambda t: {
+            "framework": t.world.framework.pk,
+            "unit": t.p.unit.code,
+            "rule": t.world.rule.code,
+            "cases": 1,
+            "reason": "Báo chí phản ánh, đã xác minh",
+        },
+        api=True,
+    ),
+    UnitWrite(
+        "approve over the API a deduction another reviewer entered",
+        "/api/v1/adjustments/{id}/decision/",
+        DECIDE_ADJUSTMENT,
+        probe=lambda t: _row(t.p.adjustment),
+        params=lambda t: {"id": t.p.adjustment.pk},
+        data=lambda t: {"approve": True},
+        api=True,
+    ),
+    UnitWrite(
+        "approve over the API a deduction one entered oneself (four eyes)",
+        "/api/v1/adjustments/{id}/decision/",
+        FOUR_EYES,
+        probe=lambda t: _row(t.p.adjustment),
+        params=lambda t: {"id": t.p.adjustment.pk},
+        prepare=lambda t: Adjustment.objects.filter(pk=t.p.adjustment.pk).update(
+            entered_by=t.actor
+        ),
+        data=lambda t: {"approve": True},
+        api=True,
+    ),
+    # --- accountability over the API -------------------------------------------------
+    UnitWrite(
+        "explain an accountability case over the API",
+        "/api/v1/accountability-cases/{id}/explanation/",
+        HEAD_ONLY,
+        probe=lambda t: _row(t.p.accountability_case),
+        params=lambda t: {"id": t.p.accountability_case.pk},
+        data=lambda t: {"explanation": "Nguyên nhân khách quan"},
+        api=True,
+    ),
+    UnitWrite(
+        "decide an accountability case over the API",
+        "/api/v1/accountability-cases/{id}/decision/",
+        CASE_DECIDE,
+        probe=lambda t: _row(t.p.accountability_case),
+        params=lambda t: {"id": t.p.accountability_case.pk},
+        prepare=lambda t: AccountabilityCase.objects.filter(
+            pk=t.p.accountability_case.pk
+        ).update(
+            state=AccountabilityState.EXPLAINED, explanation="Nguyên nhân khách quan"
+        ),
+        data=lambda t: {"decision": "dismissed", "reason": "Đã giải trình đủ"},
+        api=True,
+    ),
+    UnitWrite(
+        "rate the unit's head over the API",
+        "/api/v1/head-ratings/{id}/decision/",
+        RATE,
+        probe=lambda t: _row(t.p.rating),
+        params=lambda t: {"id": t.p.rating.pk},
+        data=lambda t: {"level": t.p.rating.proposed},
+        api=True,
+    ),
     ProvinceWrite(
         "request a computation over the API",
         "/api/v1/results/{year}/runs/",
         PROVINCE,
         probe=lambda t: ComputationRun.objects.count(),
         params=lambda t: {"year": FRAMEWORK_YEAR},
+        api=True,
+    ),
+    ProvinceWrite(
+        "publish the year's results over the API",
+        "/api/v1/results/{year}/publications/",
+        PROVINCE,
+        probe=lambda t: Publication.objects.count(),
+        params=lambda t: {"year": FRAMEWORK_YEAR},
+        prepare=_publishable,
+        data=lambda t: {"run": t.stash["run"], "note": "Quyết định số 12"},
         api=True,
     ),
 ]

@@ -1,14 +1,17 @@
 """The commitment pages through the test client: who sees which, the sign
 form's warnings and errors, drafting from a template, targets across units."""
 
+import re
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import Commitment, CommitmentState, CommitmentTemplate
 from tests.commitments.helpers import month, scan, signed
-from tests.factories import HeadFactory
+from tests.factories import HeadFactory, UnitFactory
 
 
 @pytest.fixture
@@ -196,3 +199,69 @@ def test_the_history_writes_target_values_as_the_language_does(
         line for line in page.content.decode().splitlines() if "history-row" in line
     ]
     assert "≥ 100.00" in "".join(rows)
+
+
+def _progress_rows(page: str) -> list[tuple[str, str, str]]:
+    return re.findall(
+        r'data-testid="progress-row" data-unit="([^"]+)" '
+        r'data-indicator="([^"]+)" data-progress="([^"]+)"',
+        page,
+    )
+
+
+def test_targets_across_units_cost_the_same_queries_for_one_unit_or_many(
+    client, org, current, city_reviewer, django_assert_max_num_queries
+):
+    """The page reads every target's progress in a fixed number of queries:
+    the figures of all units are combined by one query, not per unit."""
+    month(org.commune_a, current.year, 1, received=10, on_time=9)
+    login(client, city_reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("target_progress")).status_code == 200
+    one = len(queries)
+    for n in range(20):
+        unit = UnitFactory(code=f"CITY-N{n:02d}", parent=org.city)
+        for number in (1, 2):
+            month(unit, current.year, number, received=10, on_time=10 - n % 3)
+        signed(
+            unit,
+            current.year,
+            HeadFactory(unit=unit),
+            [("dung-han", "95", None), ("nhiem-vu", "100", None)],
+        )
+    with django_assert_max_num_queries(one):
+        page = client.get(reverse("target_progress")).content.decode()
+    assert len(_progress_rows(page)) == 41
+
+
+def test_targets_across_units_are_paged_at_risk_first_and_counted_whole(
+    client, org, head_a, city_reviewer
+):
+    """A hundred targets a page, those at risk first then by unit; the tally
+    counts every target of the year, and the chosen progress keeps to the
+    following pages."""
+    year = date.today().year
+    signed(org.commune_a, year, head_a, [("dung-han", "100", None)])
+    month(org.commune_a, year, 1, received=10, on_time=9)
+    for n in range(160):
+        unit = UnitFactory(code=f"CITY-N{n:03d}", parent=org.city)
+        month(unit, year, 1, received=10, on_time=8 if n % 4 == 0 else 10)
+        signed(unit, year, HeadFactory(unit=unit), [("dung-han", "90", None)])
+    login(client, city_reviewer)
+    url = reverse("target_progress")
+    page = client.get(url).content.decode()
+    rows = _progress_rows(page)
+    assert [state for *_, state in rows] == ["at_risk"] * 41 + ["on_track"] * 59
+    assert rows[0][0] == "CITY-A"
+    at_risk = [unit for unit, _code, state in rows if state == "at_risk"]
+    assert at_risk[1:] == [f"CITY-N{n:03d}" for n in range(0, 160, 4)]
+    assert 'data-testid="tally-at-risk">41' in page
+    rest = _progress_rows(client.get(url, {"page": 2}).content.decode())
+    assert [state for *_, state in rest] == ["on_track"] * 61
+    assert {unit for unit, *_ in rows} & {unit for unit, *_ in rest} == set()
+    on_track = client.get(url, {"progress": "on_track"}).content.decode()
+    assert len(_progress_rows(on_track)) == 100
+    assert "progress=on_track&amp;page=2" in on_track
+    assert 'data-testid="tally-at-risk">41' in on_track
+    second = client.get(url, {"progress": "on_track", "page": 2}).content.decode()
+    assert [state for *_, state in _progress_rows(second)] == ["on_track"] * 20

@@ -351,6 +351,44 @@ def test_one_page_costs_a_fixed_number_of_queries(
     assert not set(listed(first)) & set(listed(second))
 
 
+def test_the_pages_queries_do_not_grow_with_units_or_dossiers(
+    client, org, city_reviewer
+):
+    """More units and ten times the dossiers, late, open and on time, in
+    every kind the list offers: the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UnitFactory
+
+    def add(units, per_unit):
+        for unit in units:
+            for n in range(per_unit):
+                make_case(
+                    unit,
+                    received=local(2025, 3, 1, 8) + timedelta(hours=n),
+                    due=local(2025, 3, 5, 17),
+                    finished=None if n % 3 == 0 else local(2025, 3, 4 + n % 4, 9),
+                    supplement_requests=n % 3,
+                )
+
+    def queries():
+        counted = []
+        for kind in ("", "open", "finished"):
+            with CaptureQueriesContext(connection) as found:
+                assert client.get(URL, {"kind": kind}).status_code == 200
+            counted.append(len(found))
+        return counted
+
+    add([org.commune_a], 6)
+    client.force_login(city_reviewer)
+    client.get(URL)  # warm the session
+    few = queries()
+    more = [UnitFactory(code=f"CITY-L{n}", parent=org.city) for n in range(4)]
+    add([org.commune_a, org.commune_b, *more], 12)
+    assert queries() == few
+
+
 def test_metrics_page_links_to_the_units_late_list(client, cases, commune_staff):
     client.force_login(commune_staff)
     html = client.get("/units/CITY-A/metrics/", {"year": 2025}).content.decode()

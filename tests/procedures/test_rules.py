@@ -4,6 +4,7 @@ hand (DOMAIN.md section 7)."""
 from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,10 @@ from procedures.rules import (
     Satisfaction,
     classify,
     count,
+    figure,
     metrics,
     repeatedly_late,
+    round_half_up,
     so_far,
 )
 
@@ -736,6 +739,40 @@ def test_rates_round_half_up_to_two_decimals(online, received, rate):
     result = metrics(Counts(received=received, online=online))
     assert result.online_rate == Decimal(rate)
     assert str(result.online_rate) == rate
+
+
+def test_a_rate_in_integers_is_the_exact_rate_rounded_half_up():
+    """The rates are worked out in integers; they are the exact ratio
+    rounded once, halves up, for every numerator and denominator tried."""
+    pairs = [(n, d) for d in range(1, 81) for n in range(d + 1)]
+    pairs += [(1, 20000), (5, 20000), (3, 20000), (123457, 987654), (10**9, 10**9 + 7)]
+    for numerator, denominator in pairs:
+        exact = round_half_up(Fraction(100 * numerator, denominator))
+        found = metrics(Counts(received=denominator, online=numerator)).online_rate
+        assert (found, str(found)) == (exact, str(exact)), (numerator, denominator)
+
+
+def test_each_figure_alone_is_the_one_of_all_figures():
+    samples = [
+        Counts(),
+        Counts(received=7, in_scope=6, on_time=5, late=1, online=3, digitized=6),
+        Counts(
+            received=90,
+            in_scope=80,
+            on_time=71,
+            late=9,
+            online=40,
+            online_full=20,
+            digitized=72,
+            fee_required=30,
+            paid_online=11,
+            complaint_or_dissatisfied=2,
+        ),
+    ]
+    for counts in samples:
+        together = metrics(counts)
+        for field in fields(Metrics):
+            assert figure(counts, field.name) == getattr(together, field.name)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from cchc_portal.api_steps import TextField
 from commitments.organisation.models import Head, HeadPosition, Unit, UnitKind
 
 # A province's whole organisation (a few thousand units) fits in one request.
@@ -71,16 +72,6 @@ class HeadSerializer(serializers.ModelSerializer):
 
 
 # --- the bulk upsert --------------------------------------------------------------
-
-
-class TextField(serializers.CharField):
-    """A JSON string, and nothing else: DRF's CharField takes a number or a
-    boolean as its text, where the schema says string."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
 
 
 class QueryBoolean(serializers.BooleanField):

@@ -255,3 +255,109 @@ def test_a_step_answers_the_assessment_as_the_read_does(filled, commune_head):
     done = api(commune_head).post(url(assessment, "submit/")).json()
     assert set(done) == set(read) - {"framework_name", "scores"}
     assert done["started"] is True
+
+
+# --- many leaves in one call ------------------------------------------------------
+
+
+def appraisal(assessment, code, value, reason="", **extra):
+    return {
+        "node_code": code,
+        "appraised_score": value,
+        "reason": reason,
+        "version": leaf(assessment, code).version,
+        **extra,
+    }
+
+
+def test_many_leaves_are_appraised_in_one_call(filled, commune_head, city_reviewer):
+    assessment = filled
+    api(commune_head).post(url(assessment, "submit/"))
+
+    response = api(city_reviewer).post(
+        url(assessment, "appraisals/"),
+        {
+            "appraisals": [
+                appraisal(assessment, "1.1.1", "2"),
+                appraisal(assessment, "1.1.2", "2.5", "Thiếu một quyết định"),
+                appraisal(assessment, "2.2", "1.5", "Khảo sát"),
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    saved = {
+        row["code"]: row["appraised_score"] for row in response.json()["appraisals"]
+    }
+    assert saved == {"1.1.1": "2.00", "1.1.2": "2.50", "2.2": "1.50"}
+    assert leaf(assessment, "1.1.2").appraisal_reason == "Thiếu một quyết định"
+    # The same history rows as one leaf at a time: who appraised.
+    assert leaf(assessment, "1.1.2").history.latest().history_user == city_reviewer
+    response = api(city_reviewer).post(url(assessment, "approve/"))
+    assert response.status_code == 200, response.json()
+
+
+def test_many_leaves_are_all_or_none_and_the_refusal_names_the_position(
+    filled, commune_head, city_reviewer
+):
+    assessment = filled
+    api(commune_head).post(url(assessment, "submit/"))
+    good = appraisal(assessment, "1.1.1", "2")
+    for second, field in (
+        # Differs from the self score (3) without a reason.
+        (appraisal(assessment, "1.1.2", "1"), "appraisals.1.reason"),
+        (appraisal(assessment, "1.1.2", "9", "x"), "appraisals.1.appraised_score"),
+        (appraisal(assessment, "1.1.1", "2"), "appraisals.1.node_code"),
+        ({**appraisal(assessment, "1.1.2", "1"), "node_code": "9.9"}, None),
+    ):
+        response = api(city_reviewer).post(
+            url(assessment, "appraisals/"),
+            {"appraisals": [good, second]},
+            format="json",
+        )
+        assert response.status_code == 400, response.json()
+        fields = [e["field"] for e in response.json()["errors"]]
+        if field is not None:
+            assert field in fields, response.json()
+        else:
+            assert fields == ["appraisals.1.node_code"]
+            assert "9.9" in response.json()["detail"]
+    # The first leaf was not kept either.
+    assert leaf(assessment, "1.1.1").appraised_score is None
+
+
+def test_a_stale_leaf_in_a_batch_answers_409_with_that_leaf(
+    filled, commune_head, city_reviewer
+):
+    assessment = filled
+    api(commune_head).post(url(assessment, "submit/"))
+    stale = {**appraisal(assessment, "1.1.2", "3"), "version": 99}
+
+    response = api(city_reviewer).post(
+        url(assessment, "appraisals/"),
+        {"appraisals": [appraisal(assessment, "1.1.1", "2"), stale]},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["current"]["code"]) == ("conflict", "1.1.2")
+    assert leaf(assessment, "1.1.1").appraised_score is None
+
+
+def test_many_leaves_are_refused_to_the_unit_and_out_of_scope(
+    filled, commune_head, other_commune_staff, city_reviewer
+):
+    assessment = filled
+    api(commune_head).post(url(assessment, "submit/"))
+    body = {"appraisals": [appraisal(assessment, "1.1.1", "2")]}
+    response = api(commune_head).post(
+        url(assessment, "appraisals/"), body, format="json"
+    )
+    assert response.status_code == 403
+    response = api(other_commune_staff).post(
+        url(assessment, "appraisals/"), body, format="json"
+    )
+    assert response.status_code == 404
+    assert leaf(assessment, "1.1.1").appraised_score is None

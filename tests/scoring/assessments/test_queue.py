@@ -287,3 +287,36 @@ def test_a_unit_saving_a_score_leaves_not_started(open_assessment, commune_staff
         user=commune_staff, filters=QueueFilters(state=NOT_STARTED)
     )
     assert not queue.exists()
+
+
+def test_a_page_of_the_queue_holds_its_rows_in_order_with_their_progress(
+    open_assessment, org, city_reviewer, django_assert_num_queries
+):
+    """The page is chosen without the progress, then read with it: the same
+    rows, order and figures as the whole queue, in three queries for any
+    page."""
+    from scoring.assessments.selectors import queue_page
+
+    framework = open_assessment.framework
+    made = open_for(framework, communes(org.city, 7))
+    Score.objects.filter(assessment__in=made[2:5], node__method="manual").update(
+        self_score=1, appraised_score=1
+    )
+    city_reviewer._cchc_memberships = [("reviewer", org.city.path)]
+    whole = list(assessment_queue(user=city_reviewer))
+    progress = [
+        (a.pk, a.leaves, a.self_scored, a.to_appraise, a.appraised) for a in whole
+    ]
+    shown = []
+    for number in (1, 2, 3):
+        with django_assert_num_queries(3):
+            page = queue_page(
+                user=city_reviewer, filters=QueueFilters(), number=number, per_page=3
+            )
+            shown += [
+                (a.pk, a.leaves, a.self_scored, a.to_appraise, a.appraised)
+                for a in page
+            ]
+        assert page.paginator.count == 8
+    assert shown == progress
+    assert any(appraised for *_rest, appraised in shown)

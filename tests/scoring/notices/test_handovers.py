@@ -106,6 +106,63 @@ def test_a_return_reaches_the_units_staff_and_head(open_assessment, everyone):
     )
 
 
+def unread(user) -> list[str]:
+    return list(
+        Notice.objects.filter(user=user, read_at__isnull=True).values_list(
+            "subject", flat=True
+        )
+    )
+
+
+def test_acting_on_an_assessment_reads_the_actors_notices_about_it(
+    open_assessment, everyone
+):
+    """The reviewer who returns the assessment has done what the submission
+    asked of them: that notice is read. The other reviewer was not the one
+    who acted, and still has theirs."""
+    submitted = submit(open_assessment, everyone["staff"], everyone["head"])
+    assert unread(everyone["city_reviewer"])
+    assert unread(everyone["reviewer"])
+
+    services.assessment_return(
+        user=everyone["city_reviewer"],
+        assessment=submitted,
+        comments={score(submitted, "1.1.1").pk: "Bổ sung kế hoạch"},
+        now=timezone.now(),
+    )
+
+    assert unread(everyone["city_reviewer"]) == []
+    assert len(unread(everyone["reviewer"])) == 1
+    assert len(unread(everyone["staff"])) == 1  # the return, theirs to answer
+
+
+def test_signing_reads_the_notice_that_asked_for_the_signature(org, everyone, heads):
+    """Commitments' notices carry no assessment: the same page tells."""
+    template = CommitmentTemplate.objects.get(unit_kind=UnitKind.COMMUNE)
+    commitment_services.commitments_create(
+        year=2026, template=template, units=[org.commune_a], user=everyone["reviewer"]
+    )
+    commitment = Commitment.objects.get(unit=org.commune_a, year=2026)
+    other = Notice.objects.create(
+        user=everyone["staff"],
+        subject="Something else",
+        url="/elsewhere/",
+        created_at=timezone.now(),
+    )
+    assert len(unread(everyone["staff"])) == 2
+
+    commitment_services.commitment_sign(
+        commitment=commitment,
+        user=everyone["staff"],
+        signed_on=date(2026, 4, 14),
+        scan=scan(),
+        today=date(2026, 5, 20),
+    )
+
+    assert unread(everyone["staff"]) == [other.subject]
+    assert len(unread(everyone["head"])) == 1  # the head did not act
+
+
 def test_the_last_answer_of_a_return_reaches_the_reviewers_once(
     open_assessment, everyone
 ):

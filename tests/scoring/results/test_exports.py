@@ -489,3 +489,89 @@ def test_a_real_spreadsheet_program_opens_both_workbooks(
     assert xa_b[2] in ("80.00", "80,00", "80")
     unit_rows = (tmp_path / "out" / "unit.csv").read_text(encoding="utf-8")
     assert units["B"].name in unit_rows
+
+
+def test_published_documents_are_dated_on_the_day_of_publication(
+    client, leader, published_2024, computed_2025, reviewer, monkeypatch
+):
+    """What was published does not change, nor its documents: dated the day
+    of publication whenever downloaded (so laid out once per publication);
+    provisional results are dated the day of download."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from commitments import printing
+
+    published_on = timezone.localdate(published_2024.published_at)
+    later = published_on + timedelta(days=40)
+    real = timezone.localdate
+
+    def forty_days_on(value=None, timezone=None):
+        return real(value, timezone) if value is not None else later
+
+    def day_of(line: str) -> str:
+        return line.rsplit(", ", 1)[1]  # after the place
+
+    monkeypatch.setattr(timezone, "localdate", forty_days_on)
+    client.force_login(leader)
+    found = texts(workbook(client.get(ranking_url(2024, "xlsx"))).active)
+    (dated,) = [t for t in found if DATE_LINE.search(t)]
+    assert day_of(dated) == day_of(printing.date_line("", published_on, 0))
+    found = texts(workbook(client.get(unit_url(2024, "CITY-A", "xlsx"))).active)
+    assert dated in found
+    client.force_login(reviewer)
+    response = client.get(ranking_url(2025, "xlsx", view="provisional"))
+    found = texts(workbook(response).active)
+    (dated,) = [t for t in found if DATE_LINE.search(t)]
+    assert day_of(dated) == day_of(printing.date_line("", later, 0))
+
+
+def test_a_published_ranking_pdf_is_found_without_rendering_its_page(
+    client, leader, reviewer, computed_2025, monkeypatch
+):
+    """Kept under its publication, group and heading: the next download
+    renders no page and queries no result; a provisional one is rendered
+    each time (and kept by the digest of its page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rendered = []
+    original = exports.render_to_string
+
+    def counting(*args, **kwargs):
+        rendered.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "render_to_string", counting)
+    client.force_login(leader)
+    first = client.get(ranking_url(2024, "pdf", group="xa"))
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(ranking_url(2024, "pdf", group="xa"))
+    assert again.content == first.content
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+    assert rendered == [exports.RANKING_TEMPLATE]
+    assert not any("publishedresult" in q["sql"] for q in queries)
+    other = client.get(ranking_url(2024, "pdf", group="phuong"))
+    assert other.content != first.content
+    assert len(rendered) == 2
+    client.force_login(reviewer)
+    client.get(ranking_url(2025, "pdf", view="provisional"))
+    client.get(ranking_url(2025, "pdf", view="provisional"))
+    assert len(rendered) == 4
+
+
+def test_a_published_ranking_workbook_is_kept_for_every_reader(
+    client, leader, commune_staff, published_2024
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(leader)
+    first = client.get(ranking_url(2024, "xlsx"))
+    client.force_login(commune_staff)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(ranking_url(2024, "xlsx"))
+    assert again.content == first.content
+    assert not any("publishedresult" in q["sql"] for q in queries)
+    assert texts(workbook(again).active) == texts(workbook(first).active)

@@ -786,3 +786,42 @@ def test_provisional_explanation_for_reviewers(client, reviewer, computed_2025):
     assert vi("not approved") in page
     # With nothing published for 2025 the provisional view is the default.
     assert client.get(unit_url(2025, "CITY-E")).status_code == 200
+
+
+# --- the page kept for its reader (scoring.results.page_cache) ---------------
+
+
+def test_a_published_page_read_again_costs_only_the_session_and_the_user(
+    client, commune_staff, reviewer, computed_2025
+):
+    """A province's ranking is rendered once per reader and publication;
+    the provisional one at every visit."""
+    client.force_login(commune_staff)
+    first = client.get(year_url(2024))  # sets the CSRF cookie
+    client.get(year_url(2024))
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(year_url(2024))
+    tables = [re.search(r'FROM "(\w+)"', q["sql"])[1] for q in queries]
+    assert sorted(tables) in (["auth_user"], ["auth_user", "django_session"])
+    assert rows_of(again) == rows_of(first)
+    client.force_login(reviewer)
+    client.get(year_url(2025, view="provisional"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(year_url(2025, view="provisional"))
+    assert len(queries) > 2
+
+
+def test_a_new_publication_shows_at_once_on_a_kept_page(
+    client, leader, reviewer, published_2024, django_capture_on_commit_callbacks
+):
+    client.force_login(leader)
+    client.get(year_url(2024))
+    client.get(year_url(2024))
+    run = computation.compute_now(2024)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = publication.publish(
+            user=reviewer, year=2024, run_id=run.pk, now=timezone.now()
+        )
+    official = vi("Official results – publication %(version)s of %(day)s")
+    day = timezone.localtime(second.published_at).strftime("%d/%m/%Y")
+    assert official % {"version": 2, "day": day} in text(client.get(year_url(2024)))
