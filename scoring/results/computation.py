@@ -40,7 +40,7 @@ from cchc_portal import numbers
 from commitments.organisation.models import Unit, UnitKind
 from procedures import selectors as procedure_selectors
 from procedures.figures import RATE_COUNTS
-from procedures.rules import Counts, Metrics
+from procedures.rules import Counts, figure
 from procedures.rules import metrics as rates_of
 from scoring import access, rules
 from scoring.accountability import services as accountability
@@ -409,13 +409,14 @@ def detail_text(detail: Mapping[str, Any], written: Mapping[str, str]) -> str:
 
 
 def metric_leaf(
-    node: Node, counts: Counts | None, rates: Metrics | None, maximum: Decimal
+    node: Node, counts: Counts | None, maximum: Decimal
 ) -> tuple[Decimal, dict[str, Any]]:
     """A metric leaf's points and the inputs they came from."""
     rate = None
     inputs: dict[str, Any] = {"name": node.metric}
-    if counts is not None and rates is not None:
-        rate = getattr(rates, node.metric)
+    if counts is not None:
+        # The one figure the leaf is scored on, worked out alone.
+        rate = figure(counts, node.metric)
         for name in RATE_COUNTS.get(node.metric, ()):
             inputs[name] = getattr(counts, name)
     inputs["rate"] = text(rate)
@@ -494,7 +495,6 @@ def unit_row(
     that share of their maximum; without one, what the reviewer entered."""
     points = [0] * len(tree.codes)
     leaves: dict[str, dict[str, Any]] = {}
-    rates = rates_of(counts) if counts is not None and tree.has_metrics else None
     nothing: ScoreText = (None, None, "")
     # Metric leaves of one unit share their rate: each (metric, scoring,
     # maximum) is scored once.
@@ -508,7 +508,7 @@ def unit_row(
             node, key = metric
             scored = metrics.get(key)
             if scored is None:
-                scored = metrics[key] = metric_leaf(node, counts, rates, tree.maxima[i])
+                scored = metrics[key] = metric_leaf(node, counts, tree.maxima[i])
             entry = {"m": dict(scored[1])}
             got = int(scored[0] * 100)
         elif survey is not None and survey_leaf:
