@@ -1,10 +1,11 @@
 """The one import engine behind the command, the upload page and the REST endpoint.
 
-1. A reader thread streams the rows, validates each (procedures.parsing),
+1. A reader process streams the rows, validates each (procedures.parsing),
    resolves unit and procedure codes, checks that the importing user may write
    for the unit, and hands over batches of valid rows with their row errors.
-   It never touches the database; Python holds a few batches at a time.
-2. This thread loads each batch, in its own transaction: stage it in a
+   It never touches the database; Python holds a few batches at a time. A
+   process of its own (forked), so that reading and loading each have a core.
+2. This process loads each batch, in its own transaction: stage it in a
    temporary table (PostgreSQL COPY, batched inserts on SQLite); reject the
    rows whose case code came earlier in the file (first occurrence wins);
    reject the rows that would change a dossier the actor may not change as it
@@ -30,12 +31,16 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
+import pickle
+import signal
 import threading
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from queue import Full, Queue
+from queue import Empty, Full, Queue
 from typing import IO, TYPE_CHECKING, Any
 
 import psycopg2
@@ -73,6 +78,7 @@ if TYPE_CHECKING:
     from commitments.organisation.access import AnyUser
 
 BATCH_SIZE = 25_000
+FIRST_BATCH_SIZE = 2_500
 COPY_CHUNK = 4 << 20
 ERROR_LIMIT = 1_000
 STAGING = "procedures_case_staging"
@@ -186,13 +192,14 @@ def import_rows(
     is row n, as in every import door: docs/decisions.md), as ``scope``
     allows (by default the administrator's own act: every unit).
 
-    Two threads share the work: one reads and validates rows (Python), the
-    other, this one, stages and upserts the previous batch (the database). The
-    reader never touches the database; it hands over whole batches through a
-    short queue, so memory holds at most a few batches."""
+    Two processes share the work, each on its own core: a child reads and
+    validates rows (Python), this one stages and upserts the previous batch
+    (the database). The reader never touches the database; it hands over
+    whole batches through a short queue, so memory holds at most a few
+    batches."""
     result = result if result is not None else ImportResult()
     resolver = _Resolver(scope)
-    batches = _in_background(
+    batches = _reading(
         _read_batches(rows, positions, resolver, as_text=_postgres(), run_id=run.pk),
         translation.get_language(),
     )
@@ -251,7 +258,7 @@ class _Rejected(Exception):
     """An all-or-nothing import with rejected rows: roll everything back."""
 
 
-# --- reading (the background thread) -------------------------------------------
+# --- reading (the reader process) -------------------------------------------
 
 
 @dataclass
@@ -285,6 +292,8 @@ def _read_batches(
     first_rows: dict[str, int] = {}
     months: set[tuple[int, int, int]] = set()
     read = 0
+    # The loading waits for the first batch: a small one starts it sooner.
+    size = min(FIRST_BATCH_SIZE, BATCH_SIZE)
     for number, cells in rows:
         if not cells or not (cells[0].strip() or "".join(cells).strip()):
             continue  # blank line
@@ -304,8 +313,9 @@ def _read_batches(
             continue
         months.add((unit_id, *local_month(case.received_at)))
         staged.append((number, code, procedure_id, unit_id, *case[3:]))
-        if len(staged) >= BATCH_SIZE:
+        if len(staged) >= size:
             yield _batch(staged, read, errors, months, as_text=as_text, run_id=run_id)
+            size = BATCH_SIZE
             staged, errors, read = [], [], 0
             first_rows, months = {}, set()
     if staged or errors or read:
@@ -352,7 +362,9 @@ def _batch(
     )
 
 
-_END = object()
+# Batches read ahead of the loading: enough to keep both sides busy, few
+# enough that memory stays flat whatever the file's size.
+READ_AHEAD = 2
 
 
 class _Failed:
@@ -360,10 +372,99 @@ class _Failed:
         self.error = error
 
 
+def _handed(item: object) -> _Batch | None:
+    """What a reader handed over: a batch, or None after the last; its
+    failure is raised here."""
+    if isinstance(item, _Failed):
+        raise item.error
+    return item  # type: ignore[return-value]
+
+
+def _reading(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
+    """Run ``items`` ahead of the consumer in a process of its own, forked
+    from this one, so that reading (Python) and loading (this process,
+    waiting on the database) use both cores instead of taking turns at one
+    interpreter lock. The child inherits the file being read, the codes
+    resolved and the rows iterator as they are; it never touches the
+    database. Where a process cannot be forked (no fork on the platform, or
+    a daemonic process, which may have no children) a thread reads instead."""
+    if (
+        "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon
+    ):
+        return _in_background(items, language)
+    return _in_process(items, language)
+
+
+def _in_process(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
+    """Closing the generator stops the child; its exceptions surface here,
+    and so does its death (killed, out of memory)."""
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[object] = context.Queue(maxsize=READ_AHEAD)
+    with warnings.catch_warnings():
+        # Python warns that a thread of this process (the run's pulse, a
+        # server's) may hold a lock the child then waits for; the child takes
+        # none of theirs: it reads the file and validates rows.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded")
+        reader = context.Process(
+            target=_produce,
+            args=(items, language, queue),
+            name="case-import-reader",
+            daemon=True,
+        )
+        reader.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if reader.is_alive():
+                    continue
+                try:  # what it sent just before it ended
+                    item = queue.get_nowait()
+                except Empty:
+                    raise RuntimeError(
+                        f"the reader process ended with code {reader.exitcode}"
+                    ) from None
+            batch = _handed(item)
+            if batch is None:
+                return
+            yield batch
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+            reader.join(timeout=5)
+            if reader.is_alive():
+                reader.kill()
+        reader.join()
+        queue.close()
+
+
+def _produce(items: Iterator[_Batch], language: str | None, queue: Any) -> None:
+    """The child: every batch into the queue, then None; or the failure."""
+    # Stopped by its parent, whatever handlers the parent had (a worker's).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if language:
+        translation.activate(language)
+    try:
+        for item in items:
+            queue.put(item)
+        queue.put(None)
+    except BaseException as error:  # handed to the parent
+        try:
+            pickle.dumps(error)
+        except Exception:
+            error = RuntimeError(repr(error))
+        queue.put(_Failed(error))
+    # The queue's own thread sends what was put before the process ends.
+    queue.close()
+    queue.join_thread()
+
+
 def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
     """Run ``items`` in a thread, a couple of items ahead of the consumer.
     Closing the generator stops the thread; its exceptions surface here."""
-    queue: Queue[object] = Queue(maxsize=2)
+    queue: Queue[object] = Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
     def put(item: object) -> bool:
@@ -382,7 +483,7 @@ def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_
             for item in items:
                 if not put(item):
                     return
-            put(_END)
+            put(None)
         except BaseException as error:  # handed to the consumer
             put(_Failed(error))
 
@@ -390,18 +491,16 @@ def _in_background(items: Iterator[_Batch], language: str | None) -> Generator[_
     thread.start()
     try:
         while True:
-            item = queue.get()
-            if item is _END:
+            batch = _handed(queue.get())
+            if batch is None:
                 return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
+            yield batch
     finally:
         stop.set()
         thread.join()
 
 
-# --- staging and upsert (this thread) -------------------------------------------
+# --- staging and upsert (this process) -------------------------------------------
 #
 # Two temporary tables live for one import: BATCH holds the batch being loaded,
 # SEEN every case code loaded so far with its row, to reject a code repeated in

@@ -18,7 +18,6 @@ into rates and 766 scores.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -451,9 +450,11 @@ def round_half_up(value: Fraction) -> Decimal:
     """Round an exact non-negative value to 2 decimals, halves up (what
     Decimal's ROUND_HALF_UP and PostgreSQL's ``round(numeric, 2)`` do), without
     going through a float or a finite-precision division first."""
-    if value < 0:
+    numerator, denominator = value.numerator, value.denominator
+    if numerator < 0:
         raise ValueError("metrics are never negative")
-    hundredths = math.floor(value * 100 + Fraction(1, 2))
+    # floor(n/d × 100 + 1/2) in integers (a Fraction's denominator is > 0).
+    hundredths = (200 * numerator + denominator) // (2 * denominator)
     return Decimal(hundredths).scaleb(-2)
 
 
@@ -495,16 +496,17 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 def _progress_score(counts: Counts) -> Decimal | None:
-    on_time = _percent(counts.on_time, counts.in_scope)
-    return None if on_time is None else round_half_up(PROGRESS_POINTS * on_time / 100)
+    # PROGRESS_POINTS × on-time % ÷ 100, in integers as _rate.
+    if counts.in_scope == 0:
+        return None
+    return _rate(PROGRESS_POINTS * counts.on_time, 100 * counts.in_scope)
 
 
 def _digitization_meets(counts: Counts) -> bool | None:
-    digitization = _percent(counts.digitized, counts.received)
     # Compared on the exact ratio: 79.996% shows as 80.00 but is not 80%.
-    return (
-        None if digitization is None else digitization >= DIGITIZATION_FULL_MARKS_FROM
-    )
+    if counts.received == 0:
+        return None
+    return 100 * counts.digitized >= DIGITIZATION_FULL_MARKS_FROM * counts.received
 
 
 def _satisfaction_score(counts: Counts) -> Decimal | None:

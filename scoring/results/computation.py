@@ -16,10 +16,13 @@ depends on the clock or on the order rows come back in."""
 from __future__ import annotations
 
 import functools
+import gc
+import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
@@ -37,7 +40,7 @@ from cchc_portal import numbers
 from commitments.organisation.models import Unit, UnitKind
 from procedures import selectors as procedure_selectors
 from procedures.figures import RATE_COUNTS
-from procedures.rules import Counts, Metrics
+from procedures.rules import Counts, figure
 from procedures.rules import metrics as rates_of
 from scoring import access, rules
 from scoring.accountability import services as accountability
@@ -187,6 +190,33 @@ def framework_parameters(
     }
 
 
+ScoreText = tuple[str | None, str | None, str]  # self, appraised, reason
+# Points in hundredths, the entry in the detail and the entry as JSON text.
+Entries = dict[ScoreText, tuple[int, dict[str, str], str]]
+# A metric leaf and what its points depend on besides the unit's figures.
+MetricLeaf = tuple[Node, tuple[Any, ...]]
+Leaf = tuple[int, int, str, int, MetricLeaf | None, bool, Entries]
+
+
+def appraised_entry(score: ScoreText, most: int) -> tuple[int, dict[str, str]]:
+    """A scored leaf's points in hundredths (within 0 and ``most``) and its
+    entry in the detail, from (self score, appraised score, reason) as the
+    database writes them."""
+    self_score, appraised, reason = score
+    entry: dict[str, str] = {}
+    got = 0
+    if self_score is not None:
+        entry["s"] = shown(cents(self_score) or 0)
+    if appraised is not None:
+        got = cents(appraised) or 0
+        entry["a"] = shown(got)
+    if reason:
+        entry["r"] = reason
+    got = 0 if got < 0 else most if got > most else got
+    entry["p"] = shown(got)
+    return got, entry
+
+
 @dataclass
 class Tree:
     """A framework's nodes in pre-order, ready for one unit after another."""
@@ -209,6 +239,31 @@ class Tree:
     survey_leaves: dict[int, bool] = field(default_factory=dict)  # index → leaf
     satisfaction_threshold: Decimal = Decimal(85)  # rules.COMMUNES_…_THRESHOLD
     deadline: Any = None
+    # Derived once for every unit (see __post_init__): each leaf as
+    # (index, node id, code, maximum in hundredths, the metric leaf or None,
+    # fed by the survey?, its entries), the inner nodes' and the fields'
+    # indices. A leaf's entries are its points in hundredths and its entry in
+    # the detail for each (self score, appraised score, reason) seen: a year
+    # repeats few of them, so each is worked out once.
+    plan: list[Leaf] = field(init=False, repr=False)
+    inner: list[int] = field(init=False, repr=False)
+    fields: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.plan = [
+            (
+                i,
+                self.node_ids[i],
+                self.codes[i],
+                self.maxima_cents[i],
+                self._metric(i),
+                bool(self.survey_leaves.get(i)),
+                {},
+            )
+            for i in self.leaf_indices
+        ]
+        self.inner = [i for i, leaf in enumerate(self.leaves) if not leaf]
+        self.fields = [i for i, parent in enumerate(self.parents) if parent is None]
 
     @classmethod
     def of(cls, framework: Framework) -> Tree:
@@ -249,6 +304,13 @@ class Tree:
             satisfaction_threshold=framework.satisfaction_threshold,
             deadline=framework.deadline,
         )
+
+    def _metric(self, i: int) -> MetricLeaf | None:
+        node = self.metric_nodes.get(i)
+        if node is None:
+            return None
+        params = json.dumps(node.scoring_params, sort_keys=True)
+        return node, (node.metric, node.scoring, params, self.maxima_cents[i])
 
     def totals(self, leaf_points: Sequence[int]) -> list[int]:
         """Every node's points in hundredths, as rules.totals adds them: a
@@ -294,6 +356,8 @@ class Row:
     previous_index: Decimal | None = None
     rank_change: int | None = None
     index_change: Decimal | None = None
+    # The detail as the Result's field writes it (JSONText), made with it.
+    detail_text: str | None = None
 
     COLUMNS = (
         "framework_id",
@@ -326,14 +390,33 @@ def columns_of(result: Any) -> dict[str, Any]:
     return {name: getattr(result, name) for name in Row.COLUMNS}
 
 
+# JSON as JSONText writes it (json.dumps with these options builds this
+# encoder at every call).
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def detail_text(detail: Mapping[str, Any], written: Mapping[str, str]) -> str:
+    """``detail`` as JSON text, exactly as JSONText writes it, taking the
+    values of the keys in ``written`` as already written."""
+    return (
+        "{"
+        + ",".join(
+            f"{_json(key)}:{written[key] if key in written else _json(value)}"
+            for key, value in detail.items()
+        )
+        + "}"
+    )
+
+
 def metric_leaf(
-    node: Node, counts: Counts | None, rates: Metrics | None, maximum: Decimal
+    node: Node, counts: Counts | None, maximum: Decimal
 ) -> tuple[Decimal, dict[str, Any]]:
     """A metric leaf's points and the inputs they came from."""
     rate = None
     inputs: dict[str, Any] = {"name": node.metric}
-    if counts is not None and rates is not None:
-        rate = getattr(rates, node.metric)
+    if counts is not None:
+        # The one figure the leaf is scored on, worked out alone.
+        rate = figure(counts, node.metric)
         for name in RATE_COUNTS.get(node.metric, ()):
             inputs[name] = getattr(counts, name)
     inputs["rate"] = text(rate)
@@ -398,7 +481,7 @@ def unit_row(
     *,
     tree: Tree,
     assessment: Mapping[str, Any],
-    scores: Sequence[tuple[int, str | None, str | None, str]],
+    scores: Mapping[int, ScoreText],
     counts: Counts | None,
     adjustments: Sequence[Adjustment],
     survey: tuple[str, Decimal] | None = None,
@@ -406,44 +489,50 @@ def unit_row(
     """One unit: its leaves (appraised and survey points as the reviewer
     set them; metric leaves from the year's dossier figures), the capped
     totals, the approved adjustments within their caps, the index.
-    ``scores`` holds (node id, self score, appraised score, reason), the
+    ``scores`` maps node ids to (self score, appraised score, reason), the
     scores as the database writes them as text. ``survey`` is the unit's
     imported survey figure (source, rate %): its survey leaves then earn
     that share of their maximum; without one, what the reviewer entered."""
     points = [0] * len(tree.codes)
     leaves: dict[str, dict[str, Any]] = {}
-    rates = rates_of(counts) if counts is not None and tree.has_metrics else None
-    by_node = {node_id: (s, a, r) for node_id, s, a, r in scores}
-    nothing = (None, None, "")
-    for i in tree.leaf_indices:
-        entry: dict[str, Any] = {}
-        metric = tree.metric_nodes.get(i)
+    nothing: ScoreText = (None, None, "")
+    # Metric leaves of one unit share their rate: each (metric, scoring,
+    # maximum) is scored once.
+    metrics: dict[tuple[Any, ...], tuple[Decimal, dict[str, Any]]] = {}
+    # Each leaf's entry as JSON text too: most are the same few, so the
+    # detail's text is mostly pieces already written (see detail_text).
+    texts: list[str] = []
+    entry: dict[str, Any]
+    for i, node_id, code, most, metric, survey_leaf, entries in tree.plan:
         if metric is not None:
-            got_points, entry["m"] = metric_leaf(metric, counts, rates, tree.maxima[i])
-            got = int(got_points * 100)
-        elif survey is not None and tree.survey_leaves.get(i):
+            node, key = metric
+            scored = metrics.get(key)
+            if scored is None:
+                scored = metrics[key] = metric_leaf(node, counts, tree.maxima[i])
+            entry = {"m": dict(scored[1])}
+            got = int(scored[0] * 100)
+        elif survey is not None and survey_leaf:
+            entry = {}
             source, rate = survey
             got = int(rules.survey_points(tree.maxima[i], rate) * 100)
             entry["sv"] = {"source": source, "rate": text(rate)}
         else:
-            self_score, appraised, reason = by_node.get(tree.node_ids[i], nothing)
-            got = 0
-            if self_score is not None:
-                entry["s"] = shown(cents(self_score) or 0)
-            if appraised is not None:
-                got = cents(appraised) or 0
-                entry["a"] = shown(got)
-            if reason:
-                entry["r"] = reason
-        most = tree.maxima_cents[i]
+            score = scores.get(node_id, nothing)
+            found = entries.get(score)
+            if found is None:
+                got, made = appraised_entry(score, most)
+                found = entries[score] = (got, made, f"{_json(code)}:{_json(made)}")
+            points[i] = found[0]
+            leaves[code] = dict(found[1])
+            texts.append(found[2])
+            continue
         got = 0 if got < 0 else most if got > most else got
         points[i] = got
         entry["p"] = shown(got)
-        leaves[tree.codes[i]] = entry
+        leaves[code] = entry
+        texts.append(f"{_json(code)}:{_json(entry)}")
     values = tree.totals(points)
-    obtained = decimal(
-        sum(values[i] for i, parent in enumerate(tree.parents) if parent is None)
-    )
+    obtained = decimal(sum(values[i] for i in tree.fields))
     adjustment_total, per_rule = counted_adjustments(tree, adjustments)
     final = rules.final_points(
         obtained=obtained, adjustments=[adjustment_total], maximum=tree.maximum
@@ -451,11 +540,10 @@ def unit_row(
     index = rules.index_of(final, tree.maximum)
     field_indices = {
         tree.codes[i]: text(rules.index_of(decimal(values[i]), tree.maxima[i]))
-        for i, parent in enumerate(tree.parents)
-        if parent is None
+        for i in tree.fields
     }
     tier = rules.tier_for(index, tree.tiers) if index is not None else None
-    return Row(
+    row = Row(
         framework_id=tree.params["id"],
         unit_id=assessment["unit_id"],
         unit_code=assessment["unit__code"],
@@ -473,16 +561,14 @@ def unit_row(
             "assessment": assessment["id"],
             "state": assessment["state"],
             "leaves": leaves,
-            "nodes": {
-                tree.codes[i]: shown(values[i])
-                for i in range(len(values))
-                if not tree.leaves[i]
-            },
+            "nodes": {tree.codes[i]: shown(values[i]) for i in tree.inner},
             "adjustments": [adjustment_entry(a) for a in adjustments],
             "adjustments_by_rule": per_rule,
             "adjustments_entered": text(adjustment_total),
         },
     )
+    row.detail_text = detail_text(row.detail, {"leaves": "{" + ",".join(texts) + "}"})
+    return row
 
 
 # --- proposals: bonuses that follow from the data -------------------------------------
@@ -728,6 +814,16 @@ def rank_rows(year: int, rows: Sequence[Row]) -> None:
             row.index_change = change.index_change
 
 
+def _rows(values: Any) -> list[tuple[Any, ...]]:
+    """The rows of a values_list() query as the driver returns them, in one
+    fetch: its columns need no conversion (ids, texts), and a year's scores
+    are hundreds of thousands of rows."""
+    sql, params = values.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _batches[T](items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -796,10 +892,10 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
     assessments.sort(key=lambda row: row["id"])
     for batch in _batches(assessments, BATCH):
         ids = [row["id"] for row in batch]
-        scores: dict[int, list[tuple[int, str | None, str | None, str]]] = defaultdict(
-            list
+        scores: dict[int, dict[int, tuple[str | None, str | None, str]]] = defaultdict(
+            dict
         )
-        for assessment_id, *score in (
+        for assessment_id, node_id, self_score, appraised, reason in _rows(
             Score.objects.filter(assessment_id__gte=ids[0], assessment_id__lte=ids[-1])
             .filter(assessment_id__in=ids)
             # Score's default ordering joins the nodes and sorts: not needed.
@@ -816,13 +912,13 @@ def calculate(year: int, progress: Progress = None) -> Calculation:
                 "appraisal_reason",
             )
         ):
-            scores[assessment_id].append(tuple(score))
+            scores[assessment_id][node_id] = (self_score, appraised, reason)
         for assessment in batch:
             calculation.rows.append(
                 unit_row(
                     tree=trees[assessment["framework_id"]],
                     assessment=assessment,
-                    scores=scores.get(assessment["id"], []),
+                    scores=scores.get(assessment["id"], {}),
                     counts=counts.get(assessment["unit_id"]),
                     adjustments=adjustments.get(
                         (assessment["framework_id"], assessment["unit_id"]), []
@@ -940,10 +1036,7 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
         proposals = proposals_write(calculation, now)
         Result.objects.filter(framework__year=calculation.year).delete()
         _pause("writing")
-        Result.objects.bulk_create(
-            (Result(run=run, **row.columns()) for row in calculation.rows),
-            batch_size=1000,
-        )
+        results_insert(run, calculation.rows)
         # Once the year is over: its commitments judged, accountability
         # opened, heads' ratings proposed (on these results' tiers), in the
         # same transaction as the results they follow from.
@@ -961,6 +1054,82 @@ def results_write(run: ComputationRun, calculation: Calculation, now: datetime) 
             error_code="",
             error_params={},
         )
+
+
+def results_insert(run: ComputationRun, rows: Sequence[Row]) -> None:
+    """Insert the rows as the run's results. On PostgreSQL by one COPY: a
+    year is thousands of results of a few kilobytes of detail each, which an
+    INSERT makes the ORM prepare value by value and the server parse."""
+    if connection.vendor != "postgresql":
+        Result.objects.bulk_create(
+            (Result(run=run, **row.columns()) for row in rows), batch_size=1000
+        )
+        return
+    meta = Result._meta
+    by_name = {field.attname: field for field in meta.concrete_fields}
+    # The JSON columns as text, as the fields write them (a JSONField without
+    # an encoder, a JSONText); the others are plain values.
+    prepare: dict[str, Callable[[Any], Any]] = {
+        "field_indices": json.dumps,
+        "detail": by_name["detail"].get_prep_value,
+    }
+    columns = ", ".join(str(by_name[name].column) for name in ("run_id", *Row.COLUMNS))
+
+    def line(row: Row) -> str:
+        values = [str(run.pk)]
+        for name in Row.COLUMNS:
+            value = getattr(row, name)
+            values.append(
+                _copy_text(prepare[name](value) if name in prepare else value)
+            )
+        return "\t".join(values) + "\n"
+
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {meta.db_table} ({columns}) FROM STDIN",
+            _Lines(line(row) for row in rows),
+            size=COPY_CHUNK,
+        )
+
+
+COPY_CHUNK = 1 << 20
+
+
+class _Lines:
+    """The lines of a COPY, read as a file: each piece is made when the
+    driver asks for it, so the server stores one piece while the next is
+    written."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+
+    def read(self, size: int = -1) -> bytes:
+        piece: list[str] = []
+        length = 0
+        for line in self.lines:
+            piece.append(line)
+            length += len(line)
+            if length >= size > 0:
+                break
+        return "".join(piece).encode()
+
+
+def _copy_text(value: Any) -> str:
+    """A value as COPY's text format takes it. (Not csv: it would double every
+    quote of the JSON.)"""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    written = str(value)
+    if "\\" in written or "\t" in written or "\n" in written or "\r" in written:
+        written = (
+            written.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return written
 
 
 def run_request(*, year: int, trigger: str, user: Any = None) -> ComputationRun:
@@ -989,6 +1158,22 @@ def run_request(*, year: int, trigger: str, user: Any = None) -> ComputationRun:
     )
 
 
+@contextmanager
+def cycles_uncollected() -> Iterator[None]:
+    """Python's cycle collector paused: a year's computation makes hundreds
+    of thousands of small dicts (the detail) that live until written and form
+    no cycles, and the collector would walk them, and everything else the
+    process holds, again and again as they are made. Reference counting
+    still frees everything else; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run(run_id: int) -> ComputationRun:
     """Carry out a run: compute, then write the results and the run's
     outcome together. A run already finished is left alone (a redelivered
@@ -1009,13 +1194,14 @@ def run(run_id: int) -> ComputationRun:
         error_params={},
     )
     try:
-        calculation = calculate(
-            computation_run.year,
-            progress=lambda stage, done: _beat(run_id, stage, done),
-        )
-        _beat(run_id, "writing")
-        _pause("computed")
-        results_write(computation_run, calculation, timezone.now())
+        with cycles_uncollected():
+            calculation = calculate(
+                computation_run.year,
+                progress=lambda stage, done: _beat(run_id, stage, done),
+            )
+            _beat(run_id, "writing")
+            _pause("computed")
+            results_write(computation_run, calculation, timezone.now())
     except Exception as exc:
         # The exception's own words (a database's message, a path) are for
         # the log; readers get the cause in their language.
