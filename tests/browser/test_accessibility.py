@@ -207,6 +207,28 @@ def test_results_and_dashboard_tables_fit_a_1366_screen(
         assert page.evaluate(wider) == [], path
 
 
+def test_the_pages_before_signing_in_have_no_serious_violation_and_fit_a_phone(
+    page: Page, live_server: LiveServer
+) -> None:
+    """Signing in and the forgotten-password pages, as someone not signed in
+    sees them: the same checks as the roles' pages."""
+    csp = Violations(page)
+    violations: list[str] = []
+    overflows: list[str] = []
+    for path in ("/login/", "/password/reset/", "/password/reset/sent/"):
+        page.set_viewport_size(DESKTOP)
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+        violations += csp.of_page() + csp.console
+        csp.console.clear()
+        violations += blocking_violations(page)
+        page.set_viewport_size(PHONE)
+        if (wide := sideways_overflow(page, PHONE["width"])) is not None:
+            overflows.append(wide)
+    assert violations == [], "\n".join(violations)
+    assert overflows == [], "\n".join(overflows)
+
+
 def test_the_csp_walk_leaves_these_roles_to_this_one() -> None:
     """test_csp.py walks only the menus this file does not."""
     assert set(ROLES) == WALKED_ELSEWHERE
