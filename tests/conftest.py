@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
+from django.db import connections, transaction
 from django.test import override_settings
 from django.utils.translation.reloader import translation_file_changed
 
@@ -60,8 +61,9 @@ class Province:
     commune_b: Unit
 
 
-@pytest.fixture
-def org(db):
+def build_province():
+    """The small province above (the `org` fixture's, for a fixture that
+    builds it once for a module: module_rows)."""
     province = UnitFactory(code="PROV", name="UBND tỉnh", kind=UnitKind.PROVINCE)
     department = UnitFactory(
         code="PROV-DEP", name="Sở Tư pháp", kind=UnitKind.DEPARTMENT, parent=province
@@ -74,7 +76,30 @@ def org(db):
     return Province(province, department, city, commune_a, commune_b)
 
 
-def _member(username: str, unit: Unit, role: str):
+@pytest.fixture
+def org(db):
+    return build_province()
+
+
+@contextmanager
+def module_rows(django_db_blocker: Any) -> Iterator[None]:
+    """For a module-scoped fixture that builds its rows once: inside, they
+    are written in a transaction rolled back when the module ends; each
+    test's own transaction (pytest-django's) is a savepoint within it, so
+    what a test writes is gone before the next. Passwords are hashed fast,
+    as the autouse fixture below does for a test."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+        ),
+        transaction.atomic(),
+    ):
+        yield
+        transaction.set_rollback(True)
+
+
+def member(username: str, unit: Unit, role: str):
     user = UserFactory(username=username)
     MembershipFactory(user=user, unit=unit, role=role)
     return user
@@ -82,39 +107,39 @@ def _member(username: str, unit: Unit, role: str):
 
 @pytest.fixture
 def commune_staff(org):
-    return _member("staff.a", org.commune_a, Role.UNIT_STAFF)
+    return member("staff.a", org.commune_a, Role.UNIT_STAFF)
 
 
 @pytest.fixture
 def other_commune_staff(org):
-    return _member("staff.b", org.commune_b, Role.UNIT_STAFF)
+    return member("staff.b", org.commune_b, Role.UNIT_STAFF)
 
 
 @pytest.fixture
 def commune_head(org):
-    return _member("head.a", org.commune_a, Role.UNIT_HEAD)
+    return member("head.a", org.commune_a, Role.UNIT_HEAD)
 
 
 @pytest.fixture
 def department_staff(org):
-    return _member("staff.dep", org.department, Role.UNIT_STAFF)
+    return member("staff.dep", org.department, Role.UNIT_STAFF)
 
 
 @pytest.fixture
 def city_reviewer(org):
     """Phòng Nội vụ of the city: oversees the city and its communes."""
-    return _member("reviewer.city", org.city, Role.REVIEWER)
+    return member("reviewer.city", org.city, Role.REVIEWER)
 
 
 @pytest.fixture
 def reviewer(org):
     """Sở Nội vụ: oversees the whole province."""
-    return _member("reviewer.prov", org.province, Role.REVIEWER)
+    return member("reviewer.prov", org.province, Role.REVIEWER)
 
 
 @pytest.fixture
 def leader(org):
-    return _member("leader.prov", org.province, Role.LEADER)
+    return member("leader.prov", org.province, Role.LEADER)
 
 
 @pytest.fixture

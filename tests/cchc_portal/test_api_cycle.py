@@ -39,7 +39,7 @@ from scoring.models import (
 )
 from tests.cchc_portal.api_data import RESULTS_YEAR, _framework
 from tests.commitments.helpers import scan
-from tests.conftest import _member
+from tests.conftest import member
 from tests.factories import HeadFactory, RankingGroupFactory
 
 YEAR = RESULTS_YEAR
@@ -104,7 +104,7 @@ def province(org, commune_staff, commune_head, city_reviewer, reviewer):
         "head": caller(commune_head),
         "city_reviewer": caller(city_reviewer),
         "province_reviewer": caller(reviewer),
-        "city_leader": caller(_member("leader.city", org.city, Role.LEADER)),
+        "city_leader": caller(member("leader.city", org.city, Role.LEADER)),
         "assessment": assessment.pk,
         "commitment": draft.pk,
     }

@@ -1,7 +1,7 @@
 """Schemathesis over every operation of the REST API, as the province's Home
 Affairs reviewer (who sees every unit, provisional results included; commune
 A's head for self scores) on a small province with something behind every
-endpoint (tests/cchc_portal/api_data.py).
+endpoint (tests/cchc_portal/api_data.py), built once for the module.
 
 For each operation of the schema, one test: requests generated from the
 schema (its examples, the coverage phase's boundary and invalid values, then
@@ -22,11 +22,13 @@ ordinary fixtures."""
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache as once
 from typing import Any
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
@@ -45,8 +47,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from commitments.organisation.models import Role
 from tests.cchc_portal.api_data import RESULTS_YEAR, ApiData, seed, unit_head
 from tests.cchc_portal.fuzz import fuzz, operations_of
+from tests.conftest import build_province, member, module_rows
 
 # Every operation of the schema, as Schemathesis labels it.
 OPERATIONS = (
@@ -161,9 +165,43 @@ def app(settings) -> Iterator[WSGIHandler]:
         request_finished.connect(close_old_connections)
 
 
+@dataclass(frozen=True)
+class World:
+    data: ApiData
+    # The reviewer's token for everything, but self scores: only the unit's
+    # own people enter them (a reviewer would only ever get 403); and the
+    # organisation's bulk upserts, an administrator's.
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """The province and its published year, built once for the module (a
+    hundred tests read it; what each one writes is rolled back after it)."""
+    with module_rows(django_db_blocker):
+        org = build_province()
+        reviewer = member("reviewer.prov", org.province, Role.REVIEWER)
+        superuser = User.objects.create(
+            username="root", is_superuser=True, is_staff=True
+        )
+        data = seed(org, reviewer)
+        head = unit_head(data.a.unit, data.a.head)
+        tokens = {
+            "reviewer": Token.objects.create(user=reviewer).key,
+            "unit": Token.objects.create(user=head).key,
+            "admin": Token.objects.create(user=superuser).key,
+        }
+        yield World(data, tokens)
+
+
 @pytest.fixture
-def data(org, reviewer) -> ApiData:
-    return seed(org, reviewer)
+def data(world: World, db: None) -> ApiData:
+    return world.data
+
+
+@pytest.fixture
+def tokens(world: World, db: None) -> dict[str, str]:
+    return world.tokens
 
 
 @pytest.fixture
@@ -232,19 +270,6 @@ def known(data) -> dict[str, dict[str, Any]]:
         "/api/v1/results/{year}/publications/": year,
         "/api/v1/results/{year}/runs/{run_id}/": {**year, "run_id": data.run.pk},
         "/api/v1/results/{year}/units/{code}/": {**year, "code": a.unit.code},
-    }
-
-
-@pytest.fixture
-def tokens(data, reviewer, superuser) -> dict[str, str]:
-    """The reviewer's token for everything, but self scores: only the unit's
-    own people enter them (a reviewer would only ever get 403); and the
-    organisation's bulk upserts, an administrator's."""
-    head = unit_head(data.a.unit, data.a.head)
-    return {
-        "reviewer": Token.objects.create(user=reviewer).key,
-        "unit": Token.objects.create(user=head).key,
-        "admin": Token.objects.create(user=superuser).key,
     }
 
 

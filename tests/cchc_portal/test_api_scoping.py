@@ -6,15 +6,16 @@ it did not exist), or why the path is not per unit.
 The two tables below must cover the schema's paths between them: a new
 endpoint fails test_every_path_is_audited until it gets its row."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from commitments.organisation.models import Head, Unit
+from commitments.organisation.models import Head, Role, Unit
 from procedures.models import CaseRecord, Reminder
 from scoring.models import Adjustment
 from tests.cchc_portal.api_data import (
@@ -24,6 +25,7 @@ from tests.cchc_portal.api_data import (
     seed,
     unit_head,
 )
+from tests.conftest import build_province, member, module_rows
 
 Clients = dict[str, APIClient]
 
@@ -402,24 +404,37 @@ def schema_paths() -> set[str]:
     return set(SchemaGenerator().get_schema(request=None, public=True)["paths"])
 
 
-@pytest.fixture
-def data(org, reviewer) -> ApiData:
-    return seed(org, reviewer)
+@pytest.fixture(scope="module")
+def world(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[tuple[ApiData, dict[str, User]]]:
+    """The province, its published year and the callers, built once for the
+    module (every test only reads)."""
+    with module_rows(django_db_blocker):
+        org = build_province()
+        data = seed(org, member("reviewer.prov", org.province, Role.REVIEWER))
+        users = {
+            "unit": unit_head(data.a.unit, data.a.head),
+            "other_unit": unit_head(data.b.unit, data.b.head),
+            "city_reviewer": member("reviewer.city", org.city, Role.REVIEWER),
+        }
+        yield data, users
 
 
 @pytest.fixture
-def clients(data, city_reviewer) -> Clients:
-    def client(user) -> APIClient:
+def data(world: tuple[ApiData, dict[str, User]], db: None) -> ApiData:
+    return world[0]
+
+
+@pytest.fixture
+def clients(world: tuple[ApiData, dict[str, User]], db: None) -> Clients:
+    def client(user: User) -> APIClient:
         api = APIClient()
         # A fresh object per client: memberships are cached on the user.
         api.force_authenticate(type(user).objects.get(pk=user.pk))
         return api
 
-    return {
-        "unit": client(unit_head(data.a.unit, data.a.head)),
-        "other_unit": client(unit_head(data.b.unit, data.b.head)),
-        "city_reviewer": client(city_reviewer),
-    }
+    return {role: client(user) for role, user in world[1].items()}
 
 
 def test_every_path_is_audited_or_said_not_to_be_per_unit(schema_paths):

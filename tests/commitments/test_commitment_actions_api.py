@@ -24,7 +24,7 @@ from commitments.models import (
 from commitments.organisation.models import Role
 from scoring.models import Notice
 from tests.commitments.helpers import PDF, indicator, scan
-from tests.conftest import _member
+from tests.conftest import member
 from tests.factories import HeadFactory
 
 
@@ -323,7 +323,7 @@ def test_the_level_above_countersigns_never_the_signer(
 
 def test_countersigning_another_jurisdiction_is_not_found(org, other_draft):
 
-    outsider = _member("reviewer.dep", org.department, Role.REVIEWER)
+    outsider = member("reviewer.dep", org.department, Role.REVIEWER)
     _signed(other_draft)
     response = api(outsider).post(
         url(other_draft, "countersign/"),

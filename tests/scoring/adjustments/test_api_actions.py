@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from commitments.organisation.models import Role
 from scoring.models import Adjustment, AdjustmentRule, AdjustmentState
-from tests.conftest import _member
+from tests.conftest import member
 
 ENTER = "/api/v1/adjustments/"
 
@@ -51,7 +51,7 @@ def rule(framework):
 
 @pytest.fixture
 def second_reviewer(org):
-    return _member("reviewer.city2", org.city, Role.REVIEWER)
+    return member("reviewer.city2", org.city, Role.REVIEWER)
 
 
 def entry(framework, unit, **extra):

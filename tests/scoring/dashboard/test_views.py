@@ -44,7 +44,7 @@ from scoring.models import (
 )
 from scoring.results import computation, publication
 from tests.commitments.helpers import month, signed
-from tests.conftest import _member
+from tests.conftest import member
 from tests.factories import UnitFactory
 from tests.scoring.results.test_views import (  # noqa: F401 - fixtures
     approve_all,
@@ -184,7 +184,7 @@ def test_year_and_group_pickers(client, leader, published_2025):
 def test_default_group_is_the_users_own(client, leader, org, published_2025):
     """Without ?group, a leader of a ranked unit sees that unit's group;
     the province's leader sees the first group by name."""
-    commune_leader = _member("leader.a", org.commune_a, Role.LEADER)
+    commune_leader = member("leader.a", org.commune_a, Role.LEADER)
     client.force_login(commune_leader)
     assert 'data-group="xa"' in page(client).content.decode()
     client.force_login(leader)

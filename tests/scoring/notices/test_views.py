@@ -313,9 +313,9 @@ def test_a_reviewer_does_not_see_their_own_unit_there(
 ):
     """Nobody appraises their own unit: a commune's reviewer has nothing to
     follow."""
-    from tests.conftest import _member
+    from tests.conftest import member
 
-    own = _member("reviewer.b", org.commune_b, "reviewer")
+    own = member("reviewer.b", org.commune_b, "reviewer")
 
     response = logged_in(client, own).get(NOT_STARTED_URL)
 
