@@ -199,9 +199,11 @@ def import_rows(
     batches."""
     result = result if result is not None else ImportResult()
     resolver = _Resolver(scope)
+    source = _Peekable(rows)
     batches = _reading(
-        _read_batches(rows, positions, resolver, as_text=_postgres(), run_id=run.pk),
+        _read_batches(source, positions, resolver, as_text=_postgres(), run_id=run.pk),
         translation.get_language(),
+        ended=source.ended,
     )
     _create_staging()
     analyzed = False
@@ -380,20 +382,67 @@ def _handed(item: object) -> _Batch | None:
     return item  # type: ignore[return-value]
 
 
-def _reading(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:
-    """Run ``items`` ahead of the consumer in a process of its own, forked
-    from this one, so that reading (Python) and loading (this process,
-    waiting on the database) use both cores instead of taking turns at one
-    interpreter lock. The child inherits the file being read, the codes
-    resolved and the rows iterator as they are; it never touches the
-    database. Where a process cannot be forked (no fork on the platform, or
-    a daemonic process, which may have no children) a thread reads instead."""
+class _Peekable:
+    """The rows, with a look one row ahead: whether any is left."""
+
+    def __init__(self, rows: Iterable[tuple[int, list[str]]]) -> None:
+        self._rows = iter(rows)
+        self._ahead: list[tuple[int, list[str]]] = []
+
+    def __iter__(self) -> _Peekable:
+        return self
+
+    def __next__(self) -> tuple[int, list[str]]:
+        if self._ahead:
+            return self._ahead.pop()
+        return next(self._rows)
+
+    def ended(self) -> bool:
+        if not self._ahead:
+            try:
+                self._ahead.append(next(self._rows))
+            except StopIteration:
+                return True
+        return False
+
+
+def _reading(
+    items: Iterator[_Batch], language: str | None, *, ended: Callable[[], bool]
+) -> Generator[_Batch]:
+    """The first batch is read here (the loading waits for it anyway). When
+    rows are left after it, the rest is read ahead of the consumer in a
+    process of its own, forked from this one, so that reading (Python) and
+    loading (this process, waiting on the database) use both cores instead
+    of taking turns at one interpreter lock. The child inherits the file
+    being read, the codes resolved and the rows iterator as they are; it
+    never touches the database. Where a process cannot be forked (no fork on
+    the platform, or a daemonic process, which may have no children) a
+    thread reads instead. A file of one batch (an API push, most uploads)
+    starts neither: forking costs more than such a file takes to read."""
+    first = next(items, None)
+    if first is None:
+        return _handing_over(None, iter(()))
+    if ended():
+        return _handing_over(first, items)
     if (
         "fork" not in multiprocessing.get_all_start_methods()
         or multiprocessing.current_process().daemon
     ):
-        return _in_background(items, language)
-    return _in_process(items, language)
+        return _handing_over(first, _in_background(items, language))
+    return _handing_over(first, _in_process(items, language))
+
+
+def _handing_over(first: _Batch | None, rest: Iterator[_Batch]) -> Generator[_Batch]:
+    """``first``, then ``rest``; closing this closes ``rest`` (a reader's
+    generator stops its process or thread)."""
+    try:
+        if first is not None:
+            yield first
+        yield from rest
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
 
 
 def _in_process(items: Iterator[_Batch], language: str | None) -> Generator[_Batch]:

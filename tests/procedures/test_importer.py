@@ -500,3 +500,24 @@ def test_command_refuses_an_unreadable_file(tmp_path):
         call_command(
             "import_cases", str(path), stdout=io.StringIO(), stderr=io.StringIO()
         )
+
+
+@pytest.mark.parametrize(("batch_size", "processes"), [(2, 1), (100, 0)])
+def test_a_reader_process_starts_only_when_rows_are_left_after_the_first_batch(
+    monkeypatch, batch_size, processes
+):
+    """Three rows: batches of two leave one row for a reader process; one
+    batch of a hundred holds them all and is read here. Either way every
+    row loads."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", batch_size)
+    started = []
+    in_process = importer._in_process
+
+    def counted(items, language):
+        started.append(language)
+        return in_process(items, language)
+
+    monkeypatch.setattr(importer, "_in_process", counted)
+    run = do_import(csv_bytes(case("HS-1"), case("HS-2"), case("HS-3")))
+    assert (run.rows_total, run.rows_new) == (3, 3)
+    assert len(started) == processes
