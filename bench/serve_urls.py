@@ -6,7 +6,10 @@ process's first request and kept). It sits behind the same middleware and
 authenticates the same way, so that beside the real page it shows what the
 page's own work costs: the twin of the API is a DRF view with the API's
 token authentication and permission, the twin of a page requires a signed-in
-session as the page does."""
+session as the page does.
+
+A bare view answers the same bytes with nothing around it: serve_wsgi sends
+the paths under /bench/bare/ to a Django handler without middleware."""
 
 from __future__ import annotations
 
@@ -48,7 +51,13 @@ def dashboard_twin(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type=content_type)
 
 
+def bare(request: HttpRequest, name: str) -> HttpResponse:
+    body, content_type = captured(name)
+    return HttpResponse(body, content_type=content_type)
+
+
 urlpatterns = [
+    path("bench/bare/<str:name>/", bare),
     path("bench/twin/api/", ApiTwin.as_view()),
     path("bench/twin/dashboard/", dashboard_twin),
     *portal_urlpatterns,
