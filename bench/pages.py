@@ -648,8 +648,10 @@ def main() -> int:
     clients = {}
     for role, user in users.items():
         clients[role] = Client()
+        # The backend a sign-in on the page records (the session's user read
+        # through the cache), not Django's own.
         clients[role].force_login(
-            user, backend="django.contrib.auth.backends.ModelBackend"
+            user, backend="cchc_portal.accounts.CachedModelBackend"
         )
     print(
         f"{len(chosen)} pages; {args.warmup} warm-ups then {args.repeat} timed "
