@@ -40,8 +40,9 @@ import hashlib
 import io
 import os
 import pickle
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TestCase, override_settings
 
 DONE = "Demo data ready.\n"
@@ -95,6 +96,37 @@ class DemoCopies:
                     # Seeded here: the database holds it already.
                     return self._seed(steps).output
         _load(kept)
+        return kept.output
+
+    def restore(self) -> str:
+        """seed() for a test whose writes are committed (a browser test: its
+        live server reads them), called outside any transaction. On SQLite
+        the whole database is replaced from a file in one step (the backup
+        API, as the migrated template is put in) instead of row by row: the
+        file is written the first time a process of the session needs it."""
+        if connection.vendor != "sqlite" or self._shared is None:
+            with transaction.atomic():
+                return self.seed()
+        steps = tuple(settings.DEMO_STEPS)
+        path = self._path(self._key(steps))
+        assert path is not None
+        snapshot = path.with_suffix(".sqlite3")
+        connection.ensure_connection()
+        if not snapshot.exists():
+            with transaction.atomic():
+                output = self.seed()
+            partial = snapshot.with_suffix(f".{os.getpid()}.part")
+            with closing(sqlite3.connect(partial)) as target:
+                connection.connection.backup(target)
+            os.replace(partial, snapshot)
+            return output
+        kept = self._kept(steps)
+        assert kept is not None
+        ContentType.objects.clear_cache()
+        with closing(sqlite3.connect(snapshot)) as source:
+            source.backup(connection.connection)
+        ContentType.objects.clear_cache()
+        _put_files(kept)
         return kept.output
 
     def _seed(self, steps: tuple[str, ...]) -> DemoCopy:
@@ -229,6 +261,10 @@ def _load(kept: DemoCopy) -> None:
         _load_sqlite(kept.tables)
     # Content-type ids come from the copy; forget any the process has cached.
     ContentType.objects.clear_cache()
+    _put_files(kept)
+
+
+def _put_files(kept: DemoCopy) -> None:
     media = Path(settings.MEDIA_ROOT)
     for name, content in kept.files.items():
         path = media / name

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -79,10 +78,10 @@ def demo_province(
     seed_demo runs some thousands of validated queries and computes four years
     of results, and a transactional test empties the database when it ends:
     the session's demo copy (tests/demo_copies.py, the one the other demo
-    tests load) is loaded and committed instead, seeded first if no test of
+    tests load) is put in and committed instead (on SQLite the whole
+    database from a file, DemoCopies.restore), seeded first if no test of
     the session has yet."""
-    with transaction.atomic():
-        _demo_copies.seed()
+    _demo_copies.restore()
     ContentType.objects.clear_cache()
 
 
