@@ -29,9 +29,12 @@ from django.utils.translation.reloader import translation_file_changed
 from commitments.organisation.models import Role, Unit, UnitKind
 from tests.demo_copies import DemoCopies
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
+from tests.live_server import install as live_server_one_request_at_a_time
 from tests.migrated import Migrated, migrated_template
 
 PASSWORD = "correct-horse-42"
+
+live_server_one_request_at_a_time()
 
 # The longest tests that need no test database: real worker processes over a
 # scratch database of their own. pytest-django puts every test without the
