@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
@@ -512,13 +516,61 @@ def published_key(*made_of: object) -> str:
     return PUBLISHED_KEY.format(hashlib.sha256(parts.encode()).hexdigest())
 
 
+# The published documents are kept as files too (the default storage, under
+# MEDIA_ROOT): the cache may evict a 2 MB PDF, or lose it with Redis, and
+# laying it out again costs the next reader a minute and a half at province
+# scale (scoring.results.documents lays them out at publication). A file is
+# named by its key and never changes: the key is what it is made of.
+PUBLISHED_FOLDER = "exports/published"
+
+
+def _published_name(key: str) -> str:
+    return f"{PUBLISHED_FOLDER}/{key.rsplit(':', 1)[-1]}"
+
+
 def published_document(key: str) -> bytes | None:
+    """The kept document, from the cache or else its file (put back in the
+    cache for the next reader); None if it was never kept."""
     kept = cache.get(key)
-    return kept if isinstance(kept, bytes) else None
+    if isinstance(kept, bytes):
+        return kept
+    name = _published_name(key)
+    try:
+        with default_storage.open(name, "rb") as file:
+            content: bytes = file.read()
+    except FileNotFoundError:
+        return None
+    cache.set(key, content, timeout=PDF_SECONDS)
+    return content
+
+
+def published_document_kept(key: str) -> bool:
+    """Is the document kept (its file written)? Without reading it."""
+    return default_storage.exists(_published_name(key))
 
 
 def published_document_keep(key: str, content: bytes) -> None:
+    """Keep the document in the cache and as a file. The file is written
+    whole under another name and then renamed, so that a reader never opens
+    half of it (a download meeting the task laying out the same document);
+    two writers write the same bytes."""
     cache.set(key, content, timeout=PDF_SECONDS)
+    name = _published_name(key)
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError:
+        # A storage without local paths (an object store) writes an object
+        # whole or not at all.
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(content))
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        partial.write_bytes(content)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def ranking_pdf(ranking: Ranking, heading: Heading) -> bytes:
