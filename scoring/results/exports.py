@@ -91,6 +91,11 @@ class TableGroup:
     fields: list[tuple[str, str]]
     rows: list[RankingRow]
 
+    @property
+    def widths(self) -> list[str]:
+        """The PDF table's column widths, in percent (ranking_pdf)."""
+        return column_widths(self)
+
 
 @dataclass(frozen=True)
 class Ranking:
@@ -177,6 +182,55 @@ class UnitResult:
             ("Điểm tối đa", self.maximum, TWO_DECIMALS),
             ("Chỉ số CCHC", self.index, TWO_DECIMALS),
         ]
+
+
+# The ranking PDF's table is laid out with fixed column widths (CSS
+# table-layout: fixed): WeasyPrint's automatic layout measures every cell of
+# a table before its first page (its narrowest and widest content), which at
+# province scale is a tenth to a quarter of the document's time. The rank,
+# unit, index and tier columns keep the widths the template always gave
+# them; the rest (the fields, the changes, the note) share what is left as
+# the automatic layout shared it: each as wide as its widest value or the
+# longest word of its header. Lengths in em of the table's 11pt Times: a
+# digit about 0.52 em, a bold header letter 0.6 (a capital 0.75); a cell's
+# padding is 8pt.
+FIRST_WIDTHS = ["5", "24", "8", "11"]
+DIGIT_EM = 0.52
+PADDING_EM = 0.85
+
+
+def _header_em(word: str) -> float:
+    return sum(0.75 if letter.isupper() else 0.6 for letter in word)
+
+
+def _number_text(value: object, signed: bool = False) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+    return f"+{text}" if signed and value > 0 else text  # type: ignore[operator]
+
+
+def column_widths(group: TableGroup) -> list[str]:
+    """Percent widths of the ranking table's columns: rank, unit, index,
+    tier, each field, rank change, index change, note."""
+
+    def needed(label: str, values: list[str]) -> float:
+        header = max((_header_em(word) for word in label.split()), default=0.0)
+        widest = max((len(value) for value in values), default=0) * DIGIT_EM
+        return max(header, widest) + PADDING_EM
+
+    rows = group.rows
+    rest = [
+        *[
+            needed(f"{code}. {title}", [_number_text(r.fields[n]) for r in rows])
+            for n, (code, title) in enumerate(group.fields)
+        ],
+        needed("Thay đổi hạng", [_number_text(r.rank_change, True) for r in rows]),
+        needed("Thay đổi chỉ số", [_number_text(r.index_change, True) for r in rows]),
+        needed("Ghi chú", ["duyệt" for r in rows if not r.approved]),
+    ]
+    left = 100 - sum(map(float, FIRST_WIDTHS))
+    return [*FIRST_WIDTHS, *(f"{left * width / sum(rest):.2f}" for width in rest)]
 
 
 def tier_text(tier: str, label: str) -> str:

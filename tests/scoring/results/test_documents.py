@@ -260,3 +260,28 @@ def test_a_long_ranking_pdf_has_its_header_on_every_page_and_every_row_once():
     assert [n for n, page in enumerate(pages) if "NGƯỜI LẬP BIỂU" in page] == [
         len(pages) - 1
     ]
+
+
+def test_the_fixed_columns_share_the_page_as_the_automatic_layout_did():
+    """Rank, unit, index and tier keep their widths; a column of wider
+    numbers (signed changes) is wider than a field of small ones; together
+    the whole width."""
+    row = exports.RankingRow(
+        rank=1,
+        unit_code="X",
+        unit_name="Xã X",
+        approved=False,
+        index=Decimal("80.00"),
+        tier="B",
+        tier_label="Tốt",
+        fields=[Decimal("4.5"), Decimal("3.25")],
+        rank_change=-12,
+        index_change=Decimal("-10.25"),
+    )
+    group = exports.TableGroup("Nhóm xã", [("1", "A"), ("2", "B")], [row])
+    widths = [float(w) for w in group.widths]
+    assert widths[:4] == [5, 24, 8, 11]
+    assert len(widths) == 4 + 2 + 3
+    assert sum(widths) == pytest.approx(100, abs=0.05)
+    field, _field, _rank_change, index_change, _note = widths[4:]
+    assert index_change > field
