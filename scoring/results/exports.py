@@ -33,6 +33,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 
 # The one guard of every spreadsheet (FORMULA_STARTS is read by the tests).
 from cchc_portal.spreadsheets import FORMULA_STARTS as FORMULA_STARTS
@@ -574,12 +575,16 @@ def published_key(*made_of: object) -> str:
 # MEDIA_ROOT): the cache may evict a 2 MB PDF, or lose it with Redis, and
 # laying it out again costs the next reader a minute and a half at province
 # scale (scoring.results.documents lays them out at publication). A file is
-# named by its key and never changes: the key is what it is made of.
+# named by its key and never changes: the key is what it is made of. The name
+# is keyed with SECRET_KEY too: what the key is made of is mostly printed on
+# the document, and a media folder served as files (DEBUG's /media/, a proxy)
+# must not hand it to someone not signed in who worked the name out.
 PUBLISHED_FOLDER = "exports/published"
 
 
 def _published_name(key: str) -> str:
-    return f"{PUBLISHED_FOLDER}/{key.rsplit(':', 1)[-1]}"
+    name = salted_hmac("exports.published", key, algorithm="sha256").hexdigest()
+    return f"{PUBLISHED_FOLDER}/{name}"
 
 
 def published_document(key: str) -> bytes | None:
