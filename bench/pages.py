@@ -73,6 +73,8 @@ def prepare_environment(url: str, redis: str | None) -> None:
         SECURE_SSL_REDIRECT="0",
         DJANGO_SETTINGS_MODULE="pages_settings",
         LOG_LEVEL="WARNING",
+        # The published documents the worker lays out (documents_lay_out).
+        MEDIA_ROOT=str(OUT / "media"),
     )
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
@@ -323,6 +325,37 @@ def publish_and_evaluate(admin) -> None:
             now=datetime(year + 1, 3, 2, tzinfo=UTC),
             today=date(year + 1, 3, 2),
         )
+
+
+def documents_lay_out() -> None:
+    """The latest published year's ranking documents, as the worker lays
+    them out when a publication commits (scoring.results.documents; in
+    process the build publishes without a worker): timed the first time,
+    kept under bench/out/pages/media/ afterwards. The cache is emptied after,
+    so that the downloads read the files as a web process other than the
+    worker's would."""
+    from django.core.cache import cache
+
+    from scoring.results import documents, publication
+
+    latest = publication.latest_publication(PUBLISHED[-1])
+    if latest is None:
+        return
+    started = time.perf_counter()
+    took = documents.published_documents_make(latest.pk)
+    if took:
+        groups = [t for name, t in took.items() if not name.startswith(".")]
+        print(
+            f"published documents of {latest.year} v{latest.version}: "
+            f"{len(took)} laid out in {time.perf_counter() - started:.1f} s "
+            f"(the province's PDF {took.get('.pdf', 0):.1f} s, XLSX "
+            f"{took.get('.xlsx', 0):.1f} s; {len(groups)} of its groups "
+            f"{sum(groups):.1f} s, the slowest {max(groups, default=0):.1f} s)",
+            flush=True,
+        )
+    else:
+        print(f"published documents of {latest.year}: kept", flush=True)
+    cache.clear()
 
 
 def running_year(framework) -> None:
@@ -639,6 +672,7 @@ def main() -> int:
         stamp_write(wanted)
         print(f"built in {time.perf_counter() - STARTED:.0f} s", flush=True)
     call_command("collectstatic", "--no-input", verbosity=0)
+    documents_lay_out()
     users = readers()
     chosen = [
         page

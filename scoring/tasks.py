@@ -1,5 +1,6 @@
 """Celery wrappers: one service call each, with time limits."""
 
+import logging
 from dataclasses import asdict
 
 from celery import shared_task
@@ -14,7 +15,9 @@ from scoring.assessments.reminders import (
 )
 from scoring.models import ComputationRun, Framework, RunState
 from scoring.notices.services import notices_digest_send, notices_email
-from scoring.results import computation
+from scoring.results import computation, documents
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(time_limit=30 * 60, soft_time_limit=25 * 60, acks_late=True)
@@ -128,3 +131,28 @@ def review_windows_task() -> int:
     are told, once. Returns the notices written."""
     now = timezone.now()
     return review_windows_closed_send(today=timezone.localdate(now), now=now)
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=25 * 60, acks_late=True)
+def published_documents_task(publication_id: int) -> dict[str, float]:
+    """Lay out and keep the published ranking's documents (PDF and XLSX, the
+    province's and each group's: scoring.results.documents), so that no
+    reader waits for one at a download. Run twice (a redelivery), the
+    second finds them kept and lays out nothing. A failure is logged and
+    goes no further: the publication committed before, and the downloads
+    lay out what is missing (running in process, the task runs in the
+    request that published, once it commits)."""
+    try:
+        return documents.published_documents_make(publication_id)
+    except Exception:
+        logger.exception(
+            "The documents of publication %s were not laid out.", publication_id
+        )
+        return {}
+
+
+def published_documents_queue(publication_id: int) -> None:
+    """Hand the publication's documents to a worker once the publication
+    commits (documents.at_publication: not when tasks run in process)."""
+    if documents.at_publication():
+        enqueue_on_commit(published_documents_task, publication_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -21,54 +20,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cchc_portal.throttling import export_throttled
-from commitments import printing
-from commitments.organisation.models import Unit, UnitKind
 from scoring.models import Method
-from scoring.results import exports
+from scoring.results import documents, exports
 from scoring.results import selectors as results
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
-# The body that issues the rankings (Home Affairs of the province).
-ISSUER = "SỞ NỘI VỤ"
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def heading(day: date) -> exports.Heading:
-    """The province (the root unit) above Sở Nội vụ, and the date line
-    dated from the province's place ("Hải Dương, ngày …")."""
-    province = (
-        Unit.objects.filter(kind=UnitKind.PROVINCE, parent__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    place = printing.place_name(province) if province else printing.BLANK
-    return exports.Heading(
-        issuer_parent=province.name.upper() if province else "",
-        issuer=ISSUER,
-        date_line=printing.date_line(place, day, day.year),
-    )
-
-
-def _published_on(selection: results.Selection) -> date | None:
-    """A published result's documents are dated on the day of publication:
-    what was published does not change, nor then do its documents."""
-    if selection.publication is None:
-        return None
-    return timezone.localdate(selection.publication.published_at)
-
-
-def _status(selection: results.Selection, computed_at: datetime | None) -> str:
-    if selection.publication is not None:
-        return (
-            f"Kết quả chính thức – công bố lần {selection.publication.version} "
-            f"ngày {timezone.localtime(selection.publication.published_at):%d/%m/%Y}"
-        )
-    status = "Kết quả tạm thời, chưa công bố"
-    if computed_at is None:
-        return status
-    when = timezone.localtime(computed_at).strftime("%d/%m/%Y %H:%M")
-    return f"{status} – tính lúc {when}"
 
 
 def _selection(request: HttpRequest, year: int) -> results.Selection:
@@ -91,37 +49,7 @@ def ranking_of(
     assert user.is_authenticated  # behind login_required
     selection = selection or _selection(request, year)
     groups, run = results.ranking_groups(user, selection)
-    wanted = request.GET.get("group") or ""
-    shown = [g for g in groups if g.code == wanted] or groups
-    return exports.Ranking(
-        year=year,
-        status=_status(selection, run.finished_at if run else None),
-        checksum=selection.publication.checksum if selection.publication else "",
-        provisional=selection.provisional,
-        published_on=_published_on(selection),
-        groups=[
-            exports.TableGroup(
-                name=group.name,
-                fields=group.fields,
-                rows=[
-                    exports.RankingRow(
-                        rank=row.result.rank,
-                        unit_code=row.result.unit.code,
-                        unit_name=row.result.unit.name,
-                        approved=row.result.approved,
-                        index=row.result.index,
-                        tier=row.result.tier,
-                        tier_label=row.result.tier_label,
-                        fields=row.fields,
-                        rank_change=row.result.rank_change,
-                        index_change=row.result.index_change,
-                    )
-                    for row in group.rows
-                ],
-            )
-            for group in shown
-        ],
-    )
+    return documents.ranking(selection, groups, run, request.GET.get("group") or "")
 
 
 def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitResult:
@@ -142,7 +70,7 @@ def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitRe
         unit_code=unit.code,
         unit_name=unit.name,
         framework_name=explanation.framework_name,
-        status=_status(selection, explanation.computed_at),
+        status=documents.status(selection, explanation.computed_at),
         checksum=explanation.checksum,
         lines=[
             exports.UnitLine(
@@ -174,7 +102,7 @@ def unit_result_of(request: HttpRequest, year: int, code: str) -> exports.UnitRe
         group_size=explanation.group_size,
         approved=explanation.approved,
         provisional=selection.provisional,
-        published_on=_published_on(selection),
+        published_on=documents.published_on(selection),
     )
 
 
@@ -205,23 +133,21 @@ def _ranking_download(
     filename = f"{name}.{extension}"
     key = None
     if selection.publication is not None:
-        # The same for every reader: found before the province's rows are
-        # read and laid out (exports.published_key).
-        dated = heading(_published_on(selection) or timezone.localdate())
-        publication = selection.publication
-        key = exports.published_key(
-            "ranking",
-            extension,
-            publication.pk,
-            publication.checksum,
-            request.GET.get("group") or "",
-            dated,
+        # The same for every reader, laid out at publication (documents):
+        # found before the province's rows are read and laid out.
+        dated = documents.heading(
+            documents.published_on(selection) or timezone.localdate()
+        )
+        key = documents.ranking_key(
+            selection.publication, extension, request.GET.get("group") or "", dated
         )
         kept = exports.published_document(key)
         if kept is not None:
             return _download(kept, content_type, filename)
     ranking = ranking_of(request, year, selection)
-    content = build(ranking, heading(ranking.published_on or timezone.localdate()))
+    content = build(
+        ranking, documents.heading(ranking.published_on or timezone.localdate())
+    )
     if key is not None:
         exports.published_document_keep(key, content)
     return _download(content, content_type, filename)
@@ -241,7 +167,7 @@ def _unit_download(
         f"{_suffix(request, result.provisional)}"
     )
     return _download(
-        build(result, heading(result.published_on or timezone.localdate())),
+        build(result, documents.heading(result.published_on or timezone.localdate())),
         content_type,
         f"{name}.{extension}",
     )

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,8 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 
 # The one guard of every spreadsheet (FORMULA_STARTS is read by the tests).
 from cchc_portal.spreadsheets import FORMULA_STARTS as FORMULA_STARTS
@@ -86,6 +91,11 @@ class TableGroup:
     name: str
     fields: list[tuple[str, str]]
     rows: list[RankingRow]
+
+    @property
+    def widths(self) -> list[str]:
+        """The PDF table's column widths, in percent (ranking_pdf)."""
+        return column_widths(self)
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,55 @@ class UnitResult:
             ("Điểm tối đa", self.maximum, TWO_DECIMALS),
             ("Chỉ số CCHC", self.index, TWO_DECIMALS),
         ]
+
+
+# The ranking PDF's table is laid out with fixed column widths (CSS
+# table-layout: fixed): WeasyPrint's automatic layout measures every cell of
+# a table before its first page (its narrowest and widest content), which at
+# province scale is a tenth to a quarter of the document's time. The rank,
+# unit, index and tier columns keep the widths the template always gave
+# them; the rest (the fields, the changes, the note) share what is left as
+# the automatic layout shared it: each as wide as its widest value or the
+# longest word of its header. Lengths in em of the table's 11pt Times: a
+# digit about 0.52 em, a bold header letter 0.6 (a capital 0.75); a cell's
+# padding is 8pt.
+FIRST_WIDTHS = ["5", "24", "8", "11"]
+DIGIT_EM = 0.52
+PADDING_EM = 0.85
+
+
+def _header_em(word: str) -> float:
+    return sum(0.75 if letter.isupper() else 0.6 for letter in word)
+
+
+def _number_text(value: object, signed: bool = False) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+    return f"+{text}" if signed and value > 0 else text  # type: ignore[operator]
+
+
+def column_widths(group: TableGroup) -> list[str]:
+    """Percent widths of the ranking table's columns: rank, unit, index,
+    tier, each field, rank change, index change, note."""
+
+    def needed(label: str, values: list[str]) -> float:
+        header = max((_header_em(word) for word in label.split()), default=0.0)
+        widest = max((len(value) for value in values), default=0) * DIGIT_EM
+        return max(header, widest) + PADDING_EM
+
+    rows = group.rows
+    rest = [
+        *[
+            needed(f"{code}. {title}", [_number_text(r.fields[n]) for r in rows])
+            for n, (code, title) in enumerate(group.fields)
+        ],
+        needed("Thay đổi hạng", [_number_text(r.rank_change, True) for r in rows]),
+        needed("Thay đổi chỉ số", [_number_text(r.index_change, True) for r in rows]),
+        needed("Ghi chú", ["duyệt" for r in rows if not r.approved]),
+    ]
+    left = 100 - sum(map(float, FIRST_WIDTHS))
+    return [*FIRST_WIDTHS, *(f"{left * width / sum(rest):.2f}" for width in rest)]
 
 
 def tier_text(tier: str, label: str) -> str:
@@ -512,13 +571,65 @@ def published_key(*made_of: object) -> str:
     return PUBLISHED_KEY.format(hashlib.sha256(parts.encode()).hexdigest())
 
 
+# The published documents are kept as files too (the default storage, under
+# MEDIA_ROOT): the cache may evict a 2 MB PDF, or lose it with Redis, and
+# laying it out again costs the next reader a minute and a half at province
+# scale (scoring.results.documents lays them out at publication). A file is
+# named by its key and never changes: the key is what it is made of. The name
+# is keyed with SECRET_KEY too: what the key is made of is mostly printed on
+# the document, and a media folder served as files (DEBUG's /media/, a proxy)
+# must not hand it to someone not signed in who worked the name out.
+PUBLISHED_FOLDER = "exports/published"
+
+
+def _published_name(key: str) -> str:
+    name = salted_hmac("exports.published", key, algorithm="sha256").hexdigest()
+    return f"{PUBLISHED_FOLDER}/{name}"
+
+
 def published_document(key: str) -> bytes | None:
+    """The kept document, from the cache or else its file (put back in the
+    cache for the next reader); None if it was never kept."""
     kept = cache.get(key)
-    return kept if isinstance(kept, bytes) else None
+    if isinstance(kept, bytes):
+        return kept
+    name = _published_name(key)
+    try:
+        with default_storage.open(name, "rb") as file:
+            content: bytes = file.read()
+    except FileNotFoundError:
+        return None
+    cache.set(key, content, timeout=PDF_SECONDS)
+    return content
+
+
+def published_document_kept(key: str) -> bool:
+    """Is the document kept (its file written)? Without reading it."""
+    return default_storage.exists(_published_name(key))
 
 
 def published_document_keep(key: str, content: bytes) -> None:
+    """Keep the document in the cache and as a file. The file is written
+    whole under another name and then renamed, so that a reader never opens
+    half of it (a download meeting the task laying out the same document);
+    two writers write the same bytes."""
     cache.set(key, content, timeout=PDF_SECONDS)
+    name = _published_name(key)
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError:
+        # A storage without local paths (an object store) writes an object
+        # whole or not at all.
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(content))
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        partial.write_bytes(content)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def ranking_pdf(ranking: Ranking, heading: Heading) -> bytes:

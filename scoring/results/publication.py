@@ -224,4 +224,8 @@ def publish(
     handovers.published(publication, actor=user, now=now)
     # What is cached from the earlier versions is left behind once this commits.
     generation.advance()
+    # Its documents laid out once it commits, before anyone downloads them.
+    from scoring.tasks import published_documents_queue
+
+    published_documents_queue(publication.pk)
     return publication

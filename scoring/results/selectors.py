@@ -688,7 +688,7 @@ class Group:
 
 
 def _table_results(
-    user: AnyUser, selection: Selection
+    user: AnyUser | None, selection: Selection
 ) -> tuple[list[Result | PublishedResult], dict[str, Any], ComputationRun | None]:
     """The rows (without their leaf detail), the parameters they were
     computed with and, for provisional results, the run that wrote them."""
@@ -696,6 +696,8 @@ def _table_results(
         published = published_results(selection.publication)
         rows: list[Result | PublishedResult] = list(published.defer("detail"))
         return rows, selection.publication.parameters, None
+    # Provisional results are a reviewer's: someone reads them.
+    assert user is not None
     provisional = list(
         provisional_results(user, selection.year).defer("detail", "run__parameters")
     )
@@ -710,21 +712,26 @@ def _table_results(
     return found, run.parameters if run else {}, run
 
 
-def _explainable(user: AnyUser, selection: Selection) -> set[int] | None:
+def _explainable(user: AnyUser | None, selection: Selection) -> set[int] | None:
     """Units whose explanation the user may open: those of their scope
     (access.may_explain_published, for every row at once); every provisional row
-    (the query is already the reviewer's units). None: all of them."""
+    (the query is already the reviewer's units). None: all of them. No
+    user (a published ranking's documents, laid out for every reader):
+    none of them."""
     if selection.provisional:
         return None
+    if user is None:
+        return set()
     return set(explainable_units(user).values_list("pk", flat=True))
 
 
 def ranking_groups(
-    user: AnyUser, selection: Selection
+    user: AnyUser | None, selection: Selection
 ) -> tuple[list[Group], ComputationRun | None]:
     """The selection's ranking, group by group (by name, then code), each
     in ranking order with its field columns; and for provisional results
-    the run that wrote them."""
+    the run that wrote them. ``user`` None: a published ranking as every
+    reader sees it, no row marked explainable (its documents)."""
     found, parameters, run = _table_results(user, selection)
     explainable = _explainable(user, selection)
     by_code: dict[str, Group] = {}

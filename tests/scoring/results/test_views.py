@@ -178,8 +178,9 @@ def framework_2025(framework):
     return framework
 
 
-@pytest.fixture
-def published_2024(framework_2025, units, reviewer):
+def compute_2024(framework_2025, units, reviewer) -> ComputationRun:
+    """2024's framework (a copy of 2025's) settled and computed: the run to
+    publish."""
     previous = frameworks.framework_copy(
         user=reviewer, source=framework_2025, year=2024
     )
@@ -191,7 +192,12 @@ def published_2024(framework_2025, units, reviewer):
         "D": ("2", "2", "1"),
     }.items():
         settle(previous, units[key], points)
-    run = computation.compute_now(2024)
+    return computation.compute_now(2024)
+
+
+@pytest.fixture
+def published_2024(framework_2025, units, reviewer):
+    run = compute_2024(framework_2025, units, reviewer)
     return publication.publish(
         user=reviewer, year=2024, run_id=run.pk, now=timezone.now()
     )
