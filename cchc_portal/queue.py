@@ -31,6 +31,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
@@ -147,14 +148,27 @@ def enqueue_on_commit(task: Any, *args: Any, robust: bool = False) -> None:
     values = list(args)
     if _eager(task):
         run = _in_background if settings.TASKS_IN_BACKGROUND else _delay
-        transaction.on_commit(partial(run, task, *values), robust=robust)
+        transaction.on_commit(_named(task, partial(run, task, *values)), robust=robust)
         return
     pending_id = None
     if transaction.get_connection().in_atomic_block:
         pending_id = PendingTask.objects.create(task=task.name, args=values).pk
     transaction.on_commit(
-        partial(_send_committed, task, values, pending_id), robust=robust
+        _named(task, partial(_send_committed, task, values, pending_id)),
+        robust=robust,
     )
+
+
+def _named(task: Any, call: Callable[[], None]) -> Callable[[], None]:
+    """The callback as a function named after the task: a robust callback
+    that fails is logged by its __qualname__, which a partial has not (the
+    log line itself then failed with an AttributeError)."""
+
+    def callback() -> None:
+        call()
+
+    callback.__qualname__ = f"enqueue_on_commit({getattr(task, 'name', task)})"
+    return callback
 
 
 def _delay(task: Any, *args: Any) -> None:

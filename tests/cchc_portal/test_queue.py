@@ -144,3 +144,20 @@ def test_running_in_process_the_task_runs_on_commit_with_no_row(eager_tasks):
         assert ran == []
     assert ran == [(7,)]
     assert not PendingTask.objects.exists()
+
+
+def test_a_robust_task_that_fails_in_process_is_logged_by_its_name(eager_tasks, caplog):
+    """Django logs a failed robust callback by its __qualname__ (a partial
+    has none: the log line raised an AttributeError instead)."""
+    use_broker("memory://", eager=True)
+
+    def fail(*args):
+        raise RuntimeError("the task failed")
+
+    task = SimpleNamespace(app=app, delay=fail, name="scoring.tasks.some_task")
+    with transaction.atomic():
+        queue.enqueue_on_commit(task, 7, robust=True)
+    failed = [r for r in caplog.records if "on_commit" in r.getMessage()]
+    assert len(failed) == 1
+    assert "enqueue_on_commit(scoring.tasks.some_task)" in failed[0].getMessage()
+    assert "the task failed" in failed[0].getMessage()
