@@ -159,7 +159,7 @@ def enqueue_on_commit(task: Any, *args: Any, robust: bool = False) -> None:
     )
 
 
-def _named(task: Any, call: Callable[[], None]) -> Callable[[], None]:
+def _named(task: Any, call: Callable[[], object]) -> Callable[[], None]:
     """The callback as a function named after the task: a robust callback
     that fails is logged by its __qualname__, which a partial has not (the
     log line itself then failed with an AttributeError)."""
