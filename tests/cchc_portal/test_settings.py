@@ -55,3 +55,32 @@ def test_secret_key_is_required_when_debug_is_off():
 def test_quick_start_needs_no_environment():
     result = manage("check", DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def database_options(**env):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))",
+        DEBUG="1",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_postgresql_connections_turn_jit_off():
+    """A page's short query must not pay PostgreSQL's JIT compile (issue 20);
+    DATABASE_JIT=1 gives the server's setting back, and options the URL
+    carries are kept."""
+    url = "postgres://cchc@db.example.gov.vn:5432/cchc"
+    assert database_options(DATABASE_URL=url) == "-c jit=off"
+    assert database_options(DATABASE_URL=url, DATABASE_JIT="1") == "None"
+    with_options = f"{url}?options=-c%20statement_timeout%3D5000"
+    assert (
+        database_options(DATABASE_URL=with_options)
+        == "-c statement_timeout=5000 -c jit=off"
+    )
+    # SQLite has no such setting.
+    assert database_options() == "None"
