@@ -501,6 +501,19 @@ class QueueFilters:
     search: str = ""
 
 
+def _open_contests() -> QuerySet[Any]:
+    """The number of open contests of the assessment of OuterRef("pk")."""
+    return (
+        Contest.objects.filter(
+            score__assessment=OuterRef("pk"), state=ContestState.OPEN
+        )
+        .order_by()
+        .values("score__assessment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
 def _with_progress(queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
     """Each assessment with its progress: leaves self-scored, leaves to
     appraise, leaves appraised, open contests (scores joined and counted)."""
@@ -514,15 +527,6 @@ def _with_progress(queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
             year=OuterRef("framework__year"), unit=OuterRef("unit_id")
         )
     )
-    open_contests = (
-        Contest.objects.filter(
-            score__assessment=OuterRef("pk"), state=ContestState.OPEN
-        )
-        .order_by()
-        .values("score__assessment")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return queryset.annotate(surveyed=surveyed).annotate(
         leaves=Count("scores"),
         manual_leaves=Count("scores", filter=Q(scores__node__method=Method.MANUAL)),
@@ -532,7 +536,7 @@ def _with_progress(queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
             "scores",
             filter=leaves_to_appraise & Q(scores__appraised_score__isnull=False),
         ),
-        open_contests=Coalesce(Subquery(open_contests), 0),
+        open_contests=Coalesce(Subquery(_open_contests()), 0),
     )
 
 
@@ -585,16 +589,64 @@ def queue_page(
     *, user: AnyUser, filters: QueueFilters, number: Any, per_page: int
 ) -> Page:
     """A page of the queue: its assessments chosen in order without their
-    progress (and counted so by the paginator), then read with it. Counting
-    every score of every assessment in reach before cutting a page took
-    seconds for a province; now three queries whatever the page."""
+    progress (and counted so by the paginator), then read, then their scores
+    counted. Counting every score of every assessment in reach before cutting
+    a page took seconds for a province; joining a page's scores to its rows
+    and grouping on every column took 90-130 ms for 250 rows. Now four
+    queries whatever the page, the scores counted per assessment alone, with
+    the same figures as assessment_queue."""
     ordered = _queue_ordered(user=user, filters=filters)
     page = Paginator(ordered.values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
-    found = _with_progress(
-        Assessment.objects.filter(pk__in=ids).select_related("framework", "unit")
-    ).in_bulk()
-    return Page([found[pk] for pk in ids], page.number, page.paginator)
+    found = (
+        Assessment.objects.filter(pk__in=ids)
+        .select_related("framework", "unit")
+        .annotate(
+            surveyed=Exists(
+                SurveyFigure.objects.filter(
+                    year=OuterRef("framework__year"), unit=OuterRef("unit_id")
+                )
+            ),
+            open_contests=Coalesce(Subquery(_open_contests()), 0),
+        )
+        .in_bulk()
+    )
+    manual = Q(node__method=Method.MANUAL)
+    survey = Q(node__method=Method.SURVEY)
+    appraised = Q(appraised_score__isnull=False)
+    counts = {
+        row["assessment_id"]: row
+        for row in Score.objects.filter(assessment_id__in=ids)
+        .order_by()
+        .values("assessment_id")
+        .annotate(
+            leaves=Count("pk"),
+            manual_leaves=Count("pk", filter=manual),
+            survey_leaves=Count("pk", filter=survey),
+            self_scored=Count("pk", filter=Q(self_score__isnull=False)),
+            manual_appraised=Count("pk", filter=manual & appraised),
+            survey_appraised=Count("pk", filter=survey & appraised),
+        )
+    }
+    rows: list[Any] = []
+    for pk in ids:
+        # The figures as attributes, as assessment_queue's annotations.
+        assessment: Any = found[pk]
+        row: dict[str, Any] = dict(counts.get(pk, {}))
+        # A survey leaf is appraised by hand only where the unit has no
+        # imported survey figure of the year (as _with_progress).
+        by_hand = not assessment.surveyed
+        assessment.leaves = row.get("leaves", 0)
+        assessment.manual_leaves = row.get("manual_leaves", 0)
+        assessment.self_scored = row.get("self_scored", 0)
+        assessment.to_appraise = row.get("manual_leaves", 0) + (
+            row.get("survey_leaves", 0) if by_hand else 0
+        )
+        assessment.appraised = row.get("manual_appraised", 0) + (
+            row.get("survey_appraised", 0) if by_hand else 0
+        )
+        rows.append(assessment)
+    return Page(rows, page.number, page.paginator)
 
 
 def waiting_for_appraisal(*, user: AnyUser) -> QuerySet[Assessment]:

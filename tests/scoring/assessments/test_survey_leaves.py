@@ -205,6 +205,25 @@ def test_the_queue_counts_only_leaves_appraised_by_hand(framework, org, reviewer
     queue = {x.pk: x for x in selectors.assessment_queue(user=reviewer)}
     assert (queue[a.pk].to_appraise, queue[a.pk].appraised) == (2, 2)
     assert (queue[b.pk].to_appraise, queue[b.pk].appraised) == (3, 2)
+    # A page of the queue counts its scores apart (selectors.queue_page):
+    # the same figures.
+    page = selectors.queue_page(
+        user=reviewer, filters=selectors.QueueFilters(), number=1, per_page=10
+    )
+    shown = {x.pk: x for x in page}
+    for pk in (a.pk, b.pk):
+        assert [
+            (x.leaves, x.manual_leaves, x.self_scored, x.to_appraise, x.appraised)
+            for x in (shown[pk], queue[pk])
+        ] == [
+            (
+                queue[pk].leaves,
+                queue[pk].manual_leaves,
+                queue[pk].self_scored,
+                queue[pk].to_appraise,
+                queue[pk].appraised,
+            )
+        ] * 2
 
 
 def test_the_appraisal_page_says_where_the_survey_points_come_from(
