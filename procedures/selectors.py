@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lookups import AnyOf
 from commitments.organisation.access import (
     RECORD_WRITE_ROLES,
     scope_queryset,
@@ -482,7 +483,7 @@ def lineage_units(unit_ids: Iterable[int], year: int) -> dict[int, list[int]]:
     frontier: dict[int, list[int]] = {unit_id: [unit_id] for unit_id in asked}
     while frontier:
         edges = list(
-            through.filter(from_unit_id__in=list(frontier)).values_list(
+            through.filter(AnyOf(F("from_unit_id"), frontier)).values_list(
                 "from_unit_id", "to_unit_id"
             )
         )
@@ -543,7 +544,7 @@ def year_counts(
     lineage = lineage_units(asked, year)
     wanted = {unit_id for units in lineage.values() for unit_id in units}
     rows = UnitMetric.objects.filter(
-        period_kind=PeriodKind.YEAR, year=year, number=1, unit_id__in=list(wanted)
+        AnyOf(F("unit_id"), wanted), period_kind=PeriodKind.YEAR, year=year, number=1
     )
     own = {
         unit_id: rules.Counts(**dict(zip(figures.COUNT_FIELDS, counts, strict=True)))
@@ -586,10 +587,10 @@ def _months_combined(
     overdue counts (a period's are its last month's own)."""
     rows = (
         UnitMetric.objects.filter(
+            AnyOf(F("unit_id"), unit_ids),
             period_kind=PeriodKind.MONTH,
             year=year,
             number__lte=up_to,
-            unit_id__in=list(unit_ids),
         )
         .order_by()
         .values("unit_id")
@@ -830,7 +831,7 @@ def range_counts(
     rows = (
         UnitMetric.objects.filter(
             _months_q(span),
-            unit_id__in=list(unit_ids),
+            AnyOf(F("unit_id"), unit_ids),
             period_kind=PeriodKind.MONTH,
         )
         .order_by()
@@ -865,7 +866,7 @@ def figure_rows(slots: Sequence[FigureSlot]) -> list[FigureRow]:
     stored: dict[tuple[int, str, int | None, int | None], UnitMetric] = {}
     if stored_slots:
         for metric in UnitMetric.objects.filter(
-            unit_id__in={slot.unit_id for slot in stored_slots},
+            AnyOf(F("unit_id"), {slot.unit_id for slot in stored_slots}),
             year__in={slot.year for slot in stored_slots},
             period_kind__in={slot.kind for slot in stored_slots},
         ):
