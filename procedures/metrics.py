@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q
 
+from cchc_portal.generations import Generation
 from commitments.organisation.models import Unit
 from procedures import rules
 from procedures.figures import COUNT_FIELDS
@@ -132,6 +133,11 @@ def open_overdue_at_end(period: rules.Period) -> Q:
 
 
 # Counts over the dossiers received in the period.
+# The stored figures' generation: it changes once a recompute's rows commit
+# (_store), so what is kept from them (selectors: a province's months
+# combined) is never served after a change.
+FIGURES = Generation("figures:generation")
+
 RECEIVED_COUNTS = (
     "online",
     "online_full",
@@ -304,6 +310,7 @@ def _store(
             unique_fields=["unit", "period_kind", "year", "number"],
             update_fields=[*COUNT_FIELDS, "computed_at"],
         )
+        FIGURES.advance()
     return len(rows)
 
 

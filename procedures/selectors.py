@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from hashlib import md5
 from typing import TYPE_CHECKING
 
 from django.db.models import (
@@ -36,6 +37,7 @@ from commitments.organisation.access import (
 from commitments.organisation.models import SUBTREE_ROLES, Unit
 from procedures import figures, rules
 from procedures.metrics import (
+    FIGURES,
     MonthRange,
     PeriodRef,
     count_filters,
@@ -579,20 +581,20 @@ def _last_month(name: str) -> Max:
 
 
 def _months_combined(
-    year: int, up_to: int, unit_ids: Iterable[int]
+    year: int, up_to: int, unit_ids: Iterable[int] | None
 ) -> dict[int, rules.Counts]:
     """Each unit's months of ``year`` from January to its last month computed
     up to ``up_to``, combined as rules.combine does, by the database in one
     grouped query: the sums over its months, and its last month's on-time and
-    overdue counts (a period's are its last month's own)."""
+    overdue counts (a period's are its last month's own). Every unit with a
+    month when ``unit_ids`` is None."""
+    months = UnitMetric.objects.filter(
+        period_kind=PeriodKind.MONTH, year=year, number__lte=up_to
+    )
+    if unit_ids is not None:
+        months = months.filter(AnyOf(F("unit_id"), unit_ids))
     rows = (
-        UnitMetric.objects.filter(
-            AnyOf(F("unit_id"), unit_ids),
-            period_kind=PeriodKind.MONTH,
-            year=year,
-            number__lte=up_to,
-        )
-        .order_by()
+        months.order_by()
         .values("unit_id")
         .annotate(
             last_on_time=_last_month("on_time"),
@@ -633,6 +635,42 @@ def _months_combined(
     return combined
 
 
+# From this many units, a (year, up to month)'s months are combined for every
+# unit once per generation of the figures (metrics.FIGURES) and kept: a
+# province's target progress read them on every visit (about 50 ms for 3,321
+# communes). Fewer are read directly: a commune's few rows cost less than
+# unpacking a province.
+KEPT_FROM_UNITS = 200
+MONTHS_KEPT_SECONDS = 60 * 60
+_COUNT_NAMES = tuple(field.name for field in fields(rules.Counts))
+# What the kept tuples hold: a new figure changes the key.
+_MONTHS_KEY = (
+    "figures:months:{year}:{up_to}:"
+    + md5(",".join(_COUNT_NAMES).encode(), usedforsecurity=False).hexdigest()[:8]
+)
+
+
+def _months_combined_kept(
+    year: int, up_to: int, unit_ids: set[int]
+) -> dict[int, rules.Counts]:
+    """_months_combined of ``unit_ids``; for many units, from every unit's
+    months combined once in the figures' current generation and kept."""
+    if len(unit_ids) < KEPT_FROM_UNITS:
+        return _months_combined(year, up_to, unit_ids)
+    key = _MONTHS_KEY.format(year=year, up_to=up_to)
+    token, kept = FIGURES.lookup(key)
+    if kept is None:
+        # Tuples, not Counts: a province's unpickle in a few milliseconds.
+        kept = {
+            unit_id: tuple(getattr(counts, name) for name in _COUNT_NAMES)
+            for unit_id, counts in _months_combined(year, up_to, None).items()
+        }
+        FIGURES.keep(key, token, kept, MONTHS_KEPT_SECONDS)
+    return {
+        unit_id: rules.Counts(*kept[unit_id]) for unit_id in unit_ids if unit_id in kept
+    }
+
+
 def rates_up_to_month(
     keys: Iterable[MonthKey], names: Iterable[str] | None = None
 ) -> dict[MonthKey, dict[str, Decimal | None]]:
@@ -658,7 +696,7 @@ def rates_up_to_month(
     values: dict[MonthKey, dict[str, Decimal | None]] = {}
     for year, up_to in {(year, month) for _unit, year, month in wanted}:
         group = [key for key in wanted if key[1:] == (year, up_to)]
-        months = _months_combined(
+        months = _months_combined_kept(
             year,
             up_to,
             {member for unit_id, *_ in group for member in lineage[(unit_id, year)]},
