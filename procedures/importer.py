@@ -295,6 +295,9 @@ def _read_batches(
     months: set[tuple[int, int, int]] = set()
     read = 0
     # The loading waits for the first batch: a small one starts it sooner.
+    # Then each is twice the last, up to BATCH_SIZE: the reader reads the
+    # next batch while the previous one loads, and a batch of BATCH_SIZE
+    # right after a small first one kept the loading waiting for it.
     size = min(FIRST_BATCH_SIZE, BATCH_SIZE)
     for number, cells in rows:
         if not cells or not (cells[0].strip() or "".join(cells).strip()):
@@ -317,7 +320,7 @@ def _read_batches(
         staged.append((number, code, procedure_id, unit_id, *case[3:]))
         if len(staged) >= size:
             yield _batch(staged, read, errors, months, as_text=as_text, run_id=run_id)
-            size = BATCH_SIZE
+            size = min(2 * size, BATCH_SIZE)
             staged, errors, read = [], [], 0
             first_rows, months = {}, set()
     if staged or errors or read:

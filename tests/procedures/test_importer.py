@@ -370,6 +370,24 @@ def test_a_code_added_meanwhile_sends_the_batch_through_the_upsert(monkeypatch):
     assert CaseRecord.objects.count() == 2
 
 
+def test_batch_sizes_double_from_the_first_up_to_the_limit(monkeypatch):
+    """A small first batch starts the loading; each next one is twice the
+    last, so that the reader stays ahead, up to BATCH_SIZE."""
+    monkeypatch.setattr(importer, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 5)
+    sizes = []
+    load = importer._load
+
+    def counted(batch, *args, **kwargs):
+        sizes.append(batch.size)
+        return load(batch, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "_load", counted)
+    run = do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 18)]))
+    assert run.rows_new == 17
+    assert sizes == [2, 4, 5, 5, 1]
+
+
 def test_import_run_cannot_be_taken_twice():
     run = ImportRun.objects.create(source=ImportSource.COMMAND)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
