@@ -209,7 +209,7 @@ def import_rows(
         ended=source.ended,
     )
     _create_staging()
-    analyzed = False
+    loading = _Loading()
     try:
         with transaction.atomic() if run.atomic else nullcontext():
             for batch in batches:
@@ -218,9 +218,7 @@ def import_rows(
                     result.reject(error)
                 if run.atomic and result.rows_rejected:
                     continue  # nothing will be written; read on for the report
-                analyzed = (
-                    _load(batch, result, run, scope, first=not analyzed) or analyzed
-                )
+                _load(batch, result, run, scope, loading)
                 _beat()
                 if progress:
                     progress(result.rows_total)
@@ -632,19 +630,18 @@ def _load(
     result: ImportResult,
     run: ImportRun,
     scope: ImportScope,
-    *,
-    first: bool,
-) -> bool:
+    loading: _Loading,
+) -> None:
     """Stage one batch and upsert it, in one transaction: a crash leaves the
     database as it was before the batch. A batch of new dossiers only is not
-    staged (_load_new). Whether the batch was staged (and, with ``first``,
-    its staging analysed)."""
+    staged (_load_new)."""
     if not batch.size:
-        return False
-    if _load_new(batch, result, run):
-        return False
+        return
+    if _load_new(batch, result, loading):
+        return
     with transaction.atomic(), connection.cursor() as cursor:
-        _stage(cursor, batch, analyze=first)
+        _stage(cursor, batch, analyze=not loading.analyzed)
+        loading.analyzed = True
         repeats = _repeats(cursor)
         for number, code, first_row in repeats:
             result.reject(_repeat_error(number, code, first_row))
@@ -657,7 +654,7 @@ def _load(
         )
         if run.atomic and result.rows_rejected:
             cursor.execute(remember)
-            return True
+            return
         staged = batch.size - len(repeats) - len(refused)
         new, updated, affected = _changes(cursor, before=remember, batch=batch)
         moved = _record_moves(cursor, run) if updated else 0
@@ -672,14 +669,25 @@ def _load(
     # put right by importing the file again.
     result.affected.update(batch.months)
     result.affected.update(affected)
-    return True
+
+
+@dataclass
+class _Loading:
+    """What the loading of one import carries from batch to batch."""
+
+    # Whether a staged batch was analysed (the first one staged is).
+    analyzed: bool = False
+    # Whether to probe the case table before copying a batch straight in:
+    # not after a batch of new dossiers only (the next is most likely new
+    # too, as in a first import), where a known code fails the copy instead.
+    probe: bool = True
 
 
 class _NotNew(Exception):
     """A batch holds a code already in the case table: staged after all."""
 
 
-def _load_new(batch: _Batch, result: ImportResult, run: ImportRun) -> bool:
+def _load_new(batch: _Batch, result: ImportResult, loading: _Loading) -> bool:
     """Load a batch of new dossiers only without staging it: one probe of the
     case table's unique index finds none of its codes there, they go into
     SEEN (a code of an earlier batch fails SEEN's key: a repeat), and the rows
@@ -690,12 +698,15 @@ def _load_new(batch: _Batch, result: ImportResult, run: ImportRun) -> bool:
     and no changes: every row is new, and its months are the batch's own.
     Anything else (a repeat, a known dossier, one another import added since
     the probe) rolls back to where it began and returns False, and the batch
-    is staged as usual. PostgreSQL only."""
+    is staged as usual. After a batch of new dossiers the next is copied
+    without the probe: a known code then fails the copy's unique key, which
+    costs a part of one batch's copy once, and probing resumes. PostgreSQL
+    only."""
     if batch.direct is None or batch.codes is None or batch.seen is None:
         return False
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            if _any_known(cursor, batch.codes):
+            if loading.probe and _any_known(cursor, batch.codes):
                 raise _NotNew
             cursor.cursor.copy_expert(
                 f"COPY {SEEN} (case_code, row_number) FROM STDIN WITH (FORMAT csv)",
@@ -705,7 +716,9 @@ def _load_new(batch: _Batch, result: ImportResult, run: ImportRun) -> bool:
             _copy_new(cursor, batch.direct)
     except (_NotNew, psycopg2.errors.UniqueViolation):
         # Through the driver alone: its own error class.
+        loading.probe = True
         return False
+    loading.probe = False
     result.rows_new += batch.size
     result.affected.update(batch.months)
     return True

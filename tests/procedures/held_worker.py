@@ -26,9 +26,8 @@ def _hold_imports(**kwargs: Any) -> None:
     load = importer._load
     hold = float(os.environ["TEST_IMPORT_HOLD"])
 
-    def held(*args: Any, **kw: Any) -> bool:
-        staged = load(*args, **kw)
+    def held(*args: Any, **kw: Any) -> None:
+        load(*args, **kw)
         time.sleep(hold)
-        return staged
 
     importer._load = held

@@ -456,6 +456,43 @@ def test_batch_sizes_double_from_the_first_up_to_the_limit(monkeypatch):
     assert sizes == [2, 4, 5, 5, 1]
 
 
+def test_after_a_batch_of_new_dossiers_the_next_is_copied_without_a_probe(
+    monkeypatch,
+):
+    """A first import probes its first batch only (PostgreSQL); a known code
+    in a later batch fails that batch's copy, which is then staged, and the
+    probing resumes."""
+    monkeypatch.setattr(importer, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    probes = []
+    any_known = importer._any_known
+
+    def counted(cursor, codes):
+        probes.append(list(codes))
+        return any_known(cursor, codes)
+
+    monkeypatch.setattr(importer, "_any_known", counted)
+    run = do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 7)]))
+    assert run.rows_new == 6
+    postgres = connection.vendor == "postgresql"
+    assert probes == ([["HS-1", "HS-2"]] if postgres else [])
+    probes.clear()
+    run = do_import(
+        csv_bytes(
+            case("HS-7"),
+            case("HS-8"),
+            case("HS-9"),
+            case("HS-1", officer="Đổi"),  # known: the copy fails, staged
+            case("HS-10"),
+            case("HS-11"),
+        )
+    )
+    assert (run.rows_new, run.rows_updated, run.rows_rejected) == (5, 1, 0)
+    assert CaseRecord.objects.get(case_code="HS-1").officer == "Đổi"
+    assert CaseRecord.objects.count() == 11
+    assert probes == ([["HS-7", "HS-8"], ["HS-10", "HS-11"]] if postgres else [])
+
+
 @pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
 @pytest.mark.parametrize("staged", [False, True])
 def test_a_foreign_key_the_database_refuses_fails_the_run_and_writes_nothing(
