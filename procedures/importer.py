@@ -5,7 +5,10 @@
    for the unit, and hands over batches of valid rows with their row errors.
    It never touches the database; Python holds a few batches at a time. A
    process of its own (forked), so that reading and loading each have a core.
-2. This process loads each batch, in its own transaction: stage it in a
+2. This process loads each batch, in its own transaction. A batch of new
+   dossiers only (a first import, a day's new export: none of its codes in
+   the case table or earlier in the file) is copied straight into the case
+   table (PostgreSQL). Any other is staged in a
    temporary table (PostgreSQL COPY, batched inserts on SQLite); reject the
    rows whose case code came earlier in the file (first occurrence wins);
    reject the rows that would change a dossier the actor may not change as it
@@ -44,10 +47,10 @@ from queue import Empty, Full, Queue
 from typing import IO, TYPE_CHECKING, Any
 
 import psycopg2
+import psycopg2.errors
 from django.conf import settings
 from django.db import (
     DatabaseError,
-    IntegrityError,
     connection,
     connections,
     transaction,
@@ -206,7 +209,7 @@ def import_rows(
         ended=source.ended,
     )
     _create_staging()
-    analyzed = False
+    loading = _Loading()
     try:
         with transaction.atomic() if run.atomic else nullcontext():
             for batch in batches:
@@ -215,8 +218,7 @@ def import_rows(
                     result.reject(error)
                 if run.atomic and result.rows_rejected:
                     continue  # nothing will be written; read on for the report
-                _load(batch, result, run, scope, first=not analyzed)
-                analyzed = analyzed or batch.size > 0
+                _load(batch, result, run, scope, loading)
                 _beat()
                 if progress:
                     progress(result.rows_total)
@@ -273,8 +275,12 @@ class _Batch:
     errors: list[RowError]
     # (unit, local year, month) of every row
     months: set[tuple[int, int, int]]
-    # PostgreSQL: the rows in the case table's own columns, see _write.
+    # PostgreSQL, for a batch of new dossiers only (_load_new): the rows in the
+    # case table's own columns, their codes, and the codes with their rows as
+    # SEEN takes them.
     direct: bytes | None = None
+    codes: list[str] | None = None
+    seen: bytes | None = None
 
 
 def _read_batches(
@@ -295,6 +301,9 @@ def _read_batches(
     months: set[tuple[int, int, int]] = set()
     read = 0
     # The loading waits for the first batch: a small one starts it sooner.
+    # Then each is twice the last, up to BATCH_SIZE: the reader reads the
+    # next batch while the previous one loads, and a batch of BATCH_SIZE
+    # right after a small first one kept the loading waiting for it.
     size = min(FIRST_BATCH_SIZE, BATCH_SIZE)
     for number, cells in rows:
         if not cells or not (cells[0].strip() or "".join(cells).strip()):
@@ -317,7 +326,7 @@ def _read_batches(
         staged.append((number, code, procedure_id, unit_id, *case[3:]))
         if len(staged) >= size:
             yield _batch(staged, read, errors, months, as_text=as_text, run_id=run_id)
-            size = BATCH_SIZE
+            size = min(2 * size, BATCH_SIZE)
             staged, errors, read = [], [], 0
             first_rows, months = {}, set()
     if staged or errors or read:
@@ -354,6 +363,10 @@ def _batch(
     csv.writer(direct, quoting=csv.QUOTE_NOTNULL).writerows(
         (*row[1:], run_id) for row in staged
     )
+    seen = io.StringIO()
+    csv.writer(seen, quoting=csv.QUOTE_NOTNULL).writerows(
+        (row[1], row[0]) for row in staged
+    )
     return _Batch(
         buffer.getvalue().encode(),
         len(staged),
@@ -361,6 +374,8 @@ def _batch(
         errors,
         months,
         direct.getvalue().encode(),
+        [row[1] for row in staged],
+        seen.getvalue().encode(),
     )
 
 
@@ -615,15 +630,18 @@ def _load(
     result: ImportResult,
     run: ImportRun,
     scope: ImportScope,
-    *,
-    first: bool,
+    loading: _Loading,
 ) -> None:
     """Stage one batch and upsert it, in one transaction: a crash leaves the
-    database as it was before the batch."""
+    database as it was before the batch. A batch of new dossiers only is not
+    staged (_load_new)."""
     if not batch.size:
         return
+    if _load_new(batch, result, loading):
+        return
     with transaction.atomic(), connection.cursor() as cursor:
-        _stage(cursor, batch, analyze=first)
+        _stage(cursor, batch, analyze=not loading.analyzed)
+        loading.analyzed = True
         repeats = _repeats(cursor)
         for number, code, first_row in repeats:
             result.reject(_repeat_error(number, code, first_row))
@@ -640,7 +658,7 @@ def _load(
         staged = batch.size - len(repeats) - len(refused)
         new, updated, affected = _changes(cursor, before=remember, batch=batch)
         moved = _record_moves(cursor, run) if updated else 0
-        _write(cursor, batch, run, all_new=new == staged == batch.size, scope=scope)
+        _upsert(cursor, run, scope)
     # Counted only once the batch is committed: a crash undoes both.
     result.rows_new += new
     result.rows_updated += updated
@@ -651,6 +669,81 @@ def _load(
     # put right by importing the file again.
     result.affected.update(batch.months)
     result.affected.update(affected)
+
+
+@dataclass
+class _Loading:
+    """What the loading of one import carries from batch to batch."""
+
+    # Whether a staged batch was analysed (the first one staged is).
+    analyzed: bool = False
+    # Whether to probe the case table before copying a batch straight in:
+    # not after a batch of new dossiers only (the next is most likely new
+    # too, as in a first import), where a known code fails the copy instead.
+    probe: bool = True
+
+
+class _NotNew(Exception):
+    """A batch holds a code already in the case table: staged after all."""
+
+
+def _load_new(batch: _Batch, result: ImportResult, loading: _Loading) -> bool:
+    """Load a batch of new dossiers only without staging it: one probe of the
+    case table's unique index finds none of its codes there, they go into
+    SEEN (a code of an earlier batch fails SEEN's key: a repeat), and the rows
+    are copied straight into the case table: COPY inserts rows many at a
+    time, which an INSERT … SELECT does not, and this is most of a first
+    import's time. Such a batch has no repeats, nothing to refuse
+    (procedures.ownership only refuses changes to stored dossiers), no moves
+    and no changes: every row is new, and its months are the batch's own.
+    Anything else (a repeat, a known dossier, one another import added since
+    the probe) rolls back to where it began and returns False, and the batch
+    is staged as usual. After a batch of new dossiers the next is copied
+    without the probe: a known code then fails the copy's unique key, which
+    costs a part of one batch's copy once, and probing resumes. PostgreSQL
+    only."""
+    if batch.direct is None or batch.codes is None or batch.seen is None:
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if loading.probe and _any_known(cursor, batch.codes):
+                raise _NotNew
+            cursor.cursor.copy_expert(
+                f"COPY {SEEN} (case_code, row_number) FROM STDIN WITH (FORMAT csv)",
+                io.BytesIO(batch.seen),
+                size=COPY_CHUNK,
+            )
+            _copy_new(cursor, batch.direct)
+    except (_NotNew, psycopg2.errors.UniqueViolation):
+        # Through the driver alone: its own error class.
+        loading.probe = True
+        return False
+    loading.probe = False
+    result.rows_new += batch.size
+    result.affected.update(batch.months)
+    return True
+
+
+def _any_known(cursor: Any, codes: list[str]) -> bool:
+    """Whether any of ``codes`` is in the case table (its unique index)."""
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {CaseRecord._meta.db_table} "
+        "WHERE case_code = ANY(%s))",
+        [codes],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def _copy_new(cursor: Any, rows: bytes) -> None:
+    """COPY rows in the case table's own columns into it. Its foreign keys
+    are checked when the batch commits, as for the upsert (the reader has
+    resolved every code, so none should fail)."""
+    cursor.cursor.copy_expert(
+        f"COPY {CaseRecord._meta.db_table} ({', '.join(CASE_COLUMNS)}, "
+        "last_import_id) FROM STDIN WITH (FORMAT csv)",
+        io.BytesIO(rows),
+        size=COPY_CHUNK,
+    )
 
 
 def _refused(cursor: Any, scope: ImportScope) -> list[RowError]:
@@ -845,32 +938,6 @@ def _changes(
             updated += count
             affected.add((old_unit, old_year, old_month))
     return new, updated, affected
-
-
-def _write(
-    cursor: Any, batch: _Batch, run: ImportRun, *, all_new: bool, scope: ImportScope
-) -> None:
-    """Write the staged batch to the case table.
-
-    A batch of new dossiers only (a first import, a day's new export) is copied
-    straight into the table: COPY inserts rows many at a time, which an INSERT
-    … SELECT does not, and this is most of an import's time. Should another
-    import have added one of these codes since they were compared, the copy
-    fails on the unique code and the batch goes through the upsert instead."""
-    if all_new and batch.direct is not None:
-        try:
-            with transaction.atomic():
-                cursor.cursor.copy_expert(
-                    f"COPY {CaseRecord._meta.db_table} "
-                    f"({', '.join(CASE_COLUMNS)}, last_import_id) FROM STDIN "
-                    "WITH (FORMAT csv)",
-                    io.BytesIO(batch.direct),
-                    size=COPY_CHUNK,
-                )
-            return
-        except (IntegrityError, psycopg2.IntegrityError):
-            pass  # the copy went through the driver alone: its own error class
-    _upsert(cursor, run, scope)
 
 
 def _upsert(cursor: Any, run: ImportRun, scope: ImportScope) -> None:

@@ -6,6 +6,7 @@ from functools import partial
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection
 from openpyxl import Workbook
 
 from commitments.organisation.models import Unit
@@ -320,15 +321,21 @@ def test_a_crash_keeps_earlier_batches_and_undoes_the_current_one(monkeypatch):
     undone, and the run records the failure with what was committed."""
     monkeypatch.setattr(importer, "BATCH_SIZE", 2)
     writes = []
-    real_write = importer._write
 
-    def write(*args, **kwargs):
-        writes.append(args)
-        if len(writes) == 2:
-            raise RuntimeError("worker killed")
-        return real_write(*args, **kwargs)
+    def killed_at_the_second(real):
+        def write(*args, **kwargs):
+            real(*args, **kwargs)
+            writes.append(args)
+            if len(writes) == 2:
+                raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(importer, "_write", write)
+        return write
+
+    # Written by COPY (new dossiers only, PostgreSQL) or by the upsert.
+    for name in ("_copy_new", "_upsert"):
+        monkeypatch.setattr(
+            importer, name, killed_at_the_second(getattr(importer, name))
+        )
     with pytest.raises(RuntimeError):
         do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 6)]))
     codes = sorted(CaseRecord.objects.values_list("case_code", flat=True))
@@ -342,32 +349,171 @@ def test_a_crash_keeps_earlier_batches_and_undoes_the_current_one(monkeypatch):
 
 
 def test_a_code_added_meanwhile_sends_the_batch_through_the_upsert(monkeypatch):
-    """Between comparing a batch and copying it, another import may add one of
-    its codes: the copy fails on the unique code and the upsert writes it."""
-    real_changes = importer._changes
+    """Between probing a batch of new dossiers and copying it, another import
+    may add one of its codes: the copy fails on the unique code, is rolled
+    back, and the batch is staged and upserted."""
+    CaseRecord.objects.create(
+        case_code="HS-2",
+        procedure=Procedure.objects.get(code="P1"),
+        unit=Unit.objects.get(code="CITY-A"),
+        received_at=datetime(2025, 3, 2, 1, 0, tzinfo=UTC),
+        due_at=datetime(2025, 3, 10, 10, 0, tzinfo=UTC),
+        status="dang_xu_ly",
+        channel="truc_tiep",
+        officer="Người khác",
+    )
+    probes = []
 
-    def changes_then_a_rival_import(cursor, **kwargs):
-        found = real_changes(cursor, **kwargs)
-        if not CaseRecord.objects.filter(case_code="HS-2").exists():
-            first = CaseRecord.objects.first()
-            CaseRecord.objects.create(
-                case_code="HS-2",
-                procedure=Procedure.objects.get(code="P1"),
-                unit=first.unit if first else Unit.objects.get(code="CITY-A"),
-                received_at=datetime(2025, 3, 2, 1, 0, tzinfo=UTC),
-                due_at=datetime(2025, 3, 10, 10, 0, tzinfo=UTC),
-                status="dang_xu_ly",
-                channel="truc_tiep",
-                officer="Người khác",
-            )
-        return found
+    def added_after_the_probe(cursor, codes):
+        probes.append(codes)
+        return False  # as if HS-2 came after the probe
 
-    monkeypatch.setattr(importer, "_changes", changes_then_a_rival_import)
+    monkeypatch.setattr(importer, "_any_known", added_after_the_probe)
     run = do_import(csv_bytes(case("HS-1"), case("HS-2")))
     assert run.status == ImportStatus.SUCCEEDED
+    assert (run.rows_new, run.rows_updated, run.rows_unchanged) == (1, 1, 0)
     record = CaseRecord.objects.get(case_code="HS-2")
     assert record.officer == "Nguyễn Văn A"  # this import's version, upserted
     assert CaseRecord.objects.count() == 2
+    assert len(probes) == (1 if connection.vendor == "postgresql" else 0)
+
+
+def _table():
+    return sorted(
+        CaseRecord.objects.values_list(
+            "case_code",
+            "procedure__code",
+            "unit__code",
+            *importer.COMPARED[2:],  # received_at … officer
+            "last_import__file_name",
+        )
+    )
+
+
+def _counts(run):
+    return (
+        run.rows_total,
+        run.rows_new,
+        run.rows_updated,
+        run.rows_unchanged,
+        run.rows_rejected,
+        sorted(errors_by_row(run).items()),
+    )
+
+
+@pytest.mark.parametrize("batch_size", [2, 3, 100])
+def test_batches_of_new_dossiers_copied_or_staged_give_the_same_table(
+    monkeypatch, batch_size
+):
+    """Batches of new dossiers only are copied straight in (PostgreSQL), the
+    others staged: the table and the counts are those of staging every
+    batch, with repeats, a change, an unchanged row and new rows between."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", batch_size)
+    monkeypatch.setattr(importer, "FIRST_BATCH_SIZE", batch_size)
+    first = csv_bytes(case("HS-1"), case("HS-2"))
+    second = csv_bytes(
+        case("HS-3"),
+        case("HS-4"),
+        case("HS-1", officer="Đổi"),  # changed
+        case("HS-5"),
+        case("HS-2"),  # unchanged
+        case("HS-3", officer="X"),  # repeat of row 1
+        case("HS-6"),
+        case("HS-7"),
+        case("HS-8", unit="NOWHERE"),  # bad row
+        case("HS-9"),
+    )
+    outcomes = []
+    for staged_always in (False, True):
+        CaseRecord.objects.all().delete()
+        with monkeypatch.context() as patch:
+            if staged_always:
+                patch.setattr(importer, "_load_new", lambda *args: False)
+            do_import(first, name="first.csv")
+            run = do_import(second, name="second.csv")
+        outcomes.append((_table(), _counts(run), sorted(run.affected)))
+    assert outcomes[0] == outcomes[1]
+    table, counts, _ = outcomes[0]
+    assert counts[:5] == (10, 6, 1, 1, 2)
+    assert len(table) == 8
+
+
+def test_batch_sizes_double_from_the_first_up_to_the_limit(monkeypatch):
+    """A small first batch starts the loading; each next one is twice the
+    last, so that the reader stays ahead, up to BATCH_SIZE."""
+    monkeypatch.setattr(importer, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 5)
+    sizes = []
+    load = importer._load
+
+    def counted(batch, *args, **kwargs):
+        sizes.append(batch.size)
+        return load(batch, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "_load", counted)
+    run = do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 18)]))
+    assert run.rows_new == 17
+    assert sizes == [2, 4, 5, 5, 1]
+
+
+def test_after_a_batch_of_new_dossiers_the_next_is_copied_without_a_probe(
+    monkeypatch,
+):
+    """A first import probes its first batch only (PostgreSQL); a known code
+    in a later batch fails that batch's copy, which is then staged, and the
+    probing resumes."""
+    monkeypatch.setattr(importer, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    probes = []
+    any_known = importer._any_known
+
+    def counted(cursor, codes):
+        probes.append(list(codes))
+        return any_known(cursor, codes)
+
+    monkeypatch.setattr(importer, "_any_known", counted)
+    run = do_import(csv_bytes(*[case(f"HS-{n}") for n in range(1, 7)]))
+    assert run.rows_new == 6
+    postgres = connection.vendor == "postgresql"
+    assert probes == ([["HS-1", "HS-2"]] if postgres else [])
+    probes.clear()
+    run = do_import(
+        csv_bytes(
+            case("HS-7"),
+            case("HS-8"),
+            case("HS-9"),
+            case("HS-1", officer="Đổi"),  # known: the copy fails, staged
+            case("HS-10"),
+            case("HS-11"),
+        )
+    )
+    assert (run.rows_new, run.rows_updated, run.rows_rejected) == (5, 1, 0)
+    assert CaseRecord.objects.get(case_code="HS-1").officer == "Đổi"
+    assert CaseRecord.objects.count() == 11
+    assert probes == ([["HS-7", "HS-8"], ["HS-10", "HS-11"]] if postgres else [])
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_foreign_key_the_database_refuses_fails_the_run_and_writes_nothing(
+    monkeypatch, staged
+):
+    """The reader resolves every code, so this should not happen; should a
+    unit vanish meanwhile, the batch is refused whole by its foreign key,
+    whether copied straight in or staged and upserted, and the run says why."""
+    monkeypatch.setattr(
+        importer._Resolver,
+        "resolve",
+        lambda self, case: (10**9, self.procedures[case.procedure_code]),
+    )
+    if staged:
+        monkeypatch.setattr(importer, "_load_new", lambda *args: False)
+    with pytest.raises(IntegrityError):
+        do_import(csv_bytes(case("HS-1"), case("HS-2")))
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert "foreign key" in run.error.lower()
+    assert not CaseRecord.objects.exists()
 
 
 def test_import_run_cannot_be_taken_twice():
