@@ -451,3 +451,54 @@ def test_csv_cells_cannot_become_formulas(client, org, commune_staff):
     assert row["case_code"] == "'=HYPERLINK(1)"
     assert row["officer"].startswith("'@")
     assert row["procedure_name"] == "'-2+3"
+
+
+def test_a_long_list_is_counted_as_far_as_its_pages_go(
+    client, org, city_reviewer, monkeypatch, django_assert_max_num_queries
+):
+    """Beyond LATE_CASES_COUNTED the list says "more than" and its pages stop
+    there (the CSV keeps them all); up to it, the exact count, as before."""
+    from procedures import views
+
+    for n in range(7):
+        make_case(
+            org.commune_a,
+            received=local(2025, 3, 1, 8) + timedelta(minutes=n),
+            due=local(2025, 3, 5, 17) - timedelta(minutes=n),
+            finished=local(2025, 3, 9, 9),
+        )
+    monkeypatch.setattr(views, "LATE_CASES_PER_PAGE", 2)
+    monkeypatch.setattr(views, "LATE_CASES_COUNTED", 5)
+    client.force_login(city_reviewer)
+    client.get(URL)  # warm the session
+    with django_assert_max_num_queries(9):
+        first = client.get(URL)
+    paginator = first.context["page"].paginator
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (5, True, 3)
+    html = first.content.decode()
+    assert 'data-testid="late-count-capped"' in html
+    assert (
+        vi(
+            "More than %(shown)s dossiers: the pages stop there. Filter by unit, "
+            "procedure or period, or download the CSV to have them all."
+        )
+        % {"shown": 5}
+        in html
+    )
+    # The last page holds the fifth dossier; a page past it is the last.
+    last = client.get(URL, {"page": 9})
+    assert last.context["page"].number == 3
+    assert len(listed(last)) == 1
+    every = [listed(client.get(URL, {"page": n})) for n in (1, 2, 3)]
+    assert len({code for page in every for code in page}) == 5
+    # The CSV holds all seven.
+    rows = list(csv.reader(io.StringIO(client.get(CSV_URL).getvalue().decode())))
+    assert len(rows) == 1 + 7
+    # Up to the limit, the exact count.
+    monkeypatch.setattr(views, "LATE_CASES_COUNTED", 7)
+    exact = client.get(URL)
+    assert (
+        exact.context["page"].paginator.count,
+        exact.context["page"].paginator.capped,
+    ) == (7, False)
+    assert 'data-testid="late-count-capped"' not in exact.content.decode()
