@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
 
 from tests.wording import vi
@@ -28,13 +29,19 @@ def title(year: int) -> str:
 
 
 def chart_drawn(page: Page, canvas: str) -> bool:
-    return bool(
-        page.evaluate(
+    """Whether Chart.js draws the chart on ``canvas``, waiting for it: the
+    script runs after the rows are shown, and a busy machine once checked
+    before it had (a flaky failure on CI's run of 08/12/2026)."""
+    try:
+        page.wait_for_function(
             "id => { const c = document.getElementById(id);"
             " return !!(c && window.Chart && Chart.getChart(c)); }",
-            canvas,
+            arg=canvas,
+            timeout=10_000,
         )
-    )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_chairman_changes_year_and_group_drills_in_and_downloads(
