@@ -501,6 +501,16 @@ class QueueFilters:
     search: str = ""
 
 
+def _surveyed() -> Exists:
+    """Whether the unit of the assessment has an imported survey figure of
+    its framework's year (then its survey leaves are not appraised by hand)."""
+    return Exists(
+        SurveyFigure.objects.filter(
+            year=OuterRef("framework__year"), unit=OuterRef("unit_id")
+        )
+    )
+
+
 def _open_contests() -> QuerySet[Any]:
     """The number of open contests of the assessment of OuterRef("pk")."""
     return (
@@ -522,11 +532,7 @@ def _with_progress(queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
     leaves_to_appraise = Q(scores__node__method=Method.MANUAL) | Q(
         scores__node__method=Method.SURVEY, surveyed=False
     )
-    surveyed = Exists(
-        SurveyFigure.objects.filter(
-            year=OuterRef("framework__year"), unit=OuterRef("unit_id")
-        )
-    )
+    surveyed = _surveyed()
     return queryset.annotate(surveyed=surveyed).annotate(
         leaves=Count("scores"),
         manual_leaves=Count("scores", filter=Q(scores__node__method=Method.MANUAL)),
@@ -602,11 +608,7 @@ def queue_page(
         Assessment.objects.filter(pk__in=ids)
         .select_related("framework", "unit")
         .annotate(
-            surveyed=Exists(
-                SurveyFigure.objects.filter(
-                    year=OuterRef("framework__year"), unit=OuterRef("unit_id")
-                )
-            ),
+            surveyed=_surveyed(),
             open_contests=Coalesce(Subquery(_open_contests()), 0),
         )
         .in_bulk()
